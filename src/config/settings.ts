@@ -1,0 +1,223 @@
+import { z } from 'zod';
+import { ConfigError, ConfigErrors } from '../domain/errors.js';
+import { PsiModeSchema } from '../domain/event-detail.js';
+
+/** The API's default request; `{customerId}` is URL-encoded, `scope=child` is appended when watched so. */
+export const DEFAULT_EVENTS_PATH = '/v2/events/event_data/?userId={customerId}';
+export const DEFAULT_EVENT_SOURCE = 'capillary.events';
+export const DEFAULT_TABLE_NAME = 'capillary-event-poller';
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+/** HTTPS everywhere; plain HTTP only to this machine (sandbox, tests). */
+export const ServiceUrlSchema = z.string().transform((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `not a URL: ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    return url;
+  }
+  ctx.addIssue({
+    code: 'custom',
+    message:
+      url.protocol === 'http:'
+        ? `plain http:// is refused for ${url.hostname}: use https:// (http is allowed for loopback hosts only)`
+        : `unsupported protocol ${url.protocol} (use https://)`,
+  });
+  return z.NEVER;
+});
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const positive = (max: number) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'expected a number')
+    .transform(Number)
+    .pipe(z.number().gt(0).max(max));
+
+const text = z.string().min(1);
+
+/** Every setting, read from environment variables (all optional here; rules below). */
+const EnvSchema = z.object({
+  CAPILLARY_BASE_URL: ServiceUrlSchema.optional(),
+  CAPILLARY_AUTH: z.enum(['basic', 'oauth']).default('basic'),
+  CAPILLARY_USERNAME: text.optional(),
+  CAPILLARY_PASSWORD: text.optional(),
+  CAPILLARY_CLIENT_KEY: text.optional(),
+  CAPILLARY_CLIENT_SECRET: text.optional(),
+  CAPILLARY_SECRET_ARN: z.string().startsWith('arn:', 'expected a Secrets Manager ARN').optional(),
+  CAPILLARY_EVENTS_PATH: z
+    .string()
+    .startsWith('/', 'must start with /')
+    .refine((value) => value.includes('{customerId}'), 'must contain {customerId}')
+    .default(DEFAULT_EVENTS_PATH),
+  CAPILLARY_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  CAPILLARY_MAX_ATTEMPTS: int(1, 10).default(4),
+  CAPILLARY_RPS: positive(10_000).default(10),
+  POLL_CONCURRENCY: int(1, 256).default(8),
+  POLL_INTERVAL_SECONDS: positive(86_400).optional(),
+  SEEN_CAPACITY: int(10, 5_000).default(200),
+  PSI_MODE: PsiModeSchema.default('mask'),
+  TABLE_NAME: text.optional(),
+  DYNAMODB_ENDPOINT: ServiceUrlSchema.optional(),
+  EVENT_BUS_NAME: text.optional(),
+  EVENTBRIDGE_ENDPOINT: ServiceUrlSchema.optional(),
+  EVENT_SOURCE: z
+    .string()
+    .regex(/^[A-Za-z0-9._\-/]{1,256}$/, 'letters, digits and . _ - / only, at most 256')
+    .refine((value) => !value.startsWith('aws.'), 'must not start with "aws." (reserved by AWS)')
+    .default(DEFAULT_EVENT_SOURCE),
+  DLQ_URL: ServiceUrlSchema.optional(),
+  SQS_ENDPOINT: ServiceUrlSchema.optional(),
+  AWS_REGION: text.default('us-east-1'),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+});
+
+export type CapillaryCredentials =
+  | { kind: 'basic'; username: string; password: string }
+  | { kind: 'oauth'; clientKey: string; clientSecret: string };
+
+export interface Settings {
+  capillary: {
+    /** `undefined`: the built-in sandbox (CLI only). */
+    baseUrl: URL | undefined;
+    authKind: 'basic' | 'oauth';
+    /** `undefined` when they come from `secretArn` at run time, or for the sandbox. */
+    credentials: CapillaryCredentials | undefined;
+    secretArn: string | undefined;
+    eventsPath: string;
+    timeoutMs: number;
+    maxAttempts: number;
+    requestsPerSecond: number;
+  };
+  poll: {
+    concurrency: number;
+    seenCapacity: number;
+    /** `undefined`: the caller's default (60 s; 10 s on the sandbox). */
+    intervalSeconds: number | undefined;
+    psiMode: z.infer<typeof PsiModeSchema>;
+  };
+  table: {
+    name: string;
+    /** `embedded`: dynalite in-process, persisted under `.data/` (CLI only). */
+    endpoint: URL | 'embedded' | undefined;
+  };
+  events: {
+    /** `stdout`: print each entry as a JSON line instead of calling PutEvents (CLI only). */
+    sink: 'eventbridge' | 'stdout';
+    busName: string;
+    source: string;
+    endpoint: URL | undefined;
+    deadLetterQueueUrl: URL | undefined;
+    sqsEndpoint: URL | undefined;
+  };
+  region: string;
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+export interface LoadOptions {
+  /** The CLI may fall back to embedded services; the Lambda must be fully configured. */
+  allowEmbedded: boolean;
+}
+
+/** Reads and checks every setting at once, so one run reports every problem. Throws `ConfigErrors`. */
+export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Settings {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(
+      ([name, value]) => value !== undefined && value !== '' && name in EnvSchema.shape,
+    ),
+  );
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigErrors(
+      parsed.error.issues.map(
+        (issue) => new ConfigError(String(issue.path[0] ?? 'settings'), issue.message),
+      ),
+    );
+  }
+  const e = parsed.data;
+  const problems: ConfigError[] = [];
+  const need = (name: keyof typeof e, why: string) => {
+    if (e[name] === undefined) problems.push(new ConfigError(name, `is required ${why}`));
+  };
+
+  let credentials: CapillaryCredentials | undefined;
+  if (e.CAPILLARY_BASE_URL === undefined) {
+    if (!options.allowEmbedded) need('CAPILLARY_BASE_URL', 'here (no sandbox in Lambda)');
+  } else if (e.CAPILLARY_SECRET_ARN === undefined) {
+    if (e.CAPILLARY_AUTH === 'basic') {
+      need('CAPILLARY_USERNAME', 'with CAPILLARY_AUTH=basic');
+      need('CAPILLARY_PASSWORD', 'with CAPILLARY_AUTH=basic');
+      if (e.CAPILLARY_USERNAME && e.CAPILLARY_PASSWORD) {
+        credentials = {
+          kind: 'basic',
+          username: e.CAPILLARY_USERNAME,
+          password: e.CAPILLARY_PASSWORD,
+        };
+      }
+    } else {
+      need('CAPILLARY_CLIENT_KEY', 'with CAPILLARY_AUTH=oauth');
+      need('CAPILLARY_CLIENT_SECRET', 'with CAPILLARY_AUTH=oauth');
+      if (e.CAPILLARY_CLIENT_KEY && e.CAPILLARY_CLIENT_SECRET) {
+        credentials = {
+          kind: 'oauth',
+          clientKey: e.CAPILLARY_CLIENT_KEY,
+          clientSecret: e.CAPILLARY_CLIENT_SECRET,
+        };
+      }
+    }
+  }
+
+  const embeddedTable = e.TABLE_NAME === undefined && e.DYNAMODB_ENDPOINT === undefined;
+  if (embeddedTable && !options.allowEmbedded) need('TABLE_NAME', 'here');
+  const stdoutSink = e.EVENT_BUS_NAME === undefined && e.EVENTBRIDGE_ENDPOINT === undefined;
+  if (stdoutSink && !options.allowEmbedded) need('EVENT_BUS_NAME', 'here');
+  if (problems.length > 0) throw new ConfigErrors(problems);
+
+  return {
+    capillary: {
+      baseUrl: e.CAPILLARY_BASE_URL,
+      authKind: e.CAPILLARY_AUTH,
+      credentials,
+      secretArn: e.CAPILLARY_SECRET_ARN,
+      eventsPath: e.CAPILLARY_EVENTS_PATH,
+      timeoutMs: e.CAPILLARY_TIMEOUT_MS,
+      maxAttempts: e.CAPILLARY_MAX_ATTEMPTS,
+      requestsPerSecond: e.CAPILLARY_RPS,
+    },
+    poll: {
+      concurrency: e.POLL_CONCURRENCY,
+      seenCapacity: e.SEEN_CAPACITY,
+      intervalSeconds: e.POLL_INTERVAL_SECONDS,
+      psiMode: e.PSI_MODE,
+    },
+    table: {
+      name: e.TABLE_NAME ?? DEFAULT_TABLE_NAME,
+      endpoint: embeddedTable ? 'embedded' : e.DYNAMODB_ENDPOINT,
+    },
+    events: {
+      sink: stdoutSink ? 'stdout' : 'eventbridge',
+      busName: e.EVENT_BUS_NAME ?? 'default',
+      source: e.EVENT_SOURCE,
+      endpoint: e.EVENTBRIDGE_ENDPOINT,
+      deadLetterQueueUrl: e.DLQ_URL,
+      sqsEndpoint: e.SQS_ENDPOINT,
+    },
+    region: e.AWS_REGION,
+    logLevel: e.LOG_LEVEL,
+  };
+}
