@@ -1,0 +1,130 @@
+import type { CapillaryEvent } from './capillary-event.js';
+import type { CustomerState, SeenEvent } from './customer-state.js';
+import { eventKey } from './event-key.js';
+
+/** An API event with its identity and date, ready to compare with the cursor. */
+export interface KeyedEvent {
+  key: string;
+  /** The event's date, epoch milliseconds. */
+  at: number;
+  event: CapillaryEvent;
+}
+
+/**
+ * Keys the API's window and orders it oldest first. The API sends newest first, so among events of
+ * the same date the later position is the older one. Repeats of one identity in a window count once.
+ */
+export function keyWindow(events: readonly CapillaryEvent[]): KeyedEvent[] {
+  const byKey = new Map<string, KeyedEvent>();
+  for (let index = events.length - 1; index >= 0; index--) {
+    const event = events[index] as CapillaryEvent;
+    const key = eventKey(event);
+    if (!byKey.has(key)) byKey.set(key, { key, at: Date.parse(event.date), event });
+  }
+  // Array.prototype.sort is stable: equal dates keep the reversed API order.
+  return [...byKey.values()].sort((a, b) => a.at - b.at);
+}
+
+export interface Detection {
+  /** Events to publish, oldest first. */
+  fresh: KeyedEvent[];
+  /**
+   * Unknown events dated before the newest evicted id: they can only be evicted ids the API shows
+   * again, so they are reported rather than emitted twice.
+   */
+  belowFloor: KeyedEvent[];
+}
+
+/**
+ * Which events of the window are new for this customer. Identity, not date, decides, so a late
+ * event (dated before the last seen one) and several events in one second are all caught.
+ * A customer in `baseline` mode gets nothing: its first poll only records what is there.
+ */
+export function detectNewEvents(state: CustomerState, window: readonly KeyedEvent[]): Detection {
+  const detection: Detection = { fresh: [], belowFloor: [] };
+  if (state.mode === 'baseline') return detection;
+  const seen = new Set(state.seen.map((entry) => entry.id));
+  for (const candidate of window) {
+    if (seen.has(candidate.key)) continue;
+    if (state.seenFloor !== null && candidate.at < state.seenFloor) {
+      detection.belowFloor.push(candidate);
+    } else {
+      detection.fresh.push(candidate);
+    }
+  }
+  return detection;
+}
+
+export interface AdvanceInput {
+  /** The whole window just fetched. */
+  window: readonly KeyedEvent[];
+  /** Events that are now safely out (published or parked): only these move the cursor. */
+  acknowledged: readonly KeyedEvent[];
+  /** The configured minimum size of the seen set. */
+  capacity: number;
+  now: Date;
+}
+
+/**
+ * The state after a successful poll, or `undefined` when nothing changed (nothing is written then).
+ * The seen set keeps at least twice the window so an id still in the window is never evicted.
+ */
+export function advanceCursor(
+  state: CustomerState,
+  input: AdvanceInput,
+): CustomerState | undefined {
+  const recorded = state.mode === 'baseline' ? input.window : input.acknowledged;
+  const nextMode = 'tracking';
+  const known = new Set(state.seen.map((entry) => entry.id));
+  const additions = recorded.filter((candidate) => !known.has(candidate.key));
+  if (additions.length === 0 && state.mode === nextMode) return undefined;
+
+  const merged: SeenEvent[] = [...state.seen, ...additions.map(({ key, at }) => ({ id: key, at }))];
+  merged.sort((a, b) => a.at - b.at);
+  const { seen, evictedUpTo } = evictOldest(merged, input);
+  const seenFloor =
+    evictedUpTo === undefined
+      ? state.seenFloor
+      : Math.max(state.seenFloor ?? evictedUpTo, evictedUpTo);
+
+  const newest = additions.reduce<KeyedEvent | undefined>(
+    (best, candidate) => (best === undefined || candidate.at >= best.at ? candidate : best),
+    undefined,
+  );
+  const advancesLastSeen =
+    newest !== undefined &&
+    (state.lastSeenDate === null || newest.at >= Date.parse(state.lastSeenDate));
+
+  return {
+    ...state,
+    mode: nextMode,
+    lastSeenId: advancesLastSeen ? newest.key : state.lastSeenId,
+    lastSeenDate: advancesLastSeen ? newest.event.date : state.lastSeenDate,
+    seen,
+    seenFloor,
+    version: state.version + 1,
+    updatedAt: input.now.toISOString(),
+  };
+}
+
+/**
+ * Drops the oldest ids beyond the limit, but never an id still in the window: the API can still
+ * show it, and forgetting it would emit it again. Returns the newest evicted date.
+ */
+function evictOldest(
+  sorted: SeenEvent[],
+  input: AdvanceInput,
+): { seen: SeenEvent[]; evictedUpTo: number | undefined } {
+  const limit = Math.max(input.capacity, 2 * input.window.length);
+  let excess = sorted.length - limit;
+  if (excess <= 0) return { seen: sorted, evictedUpTo: undefined };
+  const inWindow = new Set(input.window.map((candidate) => candidate.key));
+  let evictedUpTo: number | undefined;
+  const seen = sorted.filter((entry) => {
+    if (excess <= 0 || inWindow.has(entry.id)) return true;
+    excess--;
+    evictedUpTo = Math.max(evictedUpTo ?? entry.at, entry.at);
+    return false;
+  });
+  return { seen, evictedUpTo };
+}

@@ -1,0 +1,211 @@
+import type { CustomerState } from './customer-state.js';
+import { advanceCursor, detectNewEvents, type KeyedEvent, keyWindow } from './detect-new-events.js';
+import { describeError } from './errors.js';
+import { type PsiMode, toEventDetail } from './event-detail.js';
+import type {
+  CursorStore,
+  CustomerEventsSource,
+  DeadLetterSink,
+  EventPublisher,
+  Logger,
+  OutgoingEvent,
+  PublishOutcome,
+} from './ports.js';
+
+export interface PollDependencies {
+  source: CustomerEventsSource;
+  store: CursorStore;
+  publisher: EventPublisher;
+  /** Where events that can never be published are parked; without one they stay unacknowledged. */
+  deadLetters?: DeadLetterSink | undefined;
+  logger: Logger;
+  clock: () => Date;
+}
+
+export interface PollOptions {
+  psiMode: PsiMode;
+  seenCapacity: number;
+  /** The poller's version, stamped on every detail. */
+  version: string;
+}
+
+/** An event that went nowhere this poll: it stays unacknowledged and is tried again next poll. */
+export interface UnpublishedEvent {
+  key: string;
+  eventName: string;
+  reason: string;
+}
+
+export interface CustomerPollResult {
+  customerId: string;
+  /** `failed`: the poll itself failed and nothing changed; `conflict`: another writer won the race. */
+  status: 'ok' | 'failed' | 'conflict';
+  reason?: string;
+  /** The first poll of a baseline customer: events recorded, none emitted. */
+  baselined: boolean;
+  newEvents: number;
+  published: number;
+  parked: number;
+  unpublished: UnpublishedEvent[];
+  /** The longest delay between an event's date and its publication, milliseconds. */
+  maxLagMs: number | undefined;
+}
+
+/**
+ * Polls one customer: fetch, detect, publish oldest first, park what can never be published, and
+ * move the cursor past acknowledged events only. Never throws: a failure is part of the result.
+ */
+export async function pollCustomer(
+  state: CustomerState,
+  deps: PollDependencies,
+  options: PollOptions,
+): Promise<CustomerPollResult> {
+  const result: CustomerPollResult = {
+    customerId: state.customerId,
+    status: 'ok',
+    baselined: state.mode === 'baseline',
+    newEvents: 0,
+    published: 0,
+    parked: 0,
+    unpublished: [],
+    maxLagMs: undefined,
+  };
+  const log = { customerId: state.customerId };
+
+  let window: KeyedEvent[];
+  try {
+    const fetched = await deps.source.fetchEvents(state);
+    for (const warning of fetched.warnings)
+      deps.logger.warn('Capillary warning', { ...log, warning });
+    window = keyWindow(fetched.events);
+  } catch (error) {
+    return { ...result, status: 'failed', reason: describeError(error) };
+  }
+  const observedAt = deps.clock();
+  const detection = detectNewEvents(state, window);
+  if (detection.belowFloor.length > 0) {
+    deps.logger.warn('Unknown events older than the seen window were not emitted', {
+      ...log,
+      keys: detection.belowFloor.map((candidate) => candidate.key),
+    });
+  }
+  result.newEvents = detection.fresh.length;
+
+  const outgoing = detection.fresh.map((candidate) =>
+    toOutgoing(state, candidate, observedAt, options),
+  );
+  const outcomes = await publishSafely(deps.publisher, outgoing);
+  const acknowledgedKeys = new Set<string>();
+  const rejected: { event: OutgoingEvent; reason: string }[] = [];
+  outcomes.forEach((outcome, index) => {
+    const event = outgoing[index] as OutgoingEvent;
+    if (outcome.status === 'published') {
+      acknowledgedKeys.add(outcome.key);
+      result.published++;
+      const lagMs = observedAt.getTime() - event.time.getTime();
+      result.maxLagMs = Math.max(result.maxLagMs ?? lagMs, lagMs);
+    } else if (outcome.status === 'rejected' && deps.deadLetters) {
+      rejected.push({ event, reason: outcome.reason });
+    } else {
+      result.unpublished.push({
+        key: outcome.key,
+        eventName: event.detailType,
+        reason: outcome.reason,
+      });
+    }
+  });
+  if (rejected.length > 0 && deps.deadLetters) {
+    for (const parked of await parkSafely(deps.deadLetters, rejected)) {
+      const { event, reason } = parked.item;
+      if (parked.outcome.parked) {
+        acknowledgedKeys.add(event.key);
+        result.parked++;
+        deps.logger.warn('Event parked in the dead-letter queue', {
+          ...log,
+          key: event.key,
+          reason,
+        });
+      } else {
+        result.unpublished.push({
+          key: event.key,
+          eventName: event.detailType,
+          reason: `${reason}; parking failed: ${parked.outcome.reason}`,
+        });
+      }
+    }
+  }
+
+  const next = advanceCursor(state, {
+    window,
+    acknowledged: detection.fresh.filter((candidate) => acknowledgedKeys.has(candidate.key)),
+    capacity: options.seenCapacity,
+    now: deps.clock(),
+  });
+  if (next) {
+    try {
+      if ((await deps.store.saveState(next, state.version)) === 'conflict') {
+        deps.logger.warn('Cursor changed by another poller; this poll is not applied', log);
+        return { ...result, status: 'conflict', reason: 'cursor changed by another poller' };
+      }
+    } catch (error) {
+      return { ...result, status: 'failed', reason: `cursor not saved: ${describeError(error)}` };
+    }
+  }
+  return result;
+}
+
+function toOutgoing(
+  state: CustomerState,
+  candidate: KeyedEvent,
+  observedAt: Date,
+  options: PollOptions,
+): OutgoingEvent {
+  return {
+    key: candidate.key,
+    customerId: state.customerId,
+    detailType: candidate.event.eventName,
+    time: new Date(candidate.at),
+    detail: toEventDetail(candidate.event, {
+      customerId: state.customerId,
+      scope: state.scope,
+      eventKey: candidate.key,
+      observedAt,
+      version: options.version,
+      psiMode: options.psiMode,
+    }),
+  };
+}
+
+/** A publisher that throws (a bug, a dead network) fails every event of this poll, nothing more. */
+async function publishSafely(
+  publisher: EventPublisher,
+  events: OutgoingEvent[],
+): Promise<PublishOutcome[]> {
+  if (events.length === 0) return [];
+  try {
+    return await publisher.publish(events);
+  } catch (error) {
+    const reason = describeError(error);
+    return events.map((event) => ({ key: event.key, status: 'failed', reason }));
+  }
+}
+
+async function parkSafely(sink: DeadLetterSink, items: { event: OutgoingEvent; reason: string }[]) {
+  try {
+    const outcomes = await sink.park(items);
+    return items.map((item, index) => ({
+      item,
+      outcome: outcomes[index] ?? {
+        key: item.event.key,
+        parked: false as const,
+        reason: 'no outcome',
+      },
+    }));
+  } catch (error) {
+    const reason = describeError(error);
+    return items.map((item) => ({
+      item,
+      outcome: { key: item.event.key, parked: false as const, reason },
+    }));
+  }
+}

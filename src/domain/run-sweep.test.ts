@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import {
+  apiEvent,
+  captureLogger,
+  InMemoryCursorStore,
+  RecordingPublisher,
+  ScriptedSource,
+} from '../../test/support/in-memory-ports.js';
+import { newCustomerState } from './customer-state.js';
+import { runSweep } from './run-sweep.js';
+
+const NOW = new Date('2026-01-01T00:00:00Z');
+const options = { psiMode: 'mask' as const, seenCapacity: 50, version: 'test', concurrency: 3 };
+
+async function setup(count: number) {
+  const store = new InMemoryCursorStore();
+  const source = new ScriptedSource();
+  const publisher = new RecordingPublisher();
+  for (let index = 1; index <= count; index++) {
+    const customerId = String(index);
+    await store.addCustomer(
+      newCustomerState({ customerId, scope: 'default', backfill: true }, NOW),
+    );
+    source.setWindow(customerId, [
+      apiEvent({ uniqueId: `event-of-${customerId}`, date: '2025-12-31T23:00:00Z' }),
+    ]);
+  }
+  return { store, source, publisher, logger: captureLogger(), clock: () => NOW };
+}
+
+describe('runSweep', () => {
+  it('polls every active customer and isolates one failure from the others', async () => {
+    const deps = await setup(10);
+    deps.source.fail('4', 'HTTP 429 after 4 attempts');
+    const summary = await runSweep(deps, options);
+    expect(summary).toMatchObject({ polled: 9, published: 9, newEvents: 9, maxLagMs: 3_600_000 });
+    expect(summary.failures).toEqual([{ customerId: '4', reason: 'HTTP 429 after 4 attempts' }]);
+    expect(deps.publisher.published).toHaveLength(9);
+  });
+
+  it('never runs more polls at once than the concurrency allows', async () => {
+    const deps = await setup(20);
+    let running = 0;
+    let peak = 0;
+    const fetch = deps.source.fetchEvents.bind(deps.source);
+    deps.source.fetchEvents = async (customer) => {
+      peak = Math.max(peak, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      running--;
+      return fetch(customer);
+    };
+    const summary = await runSweep(deps, options);
+    expect(summary.polled).toBe(20);
+    expect(peak).toBe(3);
+  });
+
+  it('skips paused customers and reports unreadable ones', async () => {
+    const deps = await setup(2);
+    const paused = await deps.store.getCustomer('2');
+    await deps.store.saveState({ ...paused!, status: 'paused', version: 1 }, 0);
+    deps.store.unreadable.set('99', 'seen: expected array');
+    const summary = await runSweep(deps, options);
+    expect(summary).toMatchObject({ polled: 1, paused: 1 });
+    expect(summary.failures).toEqual([
+      { customerId: '99', reason: 'unreadable state: seen: expected array' },
+    ]);
+  });
+
+  it('starts no customer after the deadline and counts them as deferred', async () => {
+    const deps = await setup(5);
+    let now = NOW.getTime();
+    deps.clock = () => new Date(now);
+    const fetch = deps.source.fetchEvents.bind(deps.source);
+    deps.source.fetchEvents = async (customer) => {
+      now += 1000;
+      return fetch(customer);
+    };
+    const summary = await runSweep(deps, {
+      ...options,
+      concurrency: 1,
+      deadline: NOW.getTime() + 2000,
+    });
+    expect(summary).toMatchObject({ polled: 2, deferred: 3 });
+    expect(deps.source.calls).toBe(2);
+  });
+
+  it('names customers whose new events could not be published', async () => {
+    const deps = await setup(2);
+    deps.publisher.decide = (event) =>
+      event.customerId === '2'
+        ? { key: event.key, status: 'failed', reason: 'ThrottlingException' }
+        : { key: event.key, status: 'published' };
+    const summary = await runSweep(deps, options);
+    expect(summary.unpublished).toEqual([
+      {
+        customerId: '2',
+        key: 'event-of-2',
+        eventName: 'TestingEvent_FE',
+        reason: 'ThrottlingException',
+      },
+    ]);
+    expect(summary.failures.map((failure) => failure.customerId)).toEqual(['2']);
+  });
+});
