@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: keep workers to what the machine has so integration tests do not starve.
     maxWorkers: 2,
+    // The SDK warns on Node 20 in every worker; the Lambda runs Node 24.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

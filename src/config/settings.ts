@@ -70,7 +70,8 @@ const EnvSchema = z.object({
   CAPILLARY_RPS: positive(10_000).default(10),
   POLL_CONCURRENCY: int(1, 256).default(8),
   POLL_INTERVAL_SECONDS: positive(86_400).optional(),
-  SEEN_CAPACITY: int(10, 5_000).default(200),
+  // 4,000 ids of up to 71 bytes (sha256 keys) keep an item under DynamoDB's 400 KB.
+  SEEN_CAPACITY: int(10, 4_000).default(200),
   PSI_MODE: PsiModeSchema.default('mask'),
   TABLE_NAME: text.optional(),
   DYNAMODB_ENDPOINT: ServiceUrlSchema.optional(),

@@ -1,0 +1,244 @@
+import {
+  type AttributeValue,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCursorTable } from '../../src/adapters/dynamodb/create-cursor-table.js';
+import {
+  CursorStoreError,
+  DynamoDbCursorStore,
+  encodeItem,
+  UnreadableCustomerError,
+} from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
+import type { CustomerState } from '../../src/domain/customer-state.js';
+import { PollerError } from '../../src/domain/errors.js';
+import type { StoredCustomer } from '../../src/domain/ports.js';
+import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
+
+function customer(customerId: string, overrides: Partial<CustomerState> = {}): CustomerState {
+  return {
+    customerId,
+    scope: 'default',
+    mode: 'baseline',
+    status: 'active',
+    lastSeenId: null,
+    lastSeenDate: null,
+    seen: [],
+    seenFloor: null,
+    version: 0,
+    createdAt: '2025-01-02T03:04:05.000Z',
+    updatedAt: '2025-01-02T03:04:05.000Z',
+    ...overrides,
+  };
+}
+
+const tracked = customer('1234567890123456789', {
+  scope: 'child',
+  mode: 'tracking',
+  status: 'paused',
+  lastSeenId: 'evt-3',
+  lastSeenDate: '2025-01-03T00:00:00Z',
+  seen: [
+    { id: 'evt-1', at: 1_735_689_600_000 },
+    { id: 'sha256:ab12', at: 1_735_776_000_000 },
+    { id: 'evt-3', at: 1_735_862_400_000 },
+  ],
+  seenFloor: 1_735_603_200_000,
+  version: 7,
+});
+
+async function listAll(store: DynamoDbCursorStore): Promise<StoredCustomer[]> {
+  const all: StoredCustomer[] = [];
+  for await (const entry of store.listCustomers()) all.push(entry);
+  return all;
+}
+
+let client: DynamoDBClient;
+
+beforeAll(() => {
+  client = dynamoDbLocalClient();
+});
+afterAll(() => client.destroy());
+
+async function freshStore(label: string, scanPageLimit?: number) {
+  const tableName = await createTestTable(client, label);
+  return { tableName, store: new DynamoDbCursorStore({ client, tableName, scanPageLimit }) };
+}
+
+describe('DynamoDbCursorStore against DynamoDB Local', () => {
+  it('adds, gets, lists and removes a full customer state unchanged', async () => {
+    const { store } = await freshStore('roundtrip');
+    const fresh = customer('42');
+
+    expect(await store.addCustomer(tracked)).toBe(true);
+    expect(await store.addCustomer(fresh)).toBe(true);
+
+    expect(await store.getCustomer(tracked.customerId)).toEqual(tracked);
+    expect(await store.getCustomer('42')).toEqual(fresh);
+    expect(await store.getCustomer('999')).toBeUndefined();
+
+    const listed = await listAll(store);
+    expect(listed).toHaveLength(2);
+    expect(listed).toEqual(
+      expect.arrayContaining([
+        { kind: 'ok', state: tracked },
+        { kind: 'ok', state: fresh },
+      ]),
+    );
+
+    expect(await store.removeCustomer('42')).toBe(true);
+    expect(await store.getCustomer('42')).toBeUndefined();
+    expect(await store.removeCustomer('42')).toBe(false);
+    expect(await listAll(store)).toEqual([{ kind: 'ok', state: tracked }]);
+  });
+
+  it('stores the documented item layout: native attributes, seen as two parallel lists', async () => {
+    const { store, tableName } = await freshStore('layout');
+    await store.addCustomer(tracked);
+    await store.addCustomer(customer('7'));
+
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { customerId: { S: tracked.customerId } } }),
+    );
+    expect(Item).toEqual(encodeItem(tracked));
+    expect(Item?.seenIds).toEqual({ L: [{ S: 'evt-1' }, { S: 'sha256:ab12' }, { S: 'evt-3' }] });
+    expect(Item?.seenAt).toEqual({
+      L: [{ N: '1735689600000' }, { N: '1735776000000' }, { N: '1735862400000' }],
+    });
+    expect(Item?.version).toEqual({ N: '7' });
+    expect(Item?.scope).toEqual({ S: 'child' });
+
+    const empty = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { customerId: { S: '7' } } }),
+    );
+    expect(empty.Item?.lastSeenId).toEqual({ NULL: true });
+    expect(empty.Item?.seenFloor).toEqual({ NULL: true });
+    expect(empty.Item?.seenIds).toEqual({ L: [] });
+  });
+
+  it('does not overwrite a customer that is already watched', async () => {
+    const { store } = await freshStore('add-existing');
+    await store.addCustomer(tracked);
+
+    const again = customer(tracked.customerId, { mode: 'backfill' });
+    expect(await store.addCustomer(again)).toBe(false);
+    expect(await store.getCustomer(tracked.customerId)).toEqual(tracked);
+  });
+
+  it('saves with the expected version and reports a conflict, writing nothing, on a stale one', async () => {
+    const { store } = await freshStore('save');
+    await store.addCustomer(customer('5'));
+
+    const first = customer('5', {
+      mode: 'tracking',
+      seen: [{ id: 'a', at: 1 }],
+      version: 1,
+      updatedAt: '2025-02-01T00:00:00.000Z',
+    });
+    expect(await store.saveState(first, 0)).toBe('saved');
+    expect(await store.getCustomer('5')).toEqual(first);
+
+    // A second writer that also read version 0 loses.
+    const stale = customer('5', { mode: 'tracking', seen: [{ id: 'b', at: 2 }], version: 1 });
+    expect(await store.saveState(stale, 0)).toBe('conflict');
+    expect(await store.getCustomer('5')).toEqual(first);
+
+    const second = { ...first, seen: [...first.seen, { id: 'c', at: 3 }], version: 2 };
+    expect(await store.saveState(second, 1)).toBe('saved');
+    expect(await store.getCustomer('5')).toEqual(second);
+  });
+
+  it('does not bring back a removed customer when saving', async () => {
+    const { store } = await freshStore('save-removed');
+    await store.addCustomer(customer('6'));
+    await store.removeCustomer('6');
+
+    expect(await store.saveState(customer('6', { version: 1 }), 0)).toBe('conflict');
+    expect(await store.getCustomer('6')).toBeUndefined();
+  });
+
+  it('pages through a table larger than one Scan page, returning each customer once', async () => {
+    const { store } = await freshStore('pages', 3);
+    const ids = Array.from({ length: 11 }, (_, index) => String(1000 + index));
+    for (const id of ids) await store.addCustomer(customer(id));
+
+    const listed = await listAll(store);
+    const listedIds = listed.map((entry) => (entry.kind === 'ok' ? entry.state.customerId : '?'));
+    expect(listedIds).toHaveLength(ids.length);
+    expect([...listedIds].sort()).toEqual(ids);
+  });
+
+  it('reports unreadable items and still lists the others', async () => {
+    const { store, tableName } = await freshStore('corrupt', 2);
+    await store.addCustomer(customer('1'));
+    await store.addCustomer(tracked);
+    const put = (item: CustomerState, patch: Record<string, AttributeValue>) =>
+      client.send(
+        new PutItemCommand({ TableName: tableName, Item: { ...encodeItem(item), ...patch } }),
+      );
+    await put(customer('2'), { version: { S: 'seven' } });
+    await put(customer('3'), { seenIds: { L: [{ S: 'x' }] } }); // seenAt stays empty
+    await put(customer('4'), { scope: { S: 'galaxy' } });
+    await put(customer('5'), { seenFloor: { N: '123456789012345678901234567890' } });
+
+    const listed = await listAll(store);
+    const ok = listed.flatMap((entry) => (entry.kind === 'ok' ? [entry.state] : []));
+    const unreadable = listed.flatMap((entry) => (entry.kind === 'unreadable' ? [entry] : []));
+    expect(ok).toHaveLength(2);
+    expect(ok).toEqual(expect.arrayContaining([customer('1'), tracked]));
+    expect(unreadable.map((entry) => entry.customerId).sort()).toEqual(['2', '3', '4', '5']);
+    const reason = (id: string) => unreadable.find((entry) => entry.customerId === id)?.reason;
+    expect(reason('2')).toMatch(/^version:/);
+    expect(reason('3')).toMatch(/seenIds and seenAt differ in length/);
+    expect(reason('4')).toMatch(/^scope:/);
+    expect(reason('5')).toMatch(/^seenFloor:/);
+
+    // Read directly, the same item is a typed error naming customer and table.
+    const error = await store.getCustomer('2').catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(UnreadableCustomerError);
+    expect(error).toBeInstanceOf(PollerError);
+    expect((error as Error).message).toContain(`customer 2 in table ${tableName}`);
+  });
+
+  it('throws a typed error naming customer and table when DynamoDB fails', async () => {
+    const store = new DynamoDbCursorStore({ client, tableName: 'no-such-table-here' });
+
+    const error = await store.saveState(customer('77', { version: 1 }), 0).catch((e) => e);
+    expect(error).toBeInstanceOf(CursorStoreError);
+    expect(error).toBeInstanceOf(PollerError);
+    expect(error.message).toMatch(/customer 77 on table no-such-table-here/);
+    expect(error.message).toMatch(/ResourceNotFoundException/);
+    expect(error.reason).toMatch(/init/);
+
+    await expect(listAll(store)).rejects.toThrow(/Scan on table no-such-table-here/);
+    await expect(store.getCustomer('77')).rejects.toBeInstanceOf(CursorStoreError);
+  });
+
+  it('refuses to write a state it could not read back', async () => {
+    const { store } = await freshStore('invalid-write');
+    const invalid = customer('8', { seen: [{ id: '', at: 1.5 }] });
+
+    await expect(store.addCustomer(invalid)).rejects.toThrow(/refused to write an invalid state/);
+    expect(await store.getCustomer('8')).toBeUndefined();
+  });
+});
+
+describe('createCursorTable', () => {
+  it('creates the table once, then reports that it exists', async () => {
+    const tableName = `test-create-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    expect(await createCursorTable(client, tableName)).toBe('created');
+    expect(await createCursorTable(client, tableName)).toBe('exists');
+
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    expect(Table?.TableStatus).toBe('ACTIVE');
+    expect(Table?.KeySchema).toEqual([{ AttributeName: 'customerId', KeyType: 'HASH' }]);
+    expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+
+    // The table is usable straight away.
+    const store = new DynamoDbCursorStore({ client, tableName });
+    expect(await store.addCustomer(customer('9'))).toBe(true);
+  });
+});

@@ -1,0 +1,97 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCursorTable } from '../../src/adapters/dynamodb/create-cursor-table.js';
+import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
+import {
+  EmbeddedDynamoDbError,
+  startEmbeddedDynamoDb,
+} from '../../src/adapters/dynamodb/embedded-dynamodb.js';
+import type { CustomerState } from '../../src/domain/customer-state.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function tempDirectory(): Promise<string> {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'embedded-dynamodb-'));
+  cleanups.push(() => rm(directory, { recursive: true, force: true }));
+  return directory;
+}
+
+async function start(directory: string) {
+  const embedded = await startEmbeddedDynamoDb({ directory });
+  const client = new DynamoDBClient({
+    endpoint: embedded.endpoint.href,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  cleanups.push(() => embedded.close());
+  cleanups.push(async () => client.destroy());
+  return { embedded, client };
+}
+
+const state: CustomerState = {
+  customerId: '31337',
+  scope: 'default',
+  mode: 'tracking',
+  status: 'active',
+  lastSeenId: 'e2',
+  lastSeenDate: '2025-03-01T10:00:00Z',
+  seen: [
+    { id: 'e1', at: 1_740_000_000_000 },
+    { id: 'e2', at: 1_740_823_200_000 },
+  ],
+  seenFloor: null,
+  version: 3,
+  createdAt: '2025-01-01T00:00:00.000Z',
+  updatedAt: '2025-03-01T10:00:05.000Z',
+};
+
+describe('embedded DynamoDB (dynalite)', () => {
+  it('serves on a loopback address with an ephemeral port', async () => {
+    const { embedded } = await start(await tempDirectory());
+    expect(embedded.endpoint.hostname).toBe('127.0.0.1');
+    expect(Number(embedded.endpoint.port)).toBeGreaterThan(0);
+  });
+
+  it('runs the cursor store, and keeps its data across a close and restart', async () => {
+    const directory = await tempDirectory();
+    const tableName = 'capillary-event-poller';
+
+    const first = await start(directory);
+    expect(await createCursorTable(first.client, tableName)).toBe('created');
+    const store = new DynamoDbCursorStore({ client: first.client, tableName, scanPageLimit: 1 });
+    expect(await store.addCustomer({ ...state, version: 2 })).toBe(true);
+    expect(await store.addCustomer({ ...state, customerId: '2' })).toBe(true);
+    expect(await store.addCustomer(state)).toBe(false);
+    expect(await store.saveState(state, 2)).toBe('saved');
+    expect(await store.saveState({ ...state, version: 9 }, 2)).toBe('conflict');
+    expect(await store.removeCustomer('2')).toBe(true);
+    await first.embedded.close();
+
+    const second = await start(directory);
+    expect(second.embedded.endpoint.port).not.toBe('');
+    expect(await createCursorTable(second.client, tableName)).toBe('exists');
+    const reopened = new DynamoDbCursorStore({ client: second.client, tableName });
+    expect(await reopened.getCustomer(state.customerId)).toEqual(state);
+    expect(await reopened.getCustomer('2')).toBeUndefined();
+    const listed = [];
+    for await (const entry of reopened.listCustomers()) listed.push(entry);
+    expect(listed).toEqual([{ kind: 'ok', state }]);
+  });
+
+  it('refuses, with a typed error, a directory another instance holds', async () => {
+    const directory = await tempDirectory();
+    await start(directory);
+
+    await expect(startEmbeddedDynamoDb({ directory })).rejects.toBeInstanceOf(
+      EmbeddedDynamoDbError,
+    );
+    await expect(startEmbeddedDynamoDb({ directory })).rejects.toThrow(/cannot open .*lock/i);
+  });
+});
