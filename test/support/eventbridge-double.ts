@@ -1,0 +1,284 @@
+/**
+ * A local stand-in for Amazon EventBridge's PutEvents that speaks the wire protocol the AWS SDK
+ * uses (AWS JSON 1.1: `POST /`, `Content-Type: application/x-amz-json-1.1`,
+ * `X-Amz-Target: AWSEvents.PutEvents`), so the real `EventBridgeClient` talks to it:
+ *
+ *   const double = await EventBridgeDouble.start();
+ *   const client = createEventBridgeClient({ region: 'us-east-1', endpoint: double.url,
+ *     credentials: DUMMY_CREDENTIALS });
+ *
+ * It enforces the real request limits (10 entries, 256 KiB by the documented entry size) with the
+ * real error shapes, validates each entry like the service (Source, DetailType, Detail as a JSON
+ * object), records every request and accepted entry, and takes injected faults.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export const DUMMY_CREDENTIALS = {
+  accessKeyId: 'AKIDLOCALDOUBLE',
+  secretAccessKey: 'local-secret',
+};
+
+const MAX_ENTRIES = 10;
+const MAX_REQUEST_BYTES = 262_144;
+const TIME_BYTES = 14;
+
+/** One entry as it travels on the wire (`Time` is epoch seconds, as the SDK sends it). */
+export interface WirePutEventsEntry {
+  Source?: string;
+  DetailType?: string;
+  Detail?: string;
+  Time?: number | string;
+  EventBusName?: string;
+  Resources?: string[];
+  TraceHeader?: string;
+}
+
+export interface RecordedPutEventsRequest {
+  target: string | undefined;
+  contentType: string | undefined;
+  authorization: string | undefined;
+  entries: WirePutEventsEntry[];
+  /** HTTP status answered. */
+  status: number;
+  /** Error type for a refused request. */
+  errorType?: string;
+}
+
+export interface AcceptedEntry extends WirePutEventsEntry {
+  EventId: string;
+  /** Index in `requests` of the request that carried it. */
+  requestIndex: number;
+}
+
+export interface EntryFault {
+  /** Entry positions within a request, or a test on the entry. */
+  match: readonly number[] | ((entry: WirePutEventsEntry, index: number) => boolean);
+  errorCode: string;
+  errorMessage?: string;
+  /** How many of the next requests in which it matches an entry it applies to (default 1; `Infinity`: all). */
+  requests?: number;
+}
+
+interface ActiveFault extends EntryFault {
+  remaining: number;
+}
+
+/** The entry size as AWS documents it, computed independently of the adapter under test. */
+export function wireEntrySize(entry: WirePutEventsEntry): number {
+  const bytes = (text: string | undefined) => (text === undefined ? 0 : Buffer.byteLength(text));
+  let size = entry.Time === undefined ? 0 : TIME_BYTES;
+  size += bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail);
+  for (const resource of entry.Resources ?? []) size += bytes(resource);
+  return size;
+}
+
+/** The parsed `Detail` of a wire entry. */
+export function detailOf(entry: WirePutEventsEntry): Record<string, unknown> {
+  return JSON.parse(entry.Detail ?? 'null') as Record<string, unknown>;
+}
+
+export class EventBridgeDouble {
+  readonly requests: RecordedPutEventsRequest[] = [];
+  readonly accepted: AcceptedEntry[] = [];
+  #requestFaults: { remaining: number; status: number; type: string; message: string }[] = [];
+  #faults: ActiveFault[] = [];
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<EventBridgeDouble> {
+    let double: EventBridgeDouble | undefined;
+    const server = createServer((request, response) => {
+      double?.handle(request, response).catch((error: unknown) => {
+        response.writeHead(500).end(String(error));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    double = new EventBridgeDouble(server, `http://127.0.0.1:${port}`);
+    return double;
+  }
+
+  /** Fails matching entries with an entry-level error code for the next `requests` requests. */
+  failEntries(fault: EntryFault): void {
+    this.#faults.push({ ...fault, remaining: fault.requests ?? 1 });
+  }
+
+  /** Answers the next `requests` requests with a whole-request ThrottlingException (HTTP 400). */
+  throttleRequests(requests = 1): void {
+    this.failRequests(requests, {
+      status: 400,
+      type: 'ThrottlingException',
+      message: 'Rate exceeded',
+    });
+  }
+
+  /**
+   * Refuses the next `requests` requests as a whole: by default HTTP 500 InternalException;
+   * any status and error type can be given (e.g. 400 ValidationException, 400 AccessDeniedException).
+   */
+  failRequests(
+    requests = 1,
+    error: { status?: number; type?: string; message?: string } = {},
+  ): void {
+    this.#requestFaults.push({
+      remaining: requests,
+      status: error.status ?? 500,
+      type: error.type ?? 'InternalException',
+      message: error.message ?? 'An internal error occurred.',
+    });
+  }
+
+  /** Forgets recorded requests, entries and pending faults. */
+  reset(): void {
+    this.requests.length = 0;
+    this.accepted.length = 0;
+    this.#requestFaults = [];
+    this.#faults = [];
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve, reject) =>
+      this.server.close((error) => (error ? reject(error) : resolve())),
+    );
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const target = header(request, 'x-amz-target');
+    const contentType = header(request, 'content-type');
+    const record: RecordedPutEventsRequest = {
+      target,
+      contentType,
+      authorization: header(request, 'authorization'),
+      entries: [],
+      status: 0,
+    };
+    this.requests.push(record);
+    const requestIndex = this.requests.length - 1;
+    const fail = (status: number, type: string, message: string) => {
+      record.status = status;
+      record.errorType = type;
+      send(response, status, { __type: type, message }, { 'x-amzn-ErrorType': type });
+    };
+
+    if (request.method !== 'POST' || contentType !== 'application/x-amz-json-1.1') {
+      return fail(400, 'SerializationException', 'expected POST with application/x-amz-json-1.1');
+    }
+    if (target !== 'AWSEvents.PutEvents') {
+      return fail(400, 'UnknownOperationException', `unsupported target ${String(target)}`);
+    }
+    let body: { Entries?: unknown };
+    try {
+      body = JSON.parse(raw) as { Entries?: unknown };
+    } catch {
+      return fail(
+        400,
+        'SerializationException',
+        'Start of structure or map found where not expected.',
+      );
+    }
+    const entries = Array.isArray(body.Entries) ? (body.Entries as WirePutEventsEntry[]) : [];
+    record.entries = entries;
+
+    const refusal = this.#requestFaults[0];
+    if (refusal) {
+      refusal.remaining--;
+      if (refusal.remaining <= 0) this.#requestFaults.shift();
+      return fail(refusal.status, refusal.type, refusal.message);
+    }
+    if (entries.length < 1 || entries.length > MAX_ENTRIES) {
+      const bound =
+        entries.length < 1
+          ? 'greater than or equal to 1'
+          : `less than or equal to ${String(MAX_ENTRIES)}`;
+      return fail(
+        400,
+        'ValidationException',
+        `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length ${bound}`,
+      );
+    }
+    const total = entries.reduce((sum, entry) => sum + wireEntrySize(entry), 0);
+    if (total > MAX_REQUEST_BYTES) {
+      return fail(
+        400,
+        'ValidationException',
+        'Total size of the entries in the request is over the limit.',
+      );
+    }
+
+    const applied = new Set<ActiveFault>();
+    const results = entries.map((entry, index) => {
+      const fault = this.#faults.find((candidate) =>
+        typeof candidate.match === 'function'
+          ? candidate.match(entry, index)
+          : candidate.match.includes(index),
+      );
+      if (fault) {
+        applied.add(fault);
+        return {
+          ErrorCode: fault.errorCode,
+          ErrorMessage: fault.errorMessage ?? `injected ${fault.errorCode}`,
+        };
+      }
+      const invalid = validateEntry(entry);
+      if (invalid) return invalid;
+      const EventId = randomUUID();
+      this.accepted.push({ ...entry, EventId, requestIndex });
+      return { EventId };
+    });
+    for (const fault of applied) fault.remaining--;
+    this.#faults = this.#faults.filter((fault) => fault.remaining > 0);
+
+    record.status = 200;
+    send(response, 200, {
+      FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length,
+      Entries: results,
+    });
+  }
+}
+
+function validateEntry(
+  entry: WirePutEventsEntry,
+): { ErrorCode: string; ErrorMessage: string } | undefined {
+  for (const field of ['Source', 'DetailType', 'Detail'] as const) {
+    if (typeof entry[field] !== 'string' || entry[field] === '') {
+      return { ErrorCode: 'InvalidArgument', ErrorMessage: `Parameter ${field} is not valid.` };
+    }
+  }
+  try {
+    const detail: unknown = JSON.parse(entry.Detail ?? '');
+    if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) throw new Error();
+  } catch {
+    return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+  }
+  return undefined;
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function send(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const payload = JSON.stringify(body);
+  response.writeHead(status, {
+    'Content-Type': 'application/x-amz-json-1.1',
+    'Content-Length': Buffer.byteLength(payload),
+    'x-amzn-RequestId': randomUUID(),
+    ...headers,
+  });
+  response.end(payload);
+}

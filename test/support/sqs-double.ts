@@ -1,0 +1,381 @@
+/**
+ * A local stand-in for Amazon SQS SendMessageBatch that speaks the protocol the installed
+ * `@aws-sdk/client-sqs` uses: AWS JSON 1.0 (`POST /`, `Content-Type: application/x-amz-json-1.0`,
+ * `X-Amz-Target: AmazonSQS.SendMessageBatch`), query-compatible errors (`__type` plus the
+ * `x-amzn-query-error` header), and the MD5 digests the SDK checks on every sent message.
+ *
+ *   const double = await SqsDouble.start();
+ *   const client = createSqsClient({ region: 'us-east-1', endpoint: double.url,
+ *     credentials: DUMMY_CREDENTIALS });
+ *   new SqsDeadLetterSink({ client, queueUrl: double.queueUrl });
+ *
+ * It enforces the batch limits (10 entries, 1 MiB in all, distinct valid ids, the queue's message
+ * size, the allowed characters), records every request and message, and takes injected faults.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export const SQS_DOUBLE_ACCOUNT = '000000000000';
+
+const MAX_ENTRIES = 10;
+const MAX_BATCH_BYTES = 1_048_576;
+const ALLOWED = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
+
+export interface WireMessageAttribute {
+  DataType: string;
+  StringValue?: string;
+  /** Base64 on the wire. */
+  BinaryValue?: string;
+}
+
+export interface WireSendMessageBatchEntry {
+  Id: string;
+  MessageBody: string;
+  DelaySeconds?: number;
+  MessageAttributes?: Record<string, WireMessageAttribute>;
+  MessageGroupId?: string;
+  MessageDeduplicationId?: string;
+}
+
+export interface RecordedSqsRequest {
+  target: string | undefined;
+  contentType: string | undefined;
+  queueUrl: string | undefined;
+  entries: WireSendMessageBatchEntry[];
+  status: number;
+  errorType?: string;
+}
+
+export interface RecordedMessage {
+  queueUrl: string;
+  messageId: string;
+  body: string;
+  attributes: Record<string, WireMessageAttribute>;
+  requestIndex: number;
+}
+
+export interface SqsEntryFault {
+  /** Entry positions within a request, or a test on the entry. */
+  match: readonly number[] | ((entry: WireSendMessageBatchEntry, index: number) => boolean);
+  code: string;
+  message?: string;
+  senderFault?: boolean;
+  /** How many of the next requests in which it matches an entry it applies to (default 1). */
+  requests?: number;
+}
+
+interface RequestFault {
+  remaining: number;
+  status: number;
+  code: string;
+  message: string;
+}
+
+/** A message's size as SQS counts it: body, then each attribute's name, type and value. */
+export function wireMessageSize(entry: WireSendMessageBatchEntry): number {
+  let size = Buffer.byteLength(entry.MessageBody ?? '');
+  for (const [name, value] of Object.entries(entry.MessageAttributes ?? {})) {
+    size += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');
+    if (value.StringValue !== undefined) size += Buffer.byteLength(value.StringValue);
+    if (value.BinaryValue !== undefined) size += Buffer.from(value.BinaryValue, 'base64').length;
+  }
+  return size;
+}
+
+/** MD5 of the attributes as SQS computes MD5OfMessageAttributes. */
+export function md5OfMessageAttributes(attributes: Record<string, WireMessageAttribute>): string {
+  const hash = createHash('md5');
+  const lengthPrefixed = (bytes: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    hash.update(length);
+    hash.update(bytes);
+  };
+  for (const name of Object.keys(attributes).sort()) {
+    const value = attributes[name] as WireMessageAttribute;
+    lengthPrefixed(Buffer.from(name));
+    lengthPrefixed(Buffer.from(value.DataType));
+    if (value.BinaryValue !== undefined) {
+      hash.update(Buffer.from([2]));
+      lengthPrefixed(Buffer.from(value.BinaryValue, 'base64'));
+    } else {
+      hash.update(Buffer.from([1]));
+      lengthPrefixed(Buffer.from(value.StringValue ?? ''));
+    }
+  }
+  return hash.digest('hex');
+}
+
+export class SqsDouble {
+  readonly requests: RecordedSqsRequest[] = [];
+  readonly messages: RecordedMessage[] = [];
+  #requestFaults: RequestFault[] = [];
+  #faults: (SqsEntryFault & { remaining: number })[] = [];
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    readonly queueUrl: string,
+    readonly maxMessageBytes: number,
+  ) {}
+
+  /** `maxMessageBytes`: the queue's MaximumMessageSize (default 256 KiB). */
+  static async start(
+    options: { queueName?: string; maxMessageBytes?: number } = {},
+  ): Promise<SqsDouble> {
+    let double: SqsDouble | undefined;
+    const server = createServer((request, response) => {
+      double?.handle(request, response).catch((error: unknown) => {
+        response.writeHead(500).end(String(error));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}`;
+    const queueUrl = `${url}/${SQS_DOUBLE_ACCOUNT}/${options.queueName ?? 'capillary-event-poller-dlq'}`;
+    double = new SqsDouble(server, url, queueUrl, options.maxMessageBytes ?? 262_144);
+    return double;
+  }
+
+  /** Fails matching entries (they land in `Failed`) for the next `requests` requests that match. */
+  failEntries(fault: SqsEntryFault): void {
+    this.#faults.push({ ...fault, remaining: fault.requests ?? 1 });
+  }
+
+  /** Refuses the next `requests` requests as a whole (default HTTP 500 InternalError). */
+  failRequests(
+    requests = 1,
+    error: { status?: number; code?: string; message?: string } = {},
+  ): void {
+    this.#requestFaults.push({
+      remaining: requests,
+      status: error.status ?? 500,
+      code: error.code ?? 'InternalError',
+      message: error.message ?? 'We encountered an internal error. Please try again.',
+    });
+  }
+
+  /** Messages parsed as JSON bodies. */
+  bodies<T = Record<string, unknown>>(): T[] {
+    return this.messages.map((message) => JSON.parse(message.body) as T);
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.messages.length = 0;
+    this.#requestFaults = [];
+    this.#faults = [];
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve, reject) =>
+      this.server.close((error) => (error ? reject(error) : resolve())),
+    );
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const record: RecordedSqsRequest = {
+      target: header(request, 'x-amz-target'),
+      contentType: header(request, 'content-type'),
+      queueUrl: undefined,
+      entries: [],
+      status: 0,
+    };
+    this.requests.push(record);
+    const requestIndex = this.requests.length - 1;
+    // JSON 1.0 with query compatibility: `__type` is the shape id, the header the query code.
+    const fail = (status: number, type: string, queryCode: string, message: string) => {
+      record.status = status;
+      record.errorType = type;
+      const fault = status >= 500 ? 'Receiver' : 'Sender';
+      send(
+        response,
+        status,
+        { __type: `com.amazonaws.sqs#${type}`, message },
+        { 'x-amzn-query-error': `${queryCode};${fault}` },
+      );
+    };
+    const senderError = (type: string, message: string) =>
+      fail(400, type, `AWS.SimpleQueueService.${type}`, message);
+
+    if (request.method !== 'POST' || record.contentType !== 'application/x-amz-json-1.0') {
+      return fail(400, 'InvalidParameterValue', 'InvalidParameterValue', 'expected AWS JSON 1.0');
+    }
+    if (record.target !== 'AmazonSQS.SendMessageBatch') {
+      return fail(
+        400,
+        'UnsupportedOperation',
+        'AWS.SimpleQueueService.UnsupportedOperation',
+        `unsupported target ${String(record.target)}`,
+      );
+    }
+    let body: { QueueUrl?: string; Entries?: unknown };
+    try {
+      body = JSON.parse(raw) as typeof body;
+    } catch {
+      return fail(400, 'InvalidParameterValue', 'InvalidParameterValue', 'malformed JSON');
+    }
+    record.queueUrl = body.QueueUrl;
+    const entries = Array.isArray(body.Entries)
+      ? (body.Entries as WireSendMessageBatchEntry[])
+      : [];
+    record.entries = entries;
+
+    const refusal = this.#requestFaults[0];
+    if (refusal) {
+      refusal.remaining--;
+      if (refusal.remaining <= 0) this.#requestFaults.shift();
+      return fail(refusal.status, refusal.code, refusal.code, refusal.message);
+    }
+    if (body.QueueUrl !== this.queueUrl) {
+      return fail(
+        400,
+        'QueueDoesNotExist',
+        'AWS.SimpleQueueService.NonExistentQueue',
+        'The specified queue does not exist.',
+      );
+    }
+    if (entries.length === 0) {
+      return senderError(
+        'EmptyBatchRequest',
+        'There should be at least one SendMessageBatchRequestEntry in the request.',
+      );
+    }
+    if (entries.length > MAX_ENTRIES) {
+      return senderError(
+        'TooManyEntriesInBatchRequest',
+        `Maximum number of entries per request are ${MAX_ENTRIES}. You have sent ${entries.length}.`,
+      );
+    }
+    if (
+      entries.some(
+        (entry) => typeof entry.Id !== 'string' || !/^[A-Za-z0-9_-]{1,80}$/.test(entry.Id),
+      )
+    ) {
+      return senderError(
+        'InvalidBatchEntryId',
+        'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.',
+      );
+    }
+    if (new Set(entries.map((entry) => entry.Id)).size !== entries.length) {
+      return senderError(
+        'BatchEntryIdsNotDistinct',
+        'Two or more batch entries in the request have the same Id.',
+      );
+    }
+    const total = entries.reduce((sum, entry) => sum + wireMessageSize(entry), 0);
+    if (total > MAX_BATCH_BYTES) {
+      return senderError(
+        'BatchRequestTooLong',
+        `Batch requests cannot be longer than ${MAX_BATCH_BYTES} bytes. You have sent ${total} bytes.`,
+      );
+    }
+
+    const Successful: Record<string, string>[] = [];
+    const Failed: { Id: string; SenderFault: boolean; Code: string; Message: string }[] = [];
+    const applied = new Set<SqsEntryFault & { remaining: number }>();
+    entries.forEach((entry, index) => {
+      const fault = this.#faults.find((candidate) =>
+        typeof candidate.match === 'function'
+          ? candidate.match(entry, index)
+          : candidate.match.includes(index),
+      );
+      if (fault) {
+        applied.add(fault);
+        Failed.push({
+          Id: entry.Id,
+          SenderFault: fault.senderFault ?? false,
+          Code: fault.code,
+          Message: fault.message ?? `injected ${fault.code}`,
+        });
+        return;
+      }
+      const problem = validateMessage(entry, this.maxMessageBytes);
+      if (problem) {
+        Failed.push({ Id: entry.Id, SenderFault: true, ...problem });
+        return;
+      }
+      const messageId = randomUUID();
+      const attributes = entry.MessageAttributes ?? {};
+      this.messages.push({
+        queueUrl: this.queueUrl,
+        messageId,
+        body: entry.MessageBody,
+        attributes,
+        requestIndex,
+      });
+      Successful.push({
+        Id: entry.Id,
+        MessageId: messageId,
+        MD5OfMessageBody: createHash('md5').update(entry.MessageBody, 'utf8').digest('hex'),
+        ...(Object.keys(attributes).length > 0
+          ? { MD5OfMessageAttributes: md5OfMessageAttributes(attributes) }
+          : {}),
+      });
+    });
+    for (const fault of applied) fault.remaining--;
+    this.#faults = this.#faults.filter((fault) => fault.remaining > 0);
+
+    record.status = 200;
+    send(response, 200, { Successful, Failed });
+  }
+}
+
+function validateMessage(
+  entry: WireSendMessageBatchEntry,
+  maxMessageBytes: number,
+): { Code: string; Message: string } | undefined {
+  if (typeof entry.MessageBody !== 'string' || entry.MessageBody === '') {
+    return {
+      Code: 'MissingParameter',
+      Message: 'The request must contain the parameter MessageBody.',
+    };
+  }
+  if (!ALLOWED.test(entry.MessageBody)) {
+    return { Code: 'InvalidMessageContents', Message: 'Invalid characters found.' };
+  }
+  for (const [name, value] of Object.entries(entry.MessageAttributes ?? {})) {
+    const empty =
+      !value.DataType || (value.StringValue === undefined && value.BinaryValue === undefined);
+    if (empty || value.StringValue === '' || !ALLOWED.test(value.StringValue ?? '')) {
+      return {
+        Code: 'InvalidParameterValue',
+        Message: `Message attribute '${name}' is not valid.`,
+      };
+    }
+  }
+  const size = wireMessageSize(entry);
+  if (size > maxMessageBytes) {
+    return {
+      Code: 'InvalidParameterValue',
+      Message: `One or more parameters are invalid. Reason: Message must be shorter than ${maxMessageBytes} bytes.`,
+    };
+  }
+  return undefined;
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function send(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const payload = JSON.stringify(body);
+  response.writeHead(status, {
+    'Content-Type': 'application/x-amz-json-1.0',
+    'Content-Length': Buffer.byteLength(payload),
+    'x-amzn-RequestId': randomUUID(),
+    ...headers,
+  });
+  response.end(payload);
+}
