@@ -1,0 +1,568 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type Dispatcher, request } from 'undici';
+import type { z } from 'zod';
+import { type CapillaryCredentials, DEFAULT_EVENTS_PATH } from '../../config/settings.js';
+import { describeApiMessage, EventDataResponseSchema } from '../../domain/capillary-event.js';
+import { CustomerIdSchema, type Scope } from '../../domain/customer-state.js';
+import { describeError, InvalidCustomerIdError } from '../../domain/errors.js';
+import type { CustomerEventsSource, FetchedEvents, Logger } from '../../domain/ports.js';
+import { backoffDelayMs } from './backoff.js';
+import { basicAuthorization, md5Hex } from './basic-auth.js';
+import {
+  CapillaryAuthError,
+  type CapillaryError,
+  type CapillaryFailure,
+  CapillaryRequestError,
+} from './capillary-errors.js';
+import { checkBaseUrl, checkEventsPath, eventsUrl, tokenUrl } from './capillary-urls.js';
+import {
+  type AccessToken,
+  OAuthTokenProvider,
+  TokenResponseSchema,
+} from './oauth-token-provider.js';
+import { TokenBucket } from './rate-limiter.js';
+import { parseRetryAfterMs } from './retry-after.js';
+import { SecretRedactor } from './secret-redactor.js';
+import { sharedDispatcher } from './shared-dispatcher.js';
+
+export const OAUTH_TOKEN_HEADER = 'x-cap-api-oauth-token';
+const USER_AGENT = 'capillary-event-poller/0.1.0';
+const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+
+export interface CapillaryRetryOptions {
+  /** Backoff ceiling before the first retry (doubles each retry, jittered). Default 250 ms. */
+  baseDelayMs?: number;
+  /** Largest backoff ceiling. Default 5 s. */
+  maxDelayMs?: number;
+  /** `Retry-After` is honoured up to this. Default 30 s. */
+  maxRetryAfterMs?: number;
+}
+
+export interface CapillaryClientOptions {
+  /** `https://eu.api.capillarytech.com`; plain `http://` only for loopback hosts. May carry a path prefix. */
+  baseUrl: URL;
+  /** Path and query template with `{customerId}`. Default `/v2/events/event_data/?userId={customerId}`. */
+  eventsPath?: string;
+  /**
+   * The credentials, or a function that loads them (called once, result cached; called again only
+   * after a failure). `undefined`: no authentication (the local sandbox).
+   */
+  credentials: CapillaryCredentials | (() => Promise<CapillaryCredentials>) | undefined;
+  /** Deadline of one HTTP request (connect, headers and body). */
+  timeoutMs: number;
+  /** Requests per call, first one included (a regeneration after a 401 gets one extra). */
+  maxAttempts: number;
+  /** Shared by every request of this client: events, retries and token generation. */
+  requestsPerSecond: number;
+  /** Largest burst of the rate limiter. Default `max(1, floor(requestsPerSecond))`. */
+  burst?: number;
+  /** Default: the process-wide keep-alive pool (`sharedDispatcher`). */
+  dispatcher?: Dispatcher;
+  logger?: Logger;
+  retry?: CapillaryRetryOptions;
+  /** Largest accepted response body. Default 10 MiB. */
+  maxResponseBytes?: number;
+  /** Tests: how the client waits (retry delays and the rate limiter). Default: real timers. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Tests: jitter source in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Tests: monotonic clock in ms for the rate limiter and token expiry. Default `performance.now()`. */
+  now?: () => number;
+}
+
+type Exchange =
+  | { kind: 'response'; status: number; headers: IncomingHttpHeaders; text: string }
+  | { kind: 'too-large'; status: number }
+  | { kind: 'no-response'; failure: 'timeout' | 'network'; detail: string; cause: unknown };
+
+interface Failed {
+  ok: false;
+  failure: CapillaryFailure;
+  status: number | undefined;
+  detail: string;
+  retryable: boolean;
+  retryAfterMs?: number | undefined;
+  /** Retry at once without counting the attempt (after an OAuth token regeneration). */
+  retryNow?: boolean;
+  cause?: unknown;
+}
+type Verdict<T> = { ok: true; value: T } | Failed;
+
+type Authorization = { headers: Record<string, string>; token?: string };
+
+const NO_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Reads one customer's recent events from Capillary's `GET /v2/events/event_data/`. */
+export class CapillaryClient implements CustomerEventsSource {
+  private readonly baseUrl: URL;
+  private readonly eventsPath: string;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly dispatcher: Dispatcher;
+  private readonly logger: Logger;
+  private readonly limiter: TokenBucket;
+  private readonly redactor = new SecretRedactor();
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly now: (() => number) | undefined;
+  private readonly retry: Required<CapillaryRetryOptions>;
+  private readonly maxResponseBytes: number;
+  private readonly credentialsSource: CapillaryClientOptions['credentials'];
+  private credentials: Promise<CapillaryCredentials | undefined> | undefined;
+  private basicHeader: string | undefined;
+  private tokens: OAuthTokenProvider | undefined;
+
+  constructor(options: CapillaryClientOptions) {
+    this.baseUrl = checkBaseUrl(options.baseUrl);
+    this.eventsPath = checkEventsPath(options.eventsPath ?? DEFAULT_EVENTS_PATH);
+    if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
+      throw new RangeError(`timeoutMs must be positive, got ${options.timeoutMs}`);
+    }
+    if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) {
+      throw new RangeError(`maxAttempts must be a whole number >= 1, got ${options.maxAttempts}`);
+    }
+    this.timeoutMs = options.timeoutMs;
+    this.maxAttempts = options.maxAttempts;
+    this.dispatcher = options.dispatcher ?? sharedDispatcher(options.timeoutMs);
+    this.logger = options.logger ?? NO_LOGGER;
+    this.sleep = options.sleep ?? ((ms) => delay(ms));
+    this.random = options.random ?? Math.random;
+    this.now = options.now;
+    this.retry = {
+      baseDelayMs: options.retry?.baseDelayMs ?? 250,
+      maxDelayMs: options.retry?.maxDelayMs ?? 5_000,
+      maxRetryAfterMs: options.retry?.maxRetryAfterMs ?? 30_000,
+    };
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.limiter = new TokenBucket({
+      ratePerSecond: options.requestsPerSecond,
+      ...(options.burst === undefined ? {} : { burst: options.burst }),
+      sleep: this.sleep,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    this.credentialsSource = options.credentials;
+    if (typeof options.credentials === 'object') this.registerCredentials(options.credentials);
+  }
+
+  async fetchEvents(customer: { customerId: string; scope: Scope }): Promise<FetchedEvents> {
+    const { customerId, scope } = customer;
+    if (!CustomerIdSchema.safeParse(customerId).success) {
+      throw new InvalidCustomerIdError(customerId);
+    }
+    const url = eventsUrl(this.baseUrl, this.eventsPath, customerId, scope);
+    let regenerated = false;
+    return this.withRetries(
+      { operation: 'events', customerId },
+      async (): Promise<Verdict<FetchedEvents>> => {
+        let authorization: Authorization;
+        try {
+          authorization = await this.authorization();
+        } catch (error) {
+          if (!(error instanceof CapillaryAuthError)) throw error;
+          return {
+            ok: false,
+            failure: error.failure,
+            status: error.status,
+            detail: error.message,
+            retryable: false,
+            cause: error,
+          };
+        }
+        const exchange = await this.send('GET', url, {
+          accept: 'application/json',
+          'user-agent': USER_AGENT,
+          ...authorization.headers,
+        });
+        if (
+          exchange.kind === 'response' &&
+          exchange.status === 401 &&
+          authorization.token !== undefined &&
+          !regenerated
+        ) {
+          regenerated = true;
+          this.tokens?.invalidate(authorization.token);
+          return {
+            ok: false,
+            failure: 'unauthorized',
+            status: 401,
+            detail: 'the OAuth token was rejected',
+            retryable: true,
+            retryNow: true,
+          };
+        }
+        return this.interpretEvents(exchange);
+      },
+      (failed, attempts) =>
+        new CapillaryRequestError(customerId, {
+          failure: failed.failure,
+          status: failed.status,
+          attempts,
+          detail: this.redactor.redact(failed.detail),
+          cause: failed.cause,
+        }),
+    );
+  }
+
+  // ---- retries -------------------------------------------------------------------------------
+
+  private async withRetries<T>(
+    context: { operation: 'events' | 'token'; customerId?: string },
+    attempt: () => Promise<Verdict<T>>,
+    toError: (failed: Failed, attempts: number) => CapillaryError,
+  ): Promise<T> {
+    let counted = 0;
+    let sent = 0;
+    for (;;) {
+      counted += 1;
+      sent += 1;
+      const verdict = await attempt();
+      if (verdict.ok) return verdict.value;
+      if (verdict.retryNow) {
+        counted -= 1;
+        this.log('info', 'Capillary rejected the OAuth token (HTTP 401): regenerating it once', {
+          ...context,
+        });
+        continue;
+      }
+      if (!verdict.retryable || counted >= this.maxAttempts) throw toError(verdict, sent);
+      const delayMs =
+        verdict.retryAfterMs === undefined
+          ? backoffDelayMs(counted, this.retry, this.random)
+          : Math.min(verdict.retryAfterMs, this.retry.maxRetryAfterMs);
+      this.log('warn', 'Capillary request failed: retrying', {
+        ...context,
+        attempt: counted,
+        maxAttempts: this.maxAttempts,
+        status: verdict.status,
+        failure: verdict.failure,
+        problem: verdict.detail,
+        delayMs,
+      });
+      await this.sleep(delayMs);
+    }
+  }
+
+  // ---- interpretation ------------------------------------------------------------------------
+
+  private interpretEvents(exchange: Exchange): Verdict<FetchedEvents> {
+    const common = this.interpretCommon(exchange);
+    if (common) return common;
+    const { status, text } = exchange as Extract<Exchange, { kind: 'response' }>;
+    const json = parseJson(text);
+    if (!json.ok) {
+      return failed('malformed', status, `the body is not JSON: ${snippet(text)}`);
+    }
+    const errors = apiErrors(json.value);
+    if (errors !== undefined) return failed('api-errors', status, errors);
+    const parsed = EventDataResponseSchema.safeParse(json.value);
+    if (!parsed.success) {
+      return failed(
+        'invalid-response',
+        status,
+        `unexpected response shape: ${describeIssues(parsed.error.issues)}`,
+      );
+    }
+    return {
+      ok: true,
+      value: {
+        events: parsed.data.data,
+        warnings: parsed.data.warnings.map((entry) =>
+          this.redactor.redact(describeApiMessage(entry)),
+        ),
+      },
+    };
+  }
+
+  private interpretToken(exchange: Exchange): Verdict<AccessToken> {
+    const common = this.interpretCommon(exchange);
+    if (common) return common;
+    const { status, text } = exchange as Extract<Exchange, { kind: 'response' }>;
+    const json = parseJson(text);
+    if (!json.ok) return failed('malformed', status, 'the token response is not JSON');
+    const errors = apiErrors(json.value);
+    if (errors !== undefined) return failed('api-errors', status, errors);
+    const parsed = TokenResponseSchema.safeParse(json.value);
+    if (!parsed.success) {
+      return failed(
+        'invalid-response',
+        status,
+        `unexpected token response shape: ${describeIssues(parsed.error.issues)}`,
+      );
+    }
+    return {
+      ok: true,
+      value: { value: parsed.data.data.accessToken, ttlSeconds: parsed.data.data.ttlSeconds },
+    };
+  }
+
+  /** Outcomes that do not depend on the endpoint: no response, throttling, errors; `undefined` for 2xx. */
+  private interpretCommon(exchange: Exchange): Failed | undefined {
+    if (exchange.kind === 'no-response') {
+      return {
+        ok: false,
+        failure: exchange.failure,
+        status: undefined,
+        detail: exchange.detail,
+        retryable: true,
+        cause: exchange.cause,
+      };
+    }
+    if (exchange.kind === 'too-large') {
+      return failed(
+        'malformed',
+        exchange.status,
+        `the body is larger than ${this.maxResponseBytes} bytes`,
+      );
+    }
+    const { status, text, headers } = exchange;
+    if (status >= 200 && status < 300) return undefined;
+    const json = parseJson(text);
+    const message = (json.ok ? apiMessage(json.value) : undefined) ?? snippet(text);
+    if (status === 429 || status >= 500) {
+      return {
+        ok: false,
+        failure: status === 429 ? 'throttled' : 'server',
+        status,
+        detail: message,
+        retryable: true,
+        retryAfterMs: parseRetryAfterMs(headers['retry-after']),
+      };
+    }
+    return failed(status === 401 || status === 403 ? 'unauthorized' : 'rejected', status, message);
+  }
+
+  // ---- authentication ------------------------------------------------------------------------
+
+  private async authorization(): Promise<Authorization> {
+    const credentials = await this.loadCredentials();
+    if (credentials === undefined) return { headers: {} };
+    if (credentials.kind === 'basic') {
+      this.basicHeader ??= basicAuthorization(credentials.username, credentials.password);
+      return { headers: { authorization: this.basicHeader } };
+    }
+    this.tokens ??= new OAuthTokenProvider({
+      generate: () => this.generateToken(credentials),
+      ...(this.now ? { now: this.now } : {}),
+    });
+    const token = await this.tokens.token();
+    return { headers: { [OAUTH_TOKEN_HEADER]: token }, token };
+  }
+
+  private loadCredentials(): Promise<CapillaryCredentials | undefined> {
+    const source = this.credentialsSource;
+    if (typeof source !== 'function') return Promise.resolve(source);
+    if (!this.credentials) {
+      this.credentials = source().then(
+        (credentials) => {
+          this.registerCredentials(credentials);
+          return credentials;
+        },
+        (error: unknown) => {
+          this.credentials = undefined;
+          throw new CapillaryAuthError('Loading the Capillary credentials', {
+            failure: 'unauthorized',
+            status: undefined,
+            attempts: 0,
+            detail: this.redactor.redact(describeError(error)),
+            cause: error,
+          });
+        },
+      );
+    }
+    return this.credentials;
+  }
+
+  private registerCredentials(credentials: CapillaryCredentials): void {
+    if (credentials.kind === 'basic') {
+      const header = basicAuthorization(credentials.username, credentials.password);
+      this.redactor.add(
+        credentials.password,
+        md5Hex(credentials.password),
+        header,
+        header.slice('Basic '.length),
+      );
+    } else {
+      this.redactor.add(credentials.clientSecret);
+    }
+  }
+
+  private async generateToken(
+    credentials: Extract<CapillaryCredentials, { kind: 'oauth' }>,
+  ): Promise<AccessToken> {
+    const url = tokenUrl(this.baseUrl);
+    const body = JSON.stringify({ key: credentials.clientKey, secret: credentials.clientSecret });
+    const token = await this.withRetries(
+      { operation: 'token' },
+      async () =>
+        this.interpretToken(
+          await this.send(
+            'POST',
+            url,
+            {
+              accept: 'application/json',
+              'content-type': 'application/json',
+              'user-agent': USER_AGENT,
+            },
+            body,
+          ),
+        ),
+      (failed, attempts) =>
+        new CapillaryAuthError('Capillary OAuth token generation', {
+          failure: failed.failure,
+          status: failed.status,
+          attempts,
+          detail: this.redactor.redact(failed.detail),
+          cause: failed.cause,
+        }),
+    );
+    this.redactor.addRotating(token.value);
+    this.log('debug', 'Capillary OAuth token generated', { ttlSeconds: token.ttlSeconds });
+    return token;
+  }
+
+  // ---- transport -----------------------------------------------------------------------------
+
+  private async send(
+    method: 'GET' | 'POST',
+    url: URL,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<Exchange> {
+    await this.limiter.take();
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.timeoutMs);
+    try {
+      const response = await request(url, {
+        method,
+        headers,
+        body: body ?? null,
+        dispatcher: this.dispatcher,
+        signal: controller.signal,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      const text = await readBody(response.body, this.maxResponseBytes);
+      if (text === undefined) return { kind: 'too-large', status: response.statusCode };
+      return { kind: 'response', status: response.statusCode, headers: response.headers, text };
+    } catch (error) {
+      if (timedOut || isTimeout(error)) {
+        return {
+          kind: 'no-response',
+          failure: 'timeout',
+          detail: `no answer within ${this.timeoutMs} ms`,
+          cause: error,
+        };
+      }
+      return {
+        kind: 'no-response',
+        failure: 'network',
+        detail: `network error: ${describeError(error)}`,
+        cause: error,
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private log(
+    level: keyof Logger,
+    message: string,
+    attributes: Record<string, string | number | undefined>,
+  ): void {
+    const clean: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value !== undefined) {
+        clean[name] = typeof value === 'string' ? this.redactor.redact(value) : value;
+      }
+    }
+    this.logger[level](this.redactor.redact(message), clean);
+  }
+}
+
+function failed(failure: CapillaryFailure, status: number, detail: string): Failed {
+  return { ok: false, failure, status, detail, retryable: false };
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** The envelope's non-empty `errors`, as one line; `undefined` when there are none. */
+function apiErrors(json: unknown): string | undefined {
+  if (!json || typeof json !== 'object') return undefined;
+  const { errors } = json as Record<string, unknown>;
+  if (!Array.isArray(errors) || errors.length === 0) return undefined;
+  return errors.map(describeApiMessage).join('; ');
+}
+
+/** The API's message in an error body: `errors`, else `message`, `status.message` or `error`. */
+function apiMessage(json: unknown): string | undefined {
+  const errors = apiErrors(json);
+  if (errors !== undefined) return errors;
+  if (!json || typeof json !== 'object') return undefined;
+  const { message, status, error } = json as Record<string, unknown>;
+  if (typeof message === 'string' && message) return message;
+  if (status && typeof status === 'object') {
+    const nested = (status as Record<string, unknown>).message;
+    if (typeof nested === 'string' && nested) return describeApiMessage(status);
+  }
+  if (typeof error === 'string' && error) return error;
+  return undefined;
+}
+
+function snippet(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat === '') return '(empty body)';
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const shown = issues.slice(0, 3).map((issue) => {
+    const path = issue.path
+      .map((part, index) =>
+        typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`,
+      )
+      .join('');
+    return `${path || '(root)'}: ${issue.message}`;
+  });
+  const more = issues.length > shown.length ? ` (+${issues.length - shown.length} more)` : '';
+  return `${shown.join('; ')}${more}`;
+}
+
+async function readBody(
+  body: Dispatcher.ResponseData['body'],
+  maxBytes: number,
+): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += buffer.length;
+    if (size > maxBytes) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function isTimeout(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return (
+    error.name === 'TimeoutError' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  );
+}

@@ -1,0 +1,75 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
+export interface TokenBucketOptions {
+  /** Tokens added per second: the sustained request rate. */
+  ratePerSecond: number;
+  /** Most tokens held at once, i.e. the largest burst after a quiet spell. Default: `max(1, floor(ratePerSecond))`. */
+  burst?: number;
+  /** Monotonic clock in milliseconds. Default: `performance.now()`. */
+  now?: () => number;
+  /** Waits that many milliseconds. Default: a real timer. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * A token bucket shared by every request of one client. A request that finds the bucket empty
+ * takes a token on credit and waits until that token would have been added, so requests are served
+ * first come, first served, and never dropped.
+ */
+export class TokenBucket {
+  readonly ratePerSecond: number;
+  readonly burst: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  /** May be negative: tokens already promised to waiting requests. */
+  private tokens: number;
+  private updatedAt: number;
+
+  constructor(options: TokenBucketOptions) {
+    const { ratePerSecond } = options;
+    if (!Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
+      throw new RangeError(`ratePerSecond must be a positive number, got ${ratePerSecond}`);
+    }
+    const burst = options.burst ?? Math.max(1, Math.floor(ratePerSecond));
+    if (!Number.isFinite(burst) || burst < 1) {
+      throw new RangeError(`burst must be at least 1, got ${burst}`);
+    }
+    this.ratePerSecond = ratePerSecond;
+    this.burst = burst;
+    this.now = options.now ?? (() => performance.now());
+    this.sleep = options.sleep ?? ((ms) => delay(ms));
+    this.tokens = burst;
+    this.updatedAt = this.now();
+  }
+
+  /**
+   * Takes one token now (on credit when the bucket is empty) and returns how many milliseconds
+   * the caller must wait before using it. Pure accounting: it never waits itself.
+   */
+  reserve(): number {
+    this.refill();
+    this.tokens -= 1;
+    if (this.tokens >= 0) return 0;
+    return Math.ceil((-this.tokens / this.ratePerSecond) * 1000);
+  }
+
+  /** Resolves when the caller may send one request. */
+  async take(): Promise<void> {
+    const wait = this.reserve();
+    if (wait > 0) await this.sleep(wait);
+  }
+
+  /** Tokens available right now; negative when requests are queued for future tokens. */
+  available(): number {
+    this.refill();
+    return this.tokens;
+  }
+
+  private refill(): void {
+    const now = this.now();
+    const elapsed = now - this.updatedAt;
+    if (elapsed <= 0) return;
+    this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.ratePerSecond) / 1000);
+    this.updatedAt = now;
+  }
+}

@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import sample from './sample-response.json' with { type: 'json' };
+
+/** The customer of the sample response: the only one with events in the sandbox. */
+export const SANDBOX_CUSTOMER_ID = '564590100';
+
+const ORG_ID = 100737;
+const TILL_CODE = 'rutuja_capillary';
+const TILL_ID = 75155373;
+const USER_ID = Number(SANDBOX_CUSTOMER_ID);
+
+/** Names of the events the sandbox adds, in turn. */
+export const SANDBOX_EVENT_NAMES = [
+  'TestingEvent_FE',
+  'Event_Rutuja',
+  'CartAbandoned',
+  'ProductViewed',
+  'TestingEvent_FE_Rutuja',
+  'WishlistAdded',
+] as const;
+
+export interface CapillarySandboxOptions {
+  /** Default 127.0.0.1 (never exposed beyond this machine by default). */
+  host?: string;
+  /** Default 0: an ephemeral port. */
+  port?: number;
+  /** A new event for the sandbox customer every so often; 0 turns it off. Default 10 000 ms. */
+  newEventEveryMs?: number;
+  /** Most recent events kept (the API answers a bounded window). Default 50. */
+  maxEvents?: number;
+}
+
+export interface CapillarySandbox {
+  /** Base URL to give the client (`http://127.0.0.1:<port>`). */
+  url: URL;
+  /** Customers that have events. */
+  customerIds: string[];
+  /** Adds one new event now (also done by the timer); returns it. */
+  addEvent(): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+/**
+ * A local stand-in for Capillary's `GET /v2/events/event_data/?userId=` (also
+ * `/v2/customers/{id}/events`) in the real envelope, plus the OAuth token endpoint. Authentication
+ * is not checked. Customer 564590100 starts with the sample events and gets a new one regularly.
+ */
+export async function startCapillarySandbox(
+  options: CapillarySandboxOptions = {},
+): Promise<CapillarySandbox> {
+  const maxEvents = options.maxEvents ?? 50;
+  const events: Record<string, unknown>[] = structuredClone(sample.data).slice(0, maxEvents);
+  let added = 0;
+
+  const addEvent = (): Record<string, unknown> => {
+    const name = SANDBOX_EVENT_NAMES[added % SANDBOX_EVENT_NAMES.length] ?? 'TestingEvent_FE';
+    added += 1;
+    const event = newEvent(name, added, new Date());
+    events.unshift(event);
+    events.length = Math.min(events.length, maxEvents);
+    return event;
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res, events).catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  const every = options.newEventEveryMs ?? 10_000;
+  const timer = every > 0 ? setInterval(addEvent, every) : undefined;
+  timer?.unref();
+
+  return {
+    url: new URL(`http://${host}:${address.port}`),
+    customerIds: [SANDBOX_CUSTOMER_ID],
+    addEvent,
+    close: async () => {
+      if (timer) clearInterval(timer);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  events: readonly Record<string, unknown>[],
+): Promise<void> {
+  for await (const _ of req) {
+    // Drain the body.
+  }
+  const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
+  if (req.method === 'POST' && url.pathname === '/v3/oauth/token/generate') {
+    return send(res, 200, {
+      data: { accessToken: `sandbox-${randomUUID()}`, ttlSeconds: 3600 },
+      errors: null,
+    });
+  }
+  const byPath = /^\/v2\/customers\/([^/]+)\/events\/?$/.exec(url.pathname)?.[1];
+  const customerId =
+    /^\/v2\/events\/event_data\/?$/.test(url.pathname) && req.method === 'GET'
+      ? url.searchParams.get('userId')
+      : byPath !== undefined && req.method === 'GET'
+        ? decodeURIComponent(byPath)
+        : undefined;
+  if (customerId === undefined) {
+    return send(res, 404, {
+      data: [],
+      warnings: [],
+      errors: [{ code: 404, message: `no such endpoint: ${req.method} ${url.pathname}` }],
+    });
+  }
+  if (customerId === null || customerId === '') {
+    return send(res, 400, {
+      data: [],
+      warnings: [],
+      errors: [{ code: 400, message: 'userId is required' }],
+    });
+  }
+  const data = customerId === SANDBOX_CUSTOMER_ID ? events : [];
+  return send(res, 200, { data, warnings: [], errors: [] });
+}
+
+/** An event shaped like the sample's: same org, till and attribute spellings (`additonalAttributes`). */
+function newEvent(eventName: string, sequence: number, now: Date): Record<string, unknown> {
+  const id = randomUUID();
+  const seconds = Math.floor(now.getTime() / 1000) * 1000;
+  const displayName = sequence % 3 === 0 ? null : eventName;
+  const attributes: Record<string, unknown> = {
+    accountId: null,
+    autoUpdateTimeStamp: now.getTime(),
+    customerId: SANDBOX_CUSTOMER_ID,
+    displayName,
+    eventDateTime: String(seconds),
+    eventName,
+    isDuplicate: false,
+    is_mongo_push: true,
+    orgId: ORG_ID,
+    requestId: id,
+    source: 'INSTORE',
+    source_till_id: TILL_ID,
+    source_user_id: USER_ID,
+    uniqueId: id,
+    'x-cap-lineage-id': id,
+    'x-cap-lineage-start': String(now.getTime() - 1200),
+  };
+  if (eventName === 'CartAbandoned') {
+    attributes.cartId = `cart-${sequence}`;
+    attributes.cartValue = String(499 + sequence);
+  }
+  if (eventName === 'ProductViewed') {
+    attributes.productname = 'Running shoes';
+    attributes.pageurl = 'https://shop.example.com/p/running-shoes';
+  }
+  return {
+    orgId: ORG_ID,
+    userId: USER_ID,
+    date: new Date(seconds).toISOString().replace('.000Z', 'Z'),
+    eventName,
+    eventId: id,
+    source: 'INSTORE',
+    tillCode: TILL_CODE,
+    ...(displayName === null ? {} : { displayName }),
+    additonalAttributes: attributes,
+    psiAttributes: [],
+    uniqueId: id,
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
