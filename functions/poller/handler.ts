@@ -1,2 +1,76 @@
-// Placeholder until the poller core lands; the CDK construct bundles this entry point.
-export const handler = async (): Promise<{ ok: boolean }> => ({ ok: true });
+// The scheduled Lambda: one sweep per invocation. Dependencies are built once per container.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import type { Context } from 'aws-lambda';
+import { loadSettings, type Settings } from '../../src/config/settings.js';
+import type { PollDependencies } from '../../src/domain/poll-customer.js';
+import type { Logger as PollerLogger } from '../../src/domain/ports.js';
+import { runSweep, type SweepSummary } from '../../src/domain/run-sweep.js';
+import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../src/observability/metric-names.js';
+import { sweepMetrics } from '../../src/observability/sweep-metrics.js';
+import { parseCapillarySecret } from '../../src/runtime/capillary-secret.js';
+import {
+  createCursorStore,
+  createDynamoDbClient,
+  createPollDependencies,
+} from '../../src/runtime/create-adapters.js';
+import { POLLER_VERSION } from '../../src/version.js';
+
+/** Time kept back from the Lambda timeout: polls in flight finish and the summary is written. */
+export const SAFETY_MARGIN_MS = 30_000;
+/** How long the credentials read from Secrets Manager are reused before being read again. */
+export const SECRET_MAX_AGE_SECONDS = 300;
+
+const logger = new Logger({ serviceName: DEFAULT_SERVICE_NAME });
+const log: PollerLogger = {
+  debug: (message, attributes = {}) => logger.debug(message, attributes),
+  info: (message, attributes = {}) => logger.info(message, attributes),
+  warn: (message, attributes = {}) => logger.warn(message, attributes),
+  error: (message, attributes = {}) => logger.error(message, attributes),
+};
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: DEFAULT_SERVICE_NAME });
+
+let container: { settings: Settings; deps: PollDependencies } | undefined;
+
+function buildOnce(): { settings: Settings; deps: PollDependencies } {
+  if (container) return container;
+  const settings = loadSettings(process.env, { allowEmbedded: false });
+  const { secretArn, authKind, baseUrl } = settings.capillary;
+  const loadCredentials = secretArn
+    ? async () =>
+        parseCapillarySecret(
+          await getSecret(secretArn, { maxAge: SECRET_MAX_AGE_SECONDS }),
+          authKind,
+        )
+    : settings.capillary.credentials;
+  const store = createCursorStore(
+    createDynamoDbClient(settings, settings.table.endpoint as URL | undefined),
+    settings,
+  );
+  const deps = createPollDependencies(settings, {
+    logger: log,
+    stdout: process.stdout,
+    store,
+    capillaryBaseUrl: baseUrl as URL,
+    credentials: loadCredentials,
+  });
+  container = { settings, deps };
+  return container;
+}
+
+export const handler = async (_event: unknown, context: Context): Promise<SweepSummary> => {
+  logger.addContext(context);
+  const { settings, deps } = buildOnce();
+  const summary = await runSweep(deps, {
+    concurrency: settings.poll.concurrency,
+    psiMode: settings.poll.psiMode,
+    seenCapacity: settings.poll.seenCapacity,
+    version: POLLER_VERSION,
+    deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
+  });
+  for (const datum of sweepMetrics(summary)) metrics.addMetric(datum.name, datum.unit, datum.value);
+  metrics.publishStoredMetrics();
+  (summary.failures.length > 0 ? log.warn : log.info)('Sweep finished', { summary });
+  return summary;
+};

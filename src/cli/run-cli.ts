@@ -1,0 +1,217 @@
+import type { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadSettings, type Settings } from '../config/settings.js';
+import { newCustomerState } from '../domain/customer-state.js';
+import { describeError, PollerError } from '../domain/errors.js';
+import { runSweep, type SweepSummary } from '../domain/run-sweep.js';
+import { createRuntime, type Runtime } from '../runtime/create-runtime.js';
+import { createJsonLogger } from './json-logger.js';
+import { type Command, parseCommand, USAGE } from './parse-command.js';
+
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  /** Data only: published entries (stdout sink) and `--json` output. */
+  stdout: Writable;
+  /** Everything for people: banner, summaries, logs, errors. */
+  stderr: Writable;
+  /** Stops `poll` between sweeps (Ctrl-C). */
+  signal?: AbortSignal;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_CUSTOMER_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+/** Runs one CLI command and returns its exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const say = (text: string) => io.stderr.write(`${text}\n`);
+  let command: Command;
+  let settings: Settings;
+  try {
+    command = parseCommand(argv);
+    if (command.name === 'help') {
+      io.stdout.write(`${USAGE}\n`);
+      return EXIT_OK;
+    }
+    settings = loadSettings(io.env, { allowEmbedded: true });
+  } catch (error) {
+    if (!(error instanceof PollerError)) throw error;
+    say(error.message);
+    say(`(${error.reason})`);
+    return EXIT_USAGE;
+  }
+
+  const logger = createJsonLogger(io.stderr, settings.logLevel, secretsOf(settings));
+  let runtime: Runtime | undefined;
+  try {
+    runtime = await createRuntime(settings, {
+      logger,
+      stdout: io.stdout,
+      forPolling: command.name === 'poll',
+    });
+    for (const line of runtime.banner) say(line);
+    return await execute(command, runtime, settings, io, say);
+  } catch (error) {
+    say(`error: ${describeError(error)}`);
+    if (error instanceof PollerError) say(`(${error.reason})`);
+    return error instanceof PollerError && error.name === 'ConfigError'
+      ? EXIT_USAGE
+      : EXIT_CUSTOMER_FAILED;
+  } finally {
+    await runtime?.close();
+  }
+}
+
+async function execute(
+  command: Exclude<Command, { name: 'help' }>,
+  runtime: Runtime,
+  settings: Settings,
+  io: CliIo,
+  say: (text: string) => void,
+): Promise<number> {
+  const json = (value: unknown) => io.stdout.write(`${JSON.stringify(value)}\n`);
+  const now = new Date();
+  switch (command.name) {
+    case 'init': {
+      const outcome = await runtime.ensureTable();
+      say(`table ${settings.table.name}: ${outcome}`);
+      return EXIT_OK;
+    }
+    case 'watch-add': {
+      const results = [];
+      for (const customerId of command.customerIds) {
+        const added = await runtime.store.addCustomer(
+          newCustomerState({ customerId, scope: command.scope, backfill: command.backfill }, now),
+        );
+        results.push({ customerId, added });
+        say(
+          `${customerId}: ${added ? `watching (${command.backfill ? 'backfill' : 'baseline'}, scope ${command.scope})` : 'already watched, left as it is'}`,
+        );
+      }
+      if (command.json) json(results);
+      return EXIT_OK;
+    }
+    case 'watch-remove': {
+      const results = [];
+      for (const customerId of command.customerIds) {
+        const removed = await runtime.store.removeCustomer(customerId);
+        results.push({ customerId, removed });
+        say(`${customerId}: ${removed ? 'no longer watched' : 'was not watched'}`);
+      }
+      if (command.json) json(results);
+      return EXIT_OK;
+    }
+    case 'watch-list':
+      return listWatched(runtime, command.json, json, say);
+    case 'poll':
+      return poll(command, runtime, settings, io, json, say);
+  }
+}
+
+async function listWatched(
+  runtime: Runtime,
+  asJson: boolean,
+  json: (value: unknown) => void,
+  say: (text: string) => void,
+): Promise<number> {
+  const now = Date.now();
+  const rows = [];
+  let unreadable = 0;
+  for await (const stored of runtime.store.listCustomers()) {
+    if (stored.kind === 'unreadable') {
+      unreadable++;
+      say(`${stored.customerId}: unreadable state (${stored.reason})`);
+      continue;
+    }
+    const { state } = stored;
+    const lagSeconds =
+      state.lastSeenDate === null
+        ? null
+        : Math.round((now - Date.parse(state.lastSeenDate)) / 1000);
+    rows.push({
+      customerId: state.customerId,
+      scope: state.scope,
+      mode: state.mode,
+      status: state.status,
+      lastSeenId: state.lastSeenId,
+      lastSeenDate: state.lastSeenDate,
+      lagSeconds,
+      seenIds: state.seen.length,
+      updatedAt: state.updatedAt,
+    });
+  }
+  rows.sort((a, b) => a.customerId.localeCompare(b.customerId));
+  if (asJson) json(rows);
+  else {
+    say(`${rows.length} watched customer(s)`);
+    for (const row of rows) {
+      say(
+        `${row.customerId.padEnd(20)} ${row.status.padEnd(7)} ${row.mode.padEnd(9)} ${row.scope.padEnd(8)} last seen ${row.lastSeenDate ?? 'never'}${row.lagSeconds === null ? '' : ` (${formatLag(row.lagSeconds)} ago)`}`,
+      );
+    }
+  }
+  return unreadable > 0 ? EXIT_CUSTOMER_FAILED : EXIT_OK;
+}
+
+async function poll(
+  command: { once: boolean; json: boolean },
+  runtime: Runtime,
+  settings: Settings,
+  io: CliIo,
+  json: (value: unknown) => void,
+  say: (text: string) => void,
+): Promise<number> {
+  const deps = await runtime.pollDependencies();
+  const intervalSeconds = settings.poll.intervalSeconds ?? runtime.defaultIntervalSeconds;
+  const options = {
+    concurrency: settings.poll.concurrency,
+    psiMode: settings.poll.psiMode,
+    seenCapacity: settings.poll.seenCapacity,
+    version: runtime.version,
+  };
+  let exitCode = EXIT_OK;
+  while (true) {
+    const summary = await runSweep(deps, options);
+    exitCode = summary.failures.length > 0 ? EXIT_CUSTOMER_FAILED : EXIT_OK;
+    if (command.json) json(summary);
+    say(describeSummary(summary));
+    if (command.once || io.signal?.aborted) return exitCode;
+    try {
+      await sleep(intervalSeconds * 1000, undefined, { signal: io.signal });
+    } catch {
+      return exitCode;
+    }
+  }
+}
+
+/** The human summary of one sweep. */
+export function describeSummary(summary: SweepSummary): string {
+  const parts = [
+    `${summary.polled} customer(s) polled`,
+    `${summary.newEvents} new event(s)`,
+    `${summary.published} published`,
+  ];
+  if (summary.parked > 0) parts.push(`${summary.parked} parked in the dead-letter queue`);
+  if (summary.baselined > 0) parts.push(`${summary.baselined} baselined`);
+  if (summary.paused > 0) parts.push(`${summary.paused} paused`);
+  if (summary.deferred > 0) parts.push(`${summary.deferred} deferred to the next sweep`);
+  if (summary.conflicts > 0) parts.push(`${summary.conflicts} lost a race`);
+  parts.push(`${summary.failures.length} failed`);
+  const lines = [`sweep: ${parts.join(', ')} in ${summary.durationMs} ms`];
+  for (const failure of summary.failures)
+    lines.push(`  failed ${failure.customerId}: ${failure.reason}`);
+  return lines.join('\n');
+}
+
+function formatLag(seconds: number): string {
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86_400)}d`;
+}
+
+function secretsOf(settings: Settings): string[] {
+  const credentials = settings.capillary.credentials;
+  if (!credentials) return [];
+  return credentials.kind === 'basic' ? [credentials.password] : [credentials.clientSecret];
+}

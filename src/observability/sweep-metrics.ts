@@ -1,0 +1,29 @@
+import type { SweepSummary } from '../domain/run-sweep.js';
+import { METRIC_UNITS, MetricName, type PollerMetricUnit } from './metric-names.js';
+
+export interface MetricDatum {
+  name: MetricName;
+  unit: PollerMetricUnit;
+  value: number;
+}
+
+/** The metrics one sweep reports. Lag only exists when something was published. */
+export function sweepMetrics(summary: SweepSummary): MetricDatum[] {
+  const pollErrors = summary.failures.filter(
+    (failure) => !summary.unpublished.some((event) => event.customerId === failure.customerId),
+  ).length;
+  const values: [MetricName, number | undefined][] = [
+    [MetricName.CustomersPolled, summary.polled],
+    [MetricName.PollErrors, pollErrors],
+    [MetricName.EventsPublished, summary.published],
+    [MetricName.EventsParked, summary.parked],
+    [MetricName.EventsUnpublished, summary.unpublished.length],
+    [MetricName.CustomersDeferred, summary.deferred],
+    [MetricName.LagSeconds, summary.maxLagMs === undefined ? undefined : summary.maxLagMs / 1000],
+    [MetricName.SweepDuration, summary.durationMs],
+    [MetricName.SweepCompleted, 1],
+  ];
+  return values
+    .filter((entry): entry is [MetricName, number] => entry[1] !== undefined)
+    .map(([name, value]) => ({ name, unit: METRIC_UNITS[name], value }));
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import type { CapillaryCredentials } from '../config/settings.js';
+import { ConfigError } from '../domain/errors.js';
+
+const BasicSecret = z.object({ username: z.string().min(1), password: z.string().min(1) });
+const OAuthSecret = z.object({ clientKey: z.string().min(1), clientSecret: z.string().min(1) });
+
+/**
+ * Reads the Capillary credentials out of the Secrets Manager secret's JSON. The error names the
+ * keys that are missing, never a value.
+ */
+export function parseCapillarySecret(
+  raw: unknown,
+  authKind: 'basic' | 'oauth',
+): CapillaryCredentials {
+  const value = typeof raw === 'string' ? safeJson(raw) : raw;
+  if (authKind === 'basic') {
+    const parsed = BasicSecret.safeParse(value);
+    if (parsed.success) return { kind: 'basic', ...parsed.data };
+    throw new ConfigError(
+      'CAPILLARY_SECRET_ARN',
+      'the secret must hold JSON {"username": "<till>", "password": "<password>"} for CAPILLARY_AUTH=basic',
+    );
+  }
+  const parsed = OAuthSecret.safeParse(value);
+  if (parsed.success) return { kind: 'oauth', ...parsed.data };
+  throw new ConfigError(
+    'CAPILLARY_SECRET_ARN',
+    'the secret must hold JSON {"clientKey": "<key>", "clientSecret": "<secret>"} for CAPILLARY_AUTH=oauth',
+  );
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

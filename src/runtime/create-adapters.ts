@@ -1,0 +1,104 @@
+// The one place adapters are built from settings: the CLI and the Lambda both come through here.
+import type { Writable } from 'node:stream';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CapillaryClient } from '../adapters/capillary/capillary-client.js';
+import { DynamoDbCursorStore } from '../adapters/dynamodb/dynamodb-cursor-store.js';
+import {
+  createEventBridgeClient,
+  EventBridgePublisher,
+} from '../adapters/eventbridge/eventbridge-publisher.js';
+import { createSqsClient, SqsDeadLetterSink } from '../adapters/sqs/sqs-dead-letter-sink.js';
+import { StdoutPublisher } from '../adapters/stdout/stdout-publisher.js';
+import { type CapillaryCredentials, isLoopbackHost, type Settings } from '../config/settings.js';
+import type { PollDependencies } from '../domain/poll-customer.js';
+import type { CursorStore, Logger } from '../domain/ports.js';
+
+/** Emulators on this machine accept any key; real AWS gets the SDK's normal credential chain. */
+function credentialsFor(endpoint: URL | undefined) {
+  if (endpoint && isLoopbackHost(endpoint.hostname) && !process.env.AWS_ACCESS_KEY_ID) {
+    return { accessKeyId: 'local', secretAccessKey: 'local' };
+  }
+  return undefined;
+}
+
+export function createDynamoDbClient(
+  settings: Settings,
+  endpoint: URL | undefined,
+): DynamoDBClient {
+  const credentials = credentialsFor(endpoint);
+  return new DynamoDBClient({
+    region: settings.region,
+    ...(endpoint ? { endpoint: endpoint.toString() } : {}),
+    ...(credentials ? { credentials } : {}),
+  });
+}
+
+export function createCursorStore(client: DynamoDBClient, settings: Settings): CursorStore {
+  return new DynamoDbCursorStore({ client, tableName: settings.table.name });
+}
+
+export interface AdapterContext {
+  logger: Logger;
+  /** Where the stdout sink writes. */
+  stdout: Writable;
+  store: CursorStore;
+  /** The Capillary base URL in use (the sandbox's when none is configured). */
+  capillaryBaseUrl: URL;
+  /** Configured credentials, a loader (Secrets Manager), or none (the sandbox). */
+  credentials: CapillaryCredentials | (() => Promise<CapillaryCredentials>) | undefined;
+  clock?: () => Date;
+}
+
+/** Everything one sweep needs, built once per process and reused. */
+export function createPollDependencies(
+  settings: Settings,
+  context: AdapterContext,
+): PollDependencies {
+  const { logger } = context;
+  const source = new CapillaryClient({
+    baseUrl: context.capillaryBaseUrl,
+    eventsPath: settings.capillary.eventsPath,
+    credentials: context.credentials,
+    timeoutMs: settings.capillary.timeoutMs,
+    maxAttempts: settings.capillary.maxAttempts,
+    requestsPerSecond: settings.capillary.requestsPerSecond,
+    logger,
+  });
+  const { events } = settings;
+  const publisher =
+    events.sink === 'stdout'
+      ? new StdoutPublisher({
+          stream: context.stdout,
+          busName: events.busName,
+          source: events.source,
+        })
+      : new EventBridgePublisher({
+          client: createEventBridgeClient({
+            region: settings.region,
+            endpoint: events.endpoint,
+            credentials: credentialsFor(events.endpoint),
+          }),
+          busName: events.busName,
+          source: events.source,
+          logger,
+        });
+  const deadLetters = events.deadLetterQueueUrl
+    ? new SqsDeadLetterSink({
+        client: createSqsClient({
+          region: settings.region,
+          endpoint: events.sqsEndpoint,
+          credentials: credentialsFor(events.sqsEndpoint ?? events.deadLetterQueueUrl),
+        }),
+        queueUrl: events.deadLetterQueueUrl,
+        logger,
+      })
+    : undefined;
+  return {
+    source,
+    store: context.store,
+    publisher,
+    deadLetters,
+    logger,
+    clock: context.clock ?? (() => new Date()),
+  };
+}

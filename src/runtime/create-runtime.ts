@@ -1,0 +1,113 @@
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { closeSharedDispatcher } from '../adapters/capillary/shared-dispatcher.js';
+import { createCursorTable } from '../adapters/dynamodb/create-cursor-table.js';
+import { startEmbeddedDynamoDb } from '../adapters/dynamodb/embedded-dynamodb.js';
+import type { Settings } from '../config/settings.js';
+import { newCustomerState } from '../domain/customer-state.js';
+import type { PollDependencies } from '../domain/poll-customer.js';
+import type { CursorStore, Logger } from '../domain/ports.js';
+import { SANDBOX_CUSTOMER_ID, startCapillarySandbox } from '../sandbox/capillary-sandbox.js';
+import { POLLER_VERSION } from '../version.js';
+import {
+  createCursorStore,
+  createDynamoDbClient,
+  createPollDependencies,
+} from './create-adapters.js';
+
+/** Where the embedded DynamoDB keeps its data, relative to the working directory. */
+export const EMBEDDED_DATA_DIRECTORY = path.join('.data', 'dynalite');
+/** Poll period when none is set: a minute, or 5 s on the sandbox so a newcomer sees events flow. */
+export const DEFAULT_INTERVAL_SECONDS = 60;
+export const SANDBOX_INTERVAL_SECONDS = 5;
+
+/** What the CLI works with: configured services, or embedded stand-ins where nothing is set. */
+export interface Runtime {
+  store: CursorStore;
+  ensureTable(): Promise<'created' | 'exists'>;
+  /** Builds the sweep's dependencies (starting the sandbox when no Capillary URL is set). */
+  pollDependencies(): Promise<PollDependencies>;
+  /** One line per embedded default in use, for the banner. */
+  banner: string[];
+  defaultIntervalSeconds: number;
+  version: string;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  logger: Logger;
+  stdout: Writable;
+  /** `poll` needs Capillary and a publisher; the watch commands need only the table. */
+  forPolling: boolean;
+}
+
+export async function createRuntime(settings: Settings, options: RuntimeOptions): Promise<Runtime> {
+  const closers: (() => Promise<void>)[] = [];
+  const banner: string[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
+  };
+  try {
+    let endpoint = settings.table.endpoint === 'embedded' ? undefined : settings.table.endpoint;
+    if (settings.table.endpoint === 'embedded') {
+      const embedded = await startEmbeddedDynamoDb({ directory: EMBEDDED_DATA_DIRECTORY });
+      closers.push(() => embedded.close());
+      endpoint = embedded.endpoint;
+      banner.push(
+        `• DynamoDB: embedded (dynalite), data kept in ${EMBEDDED_DATA_DIRECTORY}/ — set TABLE_NAME (and DYNAMODB_ENDPOINT) to use a real table`,
+      );
+    }
+    const client = createDynamoDbClient(settings, endpoint);
+    closers.push(async () => client.destroy());
+    const store = createCursorStore(client, settings);
+    const ensureTable = () => createCursorTable(client, settings.table.name);
+    if (settings.table.endpoint === 'embedded') await ensureTable();
+
+    const sandboxed = settings.capillary.baseUrl === undefined;
+    if (options.forPolling && sandboxed) {
+      banner.push(
+        `• Capillary: built-in sandbox serving the reference sample for customer ${SANDBOX_CUSTOMER_ID}, a new event every 10 s — set CAPILLARY_BASE_URL to poll the real API`,
+      );
+    }
+    if (options.forPolling && settings.events.sink === 'stdout') {
+      banner.push(
+        '• Events: printed to stdout as PutEvents entries, one JSON line each — set EVENT_BUS_NAME to publish to EventBridge',
+      );
+    }
+    if (banner.length > 0) banner.unshift('capillary-event-poller: running on embedded defaults');
+
+    return {
+      store,
+      ensureTable,
+      banner,
+      version: POLLER_VERSION,
+      defaultIntervalSeconds: sandboxed ? SANDBOX_INTERVAL_SECONDS : DEFAULT_INTERVAL_SECONDS,
+      close,
+      async pollDependencies() {
+        let capillaryBaseUrl = settings.capillary.baseUrl;
+        if (!capillaryBaseUrl) {
+          const sandbox = await startCapillarySandbox();
+          closers.push(() => sandbox.close());
+          capillaryBaseUrl = sandbox.url;
+          await store.addCustomer(
+            newCustomerState(
+              { customerId: SANDBOX_CUSTOMER_ID, scope: 'default', backfill: true },
+              new Date(),
+            ),
+          );
+        }
+        closers.push(closeSharedDispatcher);
+        return createPollDependencies(settings, {
+          logger: options.logger,
+          stdout: options.stdout,
+          store,
+          capillaryBaseUrl,
+          credentials: settings.capillary.credentials,
+        });
+      },
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
