@@ -1,0 +1,50 @@
+/**
+ * The poller's CloudWatch metrics (EMF via Powertools Metrics): one source of truth for the handler
+ * that emits them and the CDK construct that alarms and graphs them, so the two cannot drift.
+ */
+
+/** `POWERTOOLS_METRICS_NAMESPACE`. */
+export const METRICS_NAMESPACE = 'CapillaryEventPoller';
+
+/** `POWERTOOLS_SERVICE_NAME`, emitted by Powertools as the `service` dimension of every metric. */
+export const DEFAULT_SERVICE_NAME = 'capillary-event-poller';
+
+/** The dimension Powertools adds from the service name. */
+export const SERVICE_DIMENSION = 'service';
+
+export const MetricName = {
+  /** Customers whose events were fetched in the sweep (Count). */
+  CustomersPolled: 'CustomersPolled',
+  /** Customers whose poll failed (transport, HTTP status, malformed body) (Count). */
+  PollErrors: 'PollErrors',
+  /** Entries accepted by PutEvents (Count). */
+  EventsPublished: 'EventsPublished',
+  /** Events that could never be published and were parked on the dead-letter queue (Count). */
+  EventsParked: 'EventsParked',
+  /** Events neither published nor parked; retried by the next sweep (Count). */
+  EventsUnpublished: 'EventsUnpublished',
+  /** Customers left for the next sweep because the invocation was running out of time (Count). */
+  CustomersDeferred: 'CustomersDeferred',
+  /** The largest delay between an event's date and its publication in the sweep (Seconds). */
+  LagSeconds: 'LagSeconds',
+  /** How long the sweep took (Milliseconds). */
+  SweepDuration: 'SweepDuration',
+  /** 1 per finished sweep (Count). */
+  SweepCompleted: 'SweepCompleted',
+} as const;
+export type MetricName = (typeof MetricName)[keyof typeof MetricName];
+
+/** Units as Powertools' `MetricUnit` spells them (and CloudWatch does). */
+export type PollerMetricUnit = 'Count' | 'Seconds' | 'Milliseconds';
+
+export const METRIC_UNITS: Readonly<Record<MetricName, PollerMetricUnit>> = {
+  CustomersPolled: 'Count',
+  PollErrors: 'Count',
+  EventsPublished: 'Count',
+  EventsParked: 'Count',
+  EventsUnpublished: 'Count',
+  CustomersDeferred: 'Count',
+  LagSeconds: 'Seconds',
+  SweepDuration: 'Milliseconds',
+  SweepCompleted: 'Count',
+};
