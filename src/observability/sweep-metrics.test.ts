@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import type { SweepSummary } from '../domain/run-sweep.js';
+import { sweepMetrics } from './sweep-metrics.js';
+
+const summary: SweepSummary = {
+  startedAt: '2026-01-01T00:00:00.000Z',
+  durationMs: 1234,
+  polled: 10,
+  baselined: 1,
+  paused: 0,
+  deferred: 2,
+  newEvents: 6,
+  published: 4,
+  parked: 1,
+  conflicts: 0,
+  maxLagMs: 90_500,
+  failures: [
+    { customerId: '1', reason: 'HTTP 503' },
+    { customerId: '2', reason: '1 new event(s) not published' },
+  ],
+  unpublished: [{ customerId: '2', key: 'k', eventName: 'X', reason: 'throttled' }],
+};
+
+describe('sweepMetrics', () => {
+  it('maps a sweep to its metrics, counting poll errors apart from unpublished events', () => {
+    expect(
+      Object.fromEntries(
+        sweepMetrics(summary).map((datum) => [datum.name, [datum.value, datum.unit]]),
+      ),
+    ).toEqual({
+      CustomersPolled: [10, 'Count'],
+      PollErrors: [1, 'Count'],
+      EventsPublished: [4, 'Count'],
+      EventsParked: [1, 'Count'],
+      EventsUnpublished: [1, 'Count'],
+      CustomersDeferred: [2, 'Count'],
+      LagSeconds: [90.5, 'Seconds'],
+      SweepDuration: [1234, 'Milliseconds'],
+      SweepCompleted: [1, 'Count'],
+    });
+  });
+
+  it('reports no lag when nothing was published', () => {
+    const names = sweepMetrics({ ...summary, maxLagMs: undefined }).map((datum) => datum.name);
+    expect(names).not.toContain('LagSeconds');
+  });
+});
