@@ -7,7 +7,8 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
  */
 export function dynamoItemSize(item: Record<string, AttributeValue>): number {
   let size = 0;
-  for (const [name, value] of Object.entries(item)) size += Buffer.byteLength(name) + valueSize(value);
+  for (const [name, value] of Object.entries(item))
+    size += Buffer.byteLength(name) + valueSize(value);
   return size;
 }
 
@@ -15,7 +16,8 @@ function valueSize(value: AttributeValue): number {
   if (value.S !== undefined) return Buffer.byteLength(value.S);
   if (value.N !== undefined) return Math.ceil(value.N.replace(/^-|\.|^0+/g, '').length / 2) + 1;
   if (value.NULL !== undefined || value.BOOL !== undefined) return 1;
-  if (value.L !== undefined) return 3 + value.L.reduce((sum, inner) => sum + 1 + valueSize(inner), 0);
+  if (value.L !== undefined)
+    return 3 + value.L.reduce((sum, inner) => sum + 1 + valueSize(inner), 0);
   if (value.M !== undefined) return 3 + dynamoItemSize(value.M) + Object.keys(value.M).length;
   throw new Error(`unsized attribute ${JSON.stringify(value)}`);
 }

@@ -123,7 +123,7 @@ async function listWatched(
       say(`${stored.customerId}: unreadable state (${stored.reason})`);
       continue;
     }
-    const { state } = stored;
+    const { watch: state } = stored;
     const lagSeconds =
       state.lastSeenDate === null
         ? null
@@ -136,7 +136,6 @@ async function listWatched(
       lastSeenId: state.lastSeenId,
       lastSeenDate: state.lastSeenDate,
       lagSeconds,
-      seenIds: state.seen.length,
       updatedAt: state.updatedAt,
     });
   }

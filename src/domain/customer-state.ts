@@ -42,12 +42,21 @@ export const CustomerStateSchema = z.object({
   seen: z.array(SeenEventSchema),
   /** Date (epoch ms) of the newest event evicted from `seen`; older unknown events are not re-emitted. */
   seenFloor: z.number().int().nullable(),
+  /**
+   * Digest of the window's ids after a poll that left nothing unacknowledged. The next poll that
+   * sees the same window skips reading the seen set: the sweep only scans the small watch entries.
+   */
+  windowDigest: z.string().nullable(),
   /** Optimistic-locking counter: every write expects the version it read. */
   version: z.number().int().nonnegative(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 export type CustomerState = z.infer<typeof CustomerStateSchema>;
+
+/** What the sweep reads for every customer: the state without its (large) seen set. */
+export const WatchEntrySchema = CustomerStateSchema.omit({ seen: true, seenFloor: true });
+export type WatchEntry = z.infer<typeof WatchEntrySchema>;
 
 export interface NewWatch {
   customerId: CustomerId;
@@ -66,6 +75,7 @@ export function newCustomerState(watch: NewWatch, now: Date): CustomerState {
     lastSeenDate: null,
     seen: [],
     seenFloor: null,
+    windowDigest: null,
     version: 0,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),

@@ -114,13 +114,25 @@ describe('advanceCursor', () => {
 
   it('writes nothing when nothing was acknowledged', () => {
     expect(
-      advanceCursor(tracking(), { window, acknowledged: [], capacity: 10, now: NOW }),
+      advanceCursor(tracking(), {
+        window,
+        acknowledged: [],
+        capacity: 10,
+        now: NOW,
+        windowDigest: null,
+      }),
     ).toBeUndefined();
   });
 
   it('records the whole window on the baseline poll and switches to tracking', () => {
     const state = newCustomerState({ customerId: '1', scope: 'default', backfill: false }, NOW);
-    const next = advanceCursor(state, { window, acknowledged: [], capacity: 10, now: NOW });
+    const next = advanceCursor(state, {
+      window,
+      acknowledged: [],
+      capacity: 10,
+      now: NOW,
+      windowDigest: null,
+    });
     expect(next).toMatchObject({ mode: 'tracking', lastSeenId: 'b', version: 1 });
     expect(next?.seen.map((entry) => entry.id)).toEqual(['a', 'b']);
   });
@@ -131,6 +143,7 @@ describe('advanceCursor', () => {
       acknowledged: [window[0]!],
       capacity: 10,
       now: NOW,
+      windowDigest: null,
     });
     expect(next?.seen.map((entry) => entry.id)).toEqual(['a']);
     expect(next?.lastSeenId).toBe('a');
@@ -143,6 +156,7 @@ describe('advanceCursor', () => {
       acknowledged: window,
       capacity: 10,
       now: NOW,
+      windowDigest: null,
     });
     expect(next?.seen).toHaveLength(10);
     expect(next?.seen.map((entry) => entry.id)).toEqual([
@@ -161,6 +175,7 @@ describe('advanceCursor', () => {
       acknowledged: [],
       capacity: 10,
       now: NOW,
+      windowDigest: null,
     });
     // Nothing new: the state is unchanged, so nothing to evict yet.
     expect(next).toBeUndefined();
@@ -169,6 +184,7 @@ describe('advanceCursor', () => {
       acknowledged: window,
       capacity: 10,
       now: NOW,
+      windowDigest: null,
     });
     expect(grown?.seen.map((entry) => entry.id)).toContain('old-0');
     expect(grown?.seen.map((entry) => entry.id)).not.toContain('old-4');

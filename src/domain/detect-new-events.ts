@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CapillaryEvent } from './capillary-event.js';
 import type { CustomerState, SeenEvent } from './customer-state.js';
 import { eventKey } from './event-key.js';
@@ -23,6 +24,12 @@ export function keyWindow(events: readonly CapillaryEvent[]): KeyedEvent[] {
   }
   // Array.prototype.sort is stable: equal dates keep the reversed API order.
   return [...byKey.values()].sort((a, b) => a.at - b.at);
+}
+
+/** A short, order-independent fingerprint of the ids in a window (128 bits of SHA-256). */
+export function windowDigest(window: readonly KeyedEvent[]): string {
+  const keys = window.map((candidate) => candidate.key).sort();
+  return createHash('sha256').update(keys.join('\n')).digest('base64url').slice(0, 22);
 }
 
 export interface Detection {
@@ -63,6 +70,8 @@ export interface AdvanceInput {
   /** The configured minimum size of the seen set. */
   capacity: number;
   now: Date;
+  /** The window's digest when the poll left nothing unacknowledged, else `null`. */
+  windowDigest: string | null;
 }
 
 /**
@@ -77,6 +86,7 @@ export function advanceCursor(
   const nextMode = 'tracking';
   const known = new Set(state.seen.map((entry) => entry.id));
   const additions = recorded.filter((candidate) => !known.has(candidate.key));
+  // Nothing new, nothing written; the digest rides along on the next write that is due anyway.
   if (additions.length === 0 && state.mode === nextMode) return undefined;
 
   const merged: SeenEvent[] = [...state.seen, ...additions.map(({ key, at }) => ({ id: key, at }))];
@@ -102,6 +112,7 @@ export function advanceCursor(
     lastSeenDate: advancesLastSeen ? newest.event.date : state.lastSeenDate,
     seen,
     seenFloor,
+    windowDigest: input.windowDigest,
     version: state.version + 1,
     updatedAt: input.now.toISOString(),
   };

@@ -153,14 +153,54 @@ describe('pollCustomer', () => {
 
   it('reports a lost race and applies nothing', async () => {
     source.setWindow('42', [e1]);
-    const stale = await watch(true);
-    await store.saveState({ ...stale, version: 1 }, 0);
-    const result = await pollCustomer(stale, deps(), options);
+    const watched = await watch(true);
+    // Another poller saves while this one is publishing.
+    publisher.decide = (event) => {
+      const stored = store.states.get('42');
+      if (stored) store.states.set('42', { ...stored, version: stored.version + 1 });
+      return { key: event.key, status: 'published' };
+    };
+    const result = await pollCustomer(watched, deps(), options);
     expect(result.status).toBe('conflict');
     expect((await current()).seen).toEqual([]);
     expect(
       logger.lines.some((line) => line.level === 'warn' && /another poller/.test(line.message)),
     ).toBe(true);
+  });
+
+  it('skips reading the seen set when the window is the one it last completed', async () => {
+    source.setWindow('42', [e2, e1]);
+    await pollCustomer(await watch(true), deps(), options);
+    const pollCounting = async () => {
+      const state = await current();
+      const [reads, writes] = [store.reads, store.writes];
+      const result = await pollCustomer(state, deps(), options);
+      return { result, reads: store.reads - reads, writes: store.writes - writes };
+    };
+    // Same window, in another order: the digest ignores order.
+    source.setWindow('42', [e1, e2]);
+    const same = await pollCounting();
+    expect(same).toMatchObject({ result: { status: 'ok', newEvents: 0 }, reads: 0, writes: 0 });
+
+    source.setWindow('42', [e3, e2, e1]);
+    const changed = await pollCounting();
+    expect(changed).toMatchObject({ result: { newEvents: 1 }, reads: 1, writes: 1 });
+    expect(publisher.published.map((event) => event.key)).toEqual(['e1', 'e2', 'e3']);
+  });
+
+  it('keeps reading the seen set while an event is unacknowledged, so it is retried', async () => {
+    source.setWindow('42', [e2, e1]);
+    publisher.decide = (event) =>
+      event.key === 'e1'
+        ? { key: 'e1', status: 'failed', reason: 'ThrottlingException' }
+        : { key: event.key, status: 'published' };
+    await pollCustomer(await watch(true), deps(), options);
+    expect((await current()).windowDigest).toBeNull();
+
+    publisher.decide = (event) => ({ key: event.key, status: 'published' });
+    await pollCustomer(await current(), deps(), options);
+    expect(publisher.published.map((event) => event.key)).toEqual(['e2', 'e1']);
+    expect((await current()).windowDigest).not.toBeNull();
   });
 
   it('masks PSI attributes by default', async () => {

@@ -1,5 +1,11 @@
-import type { CustomerState } from './customer-state.js';
-import { advanceCursor, detectNewEvents, type KeyedEvent, keyWindow } from './detect-new-events.js';
+import type { CustomerState, WatchEntry } from './customer-state.js';
+import {
+  advanceCursor,
+  detectNewEvents,
+  type KeyedEvent,
+  keyWindow,
+  windowDigest,
+} from './detect-new-events.js';
 import { describeError } from './errors.js';
 import { type PsiMode, toEventDetail } from './event-detail.js';
 import type {
@@ -56,31 +62,46 @@ export interface CustomerPollResult {
  * move the cursor past acknowledged events only. Never throws: a failure is part of the result.
  */
 export async function pollCustomer(
-  state: CustomerState,
+  watch: WatchEntry,
   deps: PollDependencies,
   options: PollOptions,
 ): Promise<CustomerPollResult> {
   const result: CustomerPollResult = {
-    customerId: state.customerId,
+    customerId: watch.customerId,
     status: 'ok',
-    baselined: state.mode === 'baseline',
+    baselined: false,
     newEvents: 0,
     published: 0,
     parked: 0,
     unpublished: [],
     maxLagMs: undefined,
   };
-  const log = { customerId: state.customerId };
+  const log = { customerId: watch.customerId };
 
   let window: KeyedEvent[];
   try {
-    const fetched = await deps.source.fetchEvents(state);
+    const fetched = await deps.source.fetchEvents(watch);
     for (const warning of fetched.warnings)
       deps.logger.warn('Capillary warning', { ...log, warning });
     window = keyWindow(fetched.events);
   } catch (error) {
     return { ...result, status: 'failed', reason: describeError(error) };
   }
+  // The same window as after the last complete poll: nothing can be new, so the seen set is not read.
+  const digest = windowDigest(window);
+  if (watch.mode === 'tracking' && watch.windowDigest === digest) return result;
+
+  let state: CustomerState | undefined;
+  try {
+    state = await deps.store.getCustomer(watch.customerId);
+  } catch (error) {
+    return { ...result, status: 'failed', reason: `cursor not read: ${describeError(error)}` };
+  }
+  if (!state) {
+    deps.logger.info('Customer removed during the sweep; skipped', log);
+    return result;
+  }
+  result.baselined = state.mode === 'baseline';
   const observedAt = deps.clock();
   const detection = detectNewEvents(state, window);
   if (detection.belowFloor.length > 0) {
@@ -140,6 +161,7 @@ export async function pollCustomer(
     acknowledged: detection.fresh.filter((candidate) => acknowledgedKeys.has(candidate.key)),
     capacity: options.seenCapacity,
     now: deps.clock(),
+    windowDigest: result.unpublished.length === 0 ? digest : null,
   });
   if (next) {
     try {

@@ -1,5 +1,5 @@
 import type { CapillaryEvent } from './capillary-event.js';
-import type { CustomerState, Scope } from './customer-state.js';
+import type { CustomerState, Scope, WatchEntry } from './customer-state.js';
 import type { EventDetail } from './event-detail.js';
 
 /** Where events come from: the Capillary client in production, a sandbox locally. */
@@ -18,8 +18,12 @@ export interface FetchedEvents {
 
 /** Watchlist and cursors, one item per customer. */
 export interface CursorStore {
-  /** Every watched customer, active or paused; an item that cannot be read is reported, not thrown. */
+  /**
+   * Every watched customer, active or paused, without the seen set (cheap to read in bulk);
+   * an entry that cannot be read is reported, not thrown.
+   */
   listCustomers(): AsyncIterable<StoredCustomer>;
+  /** The whole state, read consistently. */
   getCustomer(customerId: string): Promise<CustomerState | undefined>;
   /** Adds a new customer; `false` when it is already watched (left as it is). */
   addCustomer(state: CustomerState): Promise<boolean>;
@@ -33,7 +37,7 @@ export interface CursorStore {
 }
 
 export type StoredCustomer =
-  | { kind: 'ok'; state: CustomerState }
+  | { kind: 'ok'; watch: WatchEntry }
   | { kind: 'unreadable'; customerId: string; reason: string };
 
 /** One entry for the bus: the adapter adds source and bus name. */

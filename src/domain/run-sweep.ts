@@ -1,4 +1,4 @@
-import type { CustomerState } from './customer-state.js';
+import type { WatchEntry } from './customer-state.js';
 import {
   type CustomerPollResult,
   type PollDependencies,
@@ -62,8 +62,8 @@ export async function runSweep(
     unpublished: [],
   };
   const inFlight = new Set<Promise<void>>();
-  const start = (state: CustomerState) => {
-    const task = pollCustomer(state, deps, options)
+  const start = (watch: WatchEntry) => {
+    const task = pollCustomer(watch, deps, options)
       .then((result) => record(summary, result, deps))
       .finally(() => inFlight.delete(task));
     inFlight.add(task);
@@ -77,7 +77,7 @@ export async function runSweep(
       });
       continue;
     }
-    if (stored.state.status === 'paused') {
+    if (stored.watch.status === 'paused') {
       summary.paused++;
       continue;
     }
@@ -85,7 +85,7 @@ export async function runSweep(
       summary.deferred++;
       continue;
     }
-    start(stored.state);
+    start(stored.watch);
     if (inFlight.size >= options.concurrency) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);

@@ -19,13 +19,18 @@ export class InMemoryCursorStore implements CursorStore {
   readonly states = new Map<string, CustomerState>();
   readonly unreadable = new Map<string, string>();
   writes = 0;
+  /** Whole-state reads: the sweep should only pay them when a window changed. */
+  reads = 0;
 
   async *listCustomers(): AsyncIterable<StoredCustomer> {
     for (const [customerId, reason] of this.unreadable)
       yield { kind: 'unreadable', customerId, reason };
-    for (const state of this.states.values()) yield { kind: 'ok', state: structuredClone(state) };
+    for (const { seen: _seen, seenFloor: _floor, ...watch } of this.states.values()) {
+      yield { kind: 'ok', watch: structuredClone(watch) };
+    }
   }
   async getCustomer(customerId: string) {
+    this.reads++;
     const state = this.states.get(customerId);
     return state && structuredClone(state);
   }

@@ -4,7 +4,11 @@ import {
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { CursorStoreError } from './dynamodb-cursor-store.js';
+import {
+  CursorStoreError,
+  WATCHLIST_INDEX_NAME,
+  WATCHLIST_PROJECTED_ATTRIBUTES,
+} from './dynamodb-cursor-store.js';
 
 export interface CreateCursorTableOptions {
   /** How long to wait for the table to become ACTIVE; default 5 minutes. */
@@ -12,7 +16,8 @@ export interface CreateCursorTableOptions {
 }
 
 /**
- * Creates the cursor table (on-demand capacity, partition key `customerId` S) unless it exists,
+ * Creates the cursor table (on-demand capacity, partition key `customerId` S, and the `watchlist`
+ * index the sweep scans) unless it exists,
  * then waits until it is ACTIVE. Safe to run again: `exists` when it was already there.
  * Throws `CursorStoreError` when the table exists with another key, or DynamoDB fails.
  */
@@ -29,6 +34,16 @@ export async function createCursorTable(
         BillingMode: 'PAY_PER_REQUEST',
         AttributeDefinitions: [{ AttributeName: 'customerId', AttributeType: 'S' }],
         KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: WATCHLIST_INDEX_NAME,
+            KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }],
+            Projection: {
+              ProjectionType: 'INCLUDE',
+              NonKeyAttributes: [...WATCHLIST_PROJECTED_ATTRIBUTES],
+            },
+          },
+        ],
       }),
     );
     outcome = 'created';
@@ -88,6 +103,15 @@ function checkKeySchema(table: TableDescription, tableName: string): void {
     keys[0]?.AttributeName === 'customerId' &&
     keys[0]?.KeyType === 'HASH' &&
     type?.AttributeType === 'S';
+  const index = table.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === WATCHLIST_INDEX_NAME);
+  if (ok && index === undefined) {
+    throw new CursorStoreError(
+      'DescribeTable',
+      tableName,
+      undefined,
+      stateError(`the table has no ${WATCHLIST_INDEX_NAME} index, which the sweep scans`),
+    );
+  }
   if (!ok) {
     const found = keys.map((key) => `${key.AttributeName} (${key.KeyType})`).join(', ');
     throw new CursorStoreError(

@@ -8,7 +8,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import { type CustomerState, CustomerStateSchema } from '../../domain/customer-state.js';
+import {
+  type CustomerState,
+  CustomerStateSchema,
+  type WatchEntry,
+  WatchEntrySchema,
+} from '../../domain/customer-state.js';
 import { describeError, PollerError } from '../../domain/errors.js';
 import type { CursorStore, StoredCustomer } from '../../domain/ports.js';
 
@@ -24,6 +29,7 @@ import type { CursorStore, StoredCustomer } from '../../domain/ports.js';
  *   seenIds       L of S          `seen[i].id`, oldest first
  *   seenAt        L of N          `seen[i].at` (epoch ms), same order and length as `seenIds`
  *   seenFloor     N | NULL
+ *   windowDigest  S | NULL        digest of the window after the last complete poll
  *   version       N               optimistic-locking counter, the condition of every save
  *   createdAt     S               ISO-8601
  *   updatedAt     S               ISO-8601
@@ -36,7 +42,26 @@ import type { CursorStore, StoredCustomer } from '../../domain/ports.js';
  * whose lists differ in length is reported as unreadable.
  *
  * Attributes that are not listed above are ignored when reading (room for a TTL or tags later).
+ *
+ * The sweep does not Scan the table: it Scans the `watchlist` index, keyed like the table but
+ * projecting only the small attributes (everything but the seen set). A Scan is billed by the size
+ * of what it reads, so this makes the per-minute read about 50 times cheaper at 200 seen ids; the
+ * seen set is read (GetItem) only for customers whose window changed.
  */
+
+export const WATCHLIST_INDEX_NAME = 'watchlist';
+/** Every attribute of a `WatchEntry` except the key: what the watchlist index projects. */
+export const WATCHLIST_PROJECTED_ATTRIBUTES = [
+  'scope',
+  'mode',
+  'status',
+  'lastSeenId',
+  'lastSeenDate',
+  'windowDigest',
+  'version',
+  'createdAt',
+  'updatedAt',
+] as const;
 
 export interface DynamoDbCursorStoreOptions {
   client: DynamoDBClient;
@@ -97,15 +122,16 @@ export class DynamoDbCursorStore implements CursorStore {
         this.#client.send(
           new ScanCommand({
             TableName: this.#tableName,
+            IndexName: WATCHLIST_INDEX_NAME,
             ExclusiveStartKey: startKey,
             Limit: this.#scanPageLimit,
           }),
         ),
       );
       for (const item of page.Items ?? []) {
-        const decoded = decodeItem(item);
+        const decoded = decodeWatchEntry(item);
         yield decoded.ok
-          ? { kind: 'ok', state: decoded.state }
+          ? { kind: 'ok', watch: decoded.watch }
           : { kind: 'unreadable', customerId: itemCustomerId(item), reason: decoded.problem };
       }
       startKey = page.LastEvaluatedKey;
@@ -218,6 +244,7 @@ export function encodeItem(state: CustomerState): Record<string, AttributeValue>
     seenIds: { L: state.seen.map((entry) => ({ S: entry.id })) },
     seenAt: { L: state.seen.map((entry) => ({ N: String(entry.at) })) },
     seenFloor: state.seenFloor === null ? { NULL: true } : { N: String(state.seenFloor) },
+    windowDigest: nullableString(state.windowDigest),
     version: { N: String(state.version) },
     createdAt: { S: state.createdAt },
     updatedAt: { S: state.updatedAt },
@@ -228,6 +255,7 @@ const StoredItemSchema = CustomerStateSchema.omit({ seen: true })
   .extend({
     seenIds: z.array(z.unknown()),
     seenAt: z.array(z.unknown()),
+    windowDigest: z.string().nullish(),
   })
   .refine((item) => item.seenIds.length === item.seenAt.length, {
     message: 'seenIds and seenAt differ in length',
@@ -235,11 +263,32 @@ const StoredItemSchema = CustomerStateSchema.omit({ seen: true })
   })
   .transform(({ seenIds, seenAt, ...rest }) => ({
     ...rest,
+    windowDigest: rest.windowDigest ?? null,
     seen: seenIds.map((id, index) => ({ id, at: seenAt[index] })),
   }))
   .pipe(CustomerStateSchema);
 
 type Decoded = { ok: true; state: CustomerState } | { ok: false; problem: string };
+
+const StoredWatchEntrySchema = z
+  .looseObject({ windowDigest: z.unknown() })
+  .transform((item) => ({ ...item, windowDigest: item.windowDigest ?? null }))
+  .pipe(WatchEntrySchema);
+
+/** Never throws: a watchlist index item, or what is wrong with it. */
+export function decodeWatchEntry(
+  item: Record<string, AttributeValue>,
+): { ok: true; watch: WatchEntry } | { ok: false; problem: string } {
+  let plain: Record<string, unknown>;
+  try {
+    plain = unmarshall(item);
+  } catch (error) {
+    return { ok: false, problem: describeError(error) };
+  }
+  const parsed = StoredWatchEntrySchema.safeParse(plain);
+  if (!parsed.success) return { ok: false, problem: summarize(parsed.error) };
+  return { ok: true, watch: parsed.data };
+}
 
 /** Never throws: whatever is wrong with the item becomes `problem`. */
 export function decodeItem(item: Record<string, AttributeValue>): Decoded {
