@@ -39,8 +39,11 @@ describe('parseCommand', () => {
       'invalid customer id "12 3": a customer id is 1 to 19 digits (0-9) and nothing else',
       'invalid customer id "12345678901234567890": a customer id is 1 to 19 digits (0-9) and nothing else',
     ]);
-    // A negative number reads as an option: still refused, still named.
-    expect(problems(['watch', 'add', '-5'])[0]).toMatch(/'-5'/);
+    // A negative number is a bad id like the others, not an unknown option.
+    expect(problems(['watch', 'add', '6', 'abc', '-5'])).toEqual([
+      'invalid customer id "abc": a customer id is 1 to 19 digits (0-9) and nothing else',
+      'invalid customer id "-5": a customer id is 1 to 19 digits (0-9) and nothing else',
+    ]);
   });
 
   it('explains misuse: unknown commands, options that do not apply, missing ids, bad scope', () => {

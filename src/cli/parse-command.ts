@@ -44,13 +44,16 @@ const ALLOWED: Record<string, string[]> = {
 
 /** Parses the CLI's arguments; throws `UsageError` listing every problem, or `InvalidCustomerIdError`s. */
 export function parseCommand(argv: readonly string[]): Command {
+  // No option starts with a digit: `-5` is a (bad) id, reported with the others, not an option.
+  const negatives = argv.filter((arg) => /^-\d/.test(arg));
   let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parse(argv);
+    parsed = parse(argv.filter((arg) => !negatives.includes(arg)));
   } catch (error) {
     throw new UsageError([(error as Error).message]);
   }
-  const { values, positionals } = parsed;
+  const { values } = parsed;
+  const positionals = [...parsed.positionals, ...negatives];
   const [verb, sub, ...rest] = positionals;
   const name = verb === 'watch' ? `watch-${sub ?? ''}` : (verb ?? 'help');
   const args = verb === 'watch' ? rest : positionals.slice(1);

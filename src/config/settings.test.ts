@@ -62,6 +62,9 @@ describe('loadSettings', () => {
       'POLL_CONCURRENCY: Too small: expected number to be >=1',
       'PSI_MODE: Invalid option: expected one of "mask"|"drop"|"pass"',
       'EVENT_SOURCE: must not start with "aws." (reserved by AWS)',
+      // A wrong URL is still a URL given: the credentials it needs are reported too.
+      'CAPILLARY_USERNAME: is required with CAPILLARY_AUTH=basic',
+      'CAPILLARY_PASSWORD: is required with CAPILLARY_AUTH=basic',
     ]);
   });
 
@@ -97,6 +100,18 @@ describe('loadSettings', () => {
       'TABLE_NAME: is required here',
       'EVENT_BUS_NAME: is required here',
     ]);
+    // An endpoint is not a name: falling back to a default table or bus would fail later.
+    expect(
+      problemsOf(
+        {
+          CAPILLARY_BASE_URL: 'https://x.test',
+          CAPILLARY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:c',
+          DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+          EVENTBRIDGE_ENDPOINT: 'http://127.0.0.1:4010',
+        },
+        false,
+      ),
+    ).toEqual(['TABLE_NAME: is required here', 'EVENT_BUS_NAME: is required here']);
   });
 
   it('never puts a secret value in a problem', () => {

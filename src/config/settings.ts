@@ -142,24 +142,25 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
       ([name, value]) => value !== undefined && value !== '' && name in EnvSchema.shape,
     ),
   );
-  const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigErrors(
-      parsed.error.issues.map(
-        (issue) => new ConfigError(String(issue.path[0] ?? 'settings'), issue.message),
-      ),
-    );
-  }
-  const e = parsed.data;
+  // Each setting is parsed on its own so one run reports every problem, and the checks across
+  // settings below still see what was given even when its value was wrong.
   const problems: ConfigError[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(EnvSchema.shape)) {
+    const result = schema.safeParse(present[name]);
+    if (result.success) values[name] = result.data;
+    else problems.push(...result.error.issues.map((issue) => new ConfigError(name, issue.message)));
+  }
+  const e = values as z.infer<typeof EnvSchema>;
+  const given = (name: keyof typeof e) => present[name] !== undefined;
   const need = (name: keyof typeof e, why: string) => {
-    if (e[name] === undefined) problems.push(new ConfigError(name, `is required ${why}`));
+    if (!given(name)) problems.push(new ConfigError(name, `is required ${why}`));
   };
 
   let credentials: CapillaryCredentials | undefined;
-  if (e.CAPILLARY_BASE_URL === undefined) {
+  if (!given('CAPILLARY_BASE_URL')) {
     if (!options.allowEmbedded) need('CAPILLARY_BASE_URL', 'here (no sandbox in Lambda)');
-  } else if (e.CAPILLARY_SECRET_ARN === undefined) {
+  } else if (!given('CAPILLARY_SECRET_ARN')) {
     if (e.CAPILLARY_AUTH === 'basic') {
       need('CAPILLARY_USERNAME', 'with CAPILLARY_AUTH=basic');
       need('CAPILLARY_PASSWORD', 'with CAPILLARY_AUTH=basic');
@@ -183,10 +184,13 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
     }
   }
 
-  const embeddedTable = e.TABLE_NAME === undefined && e.DYNAMODB_ENDPOINT === undefined;
-  if (embeddedTable && !options.allowEmbedded) need('TABLE_NAME', 'here');
-  const stdoutSink = e.EVENT_BUS_NAME === undefined && e.EVENTBRIDGE_ENDPOINT === undefined;
-  if (stdoutSink && !options.allowEmbedded) need('EVENT_BUS_NAME', 'here');
+  const embeddedTable = !given('TABLE_NAME') && !given('DYNAMODB_ENDPOINT');
+  const stdoutSink = !given('EVENT_BUS_NAME') && !given('EVENTBRIDGE_ENDPOINT');
+  // Where nothing is embedded, a default name would only fail later, on the wrong table or bus.
+  if (!options.allowEmbedded) {
+    need('TABLE_NAME', 'here');
+    need('EVENT_BUS_NAME', 'here');
+  }
   if (problems.length > 0) throw new ConfigErrors(problems);
 
   return {
