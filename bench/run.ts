@@ -6,10 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { CapillaryClient } from '../src/adapters/capillary/capillary-client.js';
-import {
-  encodeItem,
-  WATCHLIST_PROJECTED_ATTRIBUTES,
-} from '../src/adapters/dynamodb/dynamodb-cursor-store.js';
+import { encodeItem } from '../src/adapters/dynamodb/dynamodb-cursor-store.js';
+import { WATCHLIST_PROJECTED_ATTRIBUTES } from '../src/adapters/dynamodb/watchlist-index.js';
 import {
   MAX_ENTRIES_PER_PUT_EVENTS,
   MAX_PUT_EVENTS_BYTES,

@@ -4,11 +4,8 @@ import {
   type DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import {
-  CursorStoreError,
-  WATCHLIST_INDEX_NAME,
-  WATCHLIST_PROJECTED_ATTRIBUTES,
-} from './dynamodb-cursor-store.js';
+import { CursorStoreError } from './dynamodb-cursor-store.js';
+import { WATCHLIST_INDEX_NAME, WATCHLIST_PROJECTED_ATTRIBUTES } from './watchlist-index.js';
 
 export interface CreateCursorTableOptions {
   /** How long to wait for the table to become ACTIVE; default 5 minutes. */

@@ -16,6 +16,7 @@ import {
 } from '../../domain/customer-state.js';
 import { describeError, PollerError } from '../../domain/errors.js';
 import type { CursorStore, StoredCustomer } from '../../domain/ports.js';
+import { WATCHLIST_INDEX_NAME } from './watchlist-index.js';
 
 /*
  * Item layout: one item per customer, partition key `customerId` (S), no sort key.
@@ -49,19 +50,7 @@ import type { CursorStore, StoredCustomer } from '../../domain/ports.js';
  * seen set is read (GetItem) only for customers whose window changed.
  */
 
-export const WATCHLIST_INDEX_NAME = 'watchlist';
-/** Every attribute of a `WatchEntry` except the key: what the watchlist index projects. */
-export const WATCHLIST_PROJECTED_ATTRIBUTES = [
-  'scope',
-  'mode',
-  'status',
-  'lastSeenId',
-  'lastSeenDate',
-  'windowDigest',
-  'version',
-  'createdAt',
-  'updatedAt',
-] as const;
+export { WATCHLIST_INDEX_NAME, WATCHLIST_PROJECTED_ATTRIBUTES } from './watchlist-index.js';
 
 export interface DynamoDbCursorStoreOptions {
   client: DynamoDBClient;
