@@ -33,6 +33,11 @@ export interface PollOptions {
   seenCapacity: number;
   /** The poller's version, stamped on every detail. */
   version: string;
+  /**
+   * Epoch ms after which a fetched window is not published: too close to the end of the
+   * invocation to publish and save the cursor, which would risk emitting twice.
+   */
+  publishBy?: number | undefined;
 }
 
 /** An event that went nowhere this poll: it stays unacknowledged and is tried again next poll. */
@@ -44,8 +49,11 @@ export interface UnpublishedEvent {
 
 export interface CustomerPollResult {
   customerId: string;
-  /** `failed`: the poll itself failed and nothing changed; `conflict`: another writer won the race. */
-  status: 'ok' | 'failed' | 'conflict';
+  /**
+   * `failed`: the poll itself failed and nothing changed; `conflict`: another writer won the race;
+   * `deferred`: out of time before publishing, nothing changed.
+   */
+  status: 'ok' | 'failed' | 'conflict' | 'deferred';
   reason?: string;
   /** The first poll of a baseline customer: events recorded, none emitted. */
   baselined: boolean;
@@ -90,6 +98,9 @@ export async function pollCustomer(
   // The same window as after the last complete poll: nothing can be new, so the seen set is not read.
   const digest = windowDigest(window);
   if (watch.mode === 'tracking' && watch.windowDigest === digest) return result;
+  if (options.publishBy !== undefined && deps.clock().getTime() > options.publishBy) {
+    return { ...result, status: 'deferred' };
+  }
 
   let state: CustomerState | undefined;
   try {

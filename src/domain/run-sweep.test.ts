@@ -84,6 +84,22 @@ describe('runSweep', () => {
     expect(deps.source.calls).toBe(2);
   });
 
+  it('does not publish a window fetched after the publish deadline, and changes nothing', async () => {
+    const deps = await setup(2);
+    let now = NOW.getTime();
+    deps.clock = () => new Date(now);
+    const fetch = deps.source.fetchEvents.bind(deps.source);
+    deps.source.fetchEvents = async (customer) => {
+      now += 5000; // a slow answer
+      return fetch(customer);
+    };
+    const before = structuredClone([...deps.store.states.values()]);
+    const summary = await runSweep(deps, { ...options, publishBy: NOW.getTime() + 1000 });
+    expect(summary).toMatchObject({ polled: 0, deferred: 2, published: 0, failures: [] });
+    expect(deps.publisher.published).toEqual([]);
+    expect([...deps.store.states.values()]).toEqual(before);
+  });
+
   it('names customers whose new events could not be published', async () => {
     const deps = await setup(2);
     deps.publisher.decide = (event) =>

@@ -25,7 +25,7 @@ export interface SweepSummary {
   polled: number;
   baselined: number;
   paused: number;
-  /** Active customers not started because the deadline came first. */
+  /** Active customers not started, or not published, because the deadline came first. */
   deferred: number;
   newEvents: number;
   published: number;
@@ -99,6 +99,8 @@ function record(summary: SweepSummary, result: CustomerPollResult, deps: PollDep
   if (result.status === 'failed') {
     summary.failures.push({ customerId, reason: result.reason ?? 'failed' });
     deps.logger.error('Customer poll failed', { customerId, reason: result.reason });
+  } else if (result.status === 'deferred') {
+    summary.deferred++;
   } else {
     summary.polled++;
   }
