@@ -1,0 +1,49 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { CapillaryEventPoller, type CapillaryEventPollerProps } from './capillary-event-poller.js';
+
+export interface CapillaryEventPollerStackProps extends StackProps {
+  /**
+   * The poller's props, or a function of the stack that builds them (to import existing
+   * resources, which needs the stack as their scope).
+   * @default - none, required
+   */
+  readonly poller: CapillaryEventPollerProps | ((stack: Stack) => CapillaryEventPollerProps);
+}
+
+/** One poller and the outputs operators need (the CLI's TABLE_NAME, the secret to fill in, ...). */
+export class CapillaryEventPollerStack extends Stack {
+  public readonly poller: CapillaryEventPoller;
+
+  constructor(scope: Construct, id: string, props: CapillaryEventPollerStackProps) {
+    super(scope, id, props);
+    const pollerProps = typeof props.poller === 'function' ? props.poller(this) : props.poller;
+    this.poller = new CapillaryEventPoller(this, 'Poller', pollerProps);
+    const poller = this.poller;
+
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    output('TableName', poller.table.tableName, 'The watchlist table: TABLE_NAME for the CLI');
+    output('EventBusName', poller.eventBus.eventBusName, 'The bus events are put on');
+    output('EventBusArn', poller.eventBus.eventBusArn, 'The bus events are put on');
+    output('EventSource', poller.eventSource, 'The source of every entry');
+    output('SecretArn', poller.secret.secretArn, 'Put the Capillary credentials in this secret');
+    output(
+      'DeadLetterQueueUrl',
+      poller.deadLetterQueue.queueUrl,
+      'Events that cannot be published',
+    );
+    output('FunctionName', poller.function.functionName, 'The poller function');
+    output('OpsTopicArn', poller.opsTopic.topicArn, 'The topic the alarms notify');
+    if (poller.dashboard !== undefined) {
+      output('DashboardName', poller.dashboard.dashboardName, 'The CloudWatch dashboard');
+    }
+    if (poller.schemaRegistry !== undefined) {
+      output(
+        'SchemaRegistryName',
+        poller.schemaRegistry.attrRegistryName,
+        'The registry holding the detail schema',
+      );
+    }
+  }
+}

@@ -1,0 +1,279 @@
+import { Duration, RemovalPolicy, type Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { WATCHLIST_INDEX_NAME } from '../src/adapters/dynamodb/watchlist-index.js';
+import type {
+  CapillaryAuth,
+  CapillaryEventPollerProps,
+  PollerAlarmThresholds,
+  PollerAlert,
+  PollerLogLevel,
+  PsiMode,
+} from './capillary-event-poller.js';
+
+/**
+ * The deploy-time settings `infra/app.ts` reads from CDK context: `-c key=value` on the command
+ * line, or `"context"` in cdk.json (where lists and alerts may be real JSON).
+ */
+export const CONTEXT_KEYS = {
+  stackName: 'Stack name (default CapillaryEventPoller)',
+  capillaryBaseUrl: 'Capillary API host, https (required)',
+  capillaryAuth: 'basic | oauth (default basic)',
+  capillarySecretArn: 'Complete ARN of an existing credentials secret (default: a new secret)',
+  capillaryEventsPath: 'Events request path with {customerId} (default: the runtime default)',
+  eventBusArn: 'ARN of an existing event bus (default: a new bus)',
+  eventSource: 'Entry source (default capillary.events)',
+  archiveRetentionDays: 'Days the archive keeps events (default 30)',
+  tableName: 'Name of an existing watchlist table (default: a new table)',
+  tableRemovalPolicy: 'retain | destroy, for the table created here (default retain)',
+  pollIntervalMinutes: 'Minutes between sweeps (default 1)',
+  scheduleEnabled: 'true | false (default true)',
+  timeoutSeconds: 'Lambda timeout (default: the interval less 10 s)',
+  memorySize: 'Lambda memory in MB (default 512)',
+  requestsPerSecond: 'Requests per second to Capillary (default 10)',
+  pollConcurrency: 'Customers polled at once (default 8)',
+  seenCapacity: 'Events remembered per customer (default 200)',
+  psiMode: 'mask | drop | pass (default mask)',
+  logLevel: 'DEBUG | INFO | WARN | ERROR | SILENT (default INFO)',
+  logRetentionDays: 'Days the function logs are kept (default 30)',
+  serviceName: 'Powertools service name / metric dimension (default capillary-event-poller)',
+  opsTopicArn: 'ARN of an existing topic for the alarms (default: a new topic)',
+  opsEmails: 'Emails subscribed to the alarms: a,b or a JSON list (default none)',
+  pollErrorsAlarmThreshold: 'Poll errors in 5 minutes that raise the alarm (default 5)',
+  noSweepAlarmMinutes: 'Minutes without a completed sweep that raise the alarm (default 10)',
+  lagAlarmMinutes: 'Publication lag that raises the alarm (default 15)',
+  alerts:
+    'JSON list of {name, eventNames, email?, topicArn?, detail?, attributes?, description?, enabled?}',
+  dashboard: 'true | false (default true)',
+  schemaRegistry: 'true | false (default true)',
+  nag: 'Run cdk-nag AwsSolutions checks at synth: true | false (default true)',
+} as const;
+export type ContextKey = keyof typeof CONTEXT_KEYS;
+
+export interface AppSettings {
+  readonly stackName: string;
+  readonly nag: boolean;
+  /** Builds the poller's props inside the stack (imports of existing resources need it). */
+  readonly poller: (stack: Stack) => CapillaryEventPollerProps;
+}
+
+const SECRET_COMPLETE_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
+const LOG_RETENTION_DAYS = new Set(
+  Object.values(logs.RetentionDays).filter((value): value is number => typeof value === 'number'),
+);
+
+/** Reads and checks every context key at once; throws one error listing every problem. */
+export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
+  const problems: string[] = [];
+  const bad = (key: ContextKey, expected: string, value: unknown) =>
+    problems.push(`-c ${key}: expected ${expected}, got ${JSON.stringify(value)}`);
+
+  const raw = (key: ContextKey): unknown => {
+    const value = get(key);
+    return value === '' ? undefined : value;
+  };
+  const text = (key: ContextKey): string | undefined => {
+    const value = raw(key);
+    if (value === undefined || typeof value === 'string') return value;
+    bad(key, 'a string', value);
+    return undefined;
+  };
+  const oneOf = <T extends string>(key: ContextKey, allowed: readonly T[]): T | undefined => {
+    const value = text(key);
+    if (value === undefined || (allowed as readonly string[]).includes(value)) {
+      return value as T | undefined;
+    }
+    bad(key, allowed.join(' | '), value);
+    return undefined;
+  };
+  const number = (key: ContextKey): number | undefined => {
+    const value = raw(key);
+    if (value === undefined) return undefined;
+    const parsed = typeof value === 'number' ? value : Number(value);
+    if (typeof value !== 'boolean' && Number.isFinite(parsed)) return parsed;
+    bad(key, 'a number', value);
+    return undefined;
+  };
+  const flag = (key: ContextKey): boolean | undefined => {
+    const value = raw(key);
+    if (value === undefined || typeof value === 'boolean') return value;
+    if (value === 'true' || value === 'false') return value === 'true';
+    bad(key, 'true or false', value);
+    return undefined;
+  };
+  const json = (key: ContextKey): unknown => {
+    const value = raw(key);
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      bad(key, 'JSON', value);
+      return undefined;
+    }
+  };
+  const list = (key: ContextKey): string[] | undefined => {
+    const value = raw(key);
+    if (value === undefined) return undefined;
+    if (typeof value === 'string' && !value.trimStart().startsWith('[')) {
+      return value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+    }
+    const parsed = json(key);
+    if (Array.isArray(parsed) && parsed.every((item) => typeof item === 'string')) return parsed;
+    if (parsed !== undefined) bad(key, 'a comma-separated or JSON list of strings', value);
+    return undefined;
+  };
+
+  const stackName = text('stackName') ?? 'CapillaryEventPoller';
+  const capillaryBaseUrl = text('capillaryBaseUrl');
+  if (capillaryBaseUrl === undefined && raw('capillaryBaseUrl') === undefined) {
+    problems.push(
+      '-c capillaryBaseUrl is required: the Capillary API host of your cluster, e.g. -c capillaryBaseUrl=https://eu.api.capillarytech.com',
+    );
+  }
+  const capillaryAuth = oneOf<CapillaryAuth>('capillaryAuth', ['basic', 'oauth']);
+  const secretArn = text('capillarySecretArn');
+  if (secretArn !== undefined && !SECRET_COMPLETE_ARN.test(secretArn)) {
+    bad('capillarySecretArn', 'a complete secret ARN (ending in -XXXXXX)', secretArn);
+  }
+  const capillaryEventsPath = text('capillaryEventsPath');
+  const eventBusArn = text('eventBusArn');
+  if (
+    eventBusArn !== undefined &&
+    !/^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/.+$/.test(eventBusArn)
+  ) {
+    bad('eventBusArn', 'an event bus ARN', eventBusArn);
+  }
+  const eventSource = text('eventSource');
+  const archiveRetentionDays = number('archiveRetentionDays');
+  const tableName = text('tableName');
+  const tableRemovalPolicy = oneOf('tableRemovalPolicy', ['retain', 'destroy']);
+  const pollIntervalMinutes = number('pollIntervalMinutes');
+  const scheduleEnabled = flag('scheduleEnabled');
+  const timeoutSeconds = number('timeoutSeconds');
+  const memorySize = number('memorySize');
+  const requestsPerSecond = number('requestsPerSecond');
+  const pollConcurrency = number('pollConcurrency');
+  const seenCapacity = number('seenCapacity');
+  const psiMode = oneOf<PsiMode>('psiMode', ['mask', 'drop', 'pass']);
+  const logLevel = oneOf<PollerLogLevel>('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']);
+  const logRetentionDays = number('logRetentionDays');
+  if (logRetentionDays !== undefined && !LOG_RETENTION_DAYS.has(logRetentionDays)) {
+    bad('logRetentionDays', `one of ${[...LOG_RETENTION_DAYS].join(', ')}`, logRetentionDays);
+  }
+  const serviceName = text('serviceName');
+  const opsTopicArn = text('opsTopicArn');
+  const opsEmails = list('opsEmails');
+  const pollErrors = number('pollErrorsAlarmThreshold');
+  const noSweepMinutes = number('noSweepAlarmMinutes');
+  const lagMinutes = number('lagAlarmMinutes');
+  const alerts = readAlerts(json('alerts'), problems);
+  const dashboard = flag('dashboard');
+  const schemaRegistry = flag('schemaRegistry');
+  const nag = flag('nag') ?? true;
+
+  if (problems.length > 0) {
+    throw new Error(`Invalid CDK context:\n- ${problems.join('\n- ')}`);
+  }
+
+  const thresholds: PollerAlarmThresholds = {
+    pollErrors,
+    noSweepFor: noSweepMinutes === undefined ? undefined : Duration.minutes(noSweepMinutes),
+    lag: lagMinutes === undefined ? undefined : Duration.minutes(lagMinutes),
+  };
+
+  return {
+    stackName,
+    nag,
+    poller: (stack) => ({
+      capillaryBaseUrl: capillaryBaseUrl ?? '',
+      capillaryAuth,
+      capillarySecret:
+        secretArn === undefined
+          ? undefined
+          : secretsmanager.Secret.fromSecretCompleteArn(stack, 'CapillarySecret', secretArn),
+      capillaryEventsPath,
+      eventBus:
+        eventBusArn === undefined
+          ? undefined
+          : events.EventBus.fromEventBusArn(stack, 'ExistingEventBus', eventBusArn),
+      eventSource,
+      archiveRetention:
+        archiveRetentionDays === undefined ? undefined : Duration.days(archiveRetentionDays),
+      table:
+        tableName === undefined
+          ? undefined
+          : dynamodb.Table.fromTableAttributes(stack, 'ExistingTable', {
+              tableName,
+              globalIndexes: [WATCHLIST_INDEX_NAME],
+            }),
+      tableRemovalPolicy:
+        tableRemovalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      pollInterval:
+        pollIntervalMinutes === undefined ? undefined : Duration.minutes(pollIntervalMinutes),
+      scheduleEnabled,
+      timeout: timeoutSeconds === undefined ? undefined : Duration.seconds(timeoutSeconds),
+      memorySize,
+      requestsPerSecond,
+      pollConcurrency,
+      seenCapacity,
+      psiMode,
+      logLevel,
+      logRetention: logRetentionDays as logs.RetentionDays | undefined,
+      serviceName,
+      opsTopic:
+        opsTopicArn === undefined
+          ? undefined
+          : sns.Topic.fromTopicArn(stack, 'ExistingOpsTopic', opsTopicArn),
+      opsEmails,
+      alarmThresholds: thresholds,
+      alerts: alerts.map(({ topicArn, ...alert }, index) => ({
+        ...alert,
+        topic:
+          topicArn === undefined
+            ? undefined
+            : sns.Topic.fromTopicArn(stack, `ExistingAlertTopic${index}`, topicArn),
+      })),
+      dashboard,
+      schemaRegistry,
+    }),
+  };
+}
+
+type ContextAlert = Omit<PollerAlert, 'topic'> & { topicArn?: string };
+
+function readAlerts(value: unknown, problems: string[]): ContextAlert[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    problems.push(`-c alerts: expected a JSON list of alerts, got ${JSON.stringify(value)}`);
+    return [];
+  }
+  const alerts: ContextAlert[] = [];
+  value.forEach((item: unknown, index) => {
+    const isObject = typeof item === 'object' && item !== null && !Array.isArray(item);
+    const alert = (isObject ? item : {}) as Record<string, unknown>;
+    const strings = (field: unknown) =>
+      Array.isArray(field) && field.every((entry) => typeof entry === 'string');
+    if (
+      !isObject ||
+      typeof alert.name !== 'string' ||
+      !strings(alert.eventNames) ||
+      (alert.email !== undefined && !strings(alert.email)) ||
+      (alert.attributes !== undefined && !strings(alert.attributes)) ||
+      (alert.topicArn !== undefined && typeof alert.topicArn !== 'string')
+    ) {
+      problems.push(
+        `-c alerts[${index}]: expected {"name": string, "eventNames": [string], "email"?: [string], "topicArn"?: string, "detail"?: object, "attributes"?: [string]}, got ${JSON.stringify(item)}`,
+      );
+      return;
+    }
+    alerts.push(alert as unknown as ContextAlert);
+  });
+  return alerts;
+}

@@ -1,0 +1,338 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CapillaryEventPollerStack } from '../../infra/capillary-event-poller-stack.js';
+import {
+  acknowledgements,
+  BASE_URL,
+  nagFindings,
+  onlyResource,
+  synthPollerStack,
+} from './support.js';
+
+const BUS_ARN = 'arn:aws:events:eu-west-1:123456789012:event-bus/shared-bus';
+const DOWNSTREAM_BUS_ARN = 'arn:aws:events:eu-west-1:123456789012:event-bus/downstream';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:capillary-AbCdEf';
+const OPS_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:ops';
+const VIP_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:vip-desk';
+const HIGH_VALUE_DETAIL = { attributes: { amount: [{ numeric: ['>=', 1000] }] } };
+
+// One synthesis of a stack that brings its own bus, secret, table and ops topic, and uses alerts.
+let stack: CapillaryEventPollerStack;
+let template: Template;
+let ref: (value: unknown) => unknown;
+beforeAll(() => {
+  ({ stack, template } = synthPollerStack(
+    {
+      poller: (scope) => ({
+        capillaryBaseUrl: BASE_URL,
+        capillaryAuth: 'oauth',
+        capillarySecret: secretsmanager.Secret.fromSecretCompleteArn(scope, 'Secret', SECRET_ARN),
+        eventBus: events.EventBus.fromEventBusArn(scope, 'Bus', BUS_ARN),
+        table: dynamodb.Table.fromTableAttributes(scope, 'Table', {
+          tableName: 'capillary-watchlist',
+          globalIndexes: ['watchlist'],
+        }),
+        opsTopic: sns.Topic.fromTopicArn(scope, 'Ops', OPS_TOPIC_ARN),
+        eventSource: 'acme.capillary',
+        archiveRetention: Duration.days(90),
+        pollInterval: Duration.minutes(5),
+        scheduleEnabled: false,
+        serviceName: 'poller-eu',
+        capillaryEventsPath: '/v2/events/event_data/?userId={customerId}&limit=50',
+        requestsPerSecond: 2.5,
+        pollConcurrency: 4,
+        seenCapacity: 500,
+        psiMode: 'drop',
+        logLevel: 'DEBUG',
+        memorySize: 256,
+        alarmThresholds: { pollErrors: 20, lag: Duration.minutes(30) },
+        dashboard: false,
+        schemaRegistry: false,
+        alerts: [
+          {
+            name: 'high-value',
+            eventNames: ['Purchase', 'Return'],
+            email: ['a@example.com', 'b@example.com'],
+            attributes: ['amount', 'date'],
+            detail: HIGH_VALUE_DETAIL,
+          },
+          {
+            name: 'vip',
+            eventNames: ['TierUpgrade'],
+            topic: sns.Topic.fromTopicArn(scope, 'Vip', VIP_TOPIC_ARN),
+            enabled: false,
+            description: 'VIP desk',
+          },
+        ],
+      }),
+    },
+    (created) => {
+      created.poller.onEvent('ToDownstream', {
+        eventNames: ['PointsRedeemed'],
+        detail: { customerId: ['42'] },
+        target: new targets.EventBus(
+          events.EventBus.fromEventBusArn(created, 'Downstream', DOWNSTREAM_BUS_ARN),
+        ),
+      });
+    },
+  ));
+  ref = (value) => stack.resolve(value);
+}, 120_000);
+
+describe('a poller on existing resources, with alerts', () => {
+  it('creates no bus, secret, table, ops topic, dashboard or registry of its own', () => {
+    for (const type of [
+      'AWS::Events::EventBus',
+      'AWS::SecretsManager::Secret',
+      'AWS::DynamoDB::Table',
+      'AWS::CloudWatch::Dashboard',
+      'AWS::EventSchemas::Registry',
+      'AWS::EventSchemas::Schema',
+    ]) {
+      template.resourceCountIs(type, 0);
+    }
+    // Only the high-value alert's topic: the ops and VIP topics exist already.
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+  });
+
+  it('archives this source’s events on the existing bus for the given retention', () => {
+    expect(onlyResource(template, 'AWS::Events::Archive').Properties).toMatchObject({
+      SourceArn: BUS_ARN,
+      EventPattern: { source: ['acme.capillary'] },
+      RetentionDays: 90,
+    });
+  });
+
+  it('passes every setting to the function', () => {
+    const fn = onlyResource(template, 'AWS::Lambda::Function');
+    expect(fn.Properties).toMatchObject({ MemorySize: 256, Timeout: 290 });
+    expect((fn.Properties.Environment as { Variables: unknown }).Variables).toEqual({
+      TABLE_NAME: 'capillary-watchlist',
+      EVENT_BUS_NAME: 'shared-bus',
+      EVENT_SOURCE: 'acme.capillary',
+      CAPILLARY_BASE_URL: BASE_URL,
+      CAPILLARY_AUTH: 'oauth',
+      CAPILLARY_SECRET_ARN: SECRET_ARN,
+      CAPILLARY_EVENTS_PATH: '/v2/events/event_data/?userId={customerId}&limit=50',
+      CAPILLARY_RPS: '2.5',
+      POLL_CONCURRENCY: '4',
+      SEEN_CAPACITY: '500',
+      PSI_MODE: 'drop',
+      DLQ_URL: ref(stack.poller.deadLetterQueue.queueUrl),
+      LOG_LEVEL: 'DEBUG',
+      POWERTOOLS_SERVICE_NAME: 'poller-eu',
+      POWERTOOLS_METRICS_NAMESPACE: 'CapillaryEventPoller',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  it('scopes the function’s grants to the existing bus, table and secret', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [ref(stack.poller.function.role?.roleName)],
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: ref(stack.poller.logGroup.logGroupArn),
+          },
+          { Effect: 'Allow', Action: 'events:PutEvents', Resource: BUS_ARN },
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+            Resource: ref(stack.poller.table.tableArn),
+          },
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:Scan',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':dynamodb:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':table/capillary-watchlist/index/watchlist',
+                ],
+              ],
+            },
+          },
+          {
+            Effect: 'Allow',
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+            Resource: SECRET_ARN,
+          },
+          {
+            Effect: 'Allow',
+            Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+            Resource: ref(stack.poller.deadLetterQueue.queueArn),
+          },
+        ],
+      },
+    });
+  });
+
+  it('schedules a disabled sweep every 5 minutes and sizes the alarms to it', () => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'DISABLED',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Duration',
+      Threshold: 261_000,
+      AlarmActions: [OPS_TOPIC_ARN],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'SweepCompleted',
+      Dimensions: [{ Name: 'service', Value: 'poller-eu' }],
+      Period: 900,
+      AlarmActions: [OPS_TOPIC_ARN],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'PollErrors',
+      Threshold: 20,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'LagSeconds',
+      Threshold: 1800,
+    });
+  });
+
+  describe('alert rules', () => {
+    const rule = (description: string) =>
+      Object.values(
+        template.findResources('AWS::Events::Rule', { Properties: { Description: description } }),
+      ).map((found) => (found as { Properties: Record<string, unknown> }).Properties);
+
+    it('matches the source, the event names and the detail filter, and sends a readable message', () => {
+      const topic = stack.poller.alertTopics['high-value'];
+      expect(rule('Alert high-value: Purchase, Return')).toEqual([
+        {
+          Description: 'Alert high-value: Purchase, Return',
+          EventBusName: 'shared-bus',
+          State: 'ENABLED',
+          EventPattern: {
+            source: ['acme.capillary'],
+            'detail-type': ['Purchase', 'Return'],
+            detail: HIGH_VALUE_DETAIL,
+          },
+          Targets: [
+            {
+              Id: 'Target0',
+              Arn: ref(topic?.topicArn),
+              InputTransformer: {
+                InputPathsMap: {
+                  eventName: '$.detail-type',
+                  customerId: '$.detail.customerId',
+                  orgId: '$.detail.orgId',
+                  date: '$.detail.date',
+                  eventKey: '$.detail.poller.eventKey',
+                  a0: '$.detail.attributes.amount',
+                  a1: '$.detail.attributes.date',
+                },
+                InputTemplate: [
+                  '"Capillary alert high-value: <eventName>"',
+                  '"Customer: <customerId> (org <orgId>)"',
+                  '"When: <date>"',
+                  '"Attributes: amount=<a0>, date=<a1>"',
+                  '"Event key: <eventKey>"',
+                ].join('\n'),
+              },
+            },
+          ],
+        },
+      ]);
+    });
+
+    it('creates the alert’s topic encrypted with the construct key, lets EventBridge publish, subscribes the emails', () => {
+      const topic = stack.poller.alertTopics['high-value'];
+      template.hasResourceProperties('AWS::SNS::Topic', {
+        KmsMasterKeyId: ref(stack.poller.topicKey.keyArn),
+      });
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [ref(topic?.topicArn)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Sid: Match.anyValue(),
+              Effect: 'Allow',
+              Action: 'sns:Publish',
+              Principal: { Service: 'events.amazonaws.com' },
+              Resource: ref(topic?.topicArn),
+            },
+          ]),
+        },
+      });
+      for (const email of ['a@example.com', 'b@example.com']) {
+        template.hasResourceProperties('AWS::SNS::Subscription', {
+          Protocol: 'email',
+          Endpoint: email,
+          TopicArn: ref(topic?.topicArn),
+        });
+      }
+      template.resourceCountIs('AWS::SNS::Subscription', 2);
+      const keyPolicy = onlyResource(template, 'AWS::KMS::Key').Properties.KeyPolicy as {
+        Statement: unknown[];
+      };
+      expect(keyPolicy.Statement).toContainEqual({
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+      });
+    });
+
+    it('can notify an existing topic and start disabled', () => {
+      expect(rule('VIP desk')).toEqual([
+        expect.objectContaining({
+          State: 'DISABLED',
+          EventPattern: { source: ['acme.capillary'], 'detail-type': ['TierUpgrade'] },
+          Targets: [expect.objectContaining({ Id: 'Target0', Arn: VIP_TOPIC_ARN })],
+        }),
+      ]);
+    });
+
+    it('routes events to any EventBridge target with onEvent', () => {
+      expect(rule('Capillary events PointsRedeemed')).toEqual([
+        expect.objectContaining({
+          EventBusName: 'shared-bus',
+          EventPattern: {
+            source: ['acme.capillary'],
+            'detail-type': ['PointsRedeemed'],
+            detail: { customerId: ['42'] },
+          },
+          Targets: [expect.objectContaining({ Arn: DOWNSTREAM_BUS_ARN })],
+        }),
+      ]);
+    });
+
+    it('refuses a second alert with the same name', () => {
+      expect(() =>
+        stack.poller.addAlert({ name: 'vip', eventNames: ['X'], email: ['c@example.com'] }),
+      ).toThrow(
+        'Invalid CapillaryEventPoller props:\n- alerts[0].name "vip" is used by another alert',
+      );
+    });
+  });
+
+  describe('cdk-nag AwsSolutions', () => {
+    it('has no unacknowledged finding, error or warning', () => {
+      expect(nagFindings(stack)).toEqual([]);
+    });
+
+    it('acknowledges only the dead-letter queue finding (the secret is not ours)', () => {
+      expect(acknowledgements(stack).map(({ path, id }) => [path, id])).toEqual([
+        ['Test/Poller/DeadLetterQueue', 'AwsSolutions-SQS3'],
+      ]);
+    });
+  });
+});

@@ -1,0 +1,355 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { describe, expect, it } from 'vitest';
+import {
+  CapillaryEventPoller,
+  type CapillaryEventPollerProps,
+} from '../../infra/capillary-event-poller.js';
+import { readAppContext } from '../../infra/context.js';
+import { validatePollerProps } from '../../infra/props-validation.js';
+import { BASE_URL, testApp, thrownMessage } from './support.js';
+
+const ok: CapillaryEventPollerProps = { capillaryBaseUrl: BASE_URL };
+const problems = (props: Partial<CapillaryEventPollerProps>) =>
+  validatePollerProps({ ...ok, ...props } as CapillaryEventPollerProps);
+
+describe('CapillaryEventPoller props validation', () => {
+  it('accepts the minimal props', () => {
+    expect(validatePollerProps(ok)).toEqual([]);
+  });
+
+  it.each<[string, Partial<CapillaryEventPollerProps>, string]>([
+    [
+      'a missing base URL',
+      { capillaryBaseUrl: '' },
+      'capillaryBaseUrl is required (e.g. "https://eu.api.capillarytech.com")',
+    ],
+    [
+      'a base URL that is not a URL',
+      { capillaryBaseUrl: 'eu.api.capillarytech.com' },
+      'capillaryBaseUrl must be an https:// URL, got "eu.api.capillarytech.com"',
+    ],
+    [
+      'plain http',
+      { capillaryBaseUrl: 'http://eu.api.capillarytech.com' },
+      'capillaryBaseUrl must use https://, got "http://eu.api.capillarytech.com"',
+    ],
+    [
+      'a base URL with a query',
+      { capillaryBaseUrl: 'https://x.example.com/?a=1' },
+      'capillaryBaseUrl must not have a query or fragment, got "https://x.example.com/?a=1"',
+    ],
+    [
+      'an unknown auth kind',
+      { capillaryAuth: 'token' as never },
+      'capillaryAuth must be "basic" or "oauth", got "token"',
+    ],
+    [
+      'an events path without the customer placeholder',
+      { capillaryEventsPath: '/v2/events' },
+      'capillaryEventsPath must start with "/" and contain "{customerId}", got "/v2/events"',
+    ],
+    [
+      'a source reserved by AWS',
+      { eventSource: 'aws.capillary' },
+      'eventSource must not start with "aws." (reserved by AWS), got "aws.capillary"',
+    ],
+    [
+      'a source with spaces',
+      { eventSource: 'capillary events' },
+      'eventSource must be 1 to 256 letters, digits, ".", "_", "-" or "/", got "capillary events"',
+    ],
+    [
+      'a poll interval under a minute',
+      { pollInterval: Duration.seconds(30) },
+      'pollInterval must be a whole number of minutes from 1 to 1440, got 30 seconds',
+    ],
+    [
+      'a timeout longer than Lambda allows',
+      { timeout: Duration.minutes(20), pollInterval: Duration.minutes(30) },
+      'timeout must be from 40 seconds to 15 minutes, got 20 minutes',
+    ],
+    [
+      'a timeout that leaves the handler no time after its safety margin',
+      { timeout: Duration.seconds(20) },
+      'timeout must be from 40 seconds to 15 minutes, got 20 seconds',
+    ],
+    [
+      'a timeout as long as the interval',
+      { timeout: Duration.seconds(60) },
+      'timeout (1 minute) must be shorter than pollInterval (1 minute) so a sweep ends before the next is due',
+    ],
+    [
+      'too little memory',
+      { memorySize: 64 },
+      'memorySize must be a whole number from 128 to 10240, got 64',
+    ],
+    [
+      'a zero request rate',
+      { requestsPerSecond: 0 },
+      'requestsPerSecond must be more than 0 and at most 10000, got 0',
+    ],
+    [
+      'a fractional concurrency',
+      { pollConcurrency: 2.5 },
+      'pollConcurrency must be a whole number from 1 to 256, got 2.5',
+    ],
+    [
+      'a tiny seen capacity',
+      { seenCapacity: 5 },
+      'seenCapacity must be a whole number from 10 to 5000, got 5',
+    ],
+    [
+      'an unknown PSI mode',
+      { psiMode: 'hide' as never },
+      'psiMode must be one of "mask", "drop", "pass", got "hide"',
+    ],
+    [
+      'an unknown log level',
+      { logLevel: 'TRACE' as never },
+      'logLevel must be one of "DEBUG", "INFO", "WARN", "ERROR", "SILENT", got "TRACE"',
+    ],
+    [
+      'a service name with spaces',
+      { serviceName: 'my poller' },
+      'serviceName must be 1 to 64 letters, digits, ".", "_" or "-", got "my poller"',
+    ],
+    [
+      'an archive retention in hours',
+      { archiveRetention: Duration.hours(36) },
+      'archiveRetention must be a whole number of days, at least 1, got 1 day 12 hours',
+    ],
+    [
+      'an ops email that is not one',
+      { opsEmails: ['oncall'] },
+      'opsEmails: "oncall" is not an email address',
+    ],
+    [
+      'a zero poll-error threshold',
+      { alarmThresholds: { pollErrors: 0 } },
+      'alarmThresholds.pollErrors must be a whole number at least 1, got 0',
+    ],
+    [
+      'a staleness window shorter than two sweeps',
+      { pollInterval: Duration.minutes(10), alarmThresholds: { noSweepFor: Duration.minutes(15) } },
+      'alarmThresholds.noSweepFor must be whole minutes from twice the poll interval (20 minutes) to 1440 minutes, got 15 minutes',
+    ],
+    [
+      'a lag threshold under a minute',
+      { alarmThresholds: { lag: Duration.seconds(30) } },
+      'alarmThresholds.lag must be at least 1 minute, got 30 seconds',
+    ],
+    [
+      'a duration share over 100%',
+      { alarmThresholds: { durationPercentOfTimeout: 120 } },
+      'alarmThresholds.durationPercentOfTimeout must be more than 0 and at most 100, got 120',
+    ],
+  ])('refuses %s with an exact message', (_case, props, message) => {
+    expect(problems(props)).toEqual([message]);
+  });
+
+  describe('alerts', () => {
+    const email = ['oncall@example.com'];
+    it.each<[string, Partial<CapillaryEventPollerProps>, string[]]>([
+      [
+        'a name that cannot name a construct',
+        { alerts: [{ name: 'big spender', eventNames: ['Purchase'], email }] },
+        [
+          'alerts[0].name must be 1 to 64 letters, digits or "-", starting with a letter or digit, got "big spender"',
+        ],
+      ],
+      [
+        'two alerts with one name',
+        {
+          alerts: [
+            { name: 'vip', eventNames: ['A'], email },
+            { name: 'vip', eventNames: ['B'], email },
+          ],
+        },
+        ['alerts[1].name "vip" is used by another alert'],
+      ],
+      [
+        'no event name',
+        { alerts: [{ name: 'vip', eventNames: [], email }] },
+        ['alerts[0] ("vip").eventNames must list at least one event name'],
+      ],
+      [
+        'an empty or repeated event name',
+        { alerts: [{ name: 'vip', eventNames: ['A', ' ', 'A'], email }] },
+        [
+          'alerts[0] ("vip").eventNames[1] must be a non-empty string',
+          'alerts[0] ("vip").eventNames lists "A" twice',
+        ],
+      ],
+      [
+        'nobody to tell',
+        { alerts: [{ name: 'vip', eventNames: ['A'] }] },
+        ['alerts[0] ("vip") needs an email list or a topic: nobody would be told'],
+      ],
+      [
+        'a bad email',
+        { alerts: [{ name: 'vip', eventNames: ['A'], email: ['vip-desk'] }] },
+        ['alerts[0] ("vip").email: "vip-desk" is not an email address'],
+      ],
+      [
+        'an attribute name that is not a plain name',
+        { alerts: [{ name: 'vip', eventNames: ['A'], email, attributes: ['store.code'] }] },
+        [
+          'alerts[0] ("vip").attributes: "store.code" is not a plain attribute name (letters, digits, "_")',
+        ],
+      ],
+      [
+        'too many attributes',
+        {
+          alerts: [
+            {
+              name: 'vip',
+              eventNames: ['A'],
+              email,
+              attributes: Array.from({ length: 11 }, (_, i) => `a${i}`),
+            },
+          ],
+        },
+        ['alerts[0] ("vip").attributes may name at most 10 attributes, got 11'],
+      ],
+      [
+        'a detail filter that is not an object',
+        { alerts: [{ name: 'vip', eventNames: ['A'], email, detail: ['x'] as never }] },
+        ['alerts[0] ("vip").detail must be an object (an EventBridge detail pattern)'],
+      ],
+    ])('refuses %s', (_case, props, expected) => {
+      expect(problems(props)).toEqual(expected);
+    });
+  });
+
+  it('reports every problem at once, and the construct throws them together', () => {
+    const props = {
+      capillaryBaseUrl: 'http://x.example.com',
+      eventSource: 'aws.events',
+      memorySize: 1,
+    };
+    expect(thrownMessage(() => new CapillaryEventPoller(new Stack(), 'Poller', props))).toBe(
+      [
+        'Invalid CapillaryEventPoller props:',
+        '- capillaryBaseUrl must use https://, got "http://x.example.com"',
+        '- eventSource must not start with "aws." (reserved by AWS), got "aws.events"',
+        '- memorySize must be a whole number from 128 to 10240, got 1',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses onEvent without event names', () => {
+    const poller = new CapillaryEventPoller(new Stack(testApp(), 'OnEvent'), 'Poller', ok);
+    expect(() =>
+      poller.onEvent('Nothing', {
+        eventNames: [],
+        target: { bind: () => ({ arn: 'arn:aws:sns:eu-west-1:123456789012:t' }) },
+      }),
+    ).toThrow('onEvent("Nothing"): eventNames must list at least one event name');
+  });
+
+  it('creates the secret with the oauth shape when capillaryAuth is oauth', () => {
+    const stack = new Stack(testApp(), 'OAuth');
+    new CapillaryEventPoller(stack, 'Poller', { ...ok, capillaryAuth: 'oauth' });
+    Template.fromStack(stack).hasResourceProperties('AWS::SecretsManager::Secret', {
+      SecretString: '{"clientKey":"","clientSecret":""}',
+    });
+  });
+});
+
+describe('app context (infra/app.ts)', () => {
+  const read = (context: Record<string, unknown>) => readAppContext((key) => context[key]);
+  const props = (context: Record<string, unknown>) => {
+    const settings = read(context);
+    return { settings, props: settings.poller(new Stack(testApp(), 'Ctx')) };
+  };
+
+  it('needs only the base URL and defaults the rest', () => {
+    const { settings, props: p } = props({ capillaryBaseUrl: BASE_URL });
+    expect(settings.stackName).toBe('CapillaryEventPoller');
+    expect(settings.nag).toBe(true);
+    expect(p).toMatchObject({ capillaryBaseUrl: BASE_URL, alerts: [] });
+    expect(p.pollInterval).toBeUndefined();
+    expect(p.capillarySecret).toBeUndefined();
+    expect(p.eventBus).toBeUndefined();
+    expect(validatePollerProps(p)).toEqual([]);
+  });
+
+  it('reads -c strings: numbers, flags, lists, JSON alerts and existing resources', () => {
+    const { settings, props: p } = props({
+      stackName: 'CapillaryEu',
+      capillaryBaseUrl: BASE_URL,
+      capillaryAuth: 'oauth',
+      capillarySecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:capillary-AbCdEf',
+      eventBusArn: 'arn:aws:events:eu-west-1:123456789012:event-bus/shared',
+      pollIntervalMinutes: '5',
+      scheduleEnabled: 'false',
+      archiveRetentionDays: '7',
+      logRetentionDays: '90',
+      opsEmails: 'a@example.com, b@example.com',
+      alerts: JSON.stringify([
+        { name: 'vip', eventNames: ['Purchase'], email: ['c@example.com'], attributes: ['amount'] },
+        {
+          name: 'desk',
+          eventNames: ['TierUpgrade'],
+          topicArn: 'arn:aws:sns:eu-west-1:123456789012:desk',
+        },
+      ]),
+      nag: 'false',
+    });
+    expect(settings).toMatchObject({ stackName: 'CapillaryEu', nag: false });
+    expect(p.capillaryAuth).toBe('oauth');
+    expect(p.pollInterval?.toMinutes()).toBe(5);
+    expect(p.scheduleEnabled).toBe(false);
+    expect(p.archiveRetention?.toDays()).toBe(7);
+    expect(p.logRetention).toBe(90);
+    expect(p.opsEmails).toEqual(['a@example.com', 'b@example.com']);
+    expect(p.capillarySecret?.secretArn).toBe(
+      'arn:aws:secretsmanager:eu-west-1:123456789012:secret:capillary-AbCdEf',
+    );
+    expect(p.eventBus?.eventBusName).toBe('shared');
+    expect(p.alerts?.[0]).toMatchObject({ name: 'vip', attributes: ['amount'], topic: undefined });
+    expect((p.alerts?.[1]?.topic as sns.ITopic | undefined)?.topicArn).toBe(
+      'arn:aws:sns:eu-west-1:123456789012:desk',
+    );
+    expect(validatePollerProps(p)).toEqual([]);
+  });
+
+  it('takes real JSON from cdk.json as well', () => {
+    const { props: p } = props({
+      capillaryBaseUrl: BASE_URL,
+      opsEmails: ['a@example.com'],
+      alerts: [{ name: 'vip', eventNames: ['Purchase'], email: ['c@example.com'] }],
+      pollIntervalMinutes: 2,
+      dashboard: false,
+    });
+    expect(p).toMatchObject({ opsEmails: ['a@example.com'], dashboard: false });
+    expect(p.pollInterval?.toMinutes()).toBe(2);
+    expect(p.alerts).toHaveLength(1);
+  });
+
+  it('lists every bad key at once', () => {
+    expect(
+      thrownMessage(() =>
+        read({
+          capillaryAuth: 'token',
+          capillarySecretArn: 'capillary-credentials',
+          pollIntervalMinutes: 'often',
+          scheduleEnabled: 'yes',
+          logRetentionDays: '10',
+          alerts: '[{"name": "vip"}]',
+        }),
+      ).split('\n'),
+    ).toEqual([
+      'Invalid CDK context:',
+      '- -c capillaryBaseUrl is required: the Capillary API host of your cluster, e.g. -c capillaryBaseUrl=https://eu.api.capillarytech.com',
+      '- -c capillaryAuth: expected basic | oauth, got "token"',
+      '- -c capillarySecretArn: expected a complete secret ARN (ending in -XXXXXX), got "capillary-credentials"',
+      '- -c pollIntervalMinutes: expected a number, got "often"',
+      '- -c scheduleEnabled: expected true or false, got "yes"',
+      expect.stringMatching(/^- -c logRetentionDays: expected one of 1, 3, 5, .*, got 10$/),
+      '- -c alerts[0]: expected {"name": string, "eventNames": [string], "email"?: [string], "topicArn"?: string, "detail"?: object, "attributes"?: [string]}, got {"name":"vip"}',
+    ]);
+  });
+});

@@ -1,0 +1,94 @@
+// The one slow infra test: `npx cdk synth` as an operator runs it, with no AWS credentials and the
+// handler really bundled by esbuild (every other infra test skips bundling).
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BASE_URL } from './support.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+// Inside the git-ignored cdk.out, apart from what an operator's own synth writes.
+const OUT = join(ROOT, 'cdk.out', `.test-synth-${process.pid}`);
+/** The bundle (index.mjs) must stay under this: a cold start loads all of it. */
+const MAX_BUNDLE_BYTES = 1.5 * 1024 * 1024;
+
+let result: ReturnType<typeof spawnSync>;
+let stdout = '';
+let stderr = '';
+
+beforeAll(() => {
+  // No AWS_* (credentials, profile, region) and no CDK_* from the calling shell.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(AWS_|CDK_)/.test(name)),
+  );
+  result = spawnSync(
+    'npx',
+    // Bare, as the README says: cdk.json carries the default context.
+    ['cdk', 'synth', '--no-notices', '--quiet', '-o', OUT],
+    {
+      cwd: ROOT,
+      env: { ...env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+      encoding: 'utf8',
+      timeout: 170_000,
+    },
+  );
+  stdout = String(result.stdout);
+  stderr = String(result.stderr);
+}, 180_000);
+
+afterAll(() => rmSync(OUT, { recursive: true, force: true }));
+
+describe('npx cdk synth (offline, no AWS credentials)', () => {
+  it('synthesizes the stack, cdk-nag and the default validation rules passing', () => {
+    expect({ status: result.status, error: result.error, stderr }).toMatchObject({
+      status: 0,
+      error: undefined,
+    });
+    const template = JSON.parse(
+      readFileSync(join(OUT, 'CapillaryEventPoller.template.json'), 'utf8'),
+    );
+    const types = Object.values(template.Resources as Record<string, { Type: string }>).map(
+      (resource) => resource.Type,
+    );
+    expect(types).toEqual(
+      expect.arrayContaining(['AWS::Lambda::Function', 'AWS::Scheduler::Schedule']),
+    );
+    const report = JSON.parse(readFileSync(join(OUT, 'validation-report.json'), 'utf8'));
+    expect(report.pluginReports).toEqual([]);
+    expect(stdout).toBe('');
+    const fn = Object.values(
+      template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+    ).find((resource) => resource.Type === 'AWS::Lambda::Function');
+    expect(JSON.stringify(fn?.Properties)).toContain(BASE_URL);
+  });
+
+  it('bundles the handler with esbuild: minified ESM with a source map, small, SDK left out', () => {
+    const assets = readdirSync(OUT).filter((name) => name.startsWith('asset.'));
+    expect(assets).toHaveLength(1);
+    const dir = join(OUT, assets[0] as string);
+    expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+
+    const bundlePath = join(dir, 'index.mjs');
+    const size = statSync(bundlePath).size;
+    expect(size).toBeGreaterThan(0);
+    expect(size).toBeLessThan(MAX_BUNDLE_BYTES);
+
+    const bundle = readFileSync(bundlePath, 'utf8');
+    expect(bundle).toMatch(/export\s*\{[^}]*\bas handler\b[^}]*\}|export\s*\{[^}]*\bhandler\b/);
+    expect(bundle).toContain('createRequire');
+    // Minified: few, very long lines (legal comments and template literals keep some breaks).
+    const lines = bundle.split('\n').length;
+    expect(bundle.length / lines).toBeGreaterThan(1000);
+    // The runtime provides AWS SDK v3: it may be imported, never bundled.
+    expect(bundle).not.toMatch(/from\s*"@aws-lambda-powertools\//);
+
+    const map = JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as {
+      sources: string[];
+      sourcesContent?: unknown;
+    };
+    expect(map.sourcesContent).toBeUndefined();
+    expect(map.sources.some((source) => source.endsWith('functions/poller/handler.ts'))).toBe(true);
+    expect(map.sources.filter((source) => source.includes('node_modules/@aws-sdk/'))).toEqual([]);
+  });
+});
