@@ -252,3 +252,29 @@ describe('createCursorTable', () => {
     expect(await store.addCustomer(customer('9'))).toBe(true);
   });
 });
+
+describe('the watchlist scan order', () => {
+  it('starts at another segment each sweep and still lists every customer exactly once', async () => {
+    const tableName = await createTestTable(client, 'segments');
+    const ids = Array.from({ length: 40 }, (_, index) => String(5000 + index));
+    const writer = new DynamoDbCursorStore({ client, tableName });
+    for (const id of ids) await writer.addCustomer(customer(id));
+
+    const orderStartingAt = async (random: number) => {
+      const store = new DynamoDbCursorStore({
+        client,
+        tableName,
+        scanSegments: 4,
+        random: () => random,
+      });
+      return (await listAll(store)).map((entry) =>
+        entry.kind === 'ok' ? entry.watch.customerId : '?',
+      );
+    };
+    const fromFirst = await orderStartingAt(0);
+    const fromThird = await orderStartingAt(0.5);
+    for (const order of [fromFirst, fromThird]) expect([...order].sort()).toEqual(ids);
+    // Same customers, another first customer: a sweep cut short leaves others waiting next time.
+    expect(fromThird[0]).not.toBe(fromFirst[0]);
+  });
+});

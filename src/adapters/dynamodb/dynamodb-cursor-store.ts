@@ -60,6 +60,13 @@ export interface DynamoDbCursorStoreOptions {
    * which is what production wants; tests set it low to exercise pagination.
    */
   scanPageLimit?: number;
+  /**
+   * The watchlist is scanned in this many segments, starting at a random one and wrapping round,
+   * so when a sweep runs out of time it is not always the same customers that wait. Default 16.
+   */
+  scanSegments?: number;
+  /** Tests: picks the first segment, in [0, 1). Default `Math.random`. */
+  random?: () => number;
 }
 
 /** A DynamoDB call for the cursor table failed (not a lost optimistic-locking race). */
@@ -97,14 +104,25 @@ export class DynamoDbCursorStore implements CursorStore {
   readonly #client: DynamoDBClient;
   readonly #tableName: string;
   readonly #scanPageLimit: number | undefined;
+  readonly #scanSegments: number;
+  readonly #random: () => number;
 
   constructor(options: DynamoDbCursorStoreOptions) {
     this.#client = options.client;
     this.#tableName = options.tableName;
     this.#scanPageLimit = options.scanPageLimit;
+    this.#scanSegments = options.scanSegments ?? 16;
+    this.#random = options.random ?? Math.random;
   }
 
   async *listCustomers(): AsyncGenerator<StoredCustomer> {
+    const first = Math.floor(this.#random() * this.#scanSegments);
+    for (let offset = 0; offset < this.#scanSegments; offset++) {
+      yield* this.#scanSegment((first + offset) % this.#scanSegments);
+    }
+  }
+
+  async *#scanSegment(segment: number): AsyncGenerator<StoredCustomer> {
     let startKey: Record<string, AttributeValue> | undefined;
     do {
       const page = await this.#call('Scan', undefined, () =>
@@ -112,6 +130,8 @@ export class DynamoDbCursorStore implements CursorStore {
           new ScanCommand({
             TableName: this.#tableName,
             IndexName: WATCHLIST_INDEX_NAME,
+            Segment: segment,
+            TotalSegments: this.#scanSegments,
             ExclusiveStartKey: startKey,
             Limit: this.#scanPageLimit,
           }),
