@@ -36,6 +36,8 @@ import { validatePollerProps } from './props-validation.js';
 export const HANDLER_ENTRY = fileURLToPath(
   new URL('../functions/poller/handler.ts', import.meta.url),
 );
+/** SQS's largest message size, set on the dead-letter queue and told to the function. */
+const DEAD_LETTER_MAX_MESSAGE_BYTES = 1_048_576;
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export const DEFAULT_EVENT_SOURCE = 'capillary.events';
@@ -369,6 +371,8 @@ export class CapillaryEventPoller extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      // The most SQS allows: an event too large for EventBridge (256 KiB) still parks whole.
+      maxMessageSizeBytes: DEAD_LETTER_MAX_MESSAGE_BYTES,
     });
 
     // --- Topics: one key for the ones created here. CloudWatch alarms need the key policy below to
@@ -421,6 +425,7 @@ export class CapillaryEventPoller extends Construct {
       SEEN_CAPACITY: String(props.seenCapacity ?? 200),
       PSI_MODE: props.psiMode ?? 'mask',
       DLQ_URL: this.deadLetterQueue.queueUrl,
+      DLQ_MAX_MESSAGE_BYTES: String(DEAD_LETTER_MAX_MESSAGE_BYTES),
       LOG_LEVEL: props.logLevel ?? 'INFO',
       POWERTOOLS_SERVICE_NAME: this.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

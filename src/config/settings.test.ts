@@ -20,6 +20,7 @@ describe('loadSettings', () => {
     expect(settings.events).toMatchObject({ sink: 'stdout', source: 'capillary.events' });
     expect(settings.capillary.eventsPath).toBe(DEFAULT_EVENTS_PATH);
     expect(settings.poll).toMatchObject({ concurrency: 8, seenCapacity: 200, psiMode: 'mask' });
+    expect(settings.events.deadLetterMaxMessageBytes).toBe(262_144);
   });
 
   it('uses each configured service in place of its default', () => {

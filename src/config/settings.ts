@@ -83,6 +83,9 @@ const EnvSchema = z.object({
     .refine((value) => !value.startsWith('aws.'), 'must not start with "aws." (reserved by AWS)')
     .default(DEFAULT_EVENT_SOURCE),
   DLQ_URL: ServiceUrlSchema.optional(),
+  // SQS allows up to 1 MiB when the queue says so (the CDK queue does): then even an event too
+  // large for EventBridge (256 KiB) is parked whole.
+  DLQ_MAX_MESSAGE_BYTES: int(1024, 1_048_576).default(262_144),
   SQS_ENDPOINT: ServiceUrlSchema.optional(),
   AWS_REGION: text.default('us-east-1'),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
@@ -124,6 +127,8 @@ export interface Settings {
     source: string;
     endpoint: URL | undefined;
     deadLetterQueueUrl: URL | undefined;
+    /** The queue's MaximumMessageSize. */
+    deadLetterMaxMessageBytes: number;
     sqsEndpoint: URL | undefined;
   };
   region: string;
@@ -220,6 +225,7 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
       source: e.EVENT_SOURCE,
       endpoint: e.EVENTBRIDGE_ENDPOINT,
       deadLetterQueueUrl: e.DLQ_URL,
+      deadLetterMaxMessageBytes: e.DLQ_MAX_MESSAGE_BYTES,
       sqsEndpoint: e.SQS_ENDPOINT,
     },
     region: e.AWS_REGION,

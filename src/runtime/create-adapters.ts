@@ -90,6 +90,7 @@ export function createPollDependencies(
           credentials: credentialsFor(events.sqsEndpoint ?? events.deadLetterQueueUrl),
         }),
         queueUrl: events.deadLetterQueueUrl,
+        maxMessageBytes: events.deadLetterMaxMessageBytes,
         logger,
       })
     : undefined;

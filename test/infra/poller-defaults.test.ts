@@ -115,6 +115,7 @@ describe('default CapillaryEventPoller stack', () => {
     const queue = onlyResource(template, 'AWS::SQS::Queue');
     expect(queue.Properties).toEqual({
       MessageRetentionPeriod: 1_209_600,
+      MaximumMessageSize: 1_048_576,
       SqsManagedSseEnabled: true,
     });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -167,6 +168,7 @@ describe('default CapillaryEventPoller stack', () => {
         SEEN_CAPACITY: '200',
         PSI_MODE: 'mask',
         DLQ_URL: ref(stack.poller.deadLetterQueue.queueUrl),
+        DLQ_MAX_MESSAGE_BYTES: '1048576',
         LOG_LEVEL: 'INFO',
         POWERTOOLS_SERVICE_NAME: 'capillary-event-poller',
         POWERTOOLS_METRICS_NAMESPACE: 'CapillaryEventPoller',

@@ -125,6 +125,7 @@ describe('a poller on existing resources, with alerts', () => {
       SEEN_CAPACITY: '500',
       PSI_MODE: 'drop',
       DLQ_URL: ref(stack.poller.deadLetterQueue.queueUrl),
+      DLQ_MAX_MESSAGE_BYTES: '1048576',
       LOG_LEVEL: 'DEBUG',
       POWERTOOLS_SERVICE_NAME: 'poller-eu',
       POWERTOOLS_METRICS_NAMESPACE: 'CapillaryEventPoller',

@@ -498,6 +498,54 @@ describe('events too large for EventBridge', () => {
     return events;
   };
 
+  it('parks it whole when the queue takes 1 MiB (DLQ_MAX_MESSAGE_BYTES, as the stack sets it)', async () => {
+    const bigQueue = await SqsDouble.start({ maxMessageBytes: 1_048_576 });
+    try {
+      const tableName = await createTestTable(dynamo, 'dlq-whole');
+      const settings = loadSettings(
+        {
+          CAPILLARY_BASE_URL: capillary.url.toString(),
+          CAPILLARY_USERNAME: USERNAME,
+          CAPILLARY_PASSWORD: PASSWORD,
+          TABLE_NAME: tableName,
+          EVENT_BUS_NAME: BUS,
+          EVENTBRIDGE_ENDPOINT: eventBridge.url.toString(),
+          DLQ_URL: bigQueue.queueUrl.toString(),
+          SQS_ENDPOINT: bigQueue.url.toString(),
+          DLQ_MAX_MESSAGE_BYTES: '1048576',
+        },
+        { allowEmbedded: false },
+      );
+      const store = new DynamoDbCursorStore({ client: dynamo, tableName });
+      const deps = createPollDependencies(settings, {
+        logger: capturingLogger().logger,
+        stdout: process.stdout,
+        store,
+        capillaryBaseUrl: capillary.url,
+        credentials: settings.capillary.credentials,
+      });
+      await store.addCustomer(
+        newCustomerState({ customerId: '650', scope: 'default', backfill: true }, new Date()),
+      );
+      capillary.setEvents('650', window('650', 3));
+      const summary = await runSweep(deps, {
+        concurrency: 1,
+        psiMode: 'mask',
+        seenCapacity: 200,
+        version: 't',
+      });
+      expect(summary).toMatchObject({ published: 2, parked: 1, failures: [] });
+      const [parked] = bigQueue.bodies<{
+        key: string;
+        detail?: { attributes: { blob: string } };
+      }>();
+      expect(parked?.key).toBe(uniqueIdOf('650', 2));
+      expect(parked?.detail?.attributes.blob).toHaveLength(300_000);
+    } finally {
+      await bigQueue.close();
+    }
+  });
+
   it('parks an oversize event in the dead-letter queue with a reason and moves the cursor past it', async () => {
     const h = await harness({ deadLetters: true });
     await h.watch(['600']);
