@@ -226,6 +226,36 @@ describe('CapillaryClient: authentication', () => {
     expect(double.eventRequests()).toHaveLength(6);
   });
 
+  it('loads the credentials again after their max age, so a rotated secret is used', async () => {
+    let password = 'old-password';
+    double.setAuth({ kind: 'basic', username: 'till_user', password });
+    let clock = 0;
+    const load = vi.fn(
+      async (): Promise<CapillaryCredentials> => ({
+        kind: 'basic',
+        username: 'till_user',
+        password,
+      }),
+    );
+    const { client: capillary } = client({
+      credentials: load,
+      credentialsMaxAgeMs: 60_000,
+      now: () => clock,
+    });
+    await capillary.fetchEvents({ customerId: CUSTOMER, scope: 'default' });
+    password = 'new-password';
+    double.setAuth({ kind: 'basic', username: 'till_user', password });
+    clock = 59_000;
+    const early = await failure(capillary.fetchEvents({ customerId: CUSTOMER, scope: 'default' }));
+    expect(early.message).toMatch(/401/);
+    clock = 61_000;
+    await capillary.fetchEvents({ customerId: CUSTOMER, scope: 'default' });
+    expect(load).toHaveBeenCalledTimes(2);
+    const sent = double.eventRequests().map((request) => request.headers.authorization);
+    const md5 = createHash('md5').update('new-password').digest('hex');
+    expect(sent.at(-1)).toBe(`Basic ${Buffer.from(`till_user:${md5}`).toString('base64')}`);
+  });
+
   const oauth: CapillaryCredentials = {
     kind: 'oauth',
     clientKey: 'client-key-1',

@@ -45,8 +45,9 @@ export interface CapillaryClientOptions {
   /** Path and query template with `{customerId}`. Default `/v2/events/event_data/?userId={customerId}`. */
   eventsPath?: string;
   /**
-   * The credentials, or a function that loads them (called once, result cached; called again only
-   * after a failure). `undefined`: no authentication (the local sandbox).
+   * The credentials, or a function that loads them (its result is reused for
+   * `credentialsMaxAgeMs`, then loaded again so a rotated secret is picked up; a failed load is
+   * tried again at the next request). `undefined`: no authentication (the local sandbox).
    */
   credentials: CapillaryCredentials | (() => Promise<CapillaryCredentials>) | undefined;
   /** Deadline of one HTTP request (connect, headers and body). */
@@ -55,6 +56,8 @@ export interface CapillaryClientOptions {
   maxAttempts: number;
   /** Shared by every request of this client: events, retries and token generation. */
   requestsPerSecond: number;
+  /** How long loaded credentials are reused. Default 5 minutes. */
+  credentialsMaxAgeMs?: number;
   /** Largest burst of the rate limiter. Default `max(1, floor(requestsPerSecond))`. */
   burst?: number;
   /** Default: the process-wide keep-alive pool (`sharedDispatcher`). */
@@ -110,6 +113,9 @@ export class CapillaryClient implements CustomerEventsSource {
   private readonly maxResponseBytes: number;
   private readonly credentialsSource: CapillaryClientOptions['credentials'];
   private credentials: Promise<CapillaryCredentials | undefined> | undefined;
+  private credentialsLoadedAt = 0;
+  private readonly credentialsMaxAgeMs: number;
+  private activeCredentials: string | undefined;
   private basicHeader: string | undefined;
   private tokens: OAuthTokenProvider | undefined;
 
@@ -142,6 +148,7 @@ export class CapillaryClient implements CustomerEventsSource {
       ...(options.now ? { now: options.now } : {}),
     });
     this.credentialsSource = options.credentials;
+    this.credentialsMaxAgeMs = options.credentialsMaxAgeMs ?? 300_000;
     if (typeof options.credentials === 'object') this.registerCredentials(options.credentials);
   }
 
@@ -352,10 +359,19 @@ export class CapillaryClient implements CustomerEventsSource {
   private loadCredentials(): Promise<CapillaryCredentials | undefined> {
     const source = this.credentialsSource;
     if (typeof source !== 'function') return Promise.resolve(source);
-    if (!this.credentials) {
+    const now = this.now ? this.now() : performance.now();
+    if (!this.credentials || now - this.credentialsLoadedAt >= this.credentialsMaxAgeMs) {
+      this.credentialsLoadedAt = now;
       this.credentials = source().then(
         (credentials) => {
           this.registerCredentials(credentials);
+          // Rotated: the Basic header and any OAuth token belong to the old ones.
+          const fingerprint = JSON.stringify(credentials);
+          if (this.activeCredentials !== undefined && this.activeCredentials !== fingerprint) {
+            this.basicHeader = undefined;
+            this.tokens = undefined;
+          }
+          this.activeCredentials = fingerprint;
           return credentials;
         },
         (error: unknown) => {
