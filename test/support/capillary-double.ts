@@ -1,12 +1,6 @@
 import { createHash } from 'node:crypto';
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { closeLoopbackServer, readBody, startLoopbackServer } from './loopback-server.js';
 
 /** What the next request gets instead of the normal answer. */
 export type CapillaryFault =
@@ -73,18 +67,8 @@ export class CapillaryDouble {
 
   static async start(options: { auth?: DoubleAuth } = {}): Promise<CapillaryDouble> {
     let double: CapillaryDouble | undefined;
-    const server = createServer((req, res) => {
-      double?.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(String(error));
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    double = new CapillaryDouble(server, new URL(`http://127.0.0.1:${port}`));
+    const { server, origin } = await startLoopbackServer(() => double?.handle.bind(double));
+    double = new CapillaryDouble(server, new URL(origin));
     if (options.auth) double.setAuth(options.auth);
     return double;
   }
@@ -153,13 +137,11 @@ export class CapillaryDouble {
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeLoopbackServer(this.server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = await readBody(req);
     const rawUrl = req.url ?? '/';
     const parsed = new URL(rawUrl, 'http://double.invalid');
     const path = parsed.pathname;
@@ -179,13 +161,13 @@ export class CapillaryDouble {
       path,
       query: parsed.searchParams,
       headers: req.headers,
-      body: Buffer.concat(chunks).toString('utf8'),
+      body,
       at: performance.now(),
       endpoint,
       customerId,
     });
 
-    if (endpoint === 'token') return this.answerToken(req, res, Buffer.concat(chunks).toString());
+    if (endpoint === 'token') return this.answerToken(req, res, body);
     if (endpoint === 'other' || customerId === undefined) {
       return send(res, 404, envelope([], [{ code: 404, message: `no route for ${path}` }]));
     }

@@ -11,9 +11,10 @@
  * real error shapes, validates each entry like the service (Source, DetailType, Detail as a JSON
  * object), records every request and accepted entry, and takes injected faults.
  */
+
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { closeLoopbackServer, readBody, startLoopbackServer } from './loopback-server.js';
 
 export const DUMMY_CREDENTIALS = {
   accessKeyId: 'AKIDLOCALDOUBLE',
@@ -92,14 +93,8 @@ export class EventBridgeDouble {
 
   static async start(): Promise<EventBridgeDouble> {
     let double: EventBridgeDouble | undefined;
-    const server = createServer((request, response) => {
-      double?.handle(request, response).catch((error: unknown) => {
-        response.writeHead(500).end(String(error));
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    double = new EventBridgeDouble(server, `http://127.0.0.1:${port}`);
+    const { server, origin } = await startLoopbackServer(() => double?.handle.bind(double));
+    double = new EventBridgeDouble(server, origin);
     return double;
   }
 
@@ -142,16 +137,11 @@ export class EventBridgeDouble {
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve, reject) =>
-      this.server.close((error) => (error ? reject(error) : resolve())),
-    );
+    await closeLoopbackServer(this.server);
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const raw = await readBody(request);
     const target = header(request, 'x-amz-target');
     const contentType = header(request, 'content-type');
     const record: RecordedPutEventsRequest = {

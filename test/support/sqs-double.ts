@@ -12,9 +12,10 @@
  * It enforces the batch limits (10 entries, 1 MiB in all, distinct valid ids, the queue's message
  * size, the allowed characters), records every request and message, and takes injected faults.
  */
+
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { closeLoopbackServer, readBody, startLoopbackServer } from './loopback-server.js';
 
 export const SQS_DOUBLE_ACCOUNT = '000000000000';
 
@@ -125,14 +126,7 @@ export class SqsDouble {
     options: { queueName?: string; maxMessageBytes?: number } = {},
   ): Promise<SqsDouble> {
     let double: SqsDouble | undefined;
-    const server = createServer((request, response) => {
-      double?.handle(request, response).catch((error: unknown) => {
-        response.writeHead(500).end(String(error));
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const url = `http://127.0.0.1:${port}`;
+    const { server, origin: url } = await startLoopbackServer(() => double?.handle.bind(double));
     const queueUrl = `${url}/${SQS_DOUBLE_ACCOUNT}/${options.queueName ?? 'capillary-event-poller-dlq'}`;
     double = new SqsDouble(server, url, queueUrl, options.maxMessageBytes ?? 262_144);
     return double;
@@ -169,16 +163,11 @@ export class SqsDouble {
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve, reject) =>
-      this.server.close((error) => (error ? reject(error) : resolve())),
-    );
+    await closeLoopbackServer(this.server);
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const raw = await readBody(request);
     const record: RecordedSqsRequest = {
       target: header(request, 'x-amz-target'),
       contentType: header(request, 'content-type'),
