@@ -14,7 +14,13 @@
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { closeLoopbackServer, readBody, startLoopbackServer } from './loopback-server.js';
+import {
+  closeLoopbackServer,
+  header,
+  readBody,
+  sendAwsJson,
+  startLoopbackServer,
+} from './loopback-server.js';
 
 export const DUMMY_CREDENTIALS = {
   accessKeyId: 'AKIDLOCALDOUBLE',
@@ -252,23 +258,11 @@ function validateEntry(
   return undefined;
 }
 
-function header(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 function send(
   response: ServerResponse,
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const payload = JSON.stringify(body);
-  response.writeHead(status, {
-    'Content-Type': 'application/x-amz-json-1.1',
-    'Content-Length': Buffer.byteLength(payload),
-    'x-amzn-RequestId': randomUUID(),
-    ...headers,
-  });
-  response.end(payload);
+  sendAwsJson(response, '1.1', status, body, headers);
 }

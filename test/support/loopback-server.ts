@@ -1,4 +1,5 @@
 // The HTTP plumbing the test doubles share: a server on 127.0.0.1 with a free port.
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -35,4 +36,27 @@ export async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+export function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** An answer in the AWS JSON protocol (`1.0` for SQS, `1.1` for EventBridge). */
+export function sendAwsJson(
+  response: ServerResponse,
+  protocol: '1.0' | '1.1',
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const payload = JSON.stringify(body);
+  response.writeHead(status, {
+    'Content-Type': `application/x-amz-json-${protocol}`,
+    'Content-Length': Buffer.byteLength(payload),
+    'x-amzn-RequestId': randomUUID(),
+    ...headers,
+  });
+  response.end(payload);
 }

@@ -15,7 +15,13 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { closeLoopbackServer, readBody, startLoopbackServer } from './loopback-server.js';
+import {
+  closeLoopbackServer,
+  header,
+  readBody,
+  sendAwsJson,
+  startLoopbackServer,
+} from './loopback-server.js';
 
 export const SQS_DOUBLE_ACCOUNT = '000000000000';
 
@@ -348,23 +354,11 @@ function validateMessage(
   return undefined;
 }
 
-function header(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 function send(
   response: ServerResponse,
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const payload = JSON.stringify(body);
-  response.writeHead(status, {
-    'Content-Type': 'application/x-amz-json-1.0',
-    'Content-Length': Buffer.byteLength(payload),
-    'x-amzn-RequestId': randomUUID(),
-    ...headers,
-  });
-  response.end(payload);
+  sendAwsJson(response, '1.0', status, body, headers);
 }
