@@ -49,7 +49,7 @@ describe('parseCommand', () => {
   it('explains misuse: unknown commands, options that do not apply, missing ids, bad scope', () => {
     expect(problems(['frobnicate'])).toEqual(['unknown command "frobnicate"']);
     expect(problems(['watch', 'purge'])).toEqual([
-      'unknown watch command "purge": use watch add, watch remove or watch list',
+      'unknown watch command "purge": use watch add, remove, pause, resume or list',
     ]);
     expect(problems(['watch', 'remove'])).toEqual(['watch remove needs at least one customer id']);
     expect(problems(['poll', '--backfill'])).toEqual(['--backfill does not apply to poll']);

@@ -6,6 +6,7 @@ export type Command =
   | { name: 'init' }
   | { name: 'watch-add'; customerIds: string[]; backfill: boolean; scope: Scope; json: boolean }
   | { name: 'watch-remove'; customerIds: string[]; json: boolean }
+  | { name: 'watch-pause' | 'watch-resume'; customerIds: string[]; json: boolean }
   | { name: 'watch-list'; json: boolean }
   | { name: 'poll'; once: boolean; json: boolean }
   | { name: 'help' };
@@ -25,6 +26,9 @@ Commands:
                                          watch customers (first poll records what is there,
                                          or emits it all with --backfill)
   watch remove <customerId...>           stop watching customers
+  watch pause <customerId...>            keep the cursor but skip the customer in sweeps
+  watch resume <customerId...>           poll paused customers again (nothing missed that the
+                                         API still shows)
   watch list [--json]                    watched customers with last seen event and lag
   poll [--once] [--json]                 poll every watched customer (once, or every
                                          POLL_INTERVAL_SECONDS until Ctrl-C)
@@ -37,6 +41,8 @@ const ALLOWED: Record<string, string[]> = {
   init: [],
   'watch-add': ['backfill', 'scope', 'json'],
   'watch-remove': ['json'],
+  'watch-pause': ['json'],
+  'watch-resume': ['json'],
   'watch-list': ['json'],
   poll: ['once', 'json'],
   help: [],
@@ -61,14 +67,14 @@ export function parseCommand(argv: readonly string[]): Command {
   if (!allowed) {
     throw new UsageError([
       verb === 'watch'
-        ? `unknown watch command ${JSON.stringify(sub ?? '')}: use watch add, watch remove or watch list`
+        ? `unknown watch command ${JSON.stringify(sub ?? '')}: use watch add, remove, pause, resume or list`
         : `unknown command ${JSON.stringify(verb)}`,
     ]);
   }
   const problems = Object.keys(values)
     .filter((option) => !allowed.includes(option))
     .map((option) => `--${option} does not apply to ${name.replace('-', ' ')}`);
-  const takesIds = name === 'watch-add' || name === 'watch-remove';
+  const takesIds = ['watch-add', 'watch-remove', 'watch-pause', 'watch-resume'].includes(name);
   if (takesIds && args.length === 0)
     problems.push(`${name.replace('-', ' ')} needs at least one customer id`);
   if (!takesIds && args.length > 0) problems.push(`unexpected argument(s): ${args.join(' ')}`);
@@ -90,6 +96,8 @@ export function parseCommand(argv: readonly string[]): Command {
         json,
       };
     case 'watch-remove':
+    case 'watch-pause':
+    case 'watch-resume':
       return { name, customerIds: unique(args), json };
     case 'watch-list':
       return { name, json };

@@ -101,11 +101,45 @@ async function execute(
       if (command.json) json(results);
       return EXIT_OK;
     }
+    case 'watch-pause':
+    case 'watch-resume': {
+      const status = command.name === 'watch-pause' ? 'paused' : 'active';
+      const results = [];
+      for (const customerId of command.customerIds) {
+        const outcome = await setStatus(runtime, customerId, status, now);
+        results.push({ customerId, outcome });
+        say(`${customerId}: ${outcome}`);
+      }
+      if (command.json) json(results);
+      return results.some((result) => result.outcome === 'not watched')
+        ? EXIT_CUSTOMER_FAILED
+        : EXIT_OK;
+    }
     case 'watch-list':
       return listWatched(runtime, command.json, json, say);
     case 'poll':
       return poll(command, runtime, settings, io, json, say);
   }
+}
+
+/** Pauses or resumes one customer, retrying when a sweep saved its cursor meanwhile. */
+async function setStatus(
+  runtime: Runtime,
+  customerId: string,
+  status: 'active' | 'paused',
+  now: Date,
+): Promise<'paused' | 'active' | 'already paused' | 'already active' | 'not watched'> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const state = await runtime.store.getCustomer(customerId);
+    if (!state) return 'not watched';
+    if (state.status === status) return status === 'paused' ? 'already paused' : 'already active';
+    const next = { ...state, status, version: state.version + 1, updatedAt: now.toISOString() };
+    if ((await runtime.store.saveState(next, state.version)) === 'saved') return status;
+  }
+  throw new PollerError(
+    `customer ${customerId}: its cursor changed three times while being ${status === 'paused' ? 'paused' : 'resumed'}`,
+    'run the command again',
+  );
 }
 
 async function listWatched(

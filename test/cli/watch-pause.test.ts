@@ -1,0 +1,81 @@
+// `watch pause` / `watch resume`, run in-process through runCli against DynamoDB Local.
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
+import { runCli } from '../../src/cli/run-cli.js';
+import { CapillaryDouble } from '../support/capillary-double.js';
+import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
+import { rawEvents } from '../support/poller-fixtures.js';
+
+let capillary: CapillaryDouble;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  capillary = await CapillaryDouble.start();
+  const client = dynamoDbLocalClient();
+  const tableName = await createTestTable(client, 'pause');
+  client.destroy();
+  env = {
+    TABLE_NAME: tableName,
+    DYNAMODB_ENDPOINT: inject('dynamoDbLocalEndpoint'),
+    CAPILLARY_BASE_URL: capillary.url.toString(),
+    CAPILLARY_USERNAME: 'till',
+    CAPILLARY_PASSWORD: 'pw-for-pause-test',
+    LOG_LEVEL: 'SILENT',
+  };
+});
+
+afterAll(async () => {
+  await capillary.close();
+  await closeSharedDispatcher();
+});
+
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (chunk) => out.push(String(chunk)));
+  stderr.on('data', (chunk) => err.push(String(chunk)));
+  const code = await runCli(argv, { env, stdout, stderr });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+describe('watch pause and resume', () => {
+  it('skips a paused customer in sweeps and catches up on what the API still shows once resumed', async () => {
+    capillary.setEvents('71', rawEvents('71', 1, 2));
+    capillary.setEvents('72', rawEvents('72', 1, 2));
+    expect((await cli('watch', 'add', '71', '72', '--backfill')).code).toBe(0);
+
+    const paused = await cli('watch', 'pause', '72', '--json');
+    expect(paused.code).toBe(0);
+    expect(JSON.parse(paused.stdout)).toEqual([{ customerId: '72', outcome: 'paused' }]);
+    expect((await cli('watch', 'pause', '72')).stderr).toContain('72: already paused');
+
+    const poll = await cli('poll', '--once', '--json');
+    expect(poll.code).toBe(0);
+    const lines = poll.stdout.trim().split('\n');
+    const summary = JSON.parse(lines.at(-1) ?? '{}');
+    expect(summary).toMatchObject({ polled: 1, paused: 1 });
+    const customers = lines.slice(0, -1).map((line) => JSON.parse(line).Detail.customerId);
+    expect(new Set(customers)).toEqual(new Set(['71']));
+    expect(capillary.eventRequests('72')).toHaveLength(0);
+
+    expect((await cli('watch', 'resume', '72')).stderr).toContain('72: active');
+    const list = JSON.parse((await cli('watch', 'list', '--json')).stdout);
+    expect(list.map((row: { status: string }) => row.status)).toEqual(['active', 'active']);
+    const resumed = await cli('poll', '--once', '--json');
+    const published = resumed.stdout
+      .trim()
+      .split('\n')
+      .slice(0, -1)
+      .map((line) => JSON.parse(line).Detail.customerId);
+    expect(published).toEqual(['72', '72']);
+  });
+
+  it('says which customers are not watched and exits 1', async () => {
+    const result = await cli('watch', 'resume', '9999');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('9999: not watched');
+  });
+});
