@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
 import type { PollDependencies } from '../../src/domain/poll-customer.js';
 import type { Logger as PollerLogger } from '../../src/domain/ports.js';
-import { runSweep, type SweepSummary } from '../../src/domain/run-sweep.js';
+import { boundedSummary, runSweep } from '../../src/domain/run-sweep.js';
 import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../src/observability/metric-names.js';
 import { sweepMetrics } from '../../src/observability/sweep-metrics.js';
 import { parseCapillarySecret } from '../../src/runtime/capillary-secret.js';
@@ -71,7 +71,10 @@ function buildOnce(): { settings: Settings; deps: PollDependencies } {
   return container;
 }
 
-export const handler = async (_event: unknown, context: Context): Promise<SweepSummary> => {
+export const handler = async (
+  _event: unknown,
+  context: Context,
+): Promise<ReturnType<typeof boundedSummary>> => {
   logger.addContext(context);
   const { settings, deps } = buildOnce();
   const summary = await runSweep(deps, {
@@ -83,6 +86,7 @@ export const handler = async (_event: unknown, context: Context): Promise<SweepS
   });
   for (const datum of sweepMetrics(summary)) metrics.addMetric(datum.name, datum.unit, datum.value);
   metrics.publishStoredMetrics();
-  (summary.failures.length > 0 ? log.warn : log.info)('Sweep finished', { summary });
-  return summary;
+  const reported = boundedSummary(summary);
+  (summary.failures.length > 0 ? log.warn : log.info)('Sweep finished', { summary: reported });
+  return reported;
 };

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { newCustomerState } from '../domain/customer-state.js';
 import { describeError, PollerError } from '../domain/errors.js';
-import { runSweep, type SweepSummary } from '../domain/run-sweep.js';
+import { boundedSummary, runSweep, type SweepSummary } from '../domain/run-sweep.js';
 import { createRuntime, type Runtime } from '../runtime/create-runtime.js';
 import { createJsonLogger } from './json-logger.js';
 import { type Command, parseCommand, USAGE } from './parse-command.js';
@@ -217,6 +217,9 @@ async function poll(
   }
 }
 
+/** Failures listed one per line in the human summary; the rest are counted. */
+const SUMMARY_FAILURES_SHOWN = 20;
+
 /** The human summary of one sweep. */
 export function describeSummary(summary: SweepSummary): string {
   const parts = [
@@ -231,8 +234,11 @@ export function describeSummary(summary: SweepSummary): string {
   if (summary.conflicts > 0) parts.push(`${summary.conflicts} lost a race`);
   parts.push(`${summary.failures.length} failed`);
   const lines = [`sweep: ${parts.join(', ')} in ${summary.durationMs} ms`];
-  for (const failure of summary.failures)
+  const shown = boundedSummary(summary, SUMMARY_FAILURES_SHOWN);
+  for (const failure of shown.failures)
     lines.push(`  failed ${failure.customerId}: ${failure.reason}`);
+  const hidden = shown.failureCount - shown.failures.length;
+  if (hidden > 0) lines.push(`  … and ${hidden} more (all of them with --json)`);
   return lines.join('\n');
 }
 

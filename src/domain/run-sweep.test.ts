@@ -7,7 +7,7 @@ import {
   ScriptedSource,
 } from '../../test/support/in-memory-ports.js';
 import { newCustomerState } from './customer-state.js';
-import { runSweep } from './run-sweep.js';
+import { boundedSummary, runSweep } from './run-sweep.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const options = { psiMode: 'mask' as const, seenCapacity: 50, version: 'test', concurrency: 3 };
@@ -116,5 +116,17 @@ describe('runSweep', () => {
       },
     ]);
     expect(summary.failures.map((failure) => failure.customerId)).toEqual(['2']);
+  });
+});
+
+describe('boundedSummary', () => {
+  it('keeps the first entries of each list and the full counts', async () => {
+    const deps = await setup(30);
+    for (let index = 1; index <= 30; index++) deps.source.fail(String(index), `HTTP 503 #${index}`);
+    const summary = await runSweep(deps, options);
+    const bounded = boundedSummary(summary, 5);
+    expect(bounded.failures).toEqual(summary.failures.slice(0, 5));
+    expect(bounded).toMatchObject({ failureCount: 30, unpublishedCount: 0 });
+    expect(JSON.stringify(bounded).length).toBeLessThan(JSON.stringify(summary).length);
   });
 });

@@ -123,3 +123,20 @@ function record(summary: SweepSummary, result: CustomerPollResult, deps: PollDep
     deps.logger.error('Events not published', { customerId, events: result.unpublished });
   }
 }
+
+/**
+ * The summary with each list cut to `limit` entries, plus the full counts: during an outage every
+ * customer fails, and one log event must stay far below CloudWatch's 256 KB.
+ */
+export function boundedSummary(
+  summary: SweepSummary,
+  limit = 50,
+): SweepSummary & { failureCount: number; unpublishedCount: number } {
+  return {
+    ...summary,
+    failures: summary.failures.slice(0, limit),
+    unpublished: summary.unpublished.slice(0, limit),
+    failureCount: summary.failures.length,
+    unpublishedCount: summary.unpublished.length,
+  };
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import type { SweepSummary } from '../domain/run-sweep.js';
+import { describeSummary } from './run-cli.js';
+
+const summary = (failures: number): SweepSummary => ({
+  startedAt: '2026-01-01T00:00:00.000Z',
+  durationMs: 42,
+  polled: 3,
+  baselined: 0,
+  paused: 1,
+  deferred: 0,
+  newEvents: 2,
+  published: 2,
+  parked: 0,
+  conflicts: 0,
+  maxLagMs: 1000,
+  failures: Array.from({ length: failures }, (_, index) => ({
+    customerId: String(index + 1),
+    reason: 'HTTP 503',
+  })),
+  unpublished: [],
+});
+
+describe('describeSummary', () => {
+  it('says what the sweep did in one line, then one line per failed customer', () => {
+    expect(describeSummary(summary(1))).toBe(
+      'sweep: 3 customer(s) polled, 2 new event(s), 2 published, 1 paused, 1 failed in 42 ms\n' +
+        '  failed 1: HTTP 503',
+    );
+  });
+
+  it('lists 20 failures at most and counts the rest', () => {
+    const lines = describeSummary(summary(25)).split('\n');
+    expect(lines).toHaveLength(22);
+    expect(lines.at(-1)).toBe('  … and 5 more (all of them with --json)');
+  });
+});
