@@ -4,7 +4,15 @@ import { InvalidCustomerIdError, PollerError } from '../domain/errors.js';
 
 export type Command =
   | { name: 'init' }
-  | { name: 'watch-add'; customerIds: string[]; backfill: boolean; scope: Scope; json: boolean }
+  | {
+      name: 'watch-add';
+      customerIds: string[];
+      /** A file of ids, one per line, added to `customerIds`. */
+      file: string | undefined;
+      backfill: boolean;
+      scope: Scope;
+      json: boolean;
+    }
   | { name: 'watch-remove'; customerIds: string[]; json: boolean }
   | { name: 'watch-pause' | 'watch-resume'; customerIds: string[]; json: boolean }
   | { name: 'watch-list'; json: boolean }
@@ -22,7 +30,7 @@ export const USAGE = `Usage: npm run cli -- <command>
 
 Commands:
   init                                   create the DynamoDB table if it is missing
-  watch add <customerId...> [--backfill] [--scope child]
+  watch add <customerId...> [--file ids.txt] [--backfill] [--scope child]
                                          watch customers (first poll records what is there,
                                          or emits it all with --backfill)
   watch remove <customerId...>           stop watching customers
@@ -39,7 +47,7 @@ Settings come from environment variables (see README). Exit codes: 0 all custome
 
 const ALLOWED: Record<string, string[]> = {
   init: [],
-  'watch-add': ['backfill', 'scope', 'json'],
+  'watch-add': ['backfill', 'scope', 'json', 'file'],
   'watch-remove': ['json'],
   'watch-pause': ['json'],
   'watch-resume': ['json'],
@@ -75,7 +83,7 @@ export function parseCommand(argv: readonly string[]): Command {
     .filter((option) => !allowed.includes(option))
     .map((option) => `--${option} does not apply to ${name.replace('-', ' ')}`);
   const takesIds = ['watch-add', 'watch-remove', 'watch-pause', 'watch-resume'].includes(name);
-  if (takesIds && args.length === 0)
+  if (takesIds && args.length === 0 && values.file === undefined)
     problems.push(`${name.replace('-', ' ')} needs at least one customer id`);
   if (!takesIds && args.length > 0) problems.push(`unexpected argument(s): ${args.join(' ')}`);
   if (values.scope !== undefined && values.scope !== 'child') {
@@ -91,6 +99,7 @@ export function parseCommand(argv: readonly string[]): Command {
       return {
         name,
         customerIds: unique(args),
+        file: values.file,
         backfill: values.backfill === true,
         scope: values.scope === 'child' ? 'child' : 'default',
         json,
@@ -117,6 +126,7 @@ function parse(argv: readonly string[]) {
     strict: true,
     options: {
       backfill: { type: 'boolean' },
+      file: { type: 'string' },
       scope: { type: 'string' },
       json: { type: 'boolean' },
       once: { type: 'boolean' },

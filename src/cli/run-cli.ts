@@ -1,12 +1,14 @@
+import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSettings, type Settings } from '../config/settings.js';
 import { newCustomerState } from '../domain/customer-state.js';
-import { describeError, PollerError } from '../domain/errors.js';
+import { ConfigError, ConfigErrors, describeError, PollerError } from '../domain/errors.js';
 import { boundedSummary, runSweep, type SweepSummary } from '../domain/run-sweep.js';
 import { createRuntime, type Runtime } from '../runtime/create-runtime.js';
+import { mapConcurrently, parseCustomerIdList } from './customer-id-list.js';
 import { createJsonLogger } from './json-logger.js';
-import { type Command, parseCommand, USAGE } from './parse-command.js';
+import { type Command, parseCommand, USAGE, UsageError } from './parse-command.js';
 
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -54,9 +56,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     say(`error: ${describeError(error)}`);
     if (error instanceof PollerError) say(`(${error.reason})`);
-    return error instanceof PollerError && error.name === 'ConfigError'
-      ? EXIT_USAGE
-      : EXIT_CUSTOMER_FAILED;
+    const usage =
+      error instanceof UsageError || error instanceof ConfigError || error instanceof ConfigErrors;
+    return usage ? EXIT_USAGE : EXIT_CUSTOMER_FAILED;
   } finally {
     await runtime?.close();
   }
@@ -78,14 +80,24 @@ async function execute(
       return EXIT_OK;
     }
     case 'watch-add': {
-      const results = [];
-      for (const customerId of command.customerIds) {
+      const customerIds = [
+        ...new Set([...command.customerIds, ...(await idsFromFile(command.file))]),
+      ];
+      const results = await mapConcurrently(customerIds, ADD_CONCURRENCY, async (customerId) => {
         const added = await runtime.store.addCustomer(
           newCustomerState({ customerId, scope: command.scope, backfill: command.backfill }, now),
         );
-        results.push({ customerId, added });
+        return { customerId, added };
+      });
+      const mode = `${command.backfill ? 'backfill' : 'baseline'}, scope ${command.scope}`;
+      if (results.length <= PER_ID_LINES) {
+        for (const { customerId, added } of results) {
+          say(`${customerId}: ${added ? `watching (${mode})` : 'already watched, left as it is'}`);
+        }
+      } else {
+        const added = results.filter((result) => result.added).length;
         say(
-          `${customerId}: ${added ? `watching (${command.backfill ? 'backfill' : 'baseline'}, scope ${command.scope})` : 'already watched, left as it is'}`,
+          `${added} customer(s) now watched (${mode}); ${results.length - added} already watched, left as they were`,
         );
       }
       if (command.json) json(results);
@@ -215,6 +227,22 @@ async function poll(
       return exitCode;
     }
   }
+}
+
+/** Watchlist writes in flight at once when adding many customers. */
+const ADD_CONCURRENCY = 16;
+/** Up to this many ids, `watch add` says what happened to each; beyond, it counts. */
+const PER_ID_LINES = 20;
+
+async function idsFromFile(file: string | undefined): Promise<string[]> {
+  if (file === undefined) return [];
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError([`--file ${file}: cannot be read (${describeError(error)})`]);
+  }
+  return parseCustomerIdList(text, file);
 }
 
 /** Failures listed one per line in the human summary; the rest are counted. */

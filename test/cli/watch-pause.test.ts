@@ -1,4 +1,7 @@
 // `watch pause` / `watch resume`, run in-process through runCli against DynamoDB Local.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
@@ -77,5 +80,33 @@ describe('watch pause and resume', () => {
     const result = await cli('watch', 'resume', '9999');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('9999: not watched');
+  });
+});
+
+describe('watch add --file', () => {
+  it('adds every id of a watchlist file, and refuses a file with a bad line before writing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ids-'));
+    const good = join(dir, 'good.txt');
+    const ids = Array.from({ length: 30 }, (_, index) => String(90_000 + index));
+    await writeFile(good, `# bulk\n${ids.join('\n')}\n`);
+    const bad = join(dir, 'bad.txt');
+    await writeFile(bad, '80001\nnot-an-id\n');
+
+    const refused = await cli('watch', 'add', '--file', bad);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${bad}:2: invalid customer id "not-an-id"`);
+
+    const added = await cli('watch', 'add', '--file', good, '--json');
+    expect(added.code).toBe(0);
+    expect(added.stderr).toContain('30 customer(s) now watched (baseline, scope default)');
+    expect(JSON.parse(added.stdout)).toHaveLength(30);
+
+    const listed = JSON.parse((await cli('watch', 'list', '--json')).stdout) as {
+      customerId: string;
+    }[];
+    const watched = new Set(listed.map((row) => row.customerId));
+    for (const id of ids) expect(watched.has(id)).toBe(true);
+    expect(watched.has('80001')).toBe(false);
+    expect((await cli('watch', 'add', '--file', join(dir, 'missing.txt'))).code).toBe(2);
   });
 });

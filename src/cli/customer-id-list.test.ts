@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { mapConcurrently, parseCustomerIdList } from './customer-id-list.js';
+import { UsageError } from './parse-command.js';
+
+describe('parseCustomerIdList', () => {
+  it('reads one id per line, skipping blanks and comments, counting repeats once', () => {
+    const text = '# watchlist\n564590100\n\n  12  # vip\r\n564590100\n';
+    expect(parseCustomerIdList(text, 'ids.txt')).toEqual(['564590100', '12']);
+  });
+
+  it('names every bad line with its number', () => {
+    const attempt = () => parseCustomerIdList('1\nabc\n2\n-3\n', 'ids.txt');
+    expect(attempt).toThrow(UsageError);
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as UsageError).problems).toEqual([
+        'ids.txt:2: invalid customer id "abc": a customer id is 1 to 19 digits (0-9) and nothing else',
+        'ids.txt:4: invalid customer id "-3": a customer id is 1 to 19 digits (0-9) and nothing else',
+      ]);
+    }
+  });
+});
+
+describe('mapConcurrently', () => {
+  it('keeps input order and never runs more than the limit at once', async () => {
+    let running = 0;
+    let peak = 0;
+    const results = await mapConcurrently([5, 1, 4, 2, 3, 0], 2, async (ms) => {
+      peak = Math.max(peak, ++running);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      running--;
+      return ms * 10;
+    });
+    expect(results).toEqual([50, 10, 40, 20, 30, 0]);
+    expect(peak).toBe(2);
+  });
+});
