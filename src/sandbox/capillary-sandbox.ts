@@ -155,9 +155,13 @@ function newEvent(eventName: string, sequence: number, now: Date): Record<string
     'x-cap-lineage-id': id,
     'x-cap-lineage-start': String(now.getTime() - 1200),
   };
+  const psiAttributes: string[] = [];
   if (eventName === 'CartAbandoned') {
     attributes.cartId = `cart-${sequence}`;
     attributes.cartValue = String(499 + sequence);
+    // Flagged as PSI, so `npm start` shows it masked (PSI_MODE=pass shows the fake number).
+    attributes.mobile = `+91 90000 ${String(sequence).padStart(5, '0')}`;
+    psiAttributes.push('mobile');
   }
   if (eventName === 'ProductViewed') {
     attributes.productname = 'Running shoes';
@@ -173,7 +177,7 @@ function newEvent(eventName: string, sequence: number, now: Date): Record<string
     tillCode: TILL_CODE,
     ...(displayName === null ? {} : { displayName }),
     additonalAttributes: attributes,
-    psiAttributes: [],
+    psiAttributes,
     uniqueId: id,
   };
 }

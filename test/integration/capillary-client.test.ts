@@ -659,6 +659,21 @@ describe('CapillaryClient: secrets never leak', () => {
 });
 
 describe('capillary sandbox', () => {
+  it('flags a phone number as PSI on its CartAbandoned events, so the demo shows masking', async () => {
+    const sandbox = await startCapillarySandbox({ newEventEveryMs: 0 });
+    try {
+      const added = [sandbox.addEvent(), sandbox.addEvent(), sandbox.addEvent()];
+      const cart = added.find((event) => event.eventName === 'CartAbandoned');
+      expect(cart?.psiAttributes).toEqual(['mobile']);
+      expect((cart?.additonalAttributes as Record<string, unknown>).mobile).toMatch(/^\+91 /);
+      for (const other of added.filter((event) => event !== cart)) {
+        expect(other.psiAttributes).toEqual([]);
+      }
+    } finally {
+      await sandbox.close();
+    }
+  });
+
   it('serves the sample events, then newer ones, newest first, in a bounded window', async () => {
     const sandbox = await startCapillarySandbox({ newEventEveryMs: 20, maxEvents: 8 });
     try {
