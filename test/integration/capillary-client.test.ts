@@ -665,7 +665,9 @@ describe('capillary sandbox', () => {
       const added = [sandbox.addEvent(), sandbox.addEvent(), sandbox.addEvent()];
       const cart = added.find((event) => event.eventName === 'CartAbandoned');
       expect(cart?.psiAttributes).toEqual(['mobile']);
-      expect((cart?.additonalAttributes as Record<string, unknown>).mobile).toMatch(/^\+91 /);
+      expect((cart?.additonalAttributes as Record<string, unknown> | undefined)?.mobile).toMatch(
+        /^\+91 /,
+      );
       for (const other of added.filter((event) => event !== cart)) {
         expect(other.psiAttributes).toEqual([]);
       }
