@@ -237,6 +237,7 @@ export class CapillaryClient implements CustomerEventsSource {
         verdict.retryAfterMs === undefined
           ? backoffDelayMs(counted, this.retry, this.random)
           : Math.min(verdict.retryAfterMs, this.retry.maxRetryAfterMs);
+
       this.log('warn', 'Capillary request failed: retrying', {
         ...context,
         attempt: counted,
@@ -246,7 +247,13 @@ export class CapillaryClient implements CustomerEventsSource {
         problem: verdict.detail,
         delayMs,
       });
-      await this.sleep(delayMs);
+      if (verdict.failure === 'throttled' && verdict.retryAfterMs !== undefined) {
+        // The limit is the API key's: every request waits, this one too (its next send takes a
+        // token from the paused limiter).
+        this.limiter.pauseFor(delayMs);
+      } else {
+        await this.sleep(delayMs);
+      }
     }
   }
 

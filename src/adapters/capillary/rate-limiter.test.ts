@@ -80,3 +80,21 @@ describe('TokenBucket', () => {
     expect(() => new TokenBucket({ ratePerSecond: 1, burst: 0 })).toThrow(RangeError);
   });
 });
+
+describe('TokenBucket.pauseFor', () => {
+  it('holds every request back until the pause ends, then goes back to the rate', () => {
+    let clock = 0;
+    const bucket = new TokenBucket({ ratePerSecond: 10, burst: 5, now: () => clock });
+    expect(bucket.reserve()).toBe(0);
+    bucket.pauseFor(2_000);
+    expect(bucket.reserve()).toBe(2_000);
+    clock = 1_500;
+    expect(bucket.reserve()).toBe(500);
+    clock = 2_000;
+    expect(bucket.reserve()).toBe(0);
+    // A shorter pause never cuts a longer one short.
+    bucket.pauseFor(3_000);
+    bucket.pauseFor(1_000);
+    expect(bucket.reserve()).toBe(3_000);
+  });
+});

@@ -24,6 +24,8 @@ export class TokenBucket {
   /** May be negative: tokens already promised to waiting requests. */
   private tokens: number;
   private updatedAt: number;
+  /** No request goes out before this (the server asked everyone to wait). */
+  private pausedUntil = Number.NEGATIVE_INFINITY;
 
   constructor(options: TokenBucketOptions) {
     const { ratePerSecond } = options;
@@ -49,8 +51,16 @@ export class TokenBucket {
   reserve(): number {
     this.refill();
     this.tokens -= 1;
-    if (this.tokens >= 0) return 0;
-    return Math.ceil((-this.tokens / this.ratePerSecond) * 1000);
+    const forToken = this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.ratePerSecond) * 1000);
+    return Math.max(forToken, Math.ceil(this.pausedUntil - this.updatedAt));
+  }
+
+  /**
+   * Holds every request back for `ms` (a 429's Retry-After): the limit is the API key's, so one
+   * throttled request means the others would be throttled too.
+   */
+  pauseFor(ms: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
   }
 
   /** Resolves when the caller may send one request. */
