@@ -9,8 +9,10 @@ export interface MetricDatum {
 
 /** The metrics one sweep reports. Lag only exists when something was published. */
 export function sweepMetrics(summary: SweepSummary): MetricDatum[] {
+  // A customer with unpublished events is counted under EventsUnpublished, not as a poll error.
+  const withUnpublished = new Set(summary.unpublished.map((event) => event.customerId));
   const pollErrors = summary.failures.filter(
-    (failure) => !summary.unpublished.some((event) => event.customerId === failure.customerId),
+    (failure) => !withUnpublished.has(failure.customerId),
   ).length;
   const values: [MetricName, number | undefined][] = [
     [MetricName.CustomersPolled, summary.polled],
