@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import { ConfigError, ConfigErrors } from '../domain/errors.js';
 import { PsiModeSchema } from '../domain/event-detail.js';
+import type { SchedulePolicy } from '../domain/schedule.js';
 
 /** The API's default request; `{customerId}` is URL-encoded, `scope=child` is appended when watched so. */
 export const DEFAULT_EVENTS_PATH = '/v2/events/event_data/?userId={customerId}';
 export const DEFAULT_EVENT_SOURCE = 'capillary.events';
 export const DEFAULT_TABLE_NAME = 'capillary-event-poller';
+
+/** The staleness bound when none is set: an idle customer is polled at least hourly. */
+export const DEFAULT_MAX_POLL_INTERVAL_SECONDS = 3_600;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -70,6 +74,14 @@ const EnvSchema = z.object({
   CAPILLARY_RPS: positive(10_000).default(10),
   POLL_CONCURRENCY: int(1, 256).default(8),
   POLL_INTERVAL_SECONDS: positive(86_400).optional(),
+  // The staleness bound: an idle customer's interval doubles up to this. Equal to
+  // POLL_INTERVAL_SECONDS turns activity tiers off.
+  MAX_POLL_INTERVAL_SECONDS: positive(604_800).optional(),
+  // A sweep stops after this many polls even when more customers are due (unset: time and quota).
+  SWEEP_MAX_POLLS: int(1, 10_000_000).optional(),
+  // How long a poller holds a customer: no other poller polls it meanwhile, and the holder
+  // publishes nothing after it. Bounds one poll's time.
+  CLAIM_SECONDS: int(10, 900).default(120),
   // 4,000 ids of up to 71 bytes (sha256 keys) keep an item under DynamoDB's 400 KB.
   SEEN_CAPACITY: int(10, 4_000).default(200),
   PSI_MODE: PsiModeSchema.default('mask'),
@@ -111,8 +123,13 @@ export interface Settings {
   poll: {
     concurrency: number;
     seenCapacity: number;
-    /** `undefined`: the caller's default (60 s; 10 s on the sandbox). */
+    /** `undefined`: the caller's default (60 s; 5 s on the sandbox). The shortest interval. */
     intervalSeconds: number | undefined;
+    /** `undefined`: `DEFAULT_MAX_POLL_INTERVAL_SECONDS`, or the shortest interval if longer. */
+    maxIntervalSeconds: number | undefined;
+    /** `undefined`: no cap on polls per sweep. */
+    sweepMaxPolls: number | undefined;
+    claimSeconds: number;
     psiMode: z.infer<typeof PsiModeSchema>;
   };
   table: {
@@ -196,6 +213,18 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
     need('TABLE_NAME', 'here');
     need('EVENT_BUS_NAME', 'here');
   }
+  if (
+    e.MAX_POLL_INTERVAL_SECONDS !== undefined &&
+    e.POLL_INTERVAL_SECONDS !== undefined &&
+    e.MAX_POLL_INTERVAL_SECONDS < e.POLL_INTERVAL_SECONDS
+  ) {
+    problems.push(
+      new ConfigError(
+        'MAX_POLL_INTERVAL_SECONDS',
+        `must be at least POLL_INTERVAL_SECONDS (${e.POLL_INTERVAL_SECONDS}); equal turns activity tiers off`,
+      ),
+    );
+  }
   if (problems.length > 0) throw new ConfigErrors(problems);
 
   return {
@@ -213,6 +242,9 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
       concurrency: e.POLL_CONCURRENCY,
       seenCapacity: e.SEEN_CAPACITY,
       intervalSeconds: e.POLL_INTERVAL_SECONDS,
+      maxIntervalSeconds: e.MAX_POLL_INTERVAL_SECONDS,
+      sweepMaxPolls: e.SWEEP_MAX_POLLS,
+      claimSeconds: e.CLAIM_SECONDS,
       psiMode: e.PSI_MODE,
     },
     table: {
@@ -231,4 +263,11 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
     region: e.AWS_REGION,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** The schedule's intervals, given the caller's default shortest interval (CLI sandbox: 5 s). */
+export function schedulePolicy(settings: Settings, defaultIntervalSeconds: number): SchedulePolicy {
+  const min = settings.poll.intervalSeconds ?? defaultIntervalSeconds;
+  const max = Math.max(min, settings.poll.maxIntervalSeconds ?? DEFAULT_MAX_POLL_INTERVAL_SECONDS);
+  return { minIntervalMs: Math.round(min * 1000), maxIntervalMs: Math.round(max * 1000) };
 }
