@@ -20,6 +20,20 @@ describe('parseCustomerIdList', () => {
       ]);
     }
   });
+
+  it('refuses padded ids and ids above the int64 maximum, as the command line does', () => {
+    const attempt = () => parseCustomerIdList('7\n007\n0007\n9999999999999999999\n', 'ids.txt');
+    expect(attempt).toThrow(UsageError);
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as UsageError).problems).toEqual([
+        'ids.txt:2: invalid customer id "007": a customer id has no leading zeros: write 7 (007 and 7 would be two customers)',
+        'ids.txt:3: invalid customer id "0007": a customer id has no leading zeros: write 7 (007 and 7 would be two customers)',
+        'ids.txt:4: invalid customer id "9999999999999999999": a customer id is at most 9223372036854775807 (the int64 maximum)',
+      ]);
+    }
+  });
 });
 
 describe('mapConcurrently', () => {

@@ -1,4 +1,5 @@
 import { CustomerIdSchema } from '../domain/customer-state.js';
+import { InvalidCustomerIdError } from '../domain/errors.js';
 import { UsageError } from './parse-command.js';
 
 /**
@@ -13,9 +14,7 @@ export function parseCustomerIdList(text: string, source: string): string[] {
     if (value === '') return;
     if (CustomerIdSchema.safeParse(value).success) ids.add(value);
     else
-      problems.push(
-        `${source}:${index + 1}: invalid customer id ${JSON.stringify(value)}: a customer id is 1 to 19 digits (0-9) and nothing else`,
-      );
+      problems.push(`${source}:${index + 1}: ${new InvalidCustomerIdError(value).message}`);
   });
   if (problems.length > 0) throw new UsageError(problems);
   return [...ids];

@@ -37,7 +37,12 @@ describe('parseCommand', () => {
     expect(problems(['watch', 'add', '1', 'abc', '12 3', '12345678901234567890'])).toEqual([
       'invalid customer id "abc": a customer id is 1 to 19 digits (0-9) and nothing else',
       'invalid customer id "12 3": a customer id is 1 to 19 digits (0-9) and nothing else',
-      'invalid customer id "12345678901234567890": a customer id is 1 to 19 digits (0-9) and nothing else',
+      'invalid customer id "12345678901234567890": a customer id is at most 9223372036854775807 (the int64 maximum)',
+    ]);
+    // Ids are compared as written: 007 would be a second customer 7, so it is refused.
+    expect(problems(['watch', 'add', '7', '007', '9999999999999999999'])).toEqual([
+      'invalid customer id "007": a customer id has no leading zeros: write 7 (007 and 7 would be two customers)',
+      'invalid customer id "9999999999999999999": a customer id is at most 9223372036854775807 (the int64 maximum)',
     ]);
     // A negative number is a bad id like the others, not an unknown option.
     expect(problems(['watch', 'add', '6', 'abc', '-5'])).toEqual([

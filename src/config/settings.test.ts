@@ -60,8 +60,8 @@ describe('loadSettings', () => {
     ).toEqual([
       'CAPILLARY_BASE_URL: plain http:// is refused for eu.api.capillarytech.com: use https:// (http is allowed for loopback hosts only)',
       'CAPILLARY_EVENTS_PATH: must contain {customerId}',
-      'POLL_CONCURRENCY: Too small: expected number to be >=1',
-      'PSI_MODE: Invalid option: expected one of "mask"|"drop"|"pass"',
+      'POLL_CONCURRENCY: must be at least 1: at least one customer must be polled at a time',
+      'PSI_MODE: must be one of "mask", "drop", "pass"',
       'EVENT_SOURCE: must not start with "aws." (reserved by AWS)',
       // A wrong URL is still a URL given: the credentials it needs are reported too.
       'CAPILLARY_USERNAME: is required with CAPILLARY_AUTH=basic',
@@ -122,6 +122,6 @@ describe('loadSettings', () => {
       SEEN_CAPACITY: 'lots',
     });
     expect(problems.join('\n')).not.toContain('hunter22');
-    expect(problems).toContain('SEEN_CAPACITY: expected a whole number');
+    expect(problems).toContain('SEEN_CAPACITY: must be a whole number');
   });
 });

@@ -1,107 +1,23 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ConfigError, ConfigErrors } from '../domain/errors.js';
-import { PsiModeSchema } from '../domain/event-detail.js';
+import type { PsiModeSchema } from '../domain/event-detail.js';
 import type { SchedulePolicy } from '../domain/schedule.js';
+import {
+  DEFAULT_MAX_POLL_INTERVAL_SECONDS,
+  DEFAULT_TABLE_NAME,
+  SETTING_SCHEMAS,
+  type SettingName,
+  type SettingsEnv,
+} from './setting-schemas.js';
 
-/** The API's default request; `{customerId}` is URL-encoded, `scope=child` is appended when watched so. */
-export const DEFAULT_EVENTS_PATH = '/v2/events/event_data/?userId={customerId}';
-export const DEFAULT_EVENT_SOURCE = 'capillary.events';
-export const DEFAULT_TABLE_NAME = 'capillary-event-poller';
-
-/** The staleness bound when none is set: an idle customer is polled at least hourly. */
-export const DEFAULT_MAX_POLL_INTERVAL_SECONDS = 3_600;
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
-
-/** HTTPS everywhere; plain HTTP only to this machine (sandbox, tests). */
-export const ServiceUrlSchema = z.string().transform((value, ctx) => {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: `not a URL: ${JSON.stringify(value)}` });
-    return z.NEVER;
-  }
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    return url;
-  }
-  ctx.addIssue({
-    code: 'custom',
-    message:
-      url.protocol === 'http:'
-        ? `plain http:// is refused for ${url.hostname}: use https:// (http is allowed for loopback hosts only)`
-        : `unsupported protocol ${url.protocol} (use https://)`,
-  });
-  return z.NEVER;
-});
-
-const int = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'expected a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
-const positive = (max: number) =>
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?$/, 'expected a number')
-    .transform(Number)
-    .pipe(z.number().gt(0).max(max));
-
-const text = z.string().min(1);
-
-/** Every setting, read from environment variables (all optional here; rules below). */
-const EnvSchema = z.object({
-  CAPILLARY_BASE_URL: ServiceUrlSchema.optional(),
-  CAPILLARY_AUTH: z.enum(['basic', 'oauth']).default('basic'),
-  CAPILLARY_USERNAME: text.optional(),
-  CAPILLARY_PASSWORD: text.optional(),
-  CAPILLARY_CLIENT_KEY: text.optional(),
-  CAPILLARY_CLIENT_SECRET: text.optional(),
-  CAPILLARY_SECRET_ARN: z.string().startsWith('arn:', 'expected a Secrets Manager ARN').optional(),
-  CAPILLARY_EVENTS_PATH: z
-    .string()
-    .startsWith('/', 'must start with /')
-    .refine((value) => value.includes('{customerId}'), 'must contain {customerId}')
-    .default(DEFAULT_EVENTS_PATH),
-  CAPILLARY_TIMEOUT_MS: int(100, 120_000).default(10_000),
-  CAPILLARY_MAX_ATTEMPTS: int(1, 10).default(4),
-  CAPILLARY_RPS: positive(10_000).default(10),
-  POLL_CONCURRENCY: int(1, 256).default(8),
-  POLL_INTERVAL_SECONDS: positive(86_400).optional(),
-  // The staleness bound: an idle customer's interval doubles up to this. Equal to
-  // POLL_INTERVAL_SECONDS turns activity tiers off.
-  MAX_POLL_INTERVAL_SECONDS: positive(604_800).optional(),
-  // A sweep stops after this many polls even when more customers are due (unset: time and quota).
-  SWEEP_MAX_POLLS: int(1, 10_000_000).optional(),
-  // How long a poller holds a customer: no other poller polls it meanwhile, and the holder
-  // publishes nothing after it. Bounds one poll's time.
-  CLAIM_SECONDS: int(10, 900).default(120),
-  // 4,000 ids of up to 71 bytes (sha256 keys) keep an item under DynamoDB's 400 KB.
-  SEEN_CAPACITY: int(10, 4_000).default(200),
-  PSI_MODE: PsiModeSchema.default('mask'),
-  TABLE_NAME: text.optional(),
-  DYNAMODB_ENDPOINT: ServiceUrlSchema.optional(),
-  EVENT_BUS_NAME: text.optional(),
-  EVENTBRIDGE_ENDPOINT: ServiceUrlSchema.optional(),
-  EVENT_SOURCE: z
-    .string()
-    .regex(/^[A-Za-z0-9._\-/]{1,256}$/, 'letters, digits and . _ - / only, at most 256')
-    .refine((value) => !value.startsWith('aws.'), 'must not start with "aws." (reserved by AWS)')
-    .default(DEFAULT_EVENT_SOURCE),
-  DLQ_URL: ServiceUrlSchema.optional(),
-  // SQS allows up to 1 MiB when the queue says so (the CDK queue does): then even an event too
-  // large for EventBridge (256 KiB) is parked whole.
-  DLQ_MAX_MESSAGE_BYTES: int(1024, 1_048_576).default(262_144),
-  SQS_ENDPOINT: ServiceUrlSchema.optional(),
-  AWS_REGION: text.default('us-east-1'),
-  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
-});
+export {
+  DEFAULT_EVENT_SOURCE,
+  DEFAULT_EVENTS_PATH,
+  DEFAULT_MAX_POLL_INTERVAL_SECONDS,
+  DEFAULT_TABLE_NAME,
+  isLoopbackHost,
+  ServiceUrlSchema,
+} from './setting-schemas.js';
 
 export type CapillaryCredentials =
   | { kind: 'basic'; username: string; password: string }
@@ -161,21 +77,22 @@ export interface LoadOptions {
 export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Settings {
   const present = Object.fromEntries(
     Object.entries(env).filter(
-      ([name, value]) => value !== undefined && value !== '' && name in EnvSchema.shape,
+      ([name, value]) => value !== undefined && value !== '' && name in SETTING_SCHEMAS,
     ),
   );
   // Each setting is parsed on its own so one run reports every problem, and the checks across
   // settings below still see what was given even when its value was wrong.
   const problems: ConfigError[] = [];
   const values: Record<string, unknown> = {};
-  for (const [name, schema] of Object.entries(EnvSchema.shape)) {
+  for (const [name, schema] of Object.entries(SETTING_SCHEMAS)) {
     const result = schema.safeParse(present[name]);
     if (result.success) values[name] = result.data;
     else problems.push(...result.error.issues.map((issue) => new ConfigError(name, issue.message)));
   }
-  const e = values as z.infer<typeof EnvSchema>;
-  const given = (name: keyof typeof e) => present[name] !== undefined;
-  const need = (name: keyof typeof e, why: string) => {
+  const e = values as SettingsEnv;
+  const given = (name: SettingName) => present[name] !== undefined;
+  const valid = (name: SettingName) => name in values;
+  const need = (name: SettingName, why: string) => {
     if (!given(name)) problems.push(new ConfigError(name, `is required ${why}`));
   };
 
@@ -213,18 +130,7 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
     need('TABLE_NAME', 'here');
     need('EVENT_BUS_NAME', 'here');
   }
-  if (
-    e.MAX_POLL_INTERVAL_SECONDS !== undefined &&
-    e.POLL_INTERVAL_SECONDS !== undefined &&
-    e.MAX_POLL_INTERVAL_SECONDS < e.POLL_INTERVAL_SECONDS
-  ) {
-    problems.push(
-      new ConfigError(
-        'MAX_POLL_INTERVAL_SECONDS',
-        `must be at least POLL_INTERVAL_SECONDS (${e.POLL_INTERVAL_SECONDS}); equal turns activity tiers off`,
-      ),
-    );
-  }
+  problems.push(...crossSettingProblems(e, valid));
   if (problems.length > 0) throw new ConfigErrors(problems);
 
   return {
@@ -271,3 +177,50 @@ export function schedulePolicy(settings: Settings, defaultIntervalSeconds: numbe
   const max = Math.max(min, settings.poll.maxIntervalSeconds ?? DEFAULT_MAX_POLL_INTERVAL_SECONDS);
   return { minIntervalMs: Math.round(min * 1000), maxIntervalMs: Math.round(max * 1000) };
 }
+
+/**
+ * Rules across settings, checked only where each setting involved is itself valid (its own
+ * problem is already reported).
+ */
+function crossSettingProblems(
+  e: SettingsEnv,
+  valid: (name: SettingName) => boolean,
+): ConfigError[] {
+  const problems: ConfigError[] = [];
+  if (
+    valid('MAX_POLL_INTERVAL_SECONDS') &&
+    valid('POLL_INTERVAL_SECONDS') &&
+    e.MAX_POLL_INTERVAL_SECONDS !== undefined &&
+    e.POLL_INTERVAL_SECONDS !== undefined &&
+    e.MAX_POLL_INTERVAL_SECONDS < e.POLL_INTERVAL_SECONDS
+  ) {
+    problems.push(
+      new ConfigError(
+        'MAX_POLL_INTERVAL_SECONDS',
+        `must be at least POLL_INTERVAL_SECONDS (${e.POLL_INTERVAL_SECONDS}); equal turns activity tiers off`,
+      ),
+    );
+  }
+  if (
+    valid('CLAIM_SECONDS') &&
+    valid('CAPILLARY_MAX_ATTEMPTS') &&
+    valid('CAPILLARY_TIMEOUT_MS') &&
+    valid('CAPILLARY_RPS')
+  ) {
+    // One request, retried to the end, each attempt waiting its turn in the rate limit and then
+    // running to its deadline: the least time a poll can need. Its claim must outlast that.
+    const attemptSeconds = e.CAPILLARY_TIMEOUT_MS / 1000 + 1 / e.CAPILLARY_RPS;
+    const pollSeconds = e.CAPILLARY_MAX_ATTEMPTS * attemptSeconds;
+    if (e.CLAIM_SECONDS <= pollSeconds) {
+      problems.push(
+        new ConfigError(
+          'CLAIM_SECONDS',
+          `must be more than CAPILLARY_MAX_ATTEMPTS × (CAPILLARY_TIMEOUT_MS + 1 / CAPILLARY_RPS) = ${e.CAPILLARY_MAX_ATTEMPTS} × ${round(attemptSeconds)} s = ${round(pollSeconds)} s: a poll whose request is retried to the end would outlive its claim and publish nothing`,
+        ),
+      );
+    }
+  }
+  return problems;
+}
+
+const round = (seconds: number) => Math.round(seconds * 100) / 100;

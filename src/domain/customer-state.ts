@@ -1,9 +1,36 @@
 import { z } from 'zod';
 
-/** Capillary user ids are numeric; 19 digits is the most a signed 64-bit id can have. */
-export const CustomerIdSchema = z
-  .string()
-  .regex(/^[0-9]{1,19}$/, 'a customer id is 1 to 19 digits (0-9) and nothing else');
+/** Capillary user ids are signed 64-bit integers: this is the largest. */
+export const MAX_CUSTOMER_ID = '9223372036854775807';
+
+/**
+ * Why `value` is not a customer id in canonical form, or `undefined` when it is one. Ids are
+ * compared as text everywhere (keys, CLI, lists), so `007`, `7` and `0007` would be three
+ * customers: leading zeros are refused rather than normalized, so what an operator typed is
+ * exactly what is stored. The int64 bound is checked on the digits, never through `Number`.
+ */
+export function customerIdProblem(value: string): string | undefined {
+  if (!/^[0-9]{1,19}$/.test(value)) {
+    return /^[0-9]{20,}$/.test(value)
+      ? `a customer id is at most ${MAX_CUSTOMER_ID} (the int64 maximum)`
+      : 'a customer id is 1 to 19 digits (0-9) and nothing else';
+  }
+  if (/^0+$/.test(value)) return 'a customer id is at least 1';
+  if (value.startsWith('0')) {
+    return `a customer id has no leading zeros: write ${value.replace(/^0+/, '')} (007 and 7 would be two customers)`;
+  }
+  // Same length, digits only: text order is numeric order.
+  if (value.length === MAX_CUSTOMER_ID.length && value > MAX_CUSTOMER_ID) {
+    return `a customer id is at most ${MAX_CUSTOMER_ID} (the int64 maximum)`;
+  }
+  return undefined;
+}
+
+/** A Capillary user id in canonical form: 1 to 9223372036854775807, no leading zeros. */
+export const CustomerIdSchema = z.string().superRefine((value, ctx) => {
+  const problem = customerIdProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
 export type CustomerId = z.infer<typeof CustomerIdSchema>;
 
 /** `child` reads a customer of a child org through the parent org's till (Connected orgs). */

@@ -1,3 +1,5 @@
+import { customerIdProblem } from './customer-state.js';
+
 /** Base of every error the poller raises on purpose: `reason` tells a person what to do. */
 export class PollerError extends Error {
   constructor(
@@ -30,9 +32,11 @@ export class ConfigErrors extends PollerError {
 /** A customer id that cannot be a Capillary user id. Refused before any request. */
 export class InvalidCustomerIdError extends PollerError {
   constructor(readonly customerId: string) {
+    // A pasted file line may be huge: the message shows its start only.
+    const shown = customerId.length > 40 ? `${customerId.slice(0, 40)}…` : customerId;
     super(
-      `invalid customer id ${JSON.stringify(customerId)}: a customer id is 1 to 19 digits (0-9) and nothing else`,
-      'pass the numeric Capillary userId of the customer',
+      `invalid customer id ${JSON.stringify(shown)}: ${customerIdProblem(customerId) ?? 'not a customer id'}`,
+      'pass the numeric Capillary userId of the customer, as Capillary writes it',
     );
   }
 }
