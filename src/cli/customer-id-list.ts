@@ -13,8 +13,7 @@ export function parseCustomerIdList(text: string, source: string): string[] {
     const value = line.replace(/#.*/, '').trim();
     if (value === '') return;
     if (CustomerIdSchema.safeParse(value).success) ids.add(value);
-    else
-      problems.push(`${source}:${index + 1}: ${new InvalidCustomerIdError(value).message}`);
+    else problems.push(`${source}:${index + 1}: ${new InvalidCustomerIdError(value).message}`);
   });
   if (problems.length > 0) throw new UsageError(problems);
   return [...ids];
