@@ -21,6 +21,7 @@ import {
   WATCHLIST_INDEX_NAME,
   WATCHLIST_PROJECTED_ATTRIBUTES,
 } from '../src/adapters/dynamodb/watchlist-index.js';
+import { DEFAULT_EVENT_SOURCE } from '../src/config/setting-schemas.js';
 import { eventDetailJsonSchema } from '../src/domain/event-detail-json-schema.js';
 import {
   DEFAULT_SERVICE_NAME,
@@ -30,7 +31,7 @@ import {
   SERVICE_DIMENSION,
 } from '../src/observability/metric-names.js';
 import { AlertMessage } from './alert-message.js';
-import { validatePollerProps } from './props-validation.js';
+import { settingsEnvironment, validatePollerProps } from './props-validation.js';
 
 /** The handler the construct bundles. */
 export const HANDLER_ENTRY = fileURLToPath(
@@ -40,7 +41,7 @@ export const HANDLER_ENTRY = fileURLToPath(
 const DEAD_LETTER_MAX_MESSAGE_BYTES = 1_048_576;
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-export const DEFAULT_EVENT_SOURCE = 'capillary.events';
+export { DEFAULT_EVENT_SOURCE };
 /** The table's partition key: one item per watched customer (see src/domain/customer-state.ts). */
 export const TABLE_PARTITION_KEY = 'customerId';
 /** The schema's name in the registry: `<source>@<title>`, as EventBridge names discovered schemas. */
@@ -414,27 +415,19 @@ export class CapillaryEventPoller extends Construct {
     this.logGroup.grantWrite(role);
 
     const environment: Record<string, string> = {
+      // Settings from props (their defaults are the runtime's; see ENVIRONMENT_PROPS).
+      ...settingsEnvironment(props),
       TABLE_NAME: this.table.tableName,
       EVENT_BUS_NAME: this.eventBus.eventBusName,
-      EVENT_SOURCE: this.eventSource,
       CAPILLARY_BASE_URL: props.capillaryBaseUrl,
-      CAPILLARY_AUTH: auth,
       CAPILLARY_SECRET_ARN: this.secret.secretArn,
-      CAPILLARY_RPS: String(props.requestsPerSecond ?? 10),
-      POLL_CONCURRENCY: String(props.pollConcurrency ?? 8),
-      SEEN_CAPACITY: String(props.seenCapacity ?? 200),
-      PSI_MODE: props.psiMode ?? 'mask',
       DLQ_URL: this.deadLetterQueue.queueUrl,
       DLQ_MAX_MESSAGE_BYTES: String(DEAD_LETTER_MAX_MESSAGE_BYTES),
-      LOG_LEVEL: props.logLevel ?? 'INFO',
       POWERTOOLS_SERVICE_NAME: this.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       // Stack traces point at the TypeScript sources (the bundle ships its source map).
       NODE_OPTIONS: '--enable-source-maps',
     };
-    if (props.capillaryEventsPath !== undefined) {
-      environment.CAPILLARY_EVENTS_PATH = props.capillaryEventsPath;
-    }
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       description: `Polls Capillary customer events every ${pollInterval.toHumanString()} and puts them on EventBridge`,

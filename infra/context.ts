@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { WATCHLIST_INDEX_NAME } from '../src/adapters/dynamodb/watchlist-index.js';
+import { settingSummary } from '../src/config/setting-schemas.js';
 import type {
   CapillaryAuth,
   CapillaryEventPollerProps,
@@ -13,6 +14,11 @@ import type {
   PollerLogLevel,
   PsiMode,
 } from './capillary-event-poller.js';
+import {
+  ENVIRONMENT_PROPS,
+  environmentPropProblems,
+  settingTextProblems,
+} from './props-validation.js';
 
 /**
  * The deploy-time settings `infra/app.ts` reads from CDK context: `-c key=value` on the command
@@ -21,23 +27,24 @@ import type {
 export const CONTEXT_KEYS = {
   stackName: 'Stack name (default CapillaryEventPoller)',
   capillaryBaseUrl: 'Capillary API host, https (required)',
-  capillaryAuth: 'basic | oauth (default basic)',
+  capillaryAuth: `basic | oauth (${settingSummary('CAPILLARY_AUTH')})`,
   capillarySecretArn: 'Complete ARN of an existing credentials secret (default: a new secret)',
   capillaryEventsPath: 'Events request path with {customerId} (default: the runtime default)',
   eventBusArn: 'ARN of an existing event bus (default: a new bus)',
-  eventSource: 'Entry source (default capillary.events)',
+  eventSource: `Entry source (${settingSummary('EVENT_SOURCE')})`,
   archiveRetentionDays: 'Days the archive keeps events (default 30)',
-  tableName: 'Name of an existing watchlist table (default: a new table)',
+  tableName:
+    'Name of an existing watchlist table (default: a new table; 3 to 255 of A-Z a-z 0-9 _ - .)',
   tableRemovalPolicy: 'retain | destroy, for the table created here (default retain)',
   pollIntervalMinutes: 'Minutes between sweeps (default 1)',
   scheduleEnabled: 'true | false (default true)',
   timeoutSeconds: 'Lambda timeout (default: the interval less 10 s)',
   memorySize: 'Lambda memory in MB (default 512)',
-  requestsPerSecond: 'Requests per second to Capillary (default 10)',
-  pollConcurrency: 'Customers polled at once (default 8)',
-  seenCapacity: 'Events remembered per customer (default 200)',
-  psiMode: 'mask | drop | pass (default mask)',
-  logLevel: 'DEBUG | INFO | WARN | ERROR | SILENT (default INFO)',
+  requestsPerSecond: `Requests per second to Capillary (${settingSummary('CAPILLARY_RPS')})`,
+  pollConcurrency: `Customers polled at once (${settingSummary('POLL_CONCURRENCY')})`,
+  seenCapacity: `Events remembered per customer (${settingSummary('SEEN_CAPACITY')})`,
+  psiMode: `mask | drop | pass (${settingSummary('PSI_MODE')})`,
+  logLevel: `DEBUG | INFO | WARN | ERROR | SILENT (${settingSummary('LOG_LEVEL')})`,
   logRetentionDays: 'Days the function logs are kept (default 30)',
   serviceName: 'Powertools service name / metric dimension (default capillary-event-poller)',
   opsTopicArn: 'ARN of an existing topic for the alarms (default: a new topic)',
@@ -50,7 +57,7 @@ export const CONTEXT_KEYS = {
   dashboard: 'true | false (default true)',
   schemaRegistry: 'true | false (default true)',
   nag: 'Run cdk-nag AwsSolutions checks at synth: true | false (default true)',
-} as const;
+};
 export type ContextKey = keyof typeof CONTEXT_KEYS;
 
 export interface AppSettings {
@@ -130,6 +137,20 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
     return undefined;
   };
 
+  /**
+   * A key the construct hands to the function as a setting: checked by the runtime's own schema,
+   * on the text the function would read, so `cdk synth` reports what every invocation would.
+   */
+  const setting = <T>(
+    key: ContextKey,
+    prop: keyof typeof ENVIRONMENT_PROPS,
+    value: T,
+  ): T | undefined => {
+    const found = environmentPropProblems(prop, value, `-c ${key}`);
+    problems.push(...found);
+    return found.length === 0 ? value : undefined;
+  };
+
   const stackName = text('stackName') ?? 'CapillaryEventPoller';
   const capillaryBaseUrl = text('capillaryBaseUrl');
   if (capillaryBaseUrl === undefined && raw('capillaryBaseUrl') === undefined) {
@@ -137,12 +158,18 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
       '-c capillaryBaseUrl is required: the Capillary API host of your cluster, e.g. -c capillaryBaseUrl=https://eu.api.capillarytech.com',
     );
   }
-  const capillaryAuth = oneOf<CapillaryAuth>('capillaryAuth', ['basic', 'oauth']);
+  const capillaryAuth = setting('capillaryAuth', 'capillaryAuth', text('capillaryAuth')) as
+    | CapillaryAuth
+    | undefined;
   const secretArn = text('capillarySecretArn');
   if (secretArn !== undefined && !SECRET_COMPLETE_ARN.test(secretArn)) {
     bad('capillarySecretArn', 'a complete secret ARN (ending in -XXXXXX)', secretArn);
   }
-  const capillaryEventsPath = text('capillaryEventsPath');
+  const capillaryEventsPath = setting(
+    'capillaryEventsPath',
+    'capillaryEventsPath',
+    text('capillaryEventsPath'),
+  );
   const eventBusArn = text('eventBusArn');
   if (
     eventBusArn !== undefined &&
@@ -150,19 +177,27 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
   ) {
     bad('eventBusArn', 'an event bus ARN', eventBusArn);
   }
-  const eventSource = text('eventSource');
+  const eventSource = setting('eventSource', 'eventSource', text('eventSource'));
   const archiveRetentionDays = number('archiveRetentionDays');
   const tableName = text('tableName');
+  if (tableName !== undefined) {
+    const env = ENVIRONMENT_PROPS.table?.env ?? 'TABLE_NAME';
+    problems.push(...settingTextProblems(env, tableName, '-c tableName'));
+  }
   const tableRemovalPolicy = oneOf('tableRemovalPolicy', ['retain', 'destroy']);
   const pollIntervalMinutes = number('pollIntervalMinutes');
   const scheduleEnabled = flag('scheduleEnabled');
   const timeoutSeconds = number('timeoutSeconds');
   const memorySize = number('memorySize');
-  const requestsPerSecond = number('requestsPerSecond');
-  const pollConcurrency = number('pollConcurrency');
-  const seenCapacity = number('seenCapacity');
-  const psiMode = oneOf<PsiMode>('psiMode', ['mask', 'drop', 'pass']);
-  const logLevel = oneOf<PollerLogLevel>('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']);
+  const requestsPerSecond = setting(
+    'requestsPerSecond',
+    'requestsPerSecond',
+    number('requestsPerSecond'),
+  );
+  const pollConcurrency = setting('pollConcurrency', 'pollConcurrency', number('pollConcurrency'));
+  const seenCapacity = setting('seenCapacity', 'seenCapacity', number('seenCapacity'));
+  const psiMode = setting('psiMode', 'psiMode', text('psiMode')) as PsiMode | undefined;
+  const logLevel = setting('logLevel', 'logLevel', text('logLevel')) as PollerLogLevel | undefined;
   const logRetentionDays = number('logRetentionDays');
   if (logRetentionDays !== undefined && !LOG_RETENTION_DAYS.has(logRetentionDays)) {
     bad('logRetentionDays', `one of ${[...LOG_RETENTION_DAYS].join(', ')}`, logRetentionDays);

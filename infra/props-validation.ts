@@ -1,30 +1,124 @@
-import { type Duration, Token } from 'aws-cdk-lib';
+import { type Duration, Token, Tokenization } from 'aws-cdk-lib';
+import {
+  type SettingName,
+  settingDefault,
+  settingProblems,
+} from '../src/config/setting-schemas.js';
 import type { CapillaryEventPollerProps, PollerAlert } from './capillary-event-poller.js';
 
-/** Lambda's limits and the ranges the runtime's settings accept (src/config/settings.ts). */
+/**
+ * Lambda's limits and the construct's own rules. The ranges of settings the function reads are
+ * not here: they come from the runtime's schema (src/config/setting-schemas.ts), see
+ * `ENVIRONMENT_PROPS`.
+ */
 export const LIMITS = {
   maxTimeoutSeconds: 900,
   /** The handler keeps 30 s back for polls in flight (SAFETY_MARGIN_MS): leave it time to work. */
   minTimeoutSeconds: 40,
   minMemoryMb: 128,
   maxMemoryMb: 10_240,
-  maxRequestsPerSecond: 10_000,
-  maxPollConcurrency: 256,
-  minSeenCapacity: 10,
-  maxSeenCapacity: 5_000,
   maxAlertAttributes: 10,
   maxAlarmWindowMinutes: 1_440,
 } as const;
 
-export const EVENT_SOURCE_PATTERN = /^[A-Za-z0-9._\-/]{1,256}$/;
 export const ALERT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
 export const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 export const SERVICE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
-const PSI_MODES = ['mask', 'drop', 'pass'];
-const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'];
-const AUTH_KINDS = ['basic', 'oauth'];
+type Props = CapillaryEventPollerProps;
+
+/** How one prop reaches the function: the environment variable it sets, and its text there. */
+export interface EnvironmentProp<V> {
+  readonly env: SettingName;
+  /** The variable's text for a given value (tokens allowed); `undefined`: not known at synth. */
+  readonly toEnv: (value: V) => string | undefined;
+  /**
+   * `default`: the variable is always set, to the schema's default when the prop is unset.
+   * `given`: set only when the prop is given. `resource`: the construct sets the variable itself
+   * from the resource it creates; a given value is only checked here.
+   */
+  readonly emit: 'default' | 'given' | 'resource';
+}
+
+/** A prop whose value goes to the function as the environment variable `env`. */
+function setting<V>(
+  env: SettingName,
+  options: { toEnv?: (value: V) => string | undefined; emit?: EnvironmentProp<V>['emit'] } = {},
+): EnvironmentProp<V> {
+  return { env, toEnv: options.toEnv ?? envText, emit: options.emit ?? 'default' };
+}
+
+function envText(value: unknown): string {
+  return typeof value === 'number' ? Tokenization.stringifyNumber(value) : String(value);
+}
+
+/**
+ * Every prop the function reads as a setting, one line each naming its environment variable. The
+ * construct sets the function's environment from this table (`settingsEnvironment`), and each
+ * given value is checked by running the runtime's own schema on the very text the function would
+ * read: the construct accepts exactly what the function accepts. Adding a prop is one line here.
+ */
+export const ENVIRONMENT_PROPS: {
+  readonly [K in keyof Props]?: EnvironmentProp<NonNullable<Props[K]>>;
+} = {
+  capillaryAuth: setting('CAPILLARY_AUTH'),
+  capillaryEventsPath: setting('CAPILLARY_EVENTS_PATH', { emit: 'given' }),
+  eventSource: setting('EVENT_SOURCE'),
+  table: setting('TABLE_NAME', { toEnv: (table) => table.tableName, emit: 'resource' }),
+  eventBus: setting('EVENT_BUS_NAME', { toEnv: (bus) => bus.eventBusName, emit: 'resource' }),
+  requestsPerSecond: setting('CAPILLARY_RPS'),
+  pollConcurrency: setting('POLL_CONCURRENCY'),
+  seenCapacity: setting('SEEN_CAPACITY'),
+  psiMode: setting('PSI_MODE'),
+  logLevel: setting('LOG_LEVEL'),
+};
+
+type EnvironmentPropName = keyof typeof ENVIRONMENT_PROPS;
+
+/** The environment variables the props set (`default` and `given` entries of `ENVIRONMENT_PROPS`). */
+export function settingsEnvironment(props: Props): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const [name, entry] of environmentEntries()) {
+    if (entry.emit === 'resource') continue;
+    const value = props[name];
+    const text =
+      value === undefined
+        ? entry.emit === 'default'
+          ? settingDefault(entry.env)
+          : undefined
+        : entry.toEnv(value);
+    if (text !== undefined) environment[entry.env] = text;
+  }
+  return environment;
+}
+
+/**
+ * The problems of one prop's value, as the function's settings check would report them, each as
+ * `<label>: <the runtime's message>, got <ENV>="<text>"`. Empty when accepted or not known at synth.
+ */
+export function environmentPropProblems(
+  name: EnvironmentPropName,
+  value: unknown,
+  label: string = name,
+): string[] {
+  const entry = ENVIRONMENT_PROPS[name] as EnvironmentProp<unknown> | undefined;
+  if (entry === undefined || value === undefined) return [];
+  const text = entry.toEnv(value);
+  return text === undefined ? [] : settingTextProblems(entry.env, text, label);
+}
+
+/** The runtime's problems with `text` as the setting `env`, labelled for a prop or context key. */
+export function settingTextProblems(env: SettingName, text: string, label: string): string[] {
+  if (Token.isUnresolved(text)) return [];
+  return settingProblems(env, text).map(
+    (problem) => `${label}: ${problem}, got ${env}=${JSON.stringify(text)}`,
+  );
+}
+
+function environmentEntries(): [EnvironmentPropName, EnvironmentProp<unknown>][] {
+  return Object.entries(ENVIRONMENT_PROPS) as [EnvironmentPropName, EnvironmentProp<unknown>][];
+}
 
 const known = (value: unknown): boolean => !Token.isUnresolved(value);
 const show = (value: unknown): string => JSON.stringify(value);
@@ -56,28 +150,8 @@ export function validatePollerProps(props: CapillaryEventPollerProps): string[] 
     }
   }
 
-  if (props.capillaryAuth !== undefined && !AUTH_KINDS.includes(props.capillaryAuth)) {
-    problem(`capillaryAuth must be "basic" or "oauth", got ${show(props.capillaryAuth)}`);
-  }
-
-  const path = props.capillaryEventsPath;
-  if (path !== undefined && known(path)) {
-    if (!path.startsWith('/') || !path.includes('{customerId}')) {
-      problem(
-        `capillaryEventsPath must start with "/" and contain "{customerId}", got ${show(path)}`,
-      );
-    }
-  }
-
-  const source = props.eventSource;
-  if (source !== undefined && known(source)) {
-    if (!EVENT_SOURCE_PATTERN.test(source)) {
-      problem(
-        `eventSource must be 1 to 256 letters, digits, ".", "_", "-" or "/", got ${show(source)}`,
-      );
-    } else if (source.startsWith('aws.')) {
-      problem(`eventSource must not start with "aws." (reserved by AWS), got ${show(source)}`);
-    }
+  for (const [name] of environmentEntries()) {
+    problems.push(...environmentPropProblems(name, props[name]));
   }
 
   const interval = props.pollInterval;
@@ -107,26 +181,6 @@ export function validatePollerProps(props: CapillaryEventPollerProps): string[] 
   }
 
   wholeNumber(problems, 'memorySize', props.memorySize, LIMITS.minMemoryMb, LIMITS.maxMemoryMb);
-  const rps = props.requestsPerSecond;
-  if (rps !== undefined && known(rps) && !(rps > 0 && rps <= LIMITS.maxRequestsPerSecond)) {
-    problem(`requestsPerSecond must be more than 0 and at most 10000, got ${show(rps)}`);
-  }
-  wholeNumber(problems, 'pollConcurrency', props.pollConcurrency, 1, LIMITS.maxPollConcurrency);
-  wholeNumber(
-    problems,
-    'seenCapacity',
-    props.seenCapacity,
-    LIMITS.minSeenCapacity,
-    LIMITS.maxSeenCapacity,
-  );
-  if (props.psiMode !== undefined && !PSI_MODES.includes(props.psiMode)) {
-    problem(`psiMode must be one of "mask", "drop", "pass", got ${show(props.psiMode)}`);
-  }
-  if (props.logLevel !== undefined && !LOG_LEVELS.includes(props.logLevel)) {
-    problem(
-      `logLevel must be one of "DEBUG", "INFO", "WARN", "ERROR", "SILENT", got ${show(props.logLevel)}`,
-    );
-  }
   const service = props.serviceName;
   if (service !== undefined && known(service) && !SERVICE_NAME_PATTERN.test(service)) {
     problem(`serviceName must be 1 to 64 letters, digits, ".", "_" or "-", got ${show(service)}`);

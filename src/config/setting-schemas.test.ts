@@ -67,7 +67,7 @@ describe('numeric settings: both bounds, each with its reason', () => {
       'POLL_CONCURRENCY: must be at least 1: at least one customer must be polled at a time',
     ],
     ['POLL_CONCURRENCY', '2.5', 'POLL_CONCURRENCY: must be a whole number'],
-    ['CAPILLARY_RPS', '1e3', 'CAPILLARY_RPS: must be a number such as 2.5'],
+    ['CAPILLARY_RPS', '1,5', 'CAPILLARY_RPS: must be a number such as 2.5'],
     [
       'SWEEP_MAX_POLLS',
       '0',

@@ -6,7 +6,7 @@ import {
   CapillaryEventPoller,
   type CapillaryEventPollerProps,
 } from '../../infra/capillary-event-poller.js';
-import { readAppContext } from '../../infra/context.js';
+import { CONTEXT_KEYS, readAppContext } from '../../infra/context.js';
 import { validatePollerProps } from '../../infra/props-validation.js';
 import { BASE_URL, testApp, thrownMessage } from './support.js';
 
@@ -43,22 +43,22 @@ describe('CapillaryEventPoller props validation', () => {
     [
       'an unknown auth kind',
       { capillaryAuth: 'token' as never },
-      'capillaryAuth must be "basic" or "oauth", got "token"',
+      'capillaryAuth: must be one of "basic", "oauth", got CAPILLARY_AUTH="token"',
     ],
     [
       'an events path without the customer placeholder',
       { capillaryEventsPath: '/v2/events' },
-      'capillaryEventsPath must start with "/" and contain "{customerId}", got "/v2/events"',
+      'capillaryEventsPath: must contain {customerId}, got CAPILLARY_EVENTS_PATH="/v2/events"',
     ],
     [
       'a source reserved by AWS',
       { eventSource: 'aws.capillary' },
-      'eventSource must not start with "aws." (reserved by AWS), got "aws.capillary"',
+      'eventSource: must not start with "aws." (reserved by AWS), got EVENT_SOURCE="aws.capillary"',
     ],
     [
       'a source with spaces',
       { eventSource: 'capillary events' },
-      'eventSource must be 1 to 256 letters, digits, ".", "_", "-" or "/", got "capillary events"',
+      'eventSource: must be 1 to 256 letters, digits, ".", "_", "-" or "/" (EventBridge\'s rule for a source), got EVENT_SOURCE="capillary events"',
     ],
     [
       'a poll interval under a minute',
@@ -88,27 +88,27 @@ describe('CapillaryEventPoller props validation', () => {
     [
       'a zero request rate',
       { requestsPerSecond: 0 },
-      'requestsPerSecond must be more than 0 and at most 10000, got 0',
+      'requestsPerSecond: must be at least 0.1: a lower rate waits more than 10 s before every request, so even one customer per poll outlasts its claim and the CLI looks hung, got CAPILLARY_RPS="0"',
     ],
     [
       'a fractional concurrency',
       { pollConcurrency: 2.5 },
-      'pollConcurrency must be a whole number from 1 to 256, got 2.5',
+      'pollConcurrency: must be a whole number, got POLL_CONCURRENCY="2.5"',
     ],
     [
       'a tiny seen capacity',
       { seenCapacity: 5 },
-      'seenCapacity must be a whole number from 10 to 5000, got 5',
+      'seenCapacity: must be at least 10: fewer remembered ids re-publish events still in the API window, got SEEN_CAPACITY="5"',
     ],
     [
       'an unknown PSI mode',
       { psiMode: 'hide' as never },
-      'psiMode must be one of "mask", "drop", "pass", got "hide"',
+      'psiMode: must be one of "mask", "drop", "pass", got PSI_MODE="hide"',
     ],
     [
       'an unknown log level',
       { logLevel: 'TRACE' as never },
-      'logLevel must be one of "DEBUG", "INFO", "WARN", "ERROR", "SILENT", got "TRACE"',
+      'logLevel: must be one of "DEBUG", "INFO", "WARN", "ERROR", "SILENT", got LOG_LEVEL="TRACE"',
     ],
     [
       'a service name with spaces',
@@ -233,7 +233,7 @@ describe('CapillaryEventPoller props validation', () => {
       [
         'Invalid CapillaryEventPoller props:',
         '- capillaryBaseUrl must use https://, got "http://x.example.com"',
-        '- eventSource must not start with "aws." (reserved by AWS), got "aws.events"',
+        '- eventSource: must not start with "aws." (reserved by AWS), got EVENT_SOURCE="aws.events"',
         '- memorySize must be a whole number from 128 to 10240, got 1',
       ].join('\n'),
     );
@@ -329,6 +329,38 @@ describe('app context (infra/app.ts)', () => {
     expect(p.alerts).toHaveLength(1);
   });
 
+  it('checks the keys the function reads with the runtime schema, message for message', () => {
+    expect(
+      thrownMessage(() =>
+        read({
+          capillaryBaseUrl: BASE_URL,
+          seenCapacity: 4500,
+          requestsPerSecond: '0.0001',
+          pollConcurrency: '2.5',
+          tableName: 'bad/name!',
+          psiMode: 'hide',
+        }),
+      ).split('\n'),
+    ).toEqual([
+      'Invalid CDK context:',
+      '- -c tableName: "bad/name!" is not a DynamoDB table name: 3 to 255 characters, each a letter, digit, "_", "-" or ".", got TABLE_NAME="bad/name!"',
+      '- -c requestsPerSecond: must be at least 0.1: a lower rate waits more than 10 s before every request, so even one customer per poll outlasts its claim and the CLI looks hung, got CAPILLARY_RPS="0.0001"',
+      '- -c pollConcurrency: must be a whole number, got POLL_CONCURRENCY="2.5"',
+      '- -c seenCapacity: must be at most 4000: 4,000 ids of up to 71 bytes (sha256 keys) keep a customer\'s cursor under DynamoDB\'s 400 KB item limit, got SEEN_CAPACITY="4500"',
+      '- -c psiMode: must be one of "mask", "drop", "pass", got PSI_MODE="hide"',
+    ]);
+  });
+
+  it('documents each key with the runtime default and range', () => {
+    expect(CONTEXT_KEYS.seenCapacity).toBe(
+      'Events remembered per customer (default 200; 10 to 4000)',
+    );
+    expect(CONTEXT_KEYS.requestsPerSecond).toBe(
+      'Requests per second to Capillary (default 10; 0.1 to 10000)',
+    );
+    expect(CONTEXT_KEYS.psiMode).toBe('mask | drop | pass (default mask)');
+  });
+
   it('lists every bad key at once', () => {
     expect(
       thrownMessage(() =>
@@ -344,7 +376,7 @@ describe('app context (infra/app.ts)', () => {
     ).toEqual([
       'Invalid CDK context:',
       '- -c capillaryBaseUrl is required: the Capillary API host of your cluster, e.g. -c capillaryBaseUrl=https://eu.api.capillarytech.com',
-      '- -c capillaryAuth: expected basic | oauth, got "token"',
+      '- -c capillaryAuth: must be one of "basic", "oauth", got CAPILLARY_AUTH="token"',
       '- -c capillarySecretArn: expected a complete secret ARN (ending in -XXXXXX), got "capillary-credentials"',
       '- -c pollIntervalMinutes: expected a number, got "often"',
       '- -c scheduleEnabled: expected true or false, got "yes"',
