@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigErrors } from '../domain/errors.js';
 import {
@@ -198,4 +199,18 @@ describe('AWS names', () => {
       /^DLQ_URL: plain http:\/\/ is refused/,
     );
   });
+});
+
+describe('README settings table', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const rowOf = (name: string) =>
+    readme.split('\n').find((line) => line.startsWith(`| \`${name}\``));
+
+  it.each(Object.keys(NUMBER_RULES) as NumberSettingName[])(
+    'states the range of %s as the schema has it',
+    (name) => {
+      const { min, max } = NUMBER_RULES[name];
+      expect(rowOf(name)).toContain(`${min.value} to ${max.value}`);
+    },
+  );
 });
