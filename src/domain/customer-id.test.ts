@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CustomerIdSchema, customerIdProblem, MAX_CUSTOMER_ID } from './customer-state.js';
+import {
+  CustomerIdSchema,
+  CustomerStateSchema,
+  customerIdProblem,
+  MAX_CUSTOMER_ID,
+  newCustomerState,
+} from './customer-state.js';
 import { InvalidCustomerIdError } from './errors.js';
 
 describe('customer ids are canonical int64 values', () => {
@@ -67,5 +73,16 @@ describe('customer ids are canonical int64 values', () => {
     expect(new InvalidCustomerIdError(id).message).toBe(
       `invalid customer id "${'1'.repeat(40)}…": a customer id is at most 9223372036854775807 (the int64 maximum)`,
     );
+  });
+
+  it('the stored state holds canonical ids only: a padded key is not read as a customer', () => {
+    const state = newCustomerState(
+      { customerId: '7', scope: 'default', backfill: false },
+      new Date('2026-01-01T00:00:00Z'),
+    );
+    expect(CustomerStateSchema.safeParse(state).success).toBe(true);
+    expect(
+      CustomerStateSchema.safeParse({ ...state, customerId: '007' }).error?.issues[0]?.message,
+    ).toBe('a customer id has no leading zeros: write 7 (007 and 7 would be two customers)');
   });
 });
