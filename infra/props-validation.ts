@@ -49,6 +49,11 @@ function setting<V>(
   return { env, toEnv: options.toEnv ?? envText, emit: options.emit ?? 'default' };
 }
 
+/** `toEnv` of a Duration prop whose setting is in seconds, e.g. `setting('CLAIM_SECONDS', { toEnv: inSeconds })`. */
+export function inSeconds(duration: Duration): string | undefined {
+  return duration.isUnresolved() ? undefined : String(duration.toSeconds({ integral: false }));
+}
+
 function envText(value: unknown): string {
   return typeof value === 'number' ? Tokenization.stringifyNumber(value) : String(value);
 }

@@ -1,7 +1,7 @@
 // The construct and the function agree: every prop value the construct accepts becomes an
 // environment the function's settings check accepts, and a value refused is refused with the
 // runtime's own message.
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -14,6 +14,7 @@ import {
 import {
   ENVIRONMENT_PROPS,
   type EnvironmentProp,
+  inSeconds,
   settingsEnvironment,
   validatePollerProps,
 } from '../../infra/props-validation.js';
@@ -206,4 +207,10 @@ describe('the construct accepts exactly what the function accepts', () => {
       TABLE_NAME: 'capillary-watchlist',
     });
   }, 120_000);
+
+  it('a Duration prop reaches its seconds setting as seconds; a token is left to deploy time', () => {
+    expect(inSeconds(Duration.minutes(2))).toBe('120');
+    expect(inSeconds(Duration.millis(1500))).toBe('1.5');
+    expect(inSeconds(Duration.seconds(Lazy.number({ produce: () => 5 })))).toBeUndefined();
+  });
 });
