@@ -128,7 +128,7 @@ describe('the construct accepts exactly what the function accepts', () => {
             ),
           );
         }),
-        { numRuns: 300 },
+        { numRuns: 200 },
       );
     },
   );
