@@ -31,7 +31,11 @@ import {
   SERVICE_DIMENSION,
 } from '../src/observability/metric-names.js';
 import { AlertMessage } from './alert-message.js';
+import { PollerDeliveries } from './delivery-target.js';
 import { settingsEnvironment, validatePollerProps } from './props-validation.js';
+import { guardAgainstReplay } from './replay-guard.js';
+import type { PollerWebhook } from './webhook-props.js';
+import { Webhook } from './webhooks.js';
 
 /** The handler the construct bundles. */
 export const HANDLER_ENTRY = fileURLToPath(
@@ -101,6 +105,11 @@ export interface PollerAlert {
    * @default true
    */
   readonly enabled?: boolean;
+  /**
+   * Whether events replayed from the archive raise the alert too.
+   * @default false
+   */
+  readonly onReplay?: boolean;
 }
 
 /** Thresholds of the operational alarms. */
@@ -258,6 +267,12 @@ export interface CapillaryEventPollerProps {
    */
   readonly alerts?: readonly PollerAlert[];
   /**
+   * Webhooks: events POSTed to HTTPS endpoints by EventBridge API destinations (see
+   * infra/webhook-props.ts and docs/deploying.md).
+   * @default - none
+   */
+  readonly webhooks?: readonly PollerWebhook[];
+  /**
    * Whether to create a CloudWatch dashboard of the poller's metrics.
    * @default true
    */
@@ -285,6 +300,11 @@ export interface OnPollerEventOptions {
    * @default - names the event names
    */
   readonly description?: string;
+  /**
+   * Whether events replayed from the archive reach the target too.
+   * @default false
+   */
+  readonly onReplay?: boolean;
 }
 
 /** The secret's JSON shape for each auth kind: created with empty values, filled in by operators. */
@@ -318,6 +338,10 @@ export class CapillaryEventPoller extends Construct {
   /** Per alert name: its rule and the topic it notifies. */
   public readonly alertRules: Record<string, events.Rule> = {};
   public readonly alertTopics: Record<string, sns.ITopic> = {};
+  /** Every rule target created here, with its retry policy, dead-letter queue and alarms. */
+  public readonly deliveries: PollerDeliveries;
+  /** Per webhook name: its connection, destination and rule. */
+  public readonly webhooks: Record<string, Webhook> = {};
   public readonly serviceName: string;
   public readonly timeout: Duration;
 
@@ -402,6 +426,10 @@ export class CapillaryEventPoller extends Construct {
     for (const email of props.opsEmails ?? []) {
       this.opsTopic.addSubscription(new subscriptions.EmailSubscription(email));
     }
+    this.deliveries = new PollerDeliveries(this, 'Deliveries', {
+      eventBus: this.eventBus,
+      alarmAction: new SnsAction(this.opsTopic),
+    });
 
     // --- The function.
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -536,6 +564,14 @@ export class CapillaryEventPoller extends Construct {
 
     // --- Alerts.
     for (const alert of props.alerts ?? []) this.addAlert(alert);
+    for (const webhook of props.webhooks ?? []) {
+      this.webhooks[webhook.name] = new Webhook(this, `Webhook-${webhook.name}`, {
+        webhook,
+        eventBus: this.eventBus,
+        eventSource: this.eventSource,
+        deliveries: this.deliveries,
+      });
+    }
 
     // --- Operations.
     this.alarms = this.createAlarms(props.alarmThresholds ?? {}, pollInterval);
@@ -545,6 +581,7 @@ export class CapillaryEventPoller extends Construct {
       alarm.addOkAction(action);
     }
     this.dashboard = (props.dashboard ?? true) ? this.createDashboard() : undefined;
+    if (this.dashboard !== undefined) this.deliveries.attachDashboard(this.dashboard);
 
     this.acknowledgeNagFindings();
   }
@@ -594,9 +631,9 @@ export class CapillaryEventPoller extends Construct {
       eventBus: this.eventBus,
       description:
         options.description ?? `Capillary events ${options.eventNames.join(', ')}`.slice(0, 512),
-      eventPattern: this.eventPattern(options.eventNames, options.detail),
+      eventPattern: this.eventPattern(options.eventNames, options.detail, options.onReplay),
     });
-    rule.addTarget(options.target);
+    this.deliveries.addTarget('onEvent', id, rule, options.target);
     return rule;
   }
 
@@ -628,9 +665,12 @@ export class CapillaryEventPoller extends Construct {
       enabled: alert.enabled ?? true,
       description:
         alert.description ?? `Alert ${alert.name}: ${alert.eventNames.join(', ')}`.slice(0, 512),
-      eventPattern: this.eventPattern(alert.eventNames, alert.detail),
+      eventPattern: this.eventPattern(alert.eventNames, alert.detail, alert.onReplay),
     });
-    rule.addTarget(
+    this.deliveries.addTarget(
+      'alert',
+      alert.name,
+      rule,
       new targets.SnsTopic(topic, {
         message: new AlertMessage({ alertName: alert.name, attributes: alert.attributes ?? [] }),
       }),
@@ -643,12 +683,16 @@ export class CapillaryEventPoller extends Construct {
   private eventPattern(
     eventNames: readonly string[],
     detail: Record<string, unknown> | undefined,
+    onReplay: boolean | undefined,
   ): events.EventPattern {
-    return {
-      source: [this.eventSource],
-      detailType: [...eventNames],
-      ...(detail === undefined ? {} : { detail }),
-    };
+    return guardAgainstReplay(
+      {
+        source: [this.eventSource],
+        detailType: [...eventNames],
+        ...(detail === undefined ? {} : { detail }),
+      },
+      onReplay,
+    );
   }
 
   private createAlarms(

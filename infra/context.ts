@@ -19,6 +19,7 @@ import {
   environmentPropProblems,
   settingTextProblems,
 } from './props-validation.js';
+import { readContextWebhooks } from './webhook-props.js';
 
 /**
  * The deploy-time settings `infra/app.ts` reads from CDK context: `-c key=value` on the command
@@ -54,6 +55,8 @@ export const CONTEXT_KEYS = {
   lagAlarmMinutes: 'Publication lag that raises the alarm (default 15)',
   alerts:
     'JSON list of {name, eventNames, email?, topicArn?, detail?, attributes?, description?, enabled?}',
+  webhooks:
+    'JSON list of {name, eventNames, url, auth | preset, detail?, routingKey?, severity?, inputTemplate?, rateLimitPerSecond?, maxEventAgeSeconds?, retryAttempts?, onReplay?, enabled?}',
   dashboard: 'true | false (default true)',
   schemaRegistry: 'true | false (default true)',
   nag: 'Run cdk-nag AwsSolutions checks at synth: true | false (default true)',
@@ -209,6 +212,7 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
   const noSweepMinutes = number('noSweepAlarmMinutes');
   const lagMinutes = number('lagAlarmMinutes');
   const alerts = readAlerts(json('alerts'), problems);
+  const webhooks = readContextWebhooks(json('webhooks'), problems);
   const dashboard = flag('dashboard');
   const schemaRegistry = flag('schemaRegistry');
   const nag = flag('nag') ?? true;
@@ -275,6 +279,7 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
             ? undefined
             : sns.Topic.fromTopicArn(stack, `ExistingAlertTopic${index}`, topicArn),
       })),
+      webhooks,
       dashboard,
       schemaRegistry,
     }),

@@ -5,6 +5,8 @@ import {
   settingProblems,
 } from '../src/config/setting-schemas.js';
 import type { CapillaryEventPollerProps, PollerAlert } from './capillary-event-poller.js';
+import { validateOnReplay } from './replay-guard.js';
+import { validateWebhooks } from './webhook-props.js';
 
 /**
  * Lambda's limits and the construct's own rules. The ranges of settings the function reads are
@@ -233,6 +235,10 @@ export function validatePollerProps(props: CapillaryEventPollerProps): string[] 
   }
 
   validateAlerts(problems, props.alerts ?? []);
+  problems.push(
+    ...validateOnReplay('alerts', props.alerts ?? []),
+    ...validateWebhooks(props.webhooks ?? []),
+  );
   return problems;
 }
 

@@ -1,0 +1,454 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
+
+/**
+ * A Secrets Manager secret the deploy reads by reference (`{{resolve:secretsmanager:...}}`), so
+ * its value never appears in the template: the secret's name or ARN, and a JSON key when the
+ * secret holds JSON.
+ */
+export interface WebhookSecretRef {
+  /** The secret's name or ARN. */
+  readonly secret: string;
+  /**
+   * The key of the value when the secret holds JSON.
+   * @default - the whole secret string
+   */
+  readonly field?: string;
+}
+
+/** How EventBridge authenticates to the endpoint: exactly one of the three. */
+export interface WebhookAuth {
+  /** An API key sent in a header, e.g. `{ header: 'x-api-key', secret: 'orders/api-key' }`. */
+  readonly apiKey?: WebhookSecretRef & { readonly header: string };
+  /** HTTP basic auth: the username here, the password in the secret. */
+  readonly basic?: WebhookSecretRef & { readonly username: string };
+  /**
+   * OAuth 2 client credentials: EventBridge fetches and refreshes the token itself. The client
+   * secret is in the secret; the client id and token URL are not secrets.
+   */
+  readonly oauthClientCredentials?: WebhookSecretRef & {
+    readonly tokenUrl: string;
+    readonly clientId: string;
+    /** @default - none */
+    readonly scope?: string;
+  };
+}
+
+export type WebhookPreset = 'slack' | 'pagerduty';
+export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';
+
+/** One webhook: the poller's events, filtered, POSTed to an HTTPS endpoint by EventBridge. */
+export interface PollerWebhook {
+  /** Names the rule, connection, destination and alarms: 1 to 64 letters, digits or `-`. */
+  readonly name: string;
+  /** The Capillary event names (entry `detail-type`s) to deliver (at least one). */
+  readonly eventNames: readonly string[];
+  /**
+   * An EventBridge content filter on the entry's `detail`.
+   * @default - every event with those names
+   */
+  readonly detail?: Record<string, unknown>;
+  /**
+   * The endpoint, https only; or a secret holding it, for URLs that carry their own credential
+   * (a Slack incoming webhook).
+   * @default - none, required (except for the PagerDuty preset: its Events API v2 endpoint)
+   */
+  readonly url?: string | WebhookSecretRef;
+  /**
+   * How EventBridge authenticates.
+   * @default - none, required (except with a preset: Slack and PagerDuty authenticate by URL and
+   * routing key)
+   */
+  readonly auth?: WebhookAuth;
+  /**
+   * A ready-made body: `slack` (incoming webhook `text`) or `pagerduty` (Events API v2 `trigger`).
+   * @default - none: `inputTemplate`, or the whole event
+   */
+  readonly preset?: WebhookPreset;
+  /**
+   * The PagerDuty integration's routing key (preset `pagerduty` only). EventBridge adds it to the
+   * body as `routing_key` from the connection, so it is never in the template.
+   * @default - none, required for `pagerduty`
+   */
+  readonly routingKey?: WebhookSecretRef;
+  /**
+   * PagerDuty severity (preset `pagerduty` only).
+   * @default 'warning'
+   */
+  readonly severity?: PagerDutySeverity;
+  /**
+   * The JSON body: an object whose strings may hold `<$.path>` placeholders, filled from the
+   * event, e.g. `{ "customer": "<$.detail.customerId>", "event": "<$.detail-type>" }`. A
+   * `RuleTargetInput` is accepted too.
+   * @default - the whole event
+   */
+  readonly inputTemplate?: Record<string, unknown> | events.RuleTargetInput;
+  /**
+   * Requests per second EventBridge may send to the endpoint, 1 to 300.
+   * @default - 1 for Slack, 2 for PagerDuty, 10 otherwise
+   */
+  readonly rateLimitPerSecond?: number;
+  /**
+   * How long EventBridge keeps retrying an event, 1 minute to 24 hours.
+   * @default Duration.hours(24)
+   */
+  readonly maxEventAge?: Duration;
+  /**
+   * Retries before the event goes to the webhook's dead-letter queue, 0 to 185.
+   * @default 185
+   */
+  readonly retryAttempts?: number;
+  /**
+   * Whether events replayed from the archive are delivered too.
+   * @default false
+   */
+  readonly onReplay?: boolean;
+  /**
+   * Whether the rule is enabled.
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+export const WEBHOOK_PRESETS: readonly WebhookPreset[] = ['slack', 'pagerduty'];
+export const PAGERDUTY_SEVERITIES: readonly PagerDutySeverity[] = [
+  'critical',
+  'error',
+  'warning',
+  'info',
+];
+export const DEFAULT_RATE_LIMIT: Record<WebhookPreset | 'custom', number> = {
+  slack: 1,
+  pagerduty: 2,
+  custom: 10,
+};
+
+/** EventBridge's limits on API destinations and rule targets. */
+export const WEBHOOK_LIMITS = {
+  minRateLimit: 1,
+  maxRateLimit: 300,
+  maxRetryAttempts: 185,
+  minMaxEventAgeSeconds: 60,
+  maxMaxEventAgeSeconds: 86_400,
+} as const;
+
+const WEBHOOK_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+/** Secrets Manager names: 1 to 512 of these characters; ARNs start with `arn:`. */
+const SECRET_NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,512}$/;
+/** Slack's incoming-webhook URLs carry their own token: they belong in a secret. */
+const SLACK_HOOK_PATTERN = /^https:\/\/hooks\.slack\.com\/services\//i;
+
+const show = (value: unknown): string => JSON.stringify(value);
+const known = (value: unknown): boolean => !Token.isUnresolved(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Every problem with the webhooks, in a fixed order; empty when they are fine. */
+export function validateWebhooks(webhooks: readonly PollerWebhook[]): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  webhooks.forEach((webhook, index) => {
+    const at = `webhooks[${index}]`;
+    if (typeof webhook.name !== 'string' || !WEBHOOK_NAME_PATTERN.test(webhook.name)) {
+      problems.push(
+        `${at}.name must be 1 to 64 letters, digits or "-", starting with a letter or digit, got ${show(webhook.name)}`,
+      );
+    } else if (names.has(webhook.name)) {
+      problems.push(`${at}.name ${show(webhook.name)} is used by another webhook`);
+    } else {
+      names.add(webhook.name);
+    }
+    const label = `${at} (${show(webhook.name)})`;
+    validateEventNames(problems, label, webhook.eventNames);
+    if (webhook.detail !== undefined && !isObject(webhook.detail)) {
+      problems.push(`${label}.detail must be an object (an EventBridge detail pattern)`);
+    }
+
+    const preset = webhook.preset;
+    if (preset !== undefined && !WEBHOOK_PRESETS.includes(preset)) {
+      problems.push(`${label}.preset must be "slack" or "pagerduty", got ${show(preset)}`);
+    }
+    if (preset !== undefined && webhook.inputTemplate !== undefined) {
+      problems.push(`${label} has both preset and inputTemplate: choose one`);
+    }
+    if (webhook.inputTemplate !== undefined && !isObject(webhook.inputTemplate)) {
+      problems.push(`${label}.inputTemplate must be an object (the JSON body)`);
+    }
+    validateUrl(problems, label, webhook.url, preset);
+    if (webhook.auth === undefined) {
+      if (preset === undefined) {
+        problems.push(
+          `${label}.auth is required: one of apiKey, basic or oauthClientCredentials (only the slack and pagerduty presets may leave it out)`,
+        );
+      }
+    } else {
+      validateAuth(problems, `${label}.auth`, webhook.auth);
+    }
+    if (preset === 'pagerduty') {
+      if (webhook.routingKey === undefined) {
+        problems.push(
+          `${label}.routingKey is required with the pagerduty preset: { "secret": "<name or ARN>", "field"?: "<JSON key>" }`,
+        );
+      } else {
+        validateSecretRef(problems, `${label}.routingKey`, webhook.routingKey);
+      }
+      if (webhook.severity !== undefined && !PAGERDUTY_SEVERITIES.includes(webhook.severity)) {
+        problems.push(
+          `${label}.severity must be one of "critical", "error", "warning", "info", got ${show(webhook.severity)}`,
+        );
+      }
+    } else {
+      if (webhook.routingKey !== undefined) {
+        problems.push(`${label}.routingKey is only for the pagerduty preset`);
+      }
+      if (webhook.severity !== undefined) {
+        problems.push(`${label}.severity is only for the pagerduty preset`);
+      }
+    }
+
+    const rate = webhook.rateLimitPerSecond;
+    if (
+      rate !== undefined &&
+      known(rate) &&
+      !(
+        Number.isInteger(rate) &&
+        rate >= WEBHOOK_LIMITS.minRateLimit &&
+        rate <= WEBHOOK_LIMITS.maxRateLimit
+      )
+    ) {
+      problems.push(
+        `${label}.rateLimitPerSecond must be a whole number from 1 to 300, got ${show(rate)}`,
+      );
+    }
+    const retries = webhook.retryAttempts;
+    if (
+      retries !== undefined &&
+      known(retries) &&
+      !(Number.isInteger(retries) && retries >= 0 && retries <= WEBHOOK_LIMITS.maxRetryAttempts)
+    ) {
+      problems.push(
+        `${label}.retryAttempts must be a whole number from 0 to 185, got ${show(retries)}`,
+      );
+    }
+    const age = webhook.maxEventAge;
+    if (age !== undefined && !age.isUnresolved()) {
+      const seconds = age.toSeconds();
+      if (
+        !Number.isInteger(seconds) ||
+        seconds < WEBHOOK_LIMITS.minMaxEventAgeSeconds ||
+        seconds > WEBHOOK_LIMITS.maxMaxEventAgeSeconds
+      ) {
+        problems.push(
+          `${label}.maxEventAge must be whole seconds from 1 minute to 24 hours, got ${age.toHumanString()}`,
+        );
+      }
+    }
+    for (const flag of ['onReplay', 'enabled'] as const) {
+      const value = webhook[flag];
+      if (value !== undefined && typeof value !== 'boolean') {
+        problems.push(`${label}.${flag} must be true or false, got ${show(value)}`);
+      }
+    }
+  });
+  return problems;
+}
+
+function validateEventNames(problems: string[], label: string, eventNames: unknown): void {
+  if (!Array.isArray(eventNames) || eventNames.length === 0) {
+    problems.push(`${label}.eventNames must list at least one event name`);
+    return;
+  }
+  eventNames.forEach((eventName: unknown, index) => {
+    if (typeof eventName !== 'string' || eventName.trim() === '') {
+      problems.push(`${label}.eventNames[${index}] must be a non-empty string`);
+    } else if (eventNames.indexOf(eventName) !== index) {
+      problems.push(`${label}.eventNames lists ${show(eventName)} twice`);
+    }
+  });
+}
+
+function validateUrl(
+  problems: string[],
+  label: string,
+  url: PollerWebhook['url'],
+  preset: WebhookPreset | undefined,
+): void {
+  if (url === undefined) {
+    if (preset !== 'pagerduty') {
+      problems.push(
+        `${label}.url is required: an https:// URL, or { "secret": "<name or ARN>" } holding one`,
+      );
+    }
+    return;
+  }
+  if (isObject(url)) {
+    validateSecretRef(problems, `${label}.url`, url as WebhookSecretRef);
+    return;
+  }
+  if (typeof url !== 'string') {
+    problems.push(`${label}.url must be an https:// URL or a secret reference, got ${show(url)}`);
+    return;
+  }
+  if (!known(url)) return;
+  httpsUrl(problems, `${label}.url`, url);
+  if (SLACK_HOOK_PATTERN.test(url)) {
+    problems.push(
+      `${label}.url is a Slack incoming-webhook URL, which is itself a credential: put it in a Secrets Manager secret and give { "secret": "<name or ARN>" } instead, so it stays out of the template`,
+    );
+  }
+}
+
+function httpsUrl(problems: string[], name: string, url: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    problems.push(`${name} must be an https:// URL, got ${show(url)}`);
+    return;
+  }
+  if (parsed.protocol !== 'https:') {
+    problems.push(`${name} must use https://, got ${show(url)}`);
+  } else if (parsed.username !== '' || parsed.password !== '') {
+    problems.push(
+      `${name} must not carry credentials (user:password@): use auth, so they stay in Secrets Manager`,
+    );
+  }
+}
+
+function validateAuth(problems: string[], label: string, auth: WebhookAuth): void {
+  if (!isObject(auth)) {
+    problems.push(`${label} must be an object with one of apiKey, basic or oauthClientCredentials`);
+    return;
+  }
+  const kinds = (['apiKey', 'basic', 'oauthClientCredentials'] as const).filter(
+    (kind) => auth[kind] !== undefined,
+  );
+  const unknownKeys = Object.keys(auth).filter(
+    (key) => !['apiKey', 'basic', 'oauthClientCredentials'].includes(key),
+  );
+  if (kinds.length !== 1 || unknownKeys.length > 0) {
+    problems.push(
+      `${label} must have exactly one of apiKey, basic or oauthClientCredentials, got ${show(Object.keys(auth))}`,
+    );
+    return;
+  }
+  const kind = kinds[0] as (typeof kinds)[number];
+  const at = `${label}.${kind}`;
+  const value = auth[kind] as unknown;
+  if (!isObject(value)) {
+    problems.push(`${at} must be an object`);
+    return;
+  }
+  validateSecretRef(problems, at, value as unknown as WebhookSecretRef);
+  if (kind === 'apiKey') {
+    const header = value.header;
+    if (typeof header !== 'string' || !HEADER_NAME_PATTERN.test(header)) {
+      problems.push(`${at}.header must be an HTTP header name, got ${show(header)}`);
+    }
+  } else if (kind === 'basic') {
+    if (typeof value.username !== 'string' || value.username === '') {
+      problems.push(`${at}.username must be a non-empty string`);
+    }
+  } else {
+    if (typeof value.tokenUrl !== 'string') {
+      problems.push(`${at}.tokenUrl must be an https:// URL, got ${show(value.tokenUrl)}`);
+    } else if (known(value.tokenUrl)) {
+      httpsUrl(problems, `${at}.tokenUrl`, value.tokenUrl);
+    }
+    if (typeof value.clientId !== 'string' || value.clientId === '') {
+      problems.push(`${at}.clientId must be a non-empty string`);
+    }
+    if (value.scope !== undefined && typeof value.scope !== 'string') {
+      problems.push(`${at}.scope must be a string, got ${show(value.scope)}`);
+    }
+  }
+}
+
+function validateSecretRef(problems: string[], at: string, ref: WebhookSecretRef): void {
+  const secret = ref.secret as unknown;
+  if (typeof secret !== 'string' || secret === '') {
+    problems.push(`${at}.secret must name a Secrets Manager secret (its name or ARN)`);
+  } else if (
+    known(secret) &&
+    !SECRET_ARN_PATTERN.test(secret) &&
+    !SECRET_NAME_PATTERN.test(secret)
+  ) {
+    // A URL or token pasted here would be a value, not a reference: refuse it without echoing it.
+    problems.push(
+      `${at}.secret must be a Secrets Manager secret name or ARN, not a value (letters, digits and /_+=.@- only)`,
+    );
+  }
+  const field = ref.field as unknown;
+  if (field !== undefined && (typeof field !== 'string' || field === '')) {
+    problems.push(`${at}.field must be a non-empty JSON key, got ${show(field)}`);
+  }
+}
+
+/** A webhook as written in cdk.json: the props, with `maxEventAgeSeconds` for `maxEventAge`. */
+export type ContextWebhook = Omit<PollerWebhook, 'maxEventAge' | 'inputTemplate'> & {
+  readonly maxEventAgeSeconds?: number;
+  readonly inputTemplate?: Record<string, unknown>;
+};
+
+const CONTEXT_WEBHOOK_KEYS = new Set([
+  'name',
+  'eventNames',
+  'detail',
+  'url',
+  'auth',
+  'preset',
+  'routingKey',
+  'severity',
+  'inputTemplate',
+  'rateLimitPerSecond',
+  'maxEventAgeSeconds',
+  'retryAttempts',
+  'onReplay',
+  'enabled',
+]);
+
+/**
+ * Reads `-c webhooks` (a JSON list, or real JSON in cdk.json) into props, pushing every problem,
+ * shape and value alike, as `-c webhooks...` messages so the app stops before synthesizing.
+ */
+export function readContextWebhooks(value: unknown, problems: string[]): PollerWebhook[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    problems.push(`-c webhooks: expected a JSON list of webhooks, got ${show(value)}`);
+    return [];
+  }
+  const webhooks: PollerWebhook[] = [];
+  const shapeProblems: string[] = [];
+  value.forEach((item: unknown, index) => {
+    if (!isObject(item)) {
+      shapeProblems.push(`-c webhooks[${index}]: expected an object, got ${show(item)}`);
+      return;
+    }
+    const unknownKeys = Object.keys(item).filter((key) => !CONTEXT_WEBHOOK_KEYS.has(key));
+    if (unknownKeys.length > 0) {
+      shapeProblems.push(
+        `-c webhooks[${index}]: unknown key${unknownKeys.length > 1 ? 's' : ''} ${unknownKeys.map(show).join(', ')} (known: ${[...CONTEXT_WEBHOOK_KEYS].join(', ')})`,
+      );
+    }
+    const { maxEventAgeSeconds, ...rest } = item as ContextWebhook;
+    let maxEventAge: Duration | undefined;
+    if (maxEventAgeSeconds !== undefined) {
+      if (typeof maxEventAgeSeconds === 'number' && Number.isFinite(maxEventAgeSeconds)) {
+        maxEventAge = Duration.seconds(maxEventAgeSeconds);
+      } else {
+        shapeProblems.push(
+          `-c webhooks[${index}].maxEventAgeSeconds: expected a number, got ${show(maxEventAgeSeconds)}`,
+        );
+      }
+    }
+    webhooks.push({ ...rest, ...(maxEventAge === undefined ? {} : { maxEventAge }) });
+  });
+  problems.push(...shapeProblems);
+  if (shapeProblems.length === 0) {
+    problems.push(...validateWebhooks(webhooks).map((problem) => `-c ${problem}`));
+  }
+  return webhooks;
+}
