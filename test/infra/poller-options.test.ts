@@ -225,11 +225,16 @@ describe('a poller on existing resources, with alerts', () => {
             source: ['acme.capillary'],
             'detail-type': ['Purchase', 'Return'],
             detail: HIGH_VALUE_DETAIL,
+            'replay-name': [{ exists: false }],
           },
           Targets: [
             {
               Id: 'Target0',
               Arn: ref(topic?.topicArn),
+              RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+              DeadLetterConfig: {
+                Arn: ref(stack.poller.deliveries.deliveries[0]?.deadLetterQueue?.queueArn),
+              },
               InputTransformer: {
                 InputPathsMap: {
                   eventName: '$.detail-type',
@@ -296,7 +301,11 @@ describe('a poller on existing resources, with alerts', () => {
       expect(rule('VIP desk')).toEqual([
         expect.objectContaining({
           State: 'DISABLED',
-          EventPattern: { source: ['acme.capillary'], 'detail-type': ['TierUpgrade'] },
+          EventPattern: {
+            source: ['acme.capillary'],
+            'detail-type': ['TierUpgrade'],
+            'replay-name': [{ exists: false }],
+          },
           Targets: [expect.objectContaining({ Id: 'Target0', Arn: VIP_TOPIC_ARN })],
         }),
       ]);
@@ -310,8 +319,15 @@ describe('a poller on existing resources, with alerts', () => {
             source: ['acme.capillary'],
             'detail-type': ['PointsRedeemed'],
             detail: { customerId: ['42'] },
+            'replay-name': [{ exists: false }],
           },
-          Targets: [expect.objectContaining({ Arn: DOWNSTREAM_BUS_ARN })],
+          Targets: [
+            expect.objectContaining({
+              Arn: DOWNSTREAM_BUS_ARN,
+              RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+              DeadLetterConfig: { Arn: expect.anything() },
+            }),
+          ],
         }),
       ]);
     });
@@ -330,9 +346,13 @@ describe('a poller on existing resources, with alerts', () => {
       expect(nagFindings(stack)).toEqual([]);
     });
 
-    it('acknowledges only the dead-letter queue finding (the secret is not ours)', () => {
+    it('acknowledges only the dead-letter queue findings (the secret is not ours)', () => {
       expect(acknowledgements(stack).map(({ path, id }) => [path, id])).toEqual([
         ['Test/Poller/DeadLetterQueue', 'AwsSolutions-SQS3'],
+        // Each rule target's own dead-letter queue (infra/delivery-target.ts).
+        ['Test/Poller/Alert-high-value/Rule/DeadLetterQueue', 'AwsSolutions-SQS3'],
+        ['Test/Poller/Alert-vip/Rule/DeadLetterQueue', 'AwsSolutions-SQS3'],
+        ['Test/Poller/ToDownstream/DeadLetterQueue', 'AwsSolutions-SQS3'],
       ]);
     });
   });
