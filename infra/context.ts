@@ -54,7 +54,7 @@ export const CONTEXT_KEYS = {
   noSweepAlarmMinutes: 'Minutes without a completed sweep that raise the alarm (default 10)',
   lagAlarmMinutes: 'Publication lag that raises the alarm (default 15)',
   alerts:
-    'JSON list of {name, eventNames, email?, topicArn?, detail?, attributes?, description?, enabled?}',
+    'JSON list of {name, eventNames, email?, topicArn?, detail?, attributes?, description?, enabled?, onReplay?}',
   webhooks:
     'JSON list of {name, eventNames, url, auth | preset, detail?, routingKey?, severity?, inputTemplate?, rateLimitPerSecond?, maxEventAgeSeconds?, retryAttempts?, onReplay?, enabled?}',
   dashboard: 'true | false (default true)',

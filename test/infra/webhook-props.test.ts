@@ -265,6 +265,21 @@ describe('-c webhooks (cdk.json context)', () => {
     ]);
   });
 
+  it('passes an alert’s onReplay from context to the props, which refuse a non-boolean one', () => {
+    const alert = { name: 'vip', eventNames: ['A'], email: ['a@example.com'] };
+    const settings = readAppContext(
+      (key) =>
+        ({ capillaryBaseUrl: BASE_URL, alerts: [{ ...alert, onReplay: true }] })[key as string],
+    );
+    expect(settings.poller(new Stack(testApp(), 'Alerts')).alerts?.[0]?.onReplay).toBe(true);
+    expect(
+      validatePollerProps({
+        capillaryBaseUrl: BASE_URL,
+        alerts: [{ ...alert, onReplay: 'no' as never }],
+      }),
+    ).toEqual(['alerts[0] ("vip").onReplay must be true or false, got "no"']);
+  });
+
   it('names unknown keys and bad shapes', () => {
     expect(thrownMessage(() => read({ name: 'x' }))).toBe(
       'Invalid CDK context:\n- -c webhooks: expected a JSON list of webhooks, got {"name":"x"}',
