@@ -65,7 +65,8 @@ export class PollerDeliveries extends Construct {
 
   /**
    * Adds `target` to `rule` with a retry policy and a dead-letter queue (unless the target's own
-   * config already sets them), and watches it.
+   * config already sets them), and watches it. Event-bus targets get the queue only: EventBridge
+   * accepts no retry policy on them and retries them itself.
    */
   public addTarget(
     kind: DeliveryKind,
@@ -85,13 +86,18 @@ export class PollerDeliveries extends Construct {
           targets.addToDeadLetterQueueResourcePolicy(boundRule, deadLetterQueue);
           deadLetterConfig = { arn: deadLetterQueue.queueArn };
         }
+        const retryPolicy =
+          config.retryPolicy ??
+          (target instanceof targets.EventBus
+            ? undefined
+            : {
+                maximumRetryAttempts: retry.retryAttempts ?? DEFAULT_RETRY_ATTEMPTS,
+                maximumEventAgeInSeconds: (retry.maxEventAge ?? DEFAULT_MAX_EVENT_AGE).toSeconds(),
+              });
         return {
           ...config,
           deadLetterConfig,
-          retryPolicy: config.retryPolicy ?? {
-            maximumRetryAttempts: retry.retryAttempts ?? DEFAULT_RETRY_ATTEMPTS,
-            maximumEventAgeInSeconds: (retry.maxEventAge ?? DEFAULT_MAX_EVENT_AGE).toSeconds(),
-          },
+          ...(retryPolicy === undefined ? {} : { retryPolicy }),
         };
       },
     });

@@ -82,6 +82,12 @@ beforeAll(() => {
         eventNames: ['PointsRedeemed'],
         target: new targets.EventBus(downstream),
       });
+      const orders = new sqs.Queue(created, 'Orders', { enforceSSL: true });
+      Validations.of(orders).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'A test queue.' });
+      created.poller.onEvent('ToQueue', {
+        eventNames: ['Purchase'],
+        target: new targets.SqsQueue(orders),
+      });
       created.poller.onEvent('Rebuild', {
         eventNames: ['Purchase'],
         onReplay: true,
@@ -129,8 +135,8 @@ describe('webhooks', () => {
   it('creates a connection, an API destination and a rule per webhook', () => {
     template.resourceCountIs('AWS::Events::Connection', WEBHOOKS.length);
     template.resourceCountIs('AWS::Events::ApiDestination', WEBHOOKS.length);
-    // Five webhooks, one alert, two onEvent rules.
-    template.resourceCountIs('AWS::Events::Rule', 8);
+    // Five webhooks, one alert, three onEvent rules.
+    template.resourceCountIs('AWS::Events::Rule', 9);
   });
 
   it('keeps an API key in Secrets Manager, referenced at deploy', () => {
@@ -324,15 +330,20 @@ describe('delivery guarantees on every rule target', () => {
       (rule) => (rule as { Properties: { Targets: Record<string, unknown>[] } }).Properties.Targets,
     );
 
-  it('gives every target a retry policy and a dead-letter queue', () => {
+  it('gives every target a dead-letter queue, and a retry policy wherever EventBridge takes one', () => {
     const targetsFound = everyTarget();
-    expect(targetsFound).toHaveLength(8);
+    expect(targetsFound).toHaveLength(9);
+    const busTargets = [DOWNSTREAM_BUS_ARN];
     for (const target of targetsFound) {
-      expect(target).toMatchObject({
-        RetryPolicy: { MaximumRetryAttempts: expect.any(Number) },
-        DeadLetterConfig: { Arn: expect.anything() },
-      });
+      expect(target).toMatchObject({ DeadLetterConfig: { Arn: expect.anything() } });
+      if (busTargets.includes(target.Arn as string)) {
+        // EventBridge accepts no retry policy on an event-bus target.
+        expect(target).not.toHaveProperty('RetryPolicy');
+      } else {
+        expect(target).toMatchObject({ RetryPolicy: { MaximumRetryAttempts: expect.any(Number) } });
+      }
     }
+    expect(targetsFound.filter((target) => 'RetryPolicy' in target)).toHaveLength(7);
   });
 
   it('keeps a dead-letter queue an onEvent target brings, and creates none beside it', () => {
@@ -348,7 +359,7 @@ describe('delivery guarantees on every rule target', () => {
   it('gives the alert and onEvent targets the default retry policy and their own queue', () => {
     for (const [kind, name] of [
       ['alert', 'high-value'],
-      ['onEvent', 'ToDownstream'],
+      ['onEvent', 'ToQueue'],
     ] as const) {
       const found = delivery(kind, name);
       expect(ruleProps(found.rule).Targets[0]).toMatchObject({
@@ -417,8 +428,8 @@ describe('delivery guarantees on every rule target', () => {
         AlarmActions: ops,
       });
     }
-    // 7 operational alarms, 8 failed-invocation alarms, 7 queue-depth alarms (Rebuild brings its own queue).
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7 + 8 + 7);
+    // 7 operational alarms, 9 failed-invocation alarms, 8 queue-depth alarms (Rebuild brings its own queue).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7 + 9 + 8);
   });
 
   it('shows deliveries, failures and DLQ depth per target on the dashboard', () => {
@@ -512,9 +523,9 @@ describe('cdk-nag AwsSolutions with webhooks', () => {
   it('acknowledges only SQS3 on each delivery dead-letter queue, with a reason naming it', () => {
     const all = acknowledgements(stack);
     const delivered = all.filter(({ path }) =>
-      /\/(Rule|ToDownstream)\/DeadLetterQueue$/.test(path),
+      /\/(Rule|ToDownstream|ToQueue)\/DeadLetterQueue$/.test(path),
     );
-    expect(delivered.map(({ id }) => id)).toEqual(Array(7).fill('AwsSolutions-SQS3'));
+    expect(delivered.map(({ id }) => id)).toEqual(Array(8).fill('AwsSolutions-SQS3'));
     for (const { reason } of delivered) {
       expect(reason).toMatch(
         /^This queue is the dead-letter queue of the (alert|webhook|onEvent) /,
@@ -525,6 +536,7 @@ describe('cdk-nag AwsSolutions with webhooks', () => {
       'Test/Poller/CapillaryCredentials AwsSolutions-SMG4',
       'Test/Poller/DeadLetterQueue AwsSolutions-SQS3',
       'Test/RebuildDlq AwsSolutions-SQS3',
+      'Test/Orders AwsSolutions-SQS3',
     ]);
   });
 });
