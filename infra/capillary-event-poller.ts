@@ -564,6 +564,7 @@ export class CapillaryEventPoller extends Construct {
 
     // --- Alerts.
     for (const alert of props.alerts ?? []) this.addAlert(alert);
+    // --- Webhooks (infra/webhooks.ts): each target's retry policy, DLQ and alarms via deliveries.
     for (const webhook of props.webhooks ?? []) {
       this.webhooks[webhook.name] = new Webhook(this, `Webhook-${webhook.name}`, {
         webhook,
