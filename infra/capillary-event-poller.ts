@@ -18,9 +18,11 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
-  WATCHLIST_INDEX_NAME,
-  WATCHLIST_PROJECTED_ATTRIBUTES,
-} from '../src/adapters/dynamodb/watchlist-index.js';
+  DUE_INDEX_NAME,
+  DUE_INDEX_PARTITION_KEY,
+  DUE_INDEX_PROJECTED_ATTRIBUTES,
+  DUE_INDEX_SORT_KEY,
+} from '../src/adapters/dynamodb/due-index.js';
 import { DEFAULT_EVENT_SOURCE } from '../src/config/setting-schemas.js';
 import { eventDetailJsonSchema } from '../src/domain/event-detail-json-schema.js';
 import {
@@ -176,11 +178,11 @@ export interface CapillaryEventPollerProps {
    */
   readonly archiveRetention?: Duration;
   /**
-   * The table of watched customers and their cursors. An existing table needs the `watchlist`
-   * index (see docs/deploying.md) and must be imported with
-   * `Table.fromTableAttributes(this, id, { tableName, globalIndexes: ['watchlist'] })` so the
-   * function may scan it.
-   * @default - a new on-demand table with point-in-time recovery and the `watchlist` index,
+   * The table of watched customers and their cursors. An existing table needs the `due`
+   * index (the CLI's `init` adds it) and must be imported with
+   * `Table.fromTableAttributes(this, id, { tableName, globalIndexes: ['due'] })` so the
+   * function may query it.
+   * @default - a new on-demand table with point-in-time recovery and the `due` index,
    * retained on stack deletion
    */
   readonly table?: dynamodb.ITable;
@@ -499,18 +501,24 @@ export class CapillaryEventPoller extends Construct {
 
     // --- Least privilege: its bus, its table, its secret, its queue (and its logs above).
     this.eventBus.grantPutEventsTo(this.function);
-    // Exactly what a sweep does: Scan the watchlist index, read and conditionally write one item.
+    // Exactly what a sweep does: Query the due index, claim and complete (UpdateItem) schedule
+    // items, read and conditionally write cursors, delete a schedule item left without a cursor.
     // (Table grants add `index/*` for a table with indexes, and actions the poller never uses.)
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+        ],
         resources: [this.table.tableArn],
       }),
     );
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:Scan'],
-        resources: [`${this.table.tableArn}/index/${WATCHLIST_INDEX_NAME}`],
+        actions: ['dynamodb:Query'],
+        resources: [`${this.table.tableArn}/index/${DUE_INDEX_NAME}`],
       }),
     );
     this.secret.grantRead(this.function);
@@ -612,12 +620,13 @@ export class CapillaryEventPoller extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy,
     });
-    // The sweep scans this small projection every minute instead of the whole items.
+    // Due customers, by shard and next poll time: a sweep reads only what it claims.
     table.addGlobalSecondaryIndex({
-      indexName: WATCHLIST_INDEX_NAME,
-      partitionKey: { name: TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      indexName: DUE_INDEX_NAME,
+      partitionKey: { name: DUE_INDEX_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: DUE_INDEX_SORT_KEY, type: dynamodb.AttributeType.NUMBER },
       projectionType: dynamodb.ProjectionType.INCLUDE,
-      nonKeyAttributes: [...WATCHLIST_PROJECTED_ATTRIBUTES],
+      nonKeyAttributes: [...DUE_INDEX_PROJECTED_ATTRIBUTES],
     });
     return table;
   }

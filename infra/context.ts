@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { WATCHLIST_INDEX_NAME } from '../src/adapters/dynamodb/watchlist-index.js';
+import { DUE_INDEX_NAME } from '../src/adapters/dynamodb/due-index.js';
 import { settingSummary } from '../src/config/setting-schemas.js';
 import type {
   CapillaryAuth,
@@ -250,7 +250,7 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
           ? undefined
           : dynamodb.Table.fromTableAttributes(stack, 'ExistingTable', {
               tableName,
-              globalIndexes: [WATCHLIST_INDEX_NAME],
+              globalIndexes: [DUE_INDEX_NAME],
             }),
       tableRemovalPolicy:
         tableRemovalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,

@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { Context } from 'aws-lambda';
-import { loadSettings, type Settings } from '../../src/config/settings.js';
+import { loadSettings, type Settings, schedulePolicy } from '../../src/config/settings.js';
 import type { PollDependencies } from '../../src/domain/poll-customer.js';
 import type { Logger as PollerLogger } from '../../src/domain/ports.js';
 import { boundedSummary, runSweep } from '../../src/domain/run-sweep.js';
@@ -29,6 +29,8 @@ export function sweepDeadlines(
   const margin = Math.min(30_000, Math.max(5_000, remainingMs * 0.3));
   return { deadline: now + remainingMs - margin, publishBy: now + remainingMs - 5_000 };
 }
+/** The shortest interval when POLL_INTERVAL_SECONDS is unset: the schedule's default minute. */
+export const LAMBDA_DEFAULT_INTERVAL_SECONDS = 60;
 /** How long the credentials read from Secrets Manager are reused before being read again. */
 export const SECRET_MAX_AGE_SECONDS = 300;
 
@@ -82,6 +84,10 @@ export const handler = async (
     psiMode: settings.poll.psiMode,
     seenCapacity: settings.poll.seenCapacity,
     version: POLLER_VERSION,
+    policy: schedulePolicy(settings, LAMBDA_DEFAULT_INTERVAL_SECONDS),
+    claimSeconds: settings.poll.claimSeconds,
+    maxPolls: settings.poll.sweepMaxPolls,
+    requestsPerSecond: settings.capillary.requestsPerSecond,
     ...sweepDeadlines(Date.now(), context.getRemainingTimeInMillis()),
   });
   for (const datum of sweepMetrics(summary)) metrics.addMetric(datum.name, datum.unit, datum.value);

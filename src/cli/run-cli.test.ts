@@ -5,14 +5,20 @@ import { describeSummary } from './run-cli.js';
 const summary = (failures: number): SweepSummary => ({
   startedAt: '2026-01-01T00:00:00.000Z',
   durationMs: 42,
+  claimed: 3,
   polled: 3,
   baselined: 0,
-  paused: 1,
   deferred: 0,
   newEvents: 2,
   published: 2,
   parked: 0,
   conflicts: 0,
+  claimsLost: 0,
+  coverageGaps: 0,
+  overdue: 0,
+  oldestStalenessSeconds: 60,
+  requestsSent: 3,
+  requestBudget: 4.2,
   maxLagMs: 1000,
   failures: Array.from({ length: failures }, (_, index) => ({
     customerId: String(index + 1),
@@ -24,7 +30,7 @@ const summary = (failures: number): SweepSummary => ({
 describe('describeSummary', () => {
   it('says what the sweep did in one line, then one line per failed customer', () => {
     expect(describeSummary(summary(1))).toBe(
-      'sweep: 3 customer(s) polled, 2 new event(s), 2 published, 1 paused, 1 failed in 42 ms\n' +
+      'sweep: 3 customer(s) polled, 2 new event(s), 2 published, 1 failed in 42 ms\n' +
         '  failed 1: HTTP 503',
     );
   });

@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadSettings, type Settings } from '../config/settings.js';
+import { loadSettings, type Settings, schedulePolicy } from '../config/settings.js';
 import { newCustomerState } from '../domain/customer-state.js';
 import { ConfigError, ConfigErrors, describeError, PollerError } from '../domain/errors.js';
+import { newClaimOwner } from '../domain/poll-claimed.js';
 import { boundedSummary, runSweep, type SweepSummary } from '../domain/run-sweep.js';
+import { stalenessMs } from '../domain/schedule.js';
 import { createRuntime, type Runtime } from '../runtime/create-runtime.js';
 import { mapConcurrently, parseCustomerIdList } from './customer-id-list.js';
 import { createJsonLogger } from './json-logger.js';
@@ -118,7 +120,7 @@ async function execute(
       const status = command.name === 'watch-pause' ? 'paused' : 'active';
       const results = [];
       for (const customerId of command.customerIds) {
-        const outcome = await setStatus(runtime, customerId, status, now);
+        const outcome = await runtime.store.setStatus(customerId, status, now.getTime());
         results.push({ customerId, outcome });
         say(`${customerId}: ${outcome}`);
       }
@@ -134,26 +136,6 @@ async function execute(
   }
 }
 
-/** Pauses or resumes one customer, retrying when a sweep saved its cursor meanwhile. */
-async function setStatus(
-  runtime: Runtime,
-  customerId: string,
-  status: 'active' | 'paused',
-  now: Date,
-): Promise<'paused' | 'active' | 'already paused' | 'already active' | 'not watched'> {
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const state = await runtime.store.getCustomer(customerId);
-    if (!state) return 'not watched';
-    if (state.status === status) return status === 'paused' ? 'already paused' : 'already active';
-    const next = { ...state, status, version: state.version + 1, updatedAt: now.toISOString() };
-    if ((await runtime.store.saveState(next, state.version)) === 'saved') return status;
-  }
-  throw new PollerError(
-    `customer ${customerId}: its cursor changed three times while being ${status === 'paused' ? 'paused' : 'resumed'}`,
-    'run the command again',
-  );
-}
-
 async function listWatched(
   runtime: Runtime,
   asJson: boolean,
@@ -163,17 +145,19 @@ async function listWatched(
   const now = Date.now();
   const rows = [];
   let unreadable = 0;
-  for await (const stored of runtime.store.listCustomers()) {
+  for await (const stored of runtime.store.listWatched()) {
     if (stored.kind === 'unreadable') {
       unreadable++;
       say(`${stored.customerId}: unreadable state (${stored.reason})`);
       continue;
     }
-    const { watch: state } = stored;
+    const { watch: state, schedule } = stored;
     const lagSeconds =
       state.lastSeenDate === null
         ? null
         : Math.round((now - Date.parse(state.lastSeenDate)) / 1000);
+    const iso = (ms: number | null | undefined) =>
+      ms === null || ms === undefined ? null : new Date(ms).toISOString();
     rows.push({
       customerId: state.customerId,
       scope: state.scope,
@@ -183,6 +167,16 @@ async function listWatched(
       lastSeenDate: state.lastSeenDate,
       lagSeconds,
       updatedAt: state.updatedAt,
+      /** The last successful poll; `null` before the first. */
+      lastPolledAt: iso(schedule?.lastPolledAt),
+      /** `null` while paused, or when the customer has no schedule yet (run `init`). */
+      nextPollAt: schedule && schedule.status === 'active' ? iso(schedule.nextPollAt) : null,
+      stalenessSeconds:
+        schedule === undefined
+          ? null
+          : Math.round(stalenessMs(schedule, Date.parse(state.createdAt), now) / 1000),
+      lastError: schedule?.lastError ?? null,
+      scheduled: schedule !== undefined,
     });
   }
   rows.sort((a, b) => a.customerId.localeCompare(b.customerId));
@@ -190,8 +184,16 @@ async function listWatched(
   else {
     say(`${rows.length} watched customer(s)`);
     for (const row of rows) {
+      const polled = row.lastPolledAt === null ? 'never polled' : `polled ${row.lastPolledAt}`;
+      const fresh =
+        row.stalenessSeconds === null ? '' : ` (${formatLag(row.stalenessSeconds)} stale)`;
+      const next = !row.scheduled
+        ? 'not scheduled: run init'
+        : row.nextPollAt === null
+          ? 'no next poll'
+          : `next ${row.nextPollAt}`;
       say(
-        `${row.customerId.padEnd(20)} ${row.status.padEnd(7)} ${row.mode.padEnd(9)} ${row.scope.padEnd(8)} last seen ${row.lastSeenDate ?? 'never'}${row.lagSeconds === null ? '' : ` (${formatLag(row.lagSeconds)} ago)`}`,
+        `${row.customerId.padEnd(20)} ${row.status.padEnd(7)} ${row.mode.padEnd(9)} ${row.scope.padEnd(8)} last seen ${row.lastSeenDate ?? 'never'}${row.lagSeconds === null ? '' : ` (${formatLag(row.lagSeconds)} ago)`}; ${polled}${fresh}; ${next}${row.lastError === null ? '' : `; last error: ${row.lastError}`}`,
       );
     }
   }
@@ -207,12 +209,17 @@ async function poll(
   say: (text: string) => void,
 ): Promise<number> {
   const deps = await runtime.pollDependencies();
-  const intervalSeconds = settings.poll.intervalSeconds ?? runtime.defaultIntervalSeconds;
+  const policy = schedulePolicy(settings, runtime.defaultIntervalSeconds);
   const options = {
     concurrency: settings.poll.concurrency,
     psiMode: settings.poll.psiMode,
     seenCapacity: settings.poll.seenCapacity,
     version: runtime.version,
+    policy,
+    claimSeconds: settings.poll.claimSeconds,
+    maxPolls: settings.poll.sweepMaxPolls,
+    requestsPerSecond: settings.capillary.requestsPerSecond,
+    owner: newClaimOwner('cli'),
   };
   let exitCode = EXIT_OK;
   while (true) {
@@ -222,11 +229,35 @@ async function poll(
     say(describeSummary(summary));
     if (command.once || io.signal?.aborted) return exitCode;
     try {
-      await sleep(intervalSeconds * 1000, undefined, { signal: io.signal });
+      const nextDueAt = await runtime.store.nextDueAt();
+      await sleep(
+        wakeDelayMs(nextDueAt, Date.now(), policy.minIntervalMs, summary.claimed),
+        undefined,
+        {
+          signal: io.signal,
+        },
+      );
     } catch {
       return exitCode;
     }
   }
+}
+
+/**
+ * How long `poll` sleeps before its next sweep: until the next customer is due, at most one
+ * shortest interval (a customer added meanwhile is due at once). Customers still due (the sweep's
+ * budget ran out) get a short pause only; a sweep that could claim nothing while customers look
+ * due (other pollers hold them) waits a second, so it never spins.
+ */
+export function wakeDelayMs(
+  nextDueAt: number | undefined,
+  now: number,
+  intervalMs: number,
+  claimed: number,
+): number {
+  const untilDue = nextDueAt === undefined ? intervalMs : nextDueAt - now;
+  const floor = claimed > 0 ? 50 : 1_000;
+  return Math.min(intervalMs, Math.max(floor, untilDue));
 }
 
 /** Watchlist writes in flight at once when adding many customers. */
@@ -257,8 +288,10 @@ export function describeSummary(summary: SweepSummary): string {
   ];
   if (summary.parked > 0) parts.push(`${summary.parked} parked in the dead-letter queue`);
   if (summary.baselined > 0) parts.push(`${summary.baselined} baselined`);
-  if (summary.paused > 0) parts.push(`${summary.paused} paused`);
-  if (summary.deferred > 0) parts.push(`${summary.deferred} deferred to the next sweep`);
+  if (summary.deferred > 0) parts.push(`${summary.deferred} still due, left to the next sweep`);
+  if (summary.overdue > 0) parts.push(`${summary.overdue} overdue`);
+  if (summary.coverageGaps > 0) parts.push(`${summary.coverageGaps} coverage gap(s)`);
+  if (summary.claimsLost > 0) parts.push(`${summary.claimsLost} claim(s) lost`);
   if (summary.conflicts > 0) parts.push(`${summary.conflicts} lost a race`);
   parts.push(`${summary.failures.length} failed`);
   const lines = [`sweep: ${parts.join(', ')} in ${summary.durationMs} ms`];

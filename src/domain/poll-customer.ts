@@ -1,3 +1,4 @@
+import { isCoverageGap } from './coverage-gap.js';
 import type { CustomerState, WatchEntry } from './customer-state.js';
 import {
   advanceCursor,
@@ -63,6 +64,15 @@ export interface CustomerPollResult {
   unpublished: UnpublishedEvent[];
   /** The longest delay between an event's date and its publication, milliseconds. */
   maxLagMs: number | undefined;
+  /**
+   * The window's digest after a poll that left nothing unacknowledged, `null` after one that did,
+   * `undefined` when the poll did not complete (failed, deferred, conflict).
+   */
+  windowDigest?: string | null | undefined;
+  /** The window shared no id with the seen set and was all newer: events may have scrolled out unseen. */
+  coverageGap: boolean;
+  /** The customer was removed while it was being polled: nothing was done. */
+  removed?: boolean;
 }
 
 /**
@@ -70,7 +80,7 @@ export interface CustomerPollResult {
  * move the cursor past acknowledged events only. Never throws: a failure is part of the result.
  */
 export async function pollCustomer(
-  watch: WatchEntry,
+  watch: Pick<WatchEntry, 'customerId' | 'scope' | 'mode' | 'windowDigest'>,
   deps: PollDependencies,
   options: PollOptions,
 ): Promise<CustomerPollResult> {
@@ -83,6 +93,7 @@ export async function pollCustomer(
     parked: 0,
     unpublished: [],
     maxLagMs: undefined,
+    coverageGap: false,
   };
   const log = { customerId: watch.customerId };
 
@@ -97,7 +108,9 @@ export async function pollCustomer(
   }
   // The same window as after the last complete poll: nothing can be new, so the seen set is not read.
   const digest = windowDigest(window);
-  if (watch.mode === 'tracking' && watch.windowDigest === digest) return result;
+  if (watch.mode === 'tracking' && watch.windowDigest === digest) {
+    return { ...result, windowDigest: digest };
+  }
   if (options.publishBy !== undefined && deps.clock().getTime() > options.publishBy) {
     return { ...result, status: 'deferred' };
   }
@@ -110,9 +123,17 @@ export async function pollCustomer(
   }
   if (!state) {
     deps.logger.info('Customer removed during the sweep; skipped', log);
-    return result;
+    return { ...result, removed: true };
   }
   result.baselined = state.mode === 'baseline';
+  if (isCoverageGap(state, window)) {
+    // Published all the same: what is still visible is better late than lost with the rest.
+    result.coverageGap = true;
+    deps.logger.warn(
+      'Coverage gap: the window shares no event with the seen set and is all newer; events may have scrolled out of the API unseen. Poll this customer more often.',
+      { ...log, windowSize: window.length },
+    );
+  }
   const observedAt = deps.clock();
   const detection = detectNewEvents(state, window);
   if (detection.belowFloor.length > 0) {
@@ -167,12 +188,13 @@ export async function pollCustomer(
     }
   }
 
+  const completeDigest = result.unpublished.length === 0 ? digest : null;
   const next = advanceCursor(state, {
     window,
     acknowledged: detection.fresh.filter((candidate) => acknowledgedKeys.has(candidate.key)),
     capacity: options.seenCapacity,
     now: deps.clock(),
-    windowDigest: result.unpublished.length === 0 ? digest : null,
+    windowDigest: completeDigest,
   });
   if (next) {
     try {
@@ -184,7 +206,7 @@ export async function pollCustomer(
       return { ...result, status: 'failed', reason: `cursor not saved: ${describeError(error)}` };
     }
   }
-  return result;
+  return { ...result, windowDigest: completeDigest };
 }
 
 function toOutgoing(

@@ -1,6 +1,8 @@
 import type { CapillaryEvent } from './capillary-event.js';
-import type { CustomerState, Scope, WatchEntry } from './customer-state.js';
+import type { ClaimedCustomer, DueCustomer, ScheduleState } from './claimed-customer.js';
+import type { CustomerState, Scope, WatchEntry, WatchMode, WatchStatus } from './customer-state.js';
 import type { EventDetail } from './event-detail.js';
+import type { Schedule } from './schedule.js';
 
 /** Where events come from: the Capillary client in production, a sandbox locally. */
 export interface CustomerEventsSource {
@@ -9,6 +11,8 @@ export interface CustomerEventsSource {
    * Throws a `PollerError` when the poll failed (transport, status, malformed body, `errors`).
    */
   fetchEvents(customer: { customerId: string; scope: Scope }): Promise<FetchedEvents>;
+  /** Requests sent to Capillary so far (retries and token requests included), for quota use. */
+  requestsSent?(): number;
 }
 
 export interface FetchedEvents {
@@ -16,28 +20,82 @@ export interface FetchedEvents {
   warnings: string[];
 }
 
-/** Watchlist and cursors, one item per customer. */
+/**
+ * The watchlist: per customer a cursor item (the seen set, read only when a window changed) and a
+ * small schedule item (status, next poll time, claim), indexed by due time so a sweep reads only
+ * the customers that are due, most overdue first.
+ */
 export interface CursorStore {
-  /**
-   * Every watched customer, active or paused, without the seen set (cheap to read in bulk);
-   * an entry that cannot be read is reported, not thrown.
-   */
-  listCustomers(): AsyncIterable<StoredCustomer>;
-  /** The whole state, read consistently. */
+  /** The whole cursor, read consistently. */
   getCustomer(customerId: string): Promise<CustomerState | undefined>;
-  /** Adds a new customer; `false` when it is already watched (left as it is). */
+  /**
+   * Adds a new customer (cursor, then schedule item: due at once); `false` when it is already
+   * watched (left as it is, except that a missing schedule item is created).
+   */
   addCustomer(state: CustomerState): Promise<boolean>;
-  /** `false` when it was not watched. */
+  /** Removes the schedule item first (no poller claims it any more), then the cursor; `false` when it was not watched. */
   removeCustomer(customerId: string): Promise<boolean>;
   /**
    * Writes `next` only if the stored version is still `expectedVersion`;
    * `conflict` when another writer got there first (nothing is written).
    */
   saveState(next: CustomerState, expectedVersion: number): Promise<'saved' | 'conflict'>;
+  /** Pauses (leaves the due index) or resumes (due at `now`) a customer. */
+  setStatus(customerId: string, status: WatchStatus, now: number): Promise<StatusChange>;
+  /**
+   * Every watched customer, active or paused, without the seen set, with its schedule; an entry
+   * that cannot be read is reported, not thrown. For people (`watch list`): it reads the table.
+   */
+  listWatched(): AsyncIterable<WatchedCustomer>;
+  /**
+   * Active customers with `nextPollAt <= now`, most overdue first (`compareMostOverdue`), read
+   * page by page: stop iterating and nothing more is read.
+   */
+  dueCustomers(now: number): AsyncIterable<DueCustomer>;
+  /**
+   * Claims a due customer (condition: active, still due, unclaimed or claim expired, the tier it
+   * was listed with) and writes the tentative schedule; `undefined` when another poller has it or
+   * it changed since it was listed.
+   */
+  claim(due: DueCustomer, request: ClaimRequest): Promise<ClaimedCustomer | undefined>;
+  /** Writes the poll's real outcome and releases the claim; `lost` when the claim was no longer ours. */
+  completePoll(claimed: ClaimedCustomer, completion: PollCompletion): Promise<'completed' | 'lost'>;
+  /** The earliest `nextPollAt` of an active customer (claimed ones included), `undefined` when none. */
+  nextDueAt(): Promise<number | undefined>;
 }
 
-export type StoredCustomer =
-  | { kind: 'ok'; watch: WatchEntry }
+export interface ClaimRequest {
+  owner: string;
+  /** Epoch ms: the claim's time (the due condition and the tentative schedule are relative to it). */
+  now: number;
+  claimedUntil: number;
+  /** The schedule should the poll be idle: written with the claim, so an idle poll writes nothing more. */
+  tentative: Schedule;
+}
+
+export interface PollCompletion {
+  schedule: Schedule;
+  /** Set when they changed: the mirror of the cursor's mode and the last complete window's digest. */
+  mode?: WatchMode | undefined;
+  windowDigest?: string | null | undefined;
+  /** A failed poll: why, recorded with the time for `watch list`; `null` clears an earlier one. */
+  lastError?: { reason: string; at: number } | null | undefined;
+}
+
+export type StatusChange =
+  | 'paused'
+  | 'active'
+  | 'already paused'
+  | 'already active'
+  | 'not watched';
+
+export type WatchedCustomer =
+  | {
+      kind: 'ok';
+      watch: WatchEntry;
+      /** `undefined`: watched before schedule items existed and not yet migrated (`init`). */
+      schedule: ScheduleState | undefined;
+    }
   | { kind: 'unreadable'; customerId: string; reason: string };
 
 /** One entry for the bus: the adapter adds source and bus name. */

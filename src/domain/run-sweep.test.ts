@@ -10,7 +10,14 @@ import { newCustomerState } from './customer-state.js';
 import { boundedSummary, runSweep } from './run-sweep.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
-const options = { psiMode: 'mask' as const, seenCapacity: 50, version: 'test', concurrency: 3 };
+const options = {
+  psiMode: 'mask' as const,
+  seenCapacity: 50,
+  version: 'test',
+  concurrency: 3,
+  policy: { minIntervalMs: 60_000, maxIntervalMs: 60_000 },
+  claimSeconds: 120,
+};
 
 async function setup(count: number) {
   const store = new InMemoryCursorStore();
@@ -54,16 +61,12 @@ describe('runSweep', () => {
     expect(peak).toBe(3);
   });
 
-  it('skips paused customers and reports unreadable ones', async () => {
+  it('skips paused customers: they leave the due list', async () => {
     const deps = await setup(2);
-    const paused = await deps.store.getCustomer('2');
-    await deps.store.saveState({ ...paused!, status: 'paused', version: 1 }, 0);
-    deps.store.unreadable.set('99', 'seen: expected array');
+    expect(await deps.store.setStatus('2', 'paused', NOW.getTime())).toBe('paused');
     const summary = await runSweep(deps, options);
-    expect(summary).toMatchObject({ polled: 1, paused: 1 });
-    expect(summary.failures).toEqual([
-      { customerId: '99', reason: 'unreadable state: seen: expected array' },
-    ]);
+    expect(summary).toMatchObject({ claimed: 1, polled: 1 });
+    expect(deps.publisher.published.map((event) => event.customerId)).toEqual(['1']);
   });
 
   it('starts no customer after the deadline and counts them as deferred', async () => {

@@ -1,16 +1,35 @@
-import type { WatchEntry } from './customer-state.js';
+import type { ClaimedCustomer, DueCustomer } from './claimed-customer.js';
+import { describeError } from './errors.js';
 import {
-  type CustomerPollResult,
-  type PollDependencies,
-  type PollOptions,
-  pollCustomer,
-} from './poll-customer.js';
+  type ClaimedPollResult,
+  claimFrom,
+  newClaimOwner,
+  type PollClaimedOptions,
+  pollClaimed,
+} from './poll-claimed.js';
+import type { PollDependencies } from './poll-customer.js';
+import { intervalAfter, type SchedulePolicy } from './schedule.js';
 
-export interface SweepOptions extends PollOptions {
-  /** How many customers are polled at once. */
+export interface SweepOptions extends PollClaimedOptions {
+  /** Polls in flight at once (`POLL_CONCURRENCY`) unless `inFlightLimit` says otherwise. */
   concurrency: number;
-  /** Epoch ms after which no new customer is started (the Lambda's remaining time, less a margin). */
+  /**
+   * Read before each new claim, so the limit can follow the quota and the observed latency.
+   * Default: `concurrency`.
+   */
+  inFlightLimit?: (() => number) | undefined;
+  /** `CLAIM_SECONDS`: how long each claim holds. */
+  claimSeconds: number;
+  /** Epoch ms after which no customer is claimed (the Lambda's remaining time, less a margin). */
   deadline?: number | undefined;
+  /** `SWEEP_MAX_POLLS`: no more claims than this in one sweep. */
+  maxPolls?: number | undefined;
+  /** Default: a new id per sweep. */
+  owner?: string | undefined;
+  /** `CAPILLARY_RPS`: the budget the summary's quota use is measured against. */
+  requestsPerSecond?: number | undefined;
+  /** Due customers read after the budget is spent, to count the overdue ones. Default 1,000. */
+  overdueScanLimit?: number | undefined;
 }
 
 export interface CustomerFailure {
@@ -21,16 +40,35 @@ export interface CustomerFailure {
 export interface SweepSummary {
   startedAt: string;
   durationMs: number;
-  /** Active customers whose poll completed (a throttled or failed customer does not count). */
+  /** Customers this sweep claimed (and so started). */
+  claimed: number;
+  /** Claimed customers whose poll completed (a failed customer does not count). */
   polled: number;
   baselined: number;
-  paused: number;
-  /** Active customers not started, or not published, because the deadline came first. */
+  /**
+   * Due customers left for a later sweep: not claimed because the budget was spent (counted up
+   * to `overdueScanLimit`), or claimed but not published in time.
+   */
   deferred: number;
   newEvents: number;
   published: number;
   parked: number;
   conflicts: number;
+  /** Claims that ran out or were taken over before the poll could publish or record its outcome. */
+  claimsLost: number;
+  /** Polls whose window shared no id with the seen set and was all newer (events may be lost). */
+  coverageGaps: number;
+  /** Due customers not polled by this sweep whose staleness exceeds MAX_POLL_INTERVAL_SECONDS. */
+  overdue: number;
+  /**
+   * The oldest staleness among the due customers the sweep read (when claimed, or when it
+   * stopped), seconds; `undefined` when none was due. Estimated from the due index.
+   */
+  oldestStalenessSeconds: number | undefined;
+  /** Requests sent to Capillary during the sweep, when the source counts them. */
+  requestsSent: number | undefined;
+  /** `CAPILLARY_RPS` × the sweep's duration: what `requestsSent` is measured against. */
+  requestBudget: number | undefined;
   maxLagMs: number | undefined;
   /** Customers whose poll failed, or some of whose new events could not be published. */
   failures: CustomerFailure[];
@@ -38,64 +76,127 @@ export interface SweepSummary {
 }
 
 /**
- * Polls every active watched customer with bounded concurrency, streaming the watchlist so memory
- * does not grow with it. One customer's failure never stops the others.
+ * One sweep: claims due customers, most overdue first, and polls them with a bounded number in
+ * flight, until its budget is spent (deadline, `maxPolls`, or nothing left due). It reads the due
+ * index only as far as it claims, plus a bounded look further to count overdue customers. One
+ * customer's failure never stops the others.
  */
 export async function runSweep(
   deps: PollDependencies,
   options: SweepOptions,
 ): Promise<SweepSummary> {
   const started = deps.clock();
+  const startMs = started.getTime();
+  const requestsBefore = deps.source.requestsSent?.();
   const summary: SweepSummary = {
     startedAt: started.toISOString(),
     durationMs: 0,
+    claimed: 0,
     polled: 0,
     baselined: 0,
-    paused: 0,
     deferred: 0,
     newEvents: 0,
     published: 0,
     parked: 0,
     conflicts: 0,
+    claimsLost: 0,
+    coverageGaps: 0,
+    overdue: 0,
+    oldestStalenessSeconds: undefined,
+    requestsSent: undefined,
+    requestBudget: undefined,
     maxLagMs: undefined,
     failures: [],
     unpublished: [],
   };
+  let oldestStalenessMs: number | undefined;
+  const noteStaleness = (due: DueCustomer, now: number) => {
+    const staleness = estimatedStalenessMs(due, options.policy, now);
+    oldestStalenessMs = Math.max(oldestStalenessMs ?? staleness, staleness);
+    return staleness;
+  };
+  const inFlightLimit = options.inFlightLimit ?? (() => options.concurrency);
   const inFlight = new Set<Promise<void>>();
-  const start = (watch: WatchEntry) => {
-    const task = pollCustomer(watch, deps, options)
+  const start = (claimed: ClaimedCustomer) => {
+    const task = pollClaimed(claimed, deps, options)
       .then((result) => record(summary, result, deps))
+      .catch((error: unknown) => {
+        // pollClaimed never throws; this keeps a bug in it from stopping the sweep.
+        summary.failures.push({ customerId: claimed.customerId, reason: describeError(error) });
+      })
       .finally(() => inFlight.delete(task));
     inFlight.add(task);
   };
+  const outOfTime = () =>
+    options.deadline !== undefined && deps.clock().getTime() >= options.deadline;
 
-  for await (const stored of deps.store.listCustomers()) {
-    if (stored.kind === 'unreadable') {
-      summary.failures.push({
-        customerId: stored.customerId,
-        reason: `unreadable state: ${stored.reason}`,
-      });
-      continue;
+  const due = deps.store.dueCustomers(startMs)[Symbol.asyncIterator]();
+  try {
+    const claims = claimFrom(due, deps, {
+      owner: options.owner ?? newClaimOwner(),
+      now: startMs,
+      limit: options.maxPolls,
+      policy: options.policy,
+      claimMs: options.claimSeconds * 1000,
+      onDue: (customer, claimed) => {
+        if (claimed) noteStaleness(customer, deps.clock().getTime());
+      },
+    });
+    if (!outOfTime()) {
+      for await (const claimed of claims) {
+        summary.claimed++;
+        start(claimed);
+        while (inFlight.size >= Math.max(1, Math.floor(inFlightLimit()))) {
+          await Promise.race(inFlight);
+        }
+        if (outOfTime()) break;
+      }
     }
-    if (stored.watch.status === 'paused') {
-      summary.paused++;
-      continue;
-    }
-    if (options.deadline !== undefined && deps.clock().getTime() >= options.deadline) {
+    await Promise.all(inFlight);
+    // What stays due: counted (up to a bound) so a sweep that cannot keep up says so.
+    const now = deps.clock().getTime();
+    const limit = options.overdueScanLimit ?? 1_000;
+    for (let seen = 0; seen < limit; seen++) {
+      const next = await due.next();
+      if (next.done) break;
       summary.deferred++;
-      continue;
+      if (noteStaleness(next.value, now) > options.policy.maxIntervalMs) summary.overdue++;
     }
-    start(stored.watch);
-    if (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+  } finally {
+    await Promise.all(inFlight);
+    await due.return?.();
   }
-  await Promise.all(inFlight);
 
-  summary.durationMs = deps.clock().getTime() - started.getTime();
+  summary.durationMs = deps.clock().getTime() - startMs;
+  summary.oldestStalenessSeconds =
+    oldestStalenessMs === undefined ? undefined : Math.round(oldestStalenessMs / 1000);
+  const requestsAfter = deps.source.requestsSent?.();
+  if (requestsBefore !== undefined && requestsAfter !== undefined) {
+    summary.requestsSent = requestsAfter - requestsBefore;
+  }
+  if (options.requestsPerSecond !== undefined) {
+    summary.requestBudget = (options.requestsPerSecond * summary.durationMs) / 1000;
+  }
   return summary;
 }
 
-function record(summary: SweepSummary, result: CustomerPollResult, deps: PollDependencies): void {
+/**
+ * How long since a due customer was last polled, from what the due index shows: its next poll
+ * was set one interval (of its tier) after its last poll. Exact after a successful poll; a
+ * customer never polled counts from when it was watched, plus one shortest interval.
+ */
+export function estimatedStalenessMs(
+  due: DueCustomer,
+  policy: SchedulePolicy,
+  now: number,
+): number {
+  return Math.max(0, now - due.nextPollAt + intervalAfter(policy, due.idlePolls));
+}
+
+function record(summary: SweepSummary, result: ClaimedPollResult, deps: PollDependencies): void {
   const { customerId } = result;
+  if (result.claimLost) summary.claimsLost++;
+  if (result.coverageGap) summary.coverageGaps++;
   if (result.status === 'failed') {
     summary.failures.push({ customerId, reason: result.reason ?? 'failed' });
     deps.logger.error('Customer poll failed', { customerId, reason: result.reason });

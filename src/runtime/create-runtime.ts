@@ -24,7 +24,7 @@ export const SANDBOX_INTERVAL_SECONDS = 5;
 /** What the CLI works with: configured services, or embedded stand-ins where nothing is set. */
 export interface Runtime {
   store: CursorStore;
-  ensureTable(): Promise<'created' | 'exists'>;
+  ensureTable(): Promise<'created' | 'exists' | 'updated'>;
   /** Builds the sweep's dependencies (starting the sandbox when no Capillary URL is set). */
   pollDependencies(): Promise<PollDependencies>;
   /** One line per embedded default in use, for the banner. */

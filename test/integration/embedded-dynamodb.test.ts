@@ -82,9 +82,11 @@ describe('embedded DynamoDB (dynalite)', () => {
     expect(await reopened.getCustomer(state.customerId)).toEqual(state);
     expect(await reopened.getCustomer('2')).toBeUndefined();
     const listed = [];
-    for await (const entry of reopened.listCustomers()) listed.push(entry);
+    for await (const entry of reopened.listWatched()) listed.push(entry);
     const { seen: _seen, seenFloor: _floor, ...watch } = state;
-    expect(listed).toEqual([{ kind: 'ok', watch }]);
+    expect(listed).toEqual([
+      { kind: 'ok', watch, schedule: expect.objectContaining({ status: 'active' }) },
+    ]);
   });
 
   it('refuses, with a typed error, a directory another instance holds', async () => {

@@ -35,6 +35,9 @@ import {
 } from '../support/poller-fixtures.js';
 import { SqsDouble } from '../support/sqs-double.js';
 
+/** A zero interval: every customer is due again at each sweep, as these tests sweep back to back. */
+const EVERY_SWEEP = { policy: { minIntervalMs: 0, maxIntervalMs: 0 }, claimSeconds: 60 };
+
 const BUS = 'capillary-test-bus';
 const SOURCE = 'capillary.events';
 const USERNAME = 'till_user';
@@ -164,6 +167,7 @@ async function harness(options: HarnessOptions = {}): Promise<Harness> {
         psiMode,
         seenCapacity: 200,
         version: 'e2e-test',
+        ...EVERY_SWEEP,
       }),
     state: (customerId) => store.getCustomer(customerId),
   };
@@ -534,6 +538,7 @@ describe('events too large for EventBridge', () => {
         psiMode: 'mask',
         seenCapacity: 200,
         version: 't',
+        ...EVERY_SWEEP,
       });
       expect(summary).toMatchObject({ published: 2, parked: 1, failures: [] });
       const [parked] = bigQueue.bodies<{
@@ -754,7 +759,13 @@ describe('baseline', () => {
       credentials: settings.capillary.credentials,
     });
     const sweep = () =>
-      runSweep(deps, { concurrency: 2, psiMode: 'mask', seenCapacity: 200, version: 't' });
+      runSweep(deps, {
+        concurrency: 2,
+        psiMode: 'mask',
+        seenCapacity: 200,
+        version: 't',
+        ...EVERY_SWEEP,
+      });
     await store.addCustomer(
       newCustomerState({ customerId: '800', scope: 'default', backfill: false }, new Date()),
     );

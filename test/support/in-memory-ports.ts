@@ -1,8 +1,15 @@
 // Plain-data implementations of the domain's ports, for unit tests of the domain alone.
 import type { CapillaryEvent } from '../../src/domain/capillary-event.js';
 import { CapillaryEventSchema } from '../../src/domain/capillary-event.js';
-import type { CustomerState } from '../../src/domain/customer-state.js';
+import type { ClaimedCustomer, DueCustomer } from '../../src/domain/claimed-customer.js';
 import type {
+  CustomerState,
+  Scope,
+  WatchMode,
+  WatchStatus,
+} from '../../src/domain/customer-state.js';
+import type {
+  ClaimRequest,
   CursorStore,
   CustomerEventsSource,
   DeadLetterSink,
@@ -11,42 +18,173 @@ import type {
   Logger,
   OutgoingEvent,
   ParkOutcome,
+  PollCompletion,
   PublishOutcome,
-  StoredCustomer,
+  StatusChange,
+  WatchedCustomer,
 } from '../../src/domain/ports.js';
+import { compareMostOverdue, initialSchedule } from '../../src/domain/schedule.js';
 
+/** A schedule item as the DynamoDB store keeps it. */
+export interface InMemorySchedule {
+  status: WatchStatus;
+  scope: Scope;
+  mode: WatchMode;
+  windowDigest: string | null;
+  nextPollAt: number;
+  idlePolls: number;
+  lastPolledAt: number | null;
+  createdAt: number;
+  claimOwner?: string | undefined;
+  claimedUntil?: number | undefined;
+  lastError: string | null;
+  lastFailedAt: number | null;
+}
+
+/** Cursor items in `states`, schedule items in `schedules`, with the DynamoDB store's conditions. */
 export class InMemoryCursorStore implements CursorStore {
   readonly states = new Map<string, CustomerState>();
+  readonly schedules = new Map<string, InMemorySchedule>();
   readonly unreadable = new Map<string, string>();
+  /** Cursor writes. */
   writes = 0;
   /** Whole-state reads: the sweep should only pay them when a window changed. */
   reads = 0;
+  /** Schedule writes after a claim (`completePoll`): an idle poll should need none. */
+  completions = 0;
+  claims = 0;
 
-  async *listCustomers(): AsyncIterable<StoredCustomer> {
-    for (const [customerId, reason] of this.unreadable)
-      yield { kind: 'unreadable', customerId, reason };
-    for (const { seen: _seen, seenFloor: _floor, ...watch } of this.states.values()) {
-      yield { kind: 'ok', watch: structuredClone(watch) };
-    }
-  }
   async getCustomer(customerId: string) {
     this.reads++;
     const state = this.states.get(customerId);
     return state && structuredClone(state);
   }
   async addCustomer(state: CustomerState) {
-    if (this.states.has(state.customerId)) return false;
-    this.states.set(state.customerId, structuredClone(state));
-    return true;
+    const added = !this.states.has(state.customerId);
+    if (added) this.states.set(state.customerId, structuredClone(state));
+    const cursor = this.states.get(state.customerId) as CustomerState;
+    if (!this.schedules.has(state.customerId)) {
+      const createdAt = Date.parse(cursor.createdAt);
+      this.schedules.set(state.customerId, {
+        status: cursor.status,
+        scope: cursor.scope,
+        mode: cursor.mode,
+        windowDigest: cursor.windowDigest,
+        ...initialSchedule(createdAt),
+        createdAt,
+        lastError: null,
+        lastFailedAt: null,
+      });
+    }
+    return added;
   }
   async removeCustomer(customerId: string) {
-    return this.states.delete(customerId);
+    const scheduled = this.schedules.delete(customerId);
+    return this.states.delete(customerId) || scheduled;
   }
   async saveState(next: CustomerState, expectedVersion: number) {
     if (this.states.get(next.customerId)?.version !== expectedVersion) return 'conflict' as const;
     this.writes++;
     this.states.set(next.customerId, structuredClone(next));
     return 'saved' as const;
+  }
+  async setStatus(customerId: string, status: WatchStatus, now: number): Promise<StatusChange> {
+    const schedule = this.schedules.get(customerId);
+    if (!schedule || !this.states.has(customerId)) return 'not watched';
+    if (schedule.status === status)
+      return status === 'paused' ? 'already paused' : 'already active';
+    schedule.status = status;
+    if (status === 'active') schedule.nextPollAt = now;
+    return status;
+  }
+  async *listWatched(): AsyncIterable<WatchedCustomer> {
+    for (const [customerId, reason] of this.unreadable)
+      yield { kind: 'unreadable', customerId, reason };
+    for (const { seen: _seen, seenFloor: _floor, ...watch } of this.states.values()) {
+      const schedule = this.schedules.get(watch.customerId);
+      yield {
+        kind: 'ok',
+        watch: { ...structuredClone(watch), status: schedule?.status ?? watch.status },
+        schedule: schedule && {
+          status: schedule.status,
+          nextPollAt: schedule.nextPollAt,
+          idlePolls: schedule.idlePolls,
+          lastPolledAt: schedule.lastPolledAt,
+          claimedUntil: schedule.claimedUntil ?? null,
+          lastError: schedule.lastError,
+          lastFailedAt: schedule.lastFailedAt,
+        },
+      };
+    }
+  }
+  async *dueCustomers(now: number): AsyncIterable<DueCustomer> {
+    const due = [...this.schedules.entries()]
+      .filter(([, schedule]) => schedule.status === 'active' && schedule.nextPollAt <= now)
+      .map(([customerId, schedule]) => ({
+        customerId,
+        nextPollAt: schedule.nextPollAt,
+        idlePolls: schedule.idlePolls,
+      }))
+      .sort(compareMostOverdue);
+    yield* due;
+  }
+  async claim(due: DueCustomer, request: ClaimRequest): Promise<ClaimedCustomer | undefined> {
+    const schedule = this.schedules.get(due.customerId);
+    if (
+      schedule?.status !== 'active' ||
+      schedule.nextPollAt > request.now ||
+      schedule.idlePolls !== due.idlePolls ||
+      (schedule.claimedUntil !== undefined && schedule.claimedUntil > request.now)
+    ) {
+      return undefined;
+    }
+    this.claims++;
+    const before = { ...schedule };
+    Object.assign(schedule, request.tentative, {
+      claimOwner: request.owner,
+      claimedUntil: request.claimedUntil,
+    });
+    return {
+      customerId: due.customerId,
+      scope: before.scope,
+      mode: before.mode,
+      windowDigest: before.windowDigest,
+      idlePolls: before.idlePolls,
+      lastPolledAt: before.lastPolledAt,
+      nextPollAt: request.tentative.nextPollAt,
+      claimOwner: request.owner,
+      claimedUntil: request.claimedUntil,
+    };
+  }
+  async completePoll(claimed: ClaimedCustomer, completion: PollCompletion) {
+    const schedule = this.schedules.get(claimed.customerId);
+    if (
+      !schedule ||
+      schedule.claimOwner !== claimed.claimOwner ||
+      schedule.claimedUntil !== claimed.claimedUntil
+    ) {
+      return 'lost' as const;
+    }
+    this.completions++;
+    Object.assign(schedule, completion.schedule, {
+      claimOwner: undefined,
+      claimedUntil: undefined,
+    });
+    if (completion.mode !== undefined) schedule.mode = completion.mode;
+    if (completion.windowDigest !== undefined) schedule.windowDigest = completion.windowDigest;
+    if (completion.lastError !== undefined) {
+      schedule.lastError = completion.lastError?.reason ?? null;
+      schedule.lastFailedAt = completion.lastError?.at ?? null;
+    }
+    return 'completed' as const;
+  }
+  async nextDueAt() {
+    let earliest: number | undefined;
+    for (const schedule of this.schedules.values()) {
+      if (schedule.status !== 'active') continue;
+      earliest = Math.min(earliest ?? schedule.nextPollAt, schedule.nextPollAt);
+    }
+    return earliest;
   }
 }
 

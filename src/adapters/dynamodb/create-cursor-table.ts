@@ -1,58 +1,215 @@
 import {
+  type AttributeDefinition,
+  type AttributeValue,
   CreateTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
+  PutItemCommand,
+  ScanCommand,
   type TableDescription,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
-import { CursorStoreError } from './dynamodb-cursor-store.js';
-import { WATCHLIST_INDEX_NAME, WATCHLIST_PROJECTED_ATTRIBUTES } from './watchlist-index.js';
+import {
+  DUE_INDEX_NAME,
+  DUE_INDEX_PARTITION_KEY,
+  DUE_INDEX_PROJECTED_ATTRIBUTES,
+  DUE_INDEX_SORT_KEY,
+} from './due-index.js';
+import { CursorStoreError, decodeWatchEntry } from './dynamodb-cursor-store.js';
+import { itemKind, newScheduleItem } from './schedule-item.js';
 
 export interface CreateCursorTableOptions {
-  /** How long to wait for the table to become ACTIVE; default 5 minutes. */
+  /** How long to wait for the table (and a new index) to become ACTIVE; default 5 minutes. */
   timeoutMs?: number;
+  /** The time stamped on schedule items created for customers watched before; default now. */
+  now?: number;
 }
 
+const DUE_INDEX_ATTRIBUTES: AttributeDefinition[] = [
+  { AttributeName: DUE_INDEX_PARTITION_KEY, AttributeType: 'S' },
+  { AttributeName: DUE_INDEX_SORT_KEY, AttributeType: 'N' },
+];
+
+const DUE_INDEX: GlobalSecondaryIndex = {
+  IndexName: DUE_INDEX_NAME,
+  KeySchema: [
+    { AttributeName: DUE_INDEX_PARTITION_KEY, KeyType: 'HASH' },
+    { AttributeName: DUE_INDEX_SORT_KEY, KeyType: 'RANGE' },
+  ],
+  Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...DUE_INDEX_PROJECTED_ATTRIBUTES] },
+};
+
 /**
- * Creates the cursor table (on-demand capacity, partition key `customerId` S, and the `watchlist`
- * index the sweep scans) unless it exists,
- * then waits until it is ACTIVE. Safe to run again: `exists` when it was already there.
- * Throws `CursorStoreError` when the table exists with another key, or DynamoDB fails.
+ * Creates the cursor table (on-demand capacity, partition key `customerId` S, and the `due` index
+ * the sweep queries) unless it exists, then waits until it is ACTIVE. A table made before the
+ * schedule existed is brought up to date: the `due` index is added (UpdateTable) and customers
+ * watched before get their schedule items (due at once); that is `updated`. Safe to run again:
+ * `exists` when there was nothing to do. Throws `CursorStoreError` when the table exists with
+ * another key, or DynamoDB fails.
  */
 export async function createCursorTable(
   client: DynamoDBClient,
   tableName: string,
   options: CreateCursorTableOptions = {},
-): Promise<'created' | 'exists'> {
-  let outcome: 'created' | 'exists';
+): Promise<'created' | 'exists' | 'updated'> {
+  const timeoutMs = options.timeoutMs ?? 300_000;
   try {
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'customerId', AttributeType: 'S' }],
+        AttributeDefinitions: [
+          { AttributeName: 'customerId', AttributeType: 'S' },
+          ...DUE_INDEX_ATTRIBUTES,
+        ],
         KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [
+        GlobalSecondaryIndexes: [DUE_INDEX],
+      }),
+    );
+    checkKeySchema(await waitUntilActive(client, tableName, timeoutMs), tableName);
+    return 'created';
+  } catch (error) {
+    if (!(error instanceof Error && error.name === 'ResourceInUseException')) {
+      if (error instanceof CursorStoreError) throw error;
+      throw new CursorStoreError('CreateTable', tableName, undefined, error);
+    }
+  }
+  const table = await waitUntilActive(client, tableName, timeoutMs);
+  checkKeySchema(table, tableName);
+  let updated = false;
+  if (!table.GlobalSecondaryIndexes?.some((index) => index.IndexName === DUE_INDEX_NAME)) {
+    await addDueIndex(client, table, tableName, timeoutMs);
+    updated = true;
+  }
+  const created = await addMissingSchedules(client, tableName, options.now ?? Date.now());
+  return updated || created > 0 ? 'updated' : 'exists';
+}
+
+async function addDueIndex(
+  client: DynamoDBClient,
+  table: TableDescription,
+  tableName: string,
+  timeoutMs: number,
+): Promise<void> {
+  const provisioned =
+    table.BillingModeSummary?.BillingMode === 'PROVISIONED' ||
+    (table.BillingModeSummary === undefined &&
+      (table.ProvisionedThroughput?.ReadCapacityUnits ?? 0) > 0);
+  try {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: DUE_INDEX_ATTRIBUTES,
+        GlobalSecondaryIndexUpdates: [
           {
-            IndexName: WATCHLIST_INDEX_NAME,
-            KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }],
-            Projection: {
-              ProjectionType: 'INCLUDE',
-              NonKeyAttributes: [...WATCHLIST_PROJECTED_ATTRIBUTES],
+            Create: {
+              ...DUE_INDEX,
+              ...(provisioned
+                ? {
+                    ProvisionedThroughput: {
+                      ReadCapacityUnits: table.ProvisionedThroughput?.ReadCapacityUnits ?? 5,
+                      WriteCapacityUnits: table.ProvisionedThroughput?.WriteCapacityUnits ?? 5,
+                    },
+                  }
+                : {}),
             },
           },
         ],
       }),
     );
-    outcome = 'created';
   } catch (error) {
-    if (!(error instanceof Error && error.name === 'ResourceInUseException')) {
-      throw new CursorStoreError('CreateTable', tableName, undefined, error);
-    }
-    outcome = 'exists';
+    throw new CursorStoreError('UpdateTable (add the due index)', tableName, undefined, error);
   }
-  const table = await waitUntilActive(client, tableName, options.timeoutMs ?? 300_000);
-  checkKeySchema(table, tableName);
-  return outcome;
+  const deadline = Date.now() + timeoutMs;
+  for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 2_000)) {
+    const { Table } = await client
+      .send(new DescribeTableCommand({ TableName: tableName }))
+      .catch((error: unknown) => {
+        throw new CursorStoreError('DescribeTable', tableName, undefined, error);
+      });
+    const status = Table?.GlobalSecondaryIndexes?.find(
+      (index) => index.IndexName === DUE_INDEX_NAME,
+    )?.IndexStatus;
+    if (status === 'ACTIVE') return;
+    if (Date.now() + delayMs > deadline) {
+      throw new CursorStoreError(
+        'DescribeTable',
+        tableName,
+        undefined,
+        stateError(
+          `the ${DUE_INDEX_NAME} index is ${status ?? 'missing'} after ${Math.round(timeoutMs / 1000)} s, not ACTIVE`,
+        ),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+}
+
+/**
+ * Creates the schedule item of every customer watched before schedule items existed (due at
+ * once, so none waits); returns how many. Reads the table once, without the seen sets.
+ */
+async function addMissingSchedules(
+  client: DynamoDBClient,
+  tableName: string,
+  now: number,
+): Promise<number> {
+  const cursors = new Map<string, Record<string, AttributeValue>>();
+  const scheduled = new Set<string>();
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client
+      .send(
+        new ScanCommand({
+          TableName: tableName,
+          ProjectionExpression: '#a0, #a1, #a2, #a3, #a4, #a5, #a6, #a7, #a8, #a9',
+          ExpressionAttributeNames: {
+            '#a0': 'customerId',
+            '#a1': 'scope',
+            '#a2': 'mode',
+            '#a3': 'status',
+            '#a4': 'windowDigest',
+            '#a5': 'createdAt',
+            '#a6': 'version',
+            '#a7': 'updatedAt',
+            '#a8': 'lastSeenId',
+            '#a9': 'lastSeenDate',
+          },
+          ExclusiveStartKey: startKey,
+        }),
+      )
+      .catch((error: unknown) => {
+        throw new CursorStoreError('Scan', tableName, undefined, error);
+      });
+    for (const item of page.Items ?? []) {
+      const kind = itemKind(item.customerId?.S);
+      if (kind.kind === 'cursor') cursors.set(kind.customerId, item);
+      else if (kind.kind === 'schedule') scheduled.add(kind.customerId);
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+  let created = 0;
+  for (const [customerId, item] of cursors) {
+    if (scheduled.has(customerId)) continue;
+    const decoded = decodeWatchEntry(item);
+    // An unreadable cursor is reported by `watch list`; it gets no schedule until fixed.
+    if (!decoded.ok) continue;
+    try {
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: newScheduleItem(decoded.watch, now),
+          ConditionExpression: 'attribute_not_exists(customerId)',
+        }),
+      );
+      created++;
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') continue;
+      throw new CursorStoreError('PutItem (schedule)', tableName, customerId, error);
+    }
+  }
+  return created;
 }
 
 async function waitUntilActive(
@@ -100,15 +257,6 @@ function checkKeySchema(table: TableDescription, tableName: string): void {
     keys[0]?.AttributeName === 'customerId' &&
     keys[0]?.KeyType === 'HASH' &&
     type?.AttributeType === 'S';
-  const index = table.GlobalSecondaryIndexes?.find((gsi) => gsi.IndexName === WATCHLIST_INDEX_NAME);
-  if (ok && index === undefined) {
-    throw new CursorStoreError(
-      'DescribeTable',
-      tableName,
-      undefined,
-      stateError(`the table has no ${WATCHLIST_INDEX_NAME} index, which the sweep scans`),
-    );
-  }
   if (!ok) {
     const found = keys.map((key) => `${key.AttributeName} (${key.KeyType})`).join(', ');
     throw new CursorStoreError(
