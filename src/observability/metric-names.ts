@@ -31,11 +31,25 @@ export const MetricName = {
   SweepDuration: 'SweepDuration',
   /** 1 per finished sweep (Count). */
   SweepCompleted: 'SweepCompleted',
+  /** Customers claimed for polling (Count). */
+  CustomersClaimed: 'CustomersClaimed',
+  /** Claims that expired or were taken over before the poll could publish (Count). */
+  ClaimsLost: 'ClaimsLost',
+  /** Watched customers not polled for longer than MAX_POLL_INTERVAL_SECONDS (Count). */
+  CustomersOverdue: 'CustomersOverdue',
+  /** The longest time since an active customer's last poll (Seconds). */
+  OldestStalenessSeconds: 'OldestStalenessSeconds',
+  /** Polls whose window shared no id with the seen set and was all newer: events may be lost (Count). */
+  CoverageGaps: 'CoverageGaps',
+  /** Capillary requests sent (Count). */
+  CapillaryRequests: 'CapillaryRequests',
+  /** Capillary requests sent as a share of CAPILLARY_RPS over the same time (Percent). */
+  QuotaUse: 'QuotaUse',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
 /** Units as Powertools' `MetricUnit` spells them (and CloudWatch does). */
-export type PollerMetricUnit = 'Count' | 'Seconds' | 'Milliseconds';
+export type PollerMetricUnit = 'Count' | 'Seconds' | 'Milliseconds' | 'Percent';
 
 export const METRIC_UNITS: Readonly<Record<MetricName, PollerMetricUnit>> = {
   CustomersPolled: 'Count',
@@ -47,4 +61,11 @@ export const METRIC_UNITS: Readonly<Record<MetricName, PollerMetricUnit>> = {
   LagSeconds: 'Seconds',
   SweepDuration: 'Milliseconds',
   SweepCompleted: 'Count',
+  CustomersClaimed: 'Count',
+  ClaimsLost: 'Count',
+  CustomersOverdue: 'Count',
+  OldestStalenessSeconds: 'Seconds',
+  CoverageGaps: 'Count',
+  CapillaryRequests: 'Count',
+  QuotaUse: 'Percent',
 };

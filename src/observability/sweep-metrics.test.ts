@@ -43,7 +43,24 @@ describe('sweepMetrics', () => {
       LagSeconds: [90.5, 'Seconds'],
       SweepDuration: [1234, 'Milliseconds'],
       SweepCompleted: [1, 'Count'],
+      CustomersClaimed: [12, 'Count'],
+      ClaimsLost: [1, 'Count'],
+      CustomersOverdue: [3, 'Count'],
+      OldestStalenessSeconds: [4000, 'Seconds'],
+      CoverageGaps: [2, 'Count'],
+      CapillaryRequests: [600, 'Count'],
+      QuotaUse: [50, 'Percent'],
     });
+  });
+
+  it('reports quota use 0, not a division by zero, when requests are not counted or no time passed', () => {
+    const values = (patch: Partial<SweepSummary>) =>
+      Object.fromEntries(
+        sweepMetrics({ ...summary, ...patch }).map((datum) => [datum.name, datum.value]),
+      );
+    expect(values({ requestsSent: undefined }).QuotaUse).toBe(0);
+    expect(values({ requestBudget: 0 }).QuotaUse).toBe(0);
+    expect(values({ oldestStalenessSeconds: undefined }).OldestStalenessSeconds).toBe(0);
   });
 
   it('reports no lag when nothing was published', () => {

@@ -7,6 +7,16 @@ export interface MetricDatum {
   value: number;
 }
 
+/**
+ * Requests sent as a share of what `CAPILLARY_RPS` allowed over the sweep, in percent; 0 when
+ * the sweep was too short to measure or requests are not counted.
+ */
+export function quotaUsePercent(summary: SweepSummary): number {
+  const { requestsSent, requestBudget } = summary;
+  if (requestsSent === undefined || requestBudget === undefined || requestBudget <= 0) return 0;
+  return Math.round((1000 * requestsSent) / requestBudget) / 10;
+}
+
 /** The metrics one sweep reports. Lag only exists when something was published. */
 export function sweepMetrics(summary: SweepSummary): MetricDatum[] {
   // A customer with unpublished events is counted under EventsUnpublished, not as a poll error.
@@ -24,6 +34,14 @@ export function sweepMetrics(summary: SweepSummary): MetricDatum[] {
     [MetricName.LagSeconds, summary.maxLagMs === undefined ? undefined : summary.maxLagMs / 1000],
     [MetricName.SweepDuration, summary.durationMs],
     [MetricName.SweepCompleted, 1],
+    [MetricName.CustomersClaimed, summary.claimed],
+    [MetricName.ClaimsLost, summary.claimsLost],
+    [MetricName.CustomersOverdue, summary.overdue],
+    // 0 when nothing was due: nothing is stale, and the alarm's data never goes missing.
+    [MetricName.OldestStalenessSeconds, summary.oldestStalenessSeconds ?? 0],
+    [MetricName.CoverageGaps, summary.coverageGaps],
+    [MetricName.CapillaryRequests, summary.requestsSent ?? 0],
+    [MetricName.QuotaUse, quotaUsePercent(summary)],
   ];
   return values
     .filter((entry): entry is [MetricName, number] => entry[1] !== undefined)

@@ -59,7 +59,7 @@ describe('watch pause and resume', () => {
     expect(poll.code).toBe(0);
     const lines = poll.stdout.trim().split('\n');
     const summary = JSON.parse(lines.at(-1) ?? '{}');
-    expect(summary).toMatchObject({ polled: 1, paused: 1 });
+    expect(summary).toMatchObject({ claimed: 1, polled: 1 });
     const customers = lines.slice(0, -1).map((line) => JSON.parse(line).Detail.customerId);
     expect(new Set(customers)).toEqual(new Set(['71']));
     expect(capillary.eventRequests('72')).toHaveLength(0);

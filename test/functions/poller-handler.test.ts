@@ -58,6 +58,7 @@ const VARIABLES = [
   'POWERTOOLS_DEV',
   'POWERTOOLS_METRICS_NAMESPACE',
   'POWERTOOLS_SERVICE_NAME',
+  'POLL_INTERVAL_SECONDS',
 ];
 const saved = new Map(VARIABLES.map((name) => [name, process.env[name]]));
 
@@ -89,6 +90,8 @@ function lambdaEnv(): Record<string, string> {
     AWS_SECRET_ACCESS_KEY: 'lambda-test-secret',
     AWS_REGION: 'us-east-1',
     POWERTOOLS_METRICS_DISABLED: 'false',
+    // Every customer due again a millisecond after its poll: back-to-back invocations poll all.
+    POLL_INTERVAL_SECONDS: '0.001',
   };
 }
 
@@ -238,6 +241,10 @@ describe('poller Lambda handler', () => {
     expect(blob[MetricName.EventsUnpublished]).toBe(0);
     expect(blob[MetricName.CustomersDeferred]).toBe(0);
     expect(blob[MetricName.SweepCompleted]).toBe(1);
+    // One request per customer (CAPILLARY_MAX_ATTEMPTS=1), counted by the client.
+    expect(blob[MetricName.CapillaryRequests]).toBe(3);
+    expect(blob[MetricName.CustomersClaimed]).toBe(3);
+    expect(blob[MetricName.QuotaUse]).toBeGreaterThan(0);
     expect(blob[MetricName.SweepDuration]).toBe(summary.durationMs);
     expect(blob[MetricName.LagSeconds]).toBe((summary.maxLagMs ?? Number.NaN) / 1000);
     expect(blob[MetricName.LagSeconds]).toBeGreaterThan(0);

@@ -64,26 +64,20 @@ describe('default CapillaryEventPoller stack', () => {
   it('keeps the watchlist in an on-demand, encrypted, PITR table keyed by customerId, retained', () => {
     const table = onlyResource(template, 'AWS::DynamoDB::Table');
     expect(table.Properties).toEqual({
-      AttributeDefinitions: [{ AttributeName: 'customerId', AttributeType: 'S' }],
+      AttributeDefinitions: [
+        { AttributeName: 'customerId', AttributeType: 'S' },
+        { AttributeName: 'dueShard', AttributeType: 'S' },
+        { AttributeName: 'nextPollAt', AttributeType: 'N' },
+      ],
       KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }],
       GlobalSecondaryIndexes: [
         {
-          IndexName: 'watchlist',
-          KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }],
-          Projection: {
-            ProjectionType: 'INCLUDE',
-            NonKeyAttributes: [
-              'scope',
-              'mode',
-              'status',
-              'lastSeenId',
-              'lastSeenDate',
-              'windowDigest',
-              'version',
-              'createdAt',
-              'updatedAt',
-            ],
-          },
+          IndexName: 'due',
+          KeySchema: [
+            { AttributeName: 'dueShard', KeyType: 'HASH' },
+            { AttributeName: 'nextPollAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['idlePolls'] },
         },
       ],
       BillingMode: 'PAY_PER_REQUEST',
@@ -217,13 +211,18 @@ describe('default CapillaryEventPoller stack', () => {
           },
           {
             Effect: 'Allow',
-            Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+            Action: [
+              'dynamodb:DeleteItem',
+              'dynamodb:GetItem',
+              'dynamodb:PutItem',
+              'dynamodb:UpdateItem',
+            ],
             Resource: ref(poller.table.tableArn),
           },
           {
             Effect: 'Allow',
-            Action: 'dynamodb:Scan',
-            Resource: { 'Fn::Join': ['', [ref(poller.table.tableArn), '/index/watchlist']] },
+            Action: 'dynamodb:Query',
+            Resource: { 'Fn::Join': ['', [ref(poller.table.tableArn), '/index/due']] },
           },
           {
             Effect: 'Allow',

@@ -36,7 +36,7 @@ beforeAll(() => {
         eventBus: events.EventBus.fromEventBusArn(scope, 'Bus', BUS_ARN),
         table: dynamodb.Table.fromTableAttributes(scope, 'Table', {
           tableName: 'capillary-watchlist',
-          globalIndexes: ['watchlist'],
+          globalIndexes: ['due'],
         }),
         opsTopic: sns.Topic.fromTopicArn(scope, 'Ops', OPS_TOPIC_ARN),
         eventSource: 'acme.capillary',
@@ -146,12 +146,17 @@ describe('a poller on existing resources, with alerts', () => {
           { Effect: 'Allow', Action: 'events:PutEvents', Resource: BUS_ARN },
           {
             Effect: 'Allow',
-            Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+            Action: [
+              'dynamodb:DeleteItem',
+              'dynamodb:GetItem',
+              'dynamodb:PutItem',
+              'dynamodb:UpdateItem',
+            ],
             Resource: ref(stack.poller.table.tableArn),
           },
           {
             Effect: 'Allow',
-            Action: 'dynamodb:Scan',
+            Action: 'dynamodb:Query',
             Resource: {
               'Fn::Join': [
                 '',
@@ -162,7 +167,7 @@ describe('a poller on existing resources, with alerts', () => {
                   { Ref: 'AWS::Region' },
                   ':',
                   { Ref: 'AWS::AccountId' },
-                  ':table/capillary-watchlist/index/watchlist',
+                  ':table/capillary-watchlist/index/due',
                 ],
               ],
             },

@@ -118,6 +118,7 @@ export class CapillaryClient implements CustomerEventsSource {
   private activeCredentials: string | undefined;
   private basicHeader: string | undefined;
   private tokens: OAuthTokenProvider | undefined;
+  private sent = 0;
 
   constructor(options: CapillaryClientOptions) {
     this.baseUrl = checkBaseUrl(options.baseUrl);
@@ -150,6 +151,11 @@ export class CapillaryClient implements CustomerEventsSource {
     this.credentialsSource = options.credentials;
     this.credentialsMaxAgeMs = options.credentialsMaxAgeMs ?? 300_000;
     if (typeof options.credentials === 'object') this.registerCredentials(options.credentials);
+  }
+
+  /** Requests sent so far (events, retries, tokens): what counts against the quota. */
+  requestsSent(): number {
+    return this.sent;
   }
 
   async fetchEvents(customer: { customerId: string; scope: Scope }): Promise<FetchedEvents> {
@@ -453,6 +459,7 @@ export class CapillaryClient implements CustomerEventsSource {
     body?: string,
   ): Promise<Exchange> {
     await this.limiter.take();
+    this.sent++;
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
