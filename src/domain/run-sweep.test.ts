@@ -122,6 +122,128 @@ describe('runSweep', () => {
   });
 });
 
+describe('runSweep: who is polled when', () => {
+  it('is fair: 400 customers, 50 polls a sweep, tiers off: 8 sweeps poll each customer exactly once', async () => {
+    const deps = await setup(400);
+    const polls = new Map<string, number>();
+    const fetch = deps.source.fetchEvents.bind(deps.source);
+    deps.source.fetchEvents = async (customer) => {
+      polls.set(customer.customerId, (polls.get(customer.customerId) ?? 0) + 1);
+      return fetch(customer);
+    };
+    let now = NOW.getTime();
+    deps.clock = () => new Date(now);
+    for (let sweep = 0; sweep < 8; sweep++) {
+      const summary = await runSweep(deps, { ...options, maxPolls: 50 });
+      expect(summary).toMatchObject({ claimed: 50, polled: 50 });
+      now += 1_000; // sweeps back to back, well within the 60 s interval
+    }
+    expect(polls.size).toBe(400);
+    expect(new Set(polls.values())).toEqual(new Set([1]));
+  });
+
+  it('polls active customers every sweep; idle ones back off and are still polled within the longest interval', async () => {
+    const deps = await setup(6);
+    const policy = { minIntervalMs: 60_000, maxIntervalMs: 480_000 };
+    const pollTimes = new Map<string, number[]>();
+    let now = NOW.getTime();
+    deps.clock = () => new Date(now);
+    const fetch = deps.source.fetchEvents.bind(deps.source);
+    deps.source.fetchEvents = async (customer) => {
+      pollTimes.set(customer.customerId, [...(pollTimes.get(customer.customerId) ?? []), now]);
+      return fetch(customer);
+    };
+    const active = ['1', '2'];
+    const sweeps = 30;
+    for (let sweep = 0; sweep < sweeps; sweep++) {
+      // Customers 1 and 2 get a new event before every sweep; 3 to 6 never do.
+      for (const customerId of active) {
+        const window = [
+          apiEvent({ uniqueId: `event-of-${customerId}`, date: '2025-12-31T23:00:00Z' }),
+        ];
+        for (let n = 1; n <= sweep; n++) {
+          window.unshift(
+            apiEvent({ uniqueId: `${customerId}-${n}`, date: new Date(now).toISOString() }),
+          );
+        }
+        deps.source.setWindow(customerId, window);
+      }
+      await runSweep(deps, { ...options, policy });
+      now += 60_000;
+    }
+    for (const customerId of active) expect(pollTimes.get(customerId)).toHaveLength(sweeps);
+    for (const customerId of ['3', '4', '5', '6']) {
+      const times = pollTimes.get(customerId) ?? [];
+      const gaps = times.slice(1).map((time, index) => time - (times[index] as number));
+      // The first poll backfills an event (active: 60 s), then each idle poll doubles the
+      // interval up to the 480 s staleness bound.
+      expect(gaps.slice(0, 5)).toEqual([60_000, 120_000, 240_000, 480_000, 480_000]);
+      expect(Math.max(...gaps)).toBe(480_000);
+      expect(now - 60_000 - (times.at(-1) as number)).toBeLessThan(480_000);
+      expect(times.length).toBeLessThan(sweeps / 3);
+    }
+  });
+
+  it('stops reading the due list once its budget is spent, apart from a bounded look for overdue ones', async () => {
+    const deps = await setup(100);
+    let read = 0;
+    const due = deps.store.dueCustomers.bind(deps.store);
+    deps.store.dueCustomers = async function* (now: number) {
+      for await (const customer of due(now)) {
+        read++;
+        yield customer;
+      }
+    };
+    const summary = await runSweep(deps, { ...options, maxPolls: 5, overdueScanLimit: 10 });
+    expect(summary).toMatchObject({ claimed: 5, deferred: 10 });
+    expect(read).toBe(15);
+  });
+
+  it('counts the customers left overdue and the oldest staleness', async () => {
+    const deps = await setup(0);
+    const watchedAt = new Date(NOW.getTime() - 2 * 3_600_000);
+    for (const customerId of ['1', '2', '3', '4', '5']) {
+      await deps.store.addCustomer(
+        newCustomerState({ customerId, scope: 'default', backfill: true }, watchedAt),
+      );
+    }
+    const policy = { minIntervalMs: 60_000, maxIntervalMs: 3_600_000 };
+    const summary = await runSweep(deps, { ...options, policy, maxPolls: 2 });
+    expect(summary).toMatchObject({
+      claimed: 2,
+      deferred: 3,
+      overdue: 3,
+      // Never polled, watched 2 h ago: counted from then, plus one shortest interval.
+      oldestStalenessSeconds: 2 * 3600 + 60,
+    });
+  });
+
+  it('reads the in-flight limit before each claim, so it can follow the quota', async () => {
+    const deps = await setup(12);
+    let running = 0;
+    const peaks: number[] = [];
+    const fetch = deps.source.fetchEvents.bind(deps.source);
+    deps.source.fetchEvents = async (customer) => {
+      running++;
+      peaks.push(running);
+      await new Promise((resolve) => setImmediate(resolve));
+      running--;
+      return fetch(customer);
+    };
+    let limit = 1;
+    const summary = await runSweep(deps, {
+      ...options,
+      inFlightLimit: () => {
+        if (peaks.length >= 4) limit = 4;
+        return limit;
+      },
+    });
+    expect(summary.polled).toBe(12);
+    expect(Math.max(...peaks.slice(0, 4))).toBe(1);
+    expect(Math.max(...peaks)).toBe(4);
+  });
+});
+
 describe('boundedSummary', () => {
   it('keeps the first entries of each list and the full counts', async () => {
     const deps = await setup(30);

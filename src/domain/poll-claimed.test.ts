@@ -1,0 +1,196 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  apiEvent,
+  captureLogger,
+  InMemoryCursorStore,
+  RecordingPublisher,
+  ScriptedSource,
+} from '../../test/support/in-memory-ports.js';
+import { ClaimedCustomerSchema } from './claimed-customer.js';
+import { newCustomerState } from './customer-state.js';
+import { claimDue, pollClaimed } from './poll-claimed.js';
+import type { SchedulePolicy } from './schedule.js';
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+const policy: SchedulePolicy = { minIntervalMs: 60_000, maxIntervalMs: 3_600_000 };
+const options = { psiMode: 'mask' as const, seenCapacity: 200, version: 't', policy };
+
+/** Event `n` of customer 42, `n` seconds after a fixed date. */
+function event(n: number) {
+  return apiEvent({
+    uniqueId: `e${n}`,
+    date: new Date(Date.parse('2025-05-08T08:00:00Z') + n * 1000).toISOString(),
+  });
+}
+/** Events `from..to`, newest first as the API sends them. */
+function events(from: number, to: number) {
+  const list = [];
+  for (let n = to; n >= from; n--) list.push(event(n));
+  return list;
+}
+
+describe('claimDue and pollClaimed', () => {
+  let store: InMemoryCursorStore;
+  let source: ScriptedSource;
+  let publisher: RecordingPublisher;
+  let logger: ReturnType<typeof captureLogger>;
+  let now: number;
+  const deps = () => ({ store, source, publisher, logger, clock: () => new Date(now) });
+  const claimOne = async (claimMs = 120_000, owner = 'poller-a') => {
+    const claims = [];
+    for await (const claimed of claimDue(deps(), { owner, now, policy, claimMs })) {
+      claims.push(claimed);
+    }
+    return claims;
+  };
+  const schedule = () => store.schedules.get('42');
+
+  beforeEach(async () => {
+    store = new InMemoryCursorStore();
+    source = new ScriptedSource();
+    publisher = new RecordingPublisher();
+    logger = captureLogger();
+    now = T0;
+    await store.addCustomer(
+      newCustomerState({ customerId: '42', scope: 'child', backfill: false }, new Date(T0)),
+    );
+  });
+
+  it('claims a due customer once, with what the poll needs, and the claim crosses a queue intact', async () => {
+    const [claimed] = await claimOne();
+    expect(claimed).toEqual({
+      customerId: '42',
+      scope: 'child',
+      mode: 'baseline',
+      windowDigest: null,
+      idlePolls: 0,
+      lastPolledAt: null,
+      nextPollAt: T0 + 120_000,
+      claimOwner: 'poller-a',
+      claimedUntil: T0 + 120_000,
+    });
+    expect(ClaimedCustomerSchema.parse(JSON.parse(JSON.stringify(claimed)))).toEqual(claimed);
+    // Held: no second claim, by anyone, while the claim lasts.
+    expect(await claimOne(120_000, 'poller-b')).toEqual([]);
+  });
+
+  it('records the baseline, then an idle poll of the same window reads nothing and writes nothing', async () => {
+    source.setWindow('42', events(1, 3));
+    const [first] = await claimOne();
+    const baselined = await pollClaimed(first!, deps(), options);
+    expect(baselined).toMatchObject({ status: 'ok', baselined: true, outcome: 'idle' });
+    expect(schedule()).toMatchObject({ mode: 'tracking', idlePolls: 1, lastPolledAt: T0 });
+    expect(schedule()?.windowDigest).not.toBeNull();
+
+    // Due again after its (doubled) interval; a claim shorter than the interval needs no release.
+    now = schedule()!.nextPollAt;
+    const [second] = await claimOne(30_000);
+    const [reads, writes, completions] = [store.reads, store.writes, store.completions];
+    const idle = await pollClaimed(second!, deps(), options);
+    expect(idle).toMatchObject({ status: 'ok', newEvents: 0, outcome: 'idle', claimLost: false });
+    expect([store.reads - reads, store.writes - writes, store.completions - completions]).toEqual([
+      0, 0, 0,
+    ]);
+    // The claim's tentative schedule stands: the next tier.
+    expect(schedule()).toMatchObject({
+      idlePolls: 2,
+      nextPollAt: now + 240_000,
+      lastPolledAt: now,
+    });
+  });
+
+  it('brings a customer with new events back to the shortest interval', async () => {
+    source.setWindow('42', events(1, 3));
+    await pollClaimed((await claimOne())[0]!, deps(), options);
+    now += 10 * 60_000;
+    source.setWindow('42', events(1, 5));
+    const result = await pollClaimed((await claimOne())[0]!, deps(), options);
+    expect(result).toMatchObject({ newEvents: 2, published: 2, outcome: 'active' });
+    expect(schedule()).toMatchObject({ idlePolls: 0, nextPollAt: now + 60_000, lastPolledAt: now });
+    expect(schedule()?.claimedUntil).toBeUndefined();
+  });
+
+  it('keeps the tier after a failed poll, records why, and tries again after its interval', async () => {
+    source.fail('42', 'HTTP 503 from Capillary');
+    const result = await pollClaimed((await claimOne())[0]!, deps(), options);
+    expect(result).toMatchObject({ status: 'failed', outcome: 'failed' });
+    expect(schedule()).toMatchObject({
+      idlePolls: 0,
+      lastPolledAt: null,
+      nextPollAt: T0 + 60_000,
+      lastError: 'HTTP 503 from Capillary',
+      lastFailedAt: T0,
+    });
+  });
+
+  it('publishes nothing once its claim is about to expire, and counts the claim as lost', async () => {
+    source.setWindow('42', events(1, 3));
+    await pollClaimed((await claimOne())[0]!, deps(), options);
+    now += 10 * 60_000;
+    source.setWindow('42', events(1, 4));
+    const [claimed] = await claimOne(60_000);
+    const fetch = source.fetchEvents.bind(source);
+    source.fetchEvents = async (customer) => {
+      now += 55_000; // a slow answer: within 10 s of the claim's end
+      return fetch(customer);
+    };
+    const result = await pollClaimed(claimed!, deps(), options);
+    expect(result).toMatchObject({ status: 'deferred', claimLost: true, published: 0 });
+    expect(publisher.published).toEqual([]);
+    // Due again at once for whoever has time; the event goes out then.
+    expect(schedule()).toMatchObject({ nextPollAt: now });
+  });
+
+  it('skips a claim that has already expired (a late redelivery) without fetching', async () => {
+    const [claimed] = await claimOne(60_000);
+    now += 61_000;
+    const result = await pollClaimed(claimed!, deps(), options);
+    expect(result).toMatchObject({ status: 'deferred', claimLost: true });
+    expect(source.calls).toBe(0);
+  });
+
+  it('does not let a poll whose claim was taken over record its schedule', async () => {
+    source.setWindow('42', events(1, 3));
+    const [stale] = await claimOne(60_000);
+    // The holder died: the customer is due again at its tentative time, after the claim expired.
+    now = stale!.nextPollAt;
+    const [fresh] = await claimOne(60_000, 'poller-b');
+    expect(fresh?.claimOwner).toBe('poller-b');
+    expect(
+      await store.completePoll(stale!, {
+        schedule: { nextPollAt: 1, idlePolls: 0, lastPolledAt: 1 },
+      }),
+    ).toBe('lost');
+    expect(schedule()).toMatchObject({ claimOwner: 'poller-b' });
+  });
+
+  it('counts a coverage gap: 60 new events against a window of 50 publishes the 50 still visible', async () => {
+    source.setWindow('42', events(1, 50));
+    await pollClaimed((await claimOne())[0]!, deps(), options);
+    now += 3_600_000;
+    // 60 events since: the API shows the newest 50, the first 10 scrolled out unseen.
+    source.setWindow('42', events(61, 110));
+    const result = await pollClaimed((await claimOne())[0]!, deps(), options);
+    expect(result).toMatchObject({
+      coverageGap: true,
+      newEvents: 50,
+      published: 50,
+      outcome: 'active',
+    });
+    expect(publisher.published.map((published) => published.key)).toEqual(
+      Array.from({ length: 50 }, (_, index) => `e${61 + index}`),
+    );
+    expect(schedule()).toMatchObject({ idlePolls: 0, nextPollAt: now + 60_000 });
+    const warning = logger.lines.find((line) => /coverage gap/i.test(line.message));
+    expect(warning).toMatchObject({ level: 'warn', attributes: { customerId: '42' } });
+  });
+
+  it('sees no coverage gap when the window still overlaps the seen set', async () => {
+    source.setWindow('42', events(1, 50));
+    await pollClaimed((await claimOne())[0]!, deps(), options);
+    now += 3_600_000;
+    source.setWindow('42', events(50, 99));
+    const result = await pollClaimed((await claimOne())[0]!, deps(), options);
+    expect(result).toMatchObject({ coverageGap: false, published: 49 });
+  });
+});
