@@ -1,0 +1,313 @@
+// Schedule items, the due index and claims against DynamoDB Local: what the fleet's fairness and
+// "no customer polled by two pollers at once" rest on.
+
+import { randomUUID } from 'node:crypto';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCursorTable } from '../../src/adapters/dynamodb/create-cursor-table.js';
+import {
+  DynamoDbCursorStore,
+  encodeItem,
+} from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
+import type { ClaimedCustomer, DueCustomer } from '../../src/domain/claimed-customer.js';
+import { newCustomerState } from '../../src/domain/customer-state.js';
+import { claimDue } from '../../src/domain/poll-claimed.js';
+import { runSweep } from '../../src/domain/run-sweep.js';
+import type { SchedulePolicy } from '../../src/domain/schedule.js';
+import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
+import {
+  apiEvent,
+  captureLogger,
+  RecordingPublisher,
+  ScriptedSource,
+} from '../support/in-memory-ports.js';
+
+const T0 = Date.parse('2026-03-01T00:00:00Z');
+const policy: SchedulePolicy = { minIntervalMs: 60_000, maxIntervalMs: 3_600_000 };
+
+let client: DynamoDBClient;
+beforeAll(() => {
+  client = dynamoDbLocalClient();
+});
+afterAll(() => client.destroy());
+
+async function freshStore(label: string, duePageLimit?: number) {
+  const tableName = await createTestTable(client, label);
+  return {
+    tableName,
+    store: new DynamoDbCursorStore({ client, tableName, duePageLimit, now: () => T0 }),
+  };
+}
+
+async function watch(store: DynamoDbCursorStore, customerId: string, at = T0) {
+  return store.addCustomer(
+    newCustomerState({ customerId, scope: 'default', backfill: true }, new Date(at)),
+  );
+}
+
+async function dueList(store: DynamoDbCursorStore, now: number): Promise<DueCustomer[]> {
+  const due: DueCustomer[] = [];
+  for await (const customer of store.dueCustomers(now)) due.push(customer);
+  return due;
+}
+
+async function claimAll(
+  store: DynamoDbCursorStore,
+  owner: string,
+  now: number,
+  claimMs = 120_000,
+): Promise<ClaimedCustomer[]> {
+  const claims: ClaimedCustomer[] = [];
+  const deps = { store, clock: () => new Date(now) };
+  for await (const claimed of claimDue(deps, { owner, now, policy, claimMs })) claims.push(claimed);
+  return claims;
+}
+
+describe('schedule items and the due index', () => {
+  it('gives a new customer a schedule item, due at once, next to its cursor', async () => {
+    const { store, tableName } = await freshStore('schedule-item');
+    expect(await watch(store, '42')).toBe(true);
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { customerId: { S: 'schedule#42' } } }),
+    );
+    expect(Item).toMatchObject({
+      scope: { S: 'default' },
+      status: { S: 'active' },
+      mode: { S: 'backfill' },
+      nextPollAt: { N: String(T0) },
+      idlePolls: { N: '0' },
+      lastPolledAt: { NULL: true },
+      dueShard: { S: expect.stringMatching(/^[0-3]$/) },
+    });
+    expect(await dueList(store, T0)).toEqual([{ customerId: '42', nextPollAt: T0, idlePolls: 0 }]);
+    expect(await dueList(store, T0 - 1)).toEqual([]);
+    expect(await store.nextDueAt()).toBe(T0);
+  });
+
+  it('lists due customers most overdue first across shards, page by page', async () => {
+    const { store } = await freshStore('due-order', 2);
+    const ids = Array.from({ length: 20 }, (_, index) => String(700 + index));
+    // Watched a minute apart, in shuffled order: the most overdue is the earliest watched.
+    const shuffled = [...ids].sort(() => Math.random() - 0.5);
+    for (const id of shuffled) await watch(store, id, T0 - (720 - Number(id)) * 60_000);
+    const due = await dueList(store, T0);
+    expect(due.map((customer) => customer.customerId)).toEqual(ids);
+    // Not yet due: left out.
+    expect((await dueList(store, T0 - 10 * 60_000)).map((customer) => customer.customerId)).toEqual(
+      ids.slice(0, 11),
+    );
+  });
+
+  it('pauses a customer out of the due index and resumes it due at once', async () => {
+    const { store } = await freshStore('pause');
+    await watch(store, '1');
+    await watch(store, '2');
+    expect(await store.setStatus('2', 'paused', T0)).toBe('paused');
+    expect(await store.setStatus('2', 'paused', T0)).toBe('already paused');
+    expect((await dueList(store, T0 + 1)).map((customer) => customer.customerId)).toEqual(['1']);
+    const listed = [];
+    for await (const entry of store.listWatched()) listed.push(entry);
+    expect(
+      listed.map((entry) =>
+        entry.kind === 'ok' ? [entry.watch.customerId, entry.watch.status] : [],
+      ),
+    ).toEqual(
+      expect.arrayContaining([
+        ['1', 'active'],
+        ['2', 'paused'],
+      ]),
+    );
+
+    expect(await store.setStatus('2', 'active', T0 + 5_000)).toBe('active');
+    expect(await store.setStatus('2', 'active', T0 + 5_000)).toBe('already active');
+    expect(await dueList(store, T0 + 5_000)).toContainEqual({
+      customerId: '2',
+      nextPollAt: T0 + 5_000,
+      idlePolls: 0,
+    });
+    expect(await store.setStatus('3', 'paused', T0)).toBe('not watched');
+  });
+
+  it('removes the schedule item with the cursor, and repairs a missing one when the customer is added again', async () => {
+    const { store, tableName } = await freshStore('remove');
+    await watch(store, '5');
+    expect(await store.removeCustomer('5')).toBe(true);
+    expect(await store.removeCustomer('5')).toBe(false);
+    expect(await dueList(store, T0)).toEqual([]);
+
+    // A cursor without a schedule item (a crash between the two writes of an add).
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: encodeItem(
+          newCustomerState({ customerId: '6', scope: 'child', backfill: false }, new Date(T0)),
+        ),
+      }),
+    );
+    expect(await dueList(store, T0)).toEqual([]);
+    expect(await watch(store, '6')).toBe(false);
+    expect(await dueList(store, T0)).toEqual([{ customerId: '6', nextPollAt: T0, idlePolls: 0 }]);
+    const [claimed] = await claimAll(store, 'a', T0);
+    expect(claimed).toMatchObject({ customerId: '6', scope: 'child', mode: 'baseline' });
+  });
+
+  it('lists watched customers with their schedules, skipping items that are not customers', async () => {
+    const { store, tableName } = await freshStore('list');
+    await watch(store, '9');
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { customerId: { S: 'quota#capillary' }, tokens: { N: '5' } },
+      }),
+    );
+    const listed = [];
+    for await (const entry of store.listWatched()) listed.push(entry);
+    expect(listed).toEqual([
+      {
+        kind: 'ok',
+        watch: expect.objectContaining({ customerId: '9', status: 'active' }),
+        schedule: {
+          status: 'active',
+          nextPollAt: T0,
+          idlePolls: 0,
+          lastPolledAt: null,
+          claimedUntil: null,
+          lastError: null,
+          lastFailedAt: null,
+        },
+      },
+    ]);
+  });
+});
+
+describe('claims', () => {
+  it('respects a live claim and takes over an expired one', async () => {
+    const { store } = await freshStore('claims');
+    await watch(store, '11');
+    const [first] = await claimAll(store, 'poller-a', T0, 60_000);
+    expect(first).toMatchObject({
+      customerId: '11',
+      claimOwner: 'poller-a',
+      claimedUntil: T0 + 60_000,
+    });
+    // Held, and pushed out of the due list until the claim expires.
+    expect(await claimAll(store, 'poller-b', T0 + 1_000)).toEqual([]);
+    expect(await dueList(store, T0 + 59_000)).toEqual([]);
+    // poller-a died: at its tentative time (after the claim expired) another poller takes over.
+    const due = first?.nextPollAt ?? 0;
+    expect(due).toBeGreaterThanOrEqual(T0 + 60_000);
+    const [second] = await claimAll(store, 'poller-b', due, 60_000);
+    expect(second).toMatchObject({ customerId: '11', claimOwner: 'poller-b', idlePolls: 1 });
+    // The late poller-a can no longer record anything.
+    expect(
+      await store.completePoll(first as ClaimedCustomer, {
+        schedule: { nextPollAt: T0, idlePolls: 0, lastPolledAt: T0 },
+      }),
+    ).toBe('lost');
+    expect(
+      await store.completePoll(second as ClaimedCustomer, {
+        schedule: { nextPollAt: due + 60_000, idlePolls: 0, lastPolledAt: due },
+        mode: 'tracking',
+        windowDigest: 'abc',
+        lastError: null,
+      }),
+    ).toBe('completed');
+    expect(await dueList(store, due + 60_000)).toEqual([
+      { customerId: '11', nextPollAt: due + 60_000, idlePolls: 0 },
+    ]);
+    const [third] = await claimAll(store, 'poller-c', due + 60_000);
+    expect(third).toMatchObject({ mode: 'tracking', windowDigest: 'abc', lastPolledAt: due });
+  });
+
+  it('lets two pollers racing over the same due customers publish every event exactly once', async () => {
+    const { store } = await freshStore('race');
+    const source = new ScriptedSource();
+    const publisher = new RecordingPublisher();
+    const ids = Array.from({ length: 40 }, (_, index) => String(3000 + index));
+    for (const id of ids) {
+      await watch(store, id);
+      source.setWindow(id, [
+        apiEvent({ uniqueId: `${id}-b`, date: '2026-02-28T23:59:00Z' }),
+        apiEvent({ uniqueId: `${id}-a`, date: '2026-02-28T23:58:00Z' }),
+      ]);
+    }
+    const sweep = (owner: string) =>
+      runSweep(
+        { store, source, publisher, logger: captureLogger(), clock: () => new Date(T0 + 1_000) },
+        {
+          psiMode: 'mask',
+          seenCapacity: 50,
+          version: 'race',
+          concurrency: 4,
+          policy,
+          claimSeconds: 120,
+          owner,
+        },
+      );
+    const [a, b] = await Promise.all([sweep(`a-${randomUUID()}`), sweep(`b-${randomUUID()}`)]);
+    expect(a.claimed + b.claimed).toBe(40);
+    const keys = publisher.published.map((event) => event.key);
+    expect(keys).toHaveLength(80);
+    expect(new Set(keys).size).toBe(80);
+    expect(a.conflicts + b.conflicts).toBe(0);
+  });
+});
+
+describe('init on a table made before schedules', () => {
+  it('adds the due index and a schedule item for every customer watched before, once', async () => {
+    const tableName = `test-old-${randomUUID()}`;
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'customerId', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'watchlist',
+            KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }],
+            Projection: {
+              ProjectionType: 'INCLUDE',
+              NonKeyAttributes: ['scope', 'mode', 'status'],
+            },
+          },
+        ],
+      }),
+    );
+    for (const [id, status] of [
+      ['100', 'active'],
+      ['101', 'paused'],
+    ] as const) {
+      const state = newCustomerState(
+        { customerId: id, scope: 'default', backfill: false },
+        new Date(T0),
+      );
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: encodeItem({ ...state, status, mode: 'tracking' }),
+        }),
+      );
+    }
+
+    expect(await createCursorTable(client, tableName, { now: T0 + 1 })).toBe('updated');
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toContain('due');
+
+    const store = new DynamoDbCursorStore({ client, tableName });
+    expect(await dueList(store, T0 + 1)).toEqual([
+      { customerId: '100', nextPollAt: T0, idlePolls: 0 },
+    ]);
+    const [claimed] = await claimAll(store, 'migrated', T0 + 1);
+    expect(claimed).toMatchObject({ customerId: '100', mode: 'tracking' });
+    expect(await store.setStatus('101', 'active', T0 + 2)).toBe('active');
+
+    expect(await createCursorTable(client, tableName)).toBe('exists');
+  });
+});
