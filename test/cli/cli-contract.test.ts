@@ -246,7 +246,16 @@ describe('CLI: the watchlist and polling on one table', () => {
     ]);
     for (const row of rows) {
       expect(Object.keys(row)).toEqual(
-        expect.arrayContaining(['mode', 'scope', 'lastSeenId', 'lastSeenDate', 'lagSeconds']),
+        expect.arrayContaining([
+          'mode',
+          'scope',
+          'lastSeenId',
+          'lastSeenDate',
+          'lagSeconds',
+          'lastPolledAt',
+          'nextPollAt',
+          'stalenessSeconds',
+        ]),
       );
     }
 
@@ -257,7 +266,8 @@ describe('CLI: the watchlist and polling on one table', () => {
       new GetItemCommand({ TableName: mainTable, Key: { customerId: { S: '2' } } }),
     );
     expect(gone.Item).toBeUndefined();
-    expect(await itemCount(mainTable)).toBe(2);
+    // Customers 1 and 3 remain: a cursor and a schedule item each.
+    expect(await itemCount(mainTable)).toBe(4);
   });
 
   it('poll --once with the stdout sink prints only JSON lines, one per entry, oldest first; the summary goes to stderr', async () => {
@@ -296,6 +306,8 @@ describe('CLI: the watchlist and polling on one table', () => {
 
     const run = await cli(['poll', '--once'], {
       ...env(),
+      // Due again a millisecond after the last poll: this poll follows the previous one at once.
+      POLL_INTERVAL_SECONDS: '0.001',
       EVENT_BUS_NAME: BUS,
       EVENTBRIDGE_ENDPOINT: eventBridge.url,
     });
