@@ -259,6 +259,44 @@ describe('claims', () => {
   });
 });
 
+describe('a due index made KEYS_ONLY', () => {
+  it('reads the tier from the schedule item, so customers past their first idle poll are still claimed', async () => {
+    const tableName = `test-keys-only-${randomUUID()}`;
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'customerId', AttributeType: 'S' },
+          { AttributeName: 'dueShard', AttributeType: 'S' },
+          { AttributeName: 'nextPollAt', AttributeType: 'N' },
+        ],
+        KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'due',
+            KeySchema: [
+              { AttributeName: 'dueShard', KeyType: 'HASH' },
+              { AttributeName: 'nextPollAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          },
+        ],
+      }),
+    );
+    const store = new DynamoDbCursorStore({ client, tableName, now: () => T0 });
+    await watch(store, '12');
+    const [first] = await claimAll(store, 'a', T0, 30_000);
+    expect(first?.idlePolls).toBe(0);
+    const due = first?.nextPollAt ?? 0;
+    expect(await dueList(store, due)).toEqual([
+      { customerId: '12', nextPollAt: due, idlePolls: 1 },
+    ]);
+    const [second] = await claimAll(store, 'b', due, 30_000);
+    expect(second).toMatchObject({ customerId: '12', idlePolls: 1 });
+  });
+});
+
 describe('init on a table made before schedules', () => {
   it('adds the due index and a schedule item for every customer watched before, once', async () => {
     const tableName = `test-old-${randomUUID()}`;

@@ -238,8 +238,12 @@ export class DynamoDbCursorStore implements CursorStore {
       for (const item of page.Items ?? []) {
         const kind = itemKind(item.customerId?.S);
         const nextPollAt = Number(item.nextPollAt?.N);
-        const idlePolls = Number(item.idlePolls?.N ?? '0');
         if (kind.kind !== 'schedule' || !Number.isSafeInteger(nextPollAt)) continue;
+        // An index made without the tier (KEYS_ONLY by hand): read it from the item, or every
+        // claim of a customer past its first idle poll would fail its condition forever.
+        const tier =
+          item.idlePolls?.N ?? (await this.#getSchedule(kind.customerId, false))?.idlePolls?.N;
+        const idlePolls = Number(tier ?? '0');
         yield {
           customerId: kind.customerId,
           nextPollAt,
@@ -428,13 +432,16 @@ export class DynamoDbCursorStore implements CursorStore {
     );
   }
 
-  async #getSchedule(customerId: string): Promise<Record<string, AttributeValue> | undefined> {
+  async #getSchedule(
+    customerId: string,
+    consistent = true,
+  ): Promise<Record<string, AttributeValue> | undefined> {
     const result = await this.#call('GetItem', customerId, () =>
       this.#client.send(
         new GetItemCommand({
           TableName: this.#tableName,
           Key: scheduleKey(customerId),
-          ConsistentRead: true,
+          ConsistentRead: consistent,
         }),
       ),
     );
