@@ -56,7 +56,11 @@ export async function* claimDue(
 export async function* claimFrom(
   due: AsyncIterator<DueCustomer>,
   deps: Pick<PollDependencies, 'store' | 'clock'>,
-  options: ClaimOptions & { onDue?: (customer: DueCustomer, claimed: boolean) => void },
+  options: ClaimOptions & {
+    onDue?: (customer: DueCustomer, claimed: boolean) => void;
+    /** Without it, a failed claim ends the iteration with its error. */
+    onClaimError?: (customer: DueCustomer, error: unknown) => void;
+  },
 ): AsyncGenerator<ClaimedCustomer> {
   let claims = 0;
   while (options.limit === undefined || claims < options.limit) {
@@ -73,12 +77,20 @@ export async function* claimFrom(
     // Never due again while the claim holds: a poller that dies leaves a customer that is due
     // when its claim expires, not one the due index keeps offering to claims that must fail.
     const tentative = { ...idle, nextPollAt: Math.max(idle.nextPollAt, claimedUntil) };
-    const claimed = await deps.store.claim(next.value, {
-      owner: options.owner,
-      now,
-      claimedUntil,
-      tentative,
-    });
+    let claimed: ClaimedCustomer | undefined;
+    try {
+      claimed = await deps.store.claim(next.value, {
+        owner: options.owner,
+        now,
+        claimedUntil,
+        tentative,
+      });
+    } catch (error) {
+      // One customer's broken schedule item (or a throttled write) must not stop the others.
+      if (!options.onClaimError) throw error;
+      options.onClaimError(next.value, error);
+      continue;
+    }
     options.onDue?.(next.value, claimed !== undefined);
     if (claimed === undefined) continue;
     claims++;

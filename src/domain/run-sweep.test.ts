@@ -218,6 +218,20 @@ describe('runSweep: who is polled when', () => {
     });
   });
 
+  it('reports a customer whose claim fails and polls the others', async () => {
+    const deps = await setup(3);
+    const claim = deps.store.claim.bind(deps.store);
+    deps.store.claim = async (due, request) => {
+      if (due.customerId === '2') throw new Error('schedule item unreadable');
+      return claim(due, request);
+    };
+    const summary = await runSweep(deps, options);
+    expect(summary).toMatchObject({ claimed: 2, polled: 2 });
+    expect(summary.failures).toEqual([
+      { customerId: '2', reason: 'not claimed: schedule item unreadable' },
+    ]);
+  });
+
   it('reads the in-flight limit before each claim, so it can follow the quota', async () => {
     const deps = await setup(12);
     let running = 0;

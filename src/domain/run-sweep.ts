@@ -141,6 +141,11 @@ export async function runSweep(
       onDue: (customer, claimed) => {
         if (claimed) noteStaleness(customer, deps.clock().getTime());
       },
+      onClaimError: (customer, error) => {
+        const reason = `not claimed: ${describeError(error)}`;
+        summary.failures.push({ customerId: customer.customerId, reason });
+        deps.logger.error('Customer poll failed', { customerId: customer.customerId, reason });
+      },
     });
     if (!outOfTime()) {
       for await (const claimed of claims) {
