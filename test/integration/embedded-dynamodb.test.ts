@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCursorTable } from '../../src/adapters/dynamodb/create-cursor-table.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
@@ -87,6 +87,21 @@ describe('embedded DynamoDB (dynalite)', () => {
     expect(listed).toEqual([
       { kind: 'ok', watch, schedule: expect.objectContaining({ status: 'active' }) },
     ]);
+  });
+
+  it('says how to start afresh when a table made by an older version lacks the due index', async () => {
+    const { client } = await start(await tempDirectory());
+    await client.send(
+      new CreateTableCommand({
+        TableName: 'before-schedules',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'customerId', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }],
+      }),
+    );
+    await expect(createCursorTable(client, 'before-schedules')).rejects.toThrow(
+      /dynalite.*cannot add an index.*delete \.data\/dynalite/,
+    );
   });
 
   it('refuses, with a typed error, a directory another instance holds', async () => {

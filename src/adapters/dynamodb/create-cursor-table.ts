@@ -96,8 +96,12 @@ async function addDueIndex(
     table.BillingModeSummary?.BillingMode === 'PROVISIONED' ||
     (table.BillingModeSummary === undefined &&
       (table.ProvisionedThroughput?.ReadCapacityUnits ?? 0) > 0);
-  try {
-    await client.send(
+  const throughput = {
+    ReadCapacityUnits: table.ProvisionedThroughput?.ReadCapacityUnits || 1,
+    WriteCapacityUnits: table.ProvisionedThroughput?.WriteCapacityUnits || 1,
+  };
+  const create = (withThroughput: boolean) =>
+    client.send(
       new UpdateTableCommand({
         TableName: tableName,
         AttributeDefinitions: DUE_INDEX_ATTRIBUTES,
@@ -105,19 +109,20 @@ async function addDueIndex(
           {
             Create: {
               ...DUE_INDEX,
-              ...(provisioned
-                ? {
-                    ProvisionedThroughput: {
-                      ReadCapacityUnits: table.ProvisionedThroughput?.ReadCapacityUnits ?? 5,
-                      WriteCapacityUnits: table.ProvisionedThroughput?.WriteCapacityUnits ?? 5,
-                    },
-                  }
-                : {}),
+              ...(withThroughput ? { ProvisionedThroughput: throughput } : {}),
             },
           },
         ],
       }),
     );
+  try {
+    await create(provisioned).catch((error: unknown) => {
+      // dynalite (the embedded DynamoDB) wants a throughput even on an on-demand table.
+      const wantsThroughput =
+        !provisioned && error instanceof Error && /provisionedThroughput/i.test(error.message);
+      if (!wantsThroughput) throw error;
+      return create(true);
+    });
   } catch (error) {
     throw new CursorStoreError('UpdateTable (add the due index)', tableName, undefined, error);
   }
@@ -132,6 +137,17 @@ async function addDueIndex(
       (index) => index.IndexName === DUE_INDEX_NAME,
     )?.IndexStatus;
     if (status === 'ACTIVE') return;
+    if (status === undefined) {
+      // Accepted but not building: dynalite (the embedded DynamoDB) cannot add an index.
+      throw new CursorStoreError(
+        'UpdateTable (add the due index)',
+        tableName,
+        undefined,
+        stateError(
+          `this DynamoDB accepted the ${DUE_INDEX_NAME} index but is not building it (dynalite, the embedded DynamoDB, cannot add an index to a table made by an older version): delete .data/dynalite to start afresh and watch the customers again, or use another TABLE_NAME`,
+        ),
+      );
+    }
     if (Date.now() + delayMs > deadline) {
       throw new CursorStoreError(
         'DescribeTable',
