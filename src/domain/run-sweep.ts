@@ -198,7 +198,12 @@ export function estimatedStalenessMs(
   return Math.max(0, now - due.nextPollAt + intervalAfter(policy, due.idlePolls));
 }
 
-function record(summary: SweepSummary, result: ClaimedPollResult, deps: PollDependencies): void {
+/** Adds one claimed poll's result to a summary (the workers' messages use it too). */
+export function record(
+  summary: SweepSummary,
+  result: ClaimedPollResult,
+  deps: PollDependencies,
+): void {
   const { customerId } = result;
   if (result.claimLost) summary.claimsLost++;
   if (result.coverageGap) summary.coverageGaps++;

@@ -8,8 +8,15 @@ import {
   EventBridgePublisher,
 } from '../adapters/eventbridge/eventbridge-publisher.js';
 import { createSqsClient, SqsDeadLetterSink } from '../adapters/sqs/sqs-dead-letter-sink.js';
+import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue.js';
 import { StdoutPublisher } from '../adapters/stdout/stdout-publisher.js';
-import { type CapillaryCredentials, isLoopbackHost, type Settings } from '../config/settings.js';
+import {
+  type CapillaryCredentials,
+  isLoopbackHost,
+  ServiceUrlSchema,
+  type Settings,
+} from '../config/settings.js';
+import { ConfigError, ConfigErrors } from '../domain/errors.js';
 import type { PollDependencies } from '../domain/poll-customer.js';
 import type { CursorStore, Logger } from '../domain/ports.js';
 
@@ -102,4 +109,24 @@ export function createPollDependencies(
     logger,
     clock: context.clock ?? (() => new Date()),
   };
+}
+
+/** The scheduler's work queue (`WORK_QUEUE_URL`, set by the construct). */
+export function createWorkQueue(settings: Settings, env: NodeJS.ProcessEnv): SqsWorkQueue {
+  const parsed = ServiceUrlSchema.safeParse(env.WORK_QUEUE_URL ?? '');
+  if (!env.WORK_QUEUE_URL || !parsed.success) {
+    const problem = env.WORK_QUEUE_URL
+      ? (parsed.error?.issues[0]?.message ?? 'must be the work queue URL')
+      : 'is required here (the construct sets it)';
+    throw new ConfigErrors([new ConfigError('WORK_QUEUE_URL', problem)]);
+  }
+  const queueUrl = parsed.data;
+  return new SqsWorkQueue({
+    client: createSqsClient({
+      region: settings.region,
+      endpoint: settings.events.sqsEndpoint,
+      credentials: credentialsFor(settings.events.sqsEndpoint ?? queueUrl),
+    }),
+    queueUrl,
+  });
 }

@@ -1,0 +1,96 @@
+import { describeError } from './errors.js';
+import { type PollClaimedOptions, pollClaimed } from './poll-claimed.js';
+import type { PollDependencies } from './poll-customer.js';
+import { record, type SweepSummary } from './run-sweep.js';
+import type { WorkMessage } from './work-queue.js';
+
+export interface PollWorkOptions extends PollClaimedOptions {
+  /** Customers polled at once, at most. */
+  concurrency: number;
+  /** Read before each start, so the limit can follow the quota and the observed latency. */
+  inFlightLimit?: (() => number) | undefined;
+  /** Epoch ms after which no customer is started (the worker's remaining time, less a margin). */
+  deadline?: number | undefined;
+  /** `CAPILLARY_RPS`: the whole deployment's budget, which this worker's requests are measured against. */
+  requestsPerSecond?: number | undefined;
+}
+
+export interface WorkResult {
+  summary: SweepSummary;
+  /** Customers not started because the deadline came first: the message should come back. */
+  unstarted: number;
+}
+
+/**
+ * A worker's share of a tick: polls the claimed customers of one work message with a bounded
+ * number in flight. A customer whose claim has expired (a message that came back late) is skipped
+ * by `pollClaimed`; one customer's failure never stops the others.
+ */
+export async function pollWork(
+  message: WorkMessage,
+  deps: PollDependencies,
+  options: PollWorkOptions,
+): Promise<WorkResult> {
+  const started = deps.clock();
+  const requestsBefore = deps.source.requestsSent?.();
+  const summary = workSummary(started, message.customers.length);
+  const inFlightLimit = options.inFlightLimit ?? (() => options.concurrency);
+  const inFlight = new Set<Promise<void>>();
+  let startedCount = 0;
+  for (const claimed of message.customers) {
+    if (options.deadline !== undefined && deps.clock().getTime() >= options.deadline) break;
+    startedCount++;
+    const task = pollClaimed(claimed, deps, options)
+      .then((result) => record(summary, result, deps))
+      .catch((error: unknown) => {
+        // pollClaimed never throws; this keeps a bug in it from stopping the others.
+        summary.failures.push({ customerId: claimed.customerId, reason: describeError(error) });
+      })
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    while (inFlight.size >= Math.max(1, Math.floor(inFlightLimit()))) {
+      await Promise.race(inFlight);
+    }
+  }
+  await Promise.all(inFlight);
+  const unstarted = message.customers.length - startedCount;
+  summary.deferred += unstarted;
+  summary.durationMs = deps.clock().getTime() - started.getTime();
+  const requestsAfter = deps.source.requestsSent?.();
+  if (requestsBefore !== undefined && requestsAfter !== undefined) {
+    summary.requestsSent = requestsAfter - requestsBefore;
+  }
+  if (options.requestsPerSecond !== undefined) {
+    summary.requestBudget = (options.requestsPerSecond * summary.durationMs) / 1000;
+  }
+  return { summary, unstarted };
+}
+
+/**
+ * A worker's summary starts from its message: what it claimed is the message. Overdue customers,
+ * staleness and quota use are the scheduler's and the shared quota's to report: one worker's
+ * share of a tick says nothing about the whole.
+ */
+function workSummary(started: Date, claimed: number): SweepSummary {
+  return {
+    startedAt: started.toISOString(),
+    durationMs: 0,
+    claimed,
+    polled: 0,
+    baselined: 0,
+    deferred: 0,
+    newEvents: 0,
+    published: 0,
+    parked: 0,
+    conflicts: 0,
+    claimsLost: 0,
+    coverageGaps: 0,
+    overdue: 0,
+    oldestStalenessSeconds: undefined,
+    requestsSent: undefined,
+    requestBudget: undefined,
+    maxLagMs: undefined,
+    failures: [],
+    unpublished: [],
+  };
+}

@@ -1,0 +1,145 @@
+import type { ClaimedCustomer, DueCustomer } from './claimed-customer.js';
+import { claimFrom } from './poll-claimed.js';
+import type { PollDependencies } from './poll-customer.js';
+import { estimatedStalenessMs } from './run-sweep.js';
+import type { SchedulePolicy } from './schedule.js';
+import { CUSTOMERS_PER_MESSAGE, type WorkQueue, workMessages } from './work-queue.js';
+
+/** Claims sent per flush: 10 messages, one SendMessageBatch, so workers start while it claims. */
+const CLAIMS_PER_FLUSH = CUSTOMERS_PER_MESSAGE * 10;
+
+export interface TickOptions {
+  /** Who holds this tick's claims; the workers complete them under this name. */
+  owner: string;
+  /** Epoch ms: the tick's time; customers with `nextPollAt <= now` are due. */
+  now: number;
+  /** The most customers this tick claims: the quota of one tick (`CAPILLARY_RPS` × interval). */
+  limit: number;
+  policy: SchedulePolicy;
+  /** `CLAIM_SECONDS` × 1000. */
+  claimMs: number;
+  /** Epoch ms after which nothing more is claimed (the scheduler's remaining time, less a margin). */
+  deadline?: number | undefined;
+  /** Due customers read after the limit, to count the overdue ones. Default 1,000. */
+  overdueScanLimit?: number | undefined;
+}
+
+export interface TickSummary {
+  startedAt: string;
+  durationMs: number;
+  claimed: number;
+  /** Claimed customers handed to the workers. */
+  queued: number;
+  /** Claimed but not queued: their claims expire and a later tick claims them again. */
+  notQueued: { customerId: string; reason: string }[];
+  /** Due customers left for a later tick (counted up to `overdueScanLimit`). */
+  deferred: number;
+  /** Of those, the ones whose staleness exceeds the longest interval. */
+  overdue: number;
+  /** The oldest staleness among the due customers read, seconds; `undefined` when none was due. */
+  oldestStalenessSeconds: number | undefined;
+}
+
+/**
+ * One scheduler tick: claims due customers, most overdue first, up to the tick's quota, and hands
+ * them to the workers in messages of up to 25, every 250 claims so workers start early. Then it
+ * looks a bounded way further down the due index to count what stays overdue.
+ */
+export async function runTick(
+  deps: Pick<PollDependencies, 'store' | 'clock' | 'logger'> & { workQueue: WorkQueue },
+  options: TickOptions,
+): Promise<TickSummary> {
+  const startMs = deps.clock().getTime();
+  const summary: TickSummary = {
+    startedAt: new Date(startMs).toISOString(),
+    durationMs: 0,
+    claimed: 0,
+    queued: 0,
+    notQueued: [],
+    deferred: 0,
+    overdue: 0,
+    oldestStalenessSeconds: undefined,
+  };
+  let oldestStalenessMs: number | undefined;
+  const noteStaleness = (due: DueCustomer, now: number) => {
+    const staleness = estimatedStalenessMs(due, options.policy, now);
+    oldestStalenessMs = Math.max(oldestStalenessMs ?? staleness, staleness);
+    return staleness;
+  };
+  let pending: ClaimedCustomer[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const messages = workMessages(pending);
+    pending = [];
+    const outcomes = await deps.workQueue.send(messages);
+    messages.forEach((message, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.sent) {
+        summary.queued += message.customers.length;
+        return;
+      }
+      const reason = outcome?.reason ?? 'not sent';
+      for (const customer of message.customers) {
+        summary.notQueued.push({ customerId: customer.customerId, reason });
+      }
+    });
+  };
+
+  const due = deps.store.dueCustomers(options.now)[Symbol.asyncIterator]();
+  try {
+    const claims = claimFrom(due, deps, {
+      owner: options.owner,
+      now: options.now,
+      limit: options.limit,
+      policy: options.policy,
+      claimMs: options.claimMs,
+      onDue: (customer, claimed) => {
+        if (claimed) noteStaleness(customer, deps.clock().getTime());
+      },
+    });
+    try {
+      for await (const claimed of claims) {
+        summary.claimed++;
+        pending.push(claimed);
+        if (pending.length >= CLAIMS_PER_FLUSH) await flush();
+        if (options.deadline !== undefined && deps.clock().getTime() >= options.deadline) break;
+      }
+    } finally {
+      // Even when a claim failed: what is claimed already goes to the workers.
+      await flush();
+    }
+    const now = deps.clock().getTime();
+    const scanLimit = options.overdueScanLimit ?? 1_000;
+    for (let seen = 0; seen < scanLimit; seen++) {
+      const next = await due.next();
+      if (next.done) break;
+      summary.deferred++;
+      if (noteStaleness(next.value, now) > options.policy.maxIntervalMs) summary.overdue++;
+    }
+  } finally {
+    await due.return?.();
+  }
+  if (summary.notQueued.length > 0) {
+    deps.logger.warn(
+      'Claimed customers not queued; they are claimed again once their claims expire',
+      {
+        count: summary.notQueued.length,
+        first: summary.notQueued.slice(0, 10),
+      },
+    );
+  }
+  summary.durationMs = deps.clock().getTime() - startMs;
+  summary.oldestStalenessSeconds =
+    oldestStalenessMs === undefined ? undefined : Math.round(oldestStalenessMs / 1000);
+  return summary;
+}
+
+/** The quota of one tick: `CAPILLARY_RPS` × the interval, at least one, at most `SWEEP_MAX_POLLS`. */
+export function tickLimit(
+  requestsPerSecond: number,
+  intervalSeconds: number,
+  maxPolls: number | undefined,
+): number {
+  const quota = Math.max(1, Math.floor(requestsPerSecond * intervalSeconds));
+  return maxPolls === undefined ? quota : Math.min(quota, maxPolls);
+}

@@ -1,0 +1,31 @@
+import type { TickSummary } from '../domain/schedule-tick.js';
+import { METRIC_UNITS, MetricName } from './metric-names.js';
+import type { MetricDatum } from './sweep-metrics.js';
+
+/**
+ * The metrics one scheduler tick reports: what it claimed, what stays due, how stale the
+ * watchlist is, and that it ran (`SweepCompleted`, which the no-scheduler-run alarm watches).
+ */
+export function tickMetrics(summary: TickSummary): MetricDatum[] {
+  const values: [MetricName, number | undefined][] = [
+    [MetricName.CustomersClaimed, summary.claimed],
+    [MetricName.CustomersDeferred, summary.deferred + summary.notQueued.length],
+    [MetricName.CustomersOverdue, summary.overdue],
+    // 0 when nothing was due: nothing is stale, and the graph's data never goes missing.
+    [MetricName.OldestStalenessSeconds, summary.oldestStalenessSeconds ?? 0],
+    [MetricName.SweepDuration, summary.durationMs],
+    [MetricName.SweepCompleted, 1],
+  ];
+  return values
+    .filter((entry): entry is [MetricName, number] => entry[1] !== undefined)
+    .map(([name, value]) => ({ name, unit: METRIC_UNITS[name], value }));
+}
+
+/** What a tick reports rather than a worker: a worker's share says nothing about the whole. */
+export const TICK_ONLY_METRICS: ReadonlySet<MetricName> = new Set([
+  MetricName.CustomersClaimed,
+  MetricName.CustomersOverdue,
+  MetricName.OldestStalenessSeconds,
+  MetricName.SweepCompleted,
+  MetricName.SweepDuration,
+]);
