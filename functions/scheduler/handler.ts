@@ -1,0 +1,72 @@
+// The scheduled Lambda (one tick at a time): claims the due customers, up to the tick's quota,
+// and queues them for the workers. Dependencies are built once per container.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { loadSettings, type Settings, schedulePolicy } from '../../src/config/settings.js';
+import { runTick, type TickSummary, tickLimit } from '../../src/domain/schedule-tick.js';
+import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../src/observability/metric-names.js';
+import { tickMetrics } from '../../src/observability/tick-metrics.js';
+import {
+  createCursorStore,
+  createDynamoDbClient,
+  createWorkQueue,
+} from '../../src/runtime/create-adapters.js';
+import { domainLogger, LAMBDA_DEFAULT_INTERVAL_SECONDS } from '../../src/runtime/lambda-runtime.js';
+
+/** No claim is made in the last part of a tick (20%, at least 5 s): what is claimed is queued. */
+const CLAIM_MARGIN_MS = 5_000;
+
+// POWERTOOLS_SERVICE_NAME (set by the construct) names the metrics' dimension the alarms watch.
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME;
+const logger = new Logger({ serviceName });
+const log = domainLogger(logger);
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+
+type Container = { settings: Settings; deps: Parameters<typeof runTick>[0] };
+let container: Container | undefined;
+
+function buildOnce(): Container {
+  if (container) return container;
+  const settings = loadSettings(process.env, { allowEmbedded: false });
+  const store = createCursorStore(
+    createDynamoDbClient(settings, settings.table.endpoint as URL | undefined),
+    settings,
+  );
+  const workQueue = createWorkQueue(settings, process.env);
+  container = { settings, deps: { store, workQueue, logger: log, clock: () => new Date() } };
+  return container;
+}
+
+export const handler = async (
+  _event: unknown,
+  context: Context,
+): Promise<TickSummary & { notQueuedCount: number }> => {
+  logger.addContext(context);
+  const { settings, deps } = buildOnce();
+  const now = Date.now();
+  const remainingMs = context.getRemainingTimeInMillis();
+  const policy = schedulePolicy(settings, LAMBDA_DEFAULT_INTERVAL_SECONDS);
+  const summary = await runTick(deps, {
+    owner: `tick-${context.awsRequestId}`,
+    now,
+    limit: tickLimit(
+      settings.capillary.requestsPerSecond,
+      policy.minIntervalMs / 1000,
+      settings.poll.sweepMaxPolls,
+    ),
+    policy,
+    claimMs: settings.poll.claimSeconds * 1000,
+    deadline: now + remainingMs - Math.max(CLAIM_MARGIN_MS, remainingMs * 0.2),
+  });
+  for (const datum of tickMetrics(summary)) metrics.addMetric(datum.name, datum.unit, datum.value);
+  metrics.publishStoredMetrics();
+  // One log event stays small whatever the outage: the list is cut, the count is whole.
+  const reported = {
+    ...summary,
+    notQueued: summary.notQueued.slice(0, 50),
+    notQueuedCount: summary.notQueued.length,
+  };
+  (summary.notQueued.length > 0 ? log.warn : log.info)('Tick finished', { summary: reported });
+  return reported;
+};

@@ -1,0 +1,103 @@
+// The worker Lambda, on the work queue (batch size 1): polls the claimed customers of one message.
+// A message whose customers could not all be started is reported failed, so SQS brings it back
+// (customers already done, or whose claims expired, are skipped then). Built once per container.
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { loadSettings, type Settings, schedulePolicy } from '../../src/config/settings.js';
+import { describeError } from '../../src/domain/errors.js';
+import type { PollDependencies } from '../../src/domain/poll-customer.js';
+import { type PollWorkOptions, pollWork } from '../../src/domain/poll-work.js';
+import { boundedSummary } from '../../src/domain/run-sweep.js';
+import { parseWorkMessage } from '../../src/domain/work-queue.js';
+import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../src/observability/metric-names.js';
+import { sweepMetrics } from '../../src/observability/sweep-metrics.js';
+import { TICK_ONLY_METRICS } from '../../src/observability/tick-metrics.js';
+import {
+  createCursorStore,
+  createDynamoDbClient,
+  createPollDependencies,
+} from '../../src/runtime/create-adapters.js';
+import {
+  credentialsLoader,
+  domainLogger,
+  invocationDeadlines,
+  LAMBDA_DEFAULT_INTERVAL_SECONDS,
+} from '../../src/runtime/lambda-runtime.js';
+import { POLLER_VERSION } from '../../src/version.js';
+
+// POWERTOOLS_SERVICE_NAME (set by the construct) names the metrics' dimension the alarms watch.
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME;
+const logger = new Logger({ serviceName });
+const log = domainLogger(logger);
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+
+type Container = {
+  settings: Settings;
+  deps: PollDependencies;
+  options: Omit<PollWorkOptions, 'deadline' | 'publishBy'>;
+};
+let container: Container | undefined;
+
+function buildOnce(): Container {
+  if (container) return container;
+  const settings = loadSettings(process.env, { allowEmbedded: false });
+  const store = createCursorStore(
+    createDynamoDbClient(settings, settings.table.endpoint as URL | undefined),
+    settings,
+  );
+  const deps = createPollDependencies(settings, {
+    logger: log,
+    stdout: process.stdout,
+    store,
+    capillaryBaseUrl: settings.capillary.baseUrl as URL,
+    credentials: credentialsLoader(settings),
+  });
+  const options = {
+    concurrency: settings.poll.concurrency,
+    psiMode: settings.poll.psiMode,
+    seenCapacity: settings.poll.seenCapacity,
+    version: POLLER_VERSION,
+    policy: schedulePolicy(settings, LAMBDA_DEFAULT_INTERVAL_SECONDS),
+    requestsPerSecond: settings.capillary.requestsPerSecond,
+  };
+  container = { settings, deps, options };
+  return container;
+}
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  logger.addContext(context);
+  const { settings, deps, options } = buildOnce();
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    const messageId = record.messageId;
+    let message: ReturnType<typeof parseWorkMessage>;
+    try {
+      message = parseWorkMessage(record.body);
+    } catch (error) {
+      // It can never succeed: after 3 receives it rests on the work dead-letter queue.
+      log.error('Work message unreadable', { messageId, reason: describeError(error) });
+      batchItemFailures.push({ itemIdentifier: messageId });
+      continue;
+    }
+    const { summary, unstarted } = await pollWork(message, deps, {
+      ...options,
+      ...invocationDeadlines(
+        Date.now(),
+        context.getRemainingTimeInMillis(),
+        settings.capillary.timeoutMs + 5_000,
+      ),
+    });
+    for (const datum of sweepMetrics(summary)) {
+      if (!TICK_ONLY_METRICS.has(datum.name))
+        metrics.addMetric(datum.name, datum.unit, datum.value);
+    }
+    if (unstarted > 0) batchItemFailures.push({ itemIdentifier: messageId });
+    const reported = { messageId, unstarted, ...boundedSummary(summary) };
+    (summary.failures.length > 0 || unstarted > 0 ? log.warn : log.info)('Work finished', {
+      summary: reported,
+    });
+  }
+  metrics.publishStoredMetrics();
+  return { batchItemFailures };
+};

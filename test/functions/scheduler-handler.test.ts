@@ -1,0 +1,185 @@
+// The scheduler Lambda handler, imported with its environment pointing at DynamoDB Local and the
+// SQS double: one tick per invocation, claims queued as work messages, EMF metrics on stdout.
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
+import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
+import { newCustomerState } from '../../src/domain/customer-state.js';
+import type { TickSummary } from '../../src/domain/schedule-tick.js';
+import { parseWorkMessage } from '../../src/domain/work-queue.js';
+import { METRICS_NAMESPACE, MetricName } from '../../src/observability/metric-names.js';
+import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
+import {
+  captureOutput,
+  type EmfBlob,
+  emfBlobs,
+  emfUnits,
+  environment,
+  fakeContext,
+} from '../support/lambda-harness.js';
+import { SqsDouble } from '../support/sqs-double.js';
+
+type Handler = (
+  event: unknown,
+  context: Context,
+) => Promise<TickSummary & { notQueuedCount: number }>;
+
+const env = environment([
+  'TABLE_NAME',
+  'DYNAMODB_ENDPOINT',
+  'EVENT_BUS_NAME',
+  'CAPILLARY_BASE_URL',
+  'CAPILLARY_AUTH',
+  'CAPILLARY_SECRET_ARN',
+  'CAPILLARY_RPS',
+  'POLL_INTERVAL_SECONDS',
+  'MAX_POLL_INTERVAL_SECONDS',
+  'CLAIM_SECONDS',
+  'SWEEP_MAX_POLLS',
+  'WORK_QUEUE_URL',
+  'SQS_ENDPOINT',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_REGION',
+  'POWERTOOLS_METRICS_DISABLED',
+  'POWERTOOLS_SERVICE_NAME',
+]);
+
+let sqs: SqsDouble;
+let dynamo: DynamoDBClient;
+
+async function tableWith(count: number): Promise<string> {
+  const tableName = await createTestTable(dynamo, 'scheduler');
+  const store = new DynamoDbCursorStore({ client: dynamo, tableName });
+  for (let index = 0; index < count; index++) {
+    await store.addCustomer(
+      newCustomerState(
+        { customerId: String(5000 + index), scope: 'default', backfill: false },
+        new Date(),
+      ),
+    );
+  }
+  return tableName;
+}
+
+function schedulerEnv(tableName: string, extra: Record<string, string> = {}) {
+  return {
+    TABLE_NAME: tableName,
+    DYNAMODB_ENDPOINT: inject('dynamoDbLocalEndpoint'),
+    EVENT_BUS_NAME: 'capillary-bus',
+    CAPILLARY_BASE_URL: 'https://eu.api.capillarytech.com',
+    CAPILLARY_AUTH: 'basic',
+    CAPILLARY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:capillary-AbCdEf',
+    // 0.5 requests/s × 60 s: a tick claims at most 30 customers.
+    CAPILLARY_RPS: '0.5',
+    POLL_INTERVAL_SECONDS: '60',
+    MAX_POLL_INTERVAL_SECONDS: '3600',
+    CLAIM_SECONDS: '120',
+    WORK_QUEUE_URL: sqs.queueUrl,
+    SQS_ENDPOINT: sqs.url,
+    AWS_ACCESS_KEY_ID: 'AKIDSCHEDULERTEST',
+    AWS_SECRET_ACCESS_KEY: 'scheduler-test-secret',
+    AWS_REGION: 'us-east-1',
+    POWERTOOLS_METRICS_DISABLED: 'false',
+    ...extra,
+  };
+}
+
+async function importHandler(): Promise<Handler> {
+  vi.resetModules();
+  return ((await import('../../functions/scheduler/handler.js')) as { handler: Handler }).handler;
+}
+
+beforeAll(async () => {
+  sqs = await SqsDouble.start({ queueName: 'capillary-event-poller-work' });
+  dynamo = dynamoDbLocalClient();
+});
+beforeEach(() => sqs.reset());
+afterAll(async () => {
+  await sqs.close();
+  dynamo.destroy();
+  env.restore();
+});
+
+describe('scheduler Lambda handler', () => {
+  it('claims a tick’s quota of due customers, queues them by 25, and prints the tick metrics as EMF', async () => {
+    env.set(schedulerEnv(await tableWith(70)));
+    const handler = await importHandler();
+    const context = fakeContext('capillary-scheduler');
+
+    const { result: summary, lines } = await captureOutput(() => handler({}, context));
+
+    expect(summary).toMatchObject({ claimed: 30, queued: 30, notQueuedCount: 0, deferred: 40 });
+    const messages = sqs.messages.map((message) => parseWorkMessage(message.body));
+    expect(messages.map((message) => message.customers.length)).toEqual([25, 5]);
+    const claimed = messages.flatMap((message) => message.customers);
+    expect(new Set(claimed.map((customer) => customer.customerId)).size).toBe(30);
+    for (const customer of claimed) {
+      expect(customer.claimOwner).toBe(`tick-${context.awsRequestId}`);
+      expect(customer.claimedUntil - Date.now()).toBeGreaterThan(60_000);
+    }
+
+    const blobs = emfBlobs(lines);
+    expect(blobs).toHaveLength(1);
+    const blob = blobs[0] as EmfBlob;
+    expect(blob._aws.CloudWatchMetrics[0]?.Namespace).toBe(METRICS_NAMESPACE);
+    expect(blob._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
+    expect(emfUnits(blob)).toEqual({
+      CustomersClaimed: 'Count',
+      CustomersDeferred: 'Count',
+      CustomersOverdue: 'Count',
+      OldestStalenessSeconds: 'Seconds',
+      SweepDuration: 'Milliseconds',
+      SweepCompleted: 'Count',
+    });
+    expect(blob[MetricName.CustomersClaimed]).toBe(30);
+    expect(blob[MetricName.CustomersDeferred]).toBe(40);
+    expect(blob[MetricName.CustomersOverdue]).toBe(0);
+    expect(blob[MetricName.SweepCompleted]).toBe(1);
+
+    // The next tick (warm container) takes the next 30: the first ones are still claimed.
+    sqs.reset();
+    const second = await captureOutput(() => handler({}, fakeContext('capillary-scheduler')));
+    expect(second.result.claimed).toBe(30);
+    const next = sqs.messages.flatMap((message) => parseWorkMessage(message.body).customers);
+    const overlap = next.filter((customer) =>
+      claimed.some((first) => first.customerId === customer.customerId),
+    );
+    expect(overlap).toEqual([]);
+  });
+
+  it('claims no more than SWEEP_MAX_POLLS', async () => {
+    env.set(schedulerEnv(await tableWith(12), { SWEEP_MAX_POLLS: '7' }));
+    const handler = await importHandler();
+    const { result } = await captureOutput(() => handler({}, fakeContext('capillary-scheduler')));
+    expect(result).toMatchObject({ claimed: 7, queued: 7, deferred: 5 });
+  });
+
+  it('reports customers it could not queue, the list bounded in its result and log', async () => {
+    env.set(schedulerEnv(await tableWith(80), { CAPILLARY_RPS: '2' }));
+    sqs.failRequests(10, { status: 400, code: 'AccessDenied', message: 'not authorized' });
+    const handler = await importHandler();
+    const { result, stderr } = await captureOutput(() =>
+      handler({}, fakeContext('capillary-scheduler')),
+    );
+    expect(result).toMatchObject({ claimed: 80, queued: 0, notQueuedCount: 80 });
+    expect(result.notQueued).toHaveLength(50);
+    expect(result.notQueued[0]?.reason).toContain('not authorized');
+    const warning = stderr.split('\n').find((line) => line.includes('"Tick finished"'));
+    expect(JSON.parse(warning ?? '{}').summary.notQueued).toHaveLength(50);
+  });
+
+  it('throws ConfigErrors naming WORK_QUEUE_URL when it is missing', async () => {
+    const { WORK_QUEUE_URL: _queue, ...rest } = schedulerEnv(await tableWith(0));
+    env.set(rest);
+    const handler = await importHandler();
+    const { result: error } = await captureOutput(() =>
+      handler({}, fakeContext('capillary-scheduler')).then(
+        () => undefined,
+        (thrown: unknown) => thrown as Error & { problems?: { setting: string }[] },
+      ),
+    );
+    expect(error?.name).toBe('ConfigErrors');
+    expect(error?.problems?.map((problem) => problem.setting)).toEqual(['WORK_QUEUE_URL']);
+  });
+});
