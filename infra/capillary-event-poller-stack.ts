@@ -33,7 +33,18 @@ export class CapillaryEventPollerStack extends Stack {
       poller.deadLetterQueue.queueUrl,
       'Events that cannot be published',
     );
-    output('FunctionName', poller.function.functionName, 'The poller function');
+    output(
+      'SchedulerFunctionName',
+      poller.scheduler.functionName,
+      'Claims due customers every interval and queues them',
+    );
+    output('WorkerFunctionName', poller.worker.functionName, 'Polls the claimed customers');
+    output('WorkQueueUrl', poller.workQueue.queueUrl, 'Claimed customers waiting for a worker');
+    output(
+      'WorkDeadLetterQueueUrl',
+      poller.workDeadLetterQueue.queueUrl,
+      'Work messages that failed 3 times',
+    );
     output('OpsTopicArn', poller.opsTopic.topicArn, 'The topic the alarms notify');
     if (poller.dashboard !== undefined) {
       output('DashboardName', poller.dashboard.dashboardName, 'The CloudWatch dashboard');

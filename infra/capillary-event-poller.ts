@@ -9,6 +9,7 @@ import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -36,12 +37,24 @@ import { AlertMessage } from './alert-message.js';
 import { PollerDeliveries } from './delivery-target.js';
 import { settingsEnvironment, validatePollerProps } from './props-validation.js';
 import { guardAgainstReplay } from './replay-guard.js';
+import {
+  DEFAULT_POLL_INTERVAL,
+  DEFAULT_WORKERS,
+  defaultClaimDuration,
+  defaultMaxPollInterval,
+  defaultWorkerTimeout,
+  WORK_MAX_RECEIVES,
+} from './scale-out.js';
 import type { PollerWebhook } from './webhook-props.js';
 import { Webhook } from './webhooks.js';
 
-/** The handler the construct bundles. */
-export const HANDLER_ENTRY = fileURLToPath(
-  new URL('../functions/poller/handler.ts', import.meta.url),
+/** The scheduler's handler: claims due customers and queues them for the workers. */
+export const SCHEDULER_ENTRY = fileURLToPath(
+  new URL('../functions/scheduler/handler.ts', import.meta.url),
+);
+/** The worker's handler: polls the claimed customers of one work-queue message. */
+export const WORKER_ENTRY = fileURLToPath(
+  new URL('../functions/worker/handler.ts', import.meta.url),
 );
 /** SQS's largest message size, set on the dead-letter queue and told to the function. */
 const DEAD_LETTER_MAX_MESSAGE_BYTES = 1_048_576;
@@ -55,8 +68,28 @@ export const SCHEMA_TITLE = 'CapillaryEventDetail';
 
 /** How long a scheduled invocation may wait for the single concurrency slot: the minimum Lambda allows. */
 const MAX_EVENT_AGE = Duration.seconds(60);
-/** Room between the end of a sweep and the next schedule tick. */
+/** Room between the end of a tick's work and the next schedule tick. */
 const TIMEOUT_HEADROOM = Duration.seconds(10);
+/** The scheduler only claims and queues: it never needs long, whatever the interval. */
+const MAX_SCHEDULER_TIMEOUT = Duration.minutes(2);
+const SCHEDULER_MEMORY_MB = 256;
+/** A message comes back this long after a worker's timeout when the worker died with it. */
+const VISIBILITY_HEADROOM = Duration.seconds(30);
+/** 0.1.0's index, kept only while upgrading (see `keepWatchlistIndex`). */
+const LEGACY_WATCHLIST_INDEX = {
+  indexName: 'watchlist',
+  nonKeyAttributes: [
+    'scope',
+    'mode',
+    'status',
+    'lastSeenId',
+    'lastSeenDate',
+    'windowDigest',
+    'version',
+    'createdAt',
+    'updatedAt',
+  ],
+} as const;
 const ALARM_PERIOD = Duration.minutes(5);
 
 export type CapillaryAuth = 'basic' | 'oauth';
@@ -178,12 +211,12 @@ export interface CapillaryEventPollerProps {
    */
   readonly archiveRetention?: Duration;
   /**
-   * The table of watched customers and their cursors. An existing table needs the `due`
-   * index (the CLI's `init` adds it) and must be imported with
-   * `Table.fromTableAttributes(this, id, { tableName, globalIndexes: ['due'] })` so the
-   * function may query it.
-   * @default - a new on-demand table with point-in-time recovery and the `due` index,
-   * retained on stack deletion
+   * The table of watched customers, their schedules and cursors. An existing table needs the
+   * `due` index (`npm run cli -- init` adds it) and must be imported with
+   * `Table.fromTableAttributes(this, id, { tableName, globalIndexes: ['due'] })` so the scheduler
+   * may query it.
+   * @default - a new on-demand table with point-in-time recovery and the `due` index, retained on
+   * stack deletion
    */
   readonly table?: dynamodb.ITable;
   /**
@@ -192,36 +225,73 @@ export interface CapillaryEventPollerProps {
    */
   readonly tableRemovalPolicy?: RemovalPolicy;
   /**
-   * How often a sweep starts (whole minutes).
+   * How often the scheduler runs (whole minutes), and the shortest interval between two polls of
+   * one customer (`POLL_INTERVAL_SECONDS`): a customer with new events is polled again this soon.
    * @default Duration.minutes(1)
    */
   readonly pollInterval?: Duration;
+  /**
+   * The longest interval between two polls of one customer (`MAX_POLL_INTERVAL_SECONDS`), the
+   * staleness bound: each idle poll lengthens a customer's interval up to this. Equal to
+   * `pollInterval` turns the activity tiers off. Whole minutes, at most 7 days.
+   * @default Duration.hours(1), or `pollInterval` when that is longer
+   */
+  readonly maxPollInterval?: Duration;
   /**
    * Whether the schedule is enabled (disable it to deploy before the secret is filled in).
    * @default true
    */
   readonly scheduleEnabled?: boolean;
   /**
-   * The Lambda timeout; must be shorter than `pollInterval`. The handler watches its remaining
-   * time and stops starting customers before it runs out; the rest wait for the next sweep.
-   * @default - `pollInterval` less 10 seconds, at most 15 minutes (50 seconds for 1 minute)
+   * The worker's Lambda timeout; must be shorter than `pollInterval` and than `claimDuration`.
+   * A worker polls the customers of one work-queue message and stops starting customers before it
+   * runs out; their claims expire and a later tick claims them again.
+   * @default - `pollInterval` less 10 seconds, at most 14 minutes (50 seconds for 1 minute)
    */
   readonly timeout?: Duration;
   /**
-   * The Lambda memory in MB.
+   * The worker's Lambda memory in MB (the scheduler has 256 MB).
    * @default 512
    */
   readonly memorySize?: number;
   /**
-   * Requests per second the poller may send to Capillary.
+   * Requests per second to Capillary (`CAPILLARY_RPS`): the budget every poller on the table
+   * shares, all workers and any CLI `poll` together. The scheduler claims at most this many
+   * customers per second of `pollInterval`.
    * @default 10
    */
   readonly requestsPerSecond?: number;
   /**
-   * Customers polled at the same time.
+   * Customers one worker polls at the same time, at most.
    * @default 8
    */
   readonly pollConcurrency?: number;
+  /**
+   * Worker functions running at once: the SQS event source's maximum concurrency (2 to 1000).
+   * More workers drain a tick's work sooner; the shared `requestsPerSecond` still bounds them.
+   * @default 4
+   */
+  readonly workers?: number;
+  /**
+   * How long a claim holds a customer (`CLAIM_SECONDS`): no other poller polls it meanwhile, and
+   * its holder publishes nothing after it. Longer than the worker `timeout`, so a worker is gone
+   * before the claims of its message expire. Whole seconds, 10 s to 15 minutes.
+   * @default - the worker timeout plus 1 minute, at least 2 minutes
+   */
+  readonly claimDuration?: Duration;
+  /**
+   * The most customers one tick claims (`SWEEP_MAX_POLLS`), below `requestsPerSecond` ×
+   * `pollInterval`.
+   * @default - no cap beyond the quota
+   */
+  readonly sweepMaxPolls?: number;
+  /**
+   * Keeps 0.1.0's `watchlist` index on the table this construct creates. CloudFormation can add or
+   * remove only one index per update: upgrading a 0.1.0 stack takes one deploy with `true` (adds
+   * `due`), then one without (removes `watchlist`). See docs/deploying.md.
+   * @default false
+   */
+  readonly keepWatchlistIndex?: boolean;
   /**
    * Recently published events remembered per customer for de-duplication.
    * @default 200
@@ -327,8 +397,16 @@ export class CapillaryEventPoller extends Construct {
   public readonly eventSource: string;
   public readonly secret: secretsmanager.ISecret;
   public readonly deadLetterQueue: sqs.Queue;
-  public readonly logGroup: logs.LogGroup;
-  public readonly function: nodejs.NodejsFunction;
+  /** Claimed customers, in messages of up to 25, from the scheduler to the workers. */
+  public readonly workQueue: sqs.Queue;
+  /** Work messages that failed 3 receives. */
+  public readonly workDeadLetterQueue: sqs.Queue;
+  /** Claims due customers every `pollInterval` and queues them (one at a time). */
+  public readonly scheduler: nodejs.NodejsFunction;
+  /** Polls the claimed customers of one work message (up to `workers` at once). */
+  public readonly worker: nodejs.NodejsFunction;
+  public readonly schedulerLogGroup: logs.LogGroup;
+  public readonly workerLogGroup: logs.LogGroup;
   public readonly schedule: scheduler.Schedule;
   /** Encrypts the topics this construct creates (CloudWatch and EventBridge may use it). */
   public readonly topicKey: kms.Key;
@@ -345,7 +423,12 @@ export class CapillaryEventPoller extends Construct {
   /** Per webhook name: its connection, destination and rule. */
   public readonly webhooks: Record<string, Webhook> = {};
   public readonly serviceName: string;
+  /** The worker's timeout. */
   public readonly timeout: Duration;
+  public readonly claimDuration: Duration;
+  public readonly workers: number;
+  /** The Capillary budget every poller on the table shares (`CAPILLARY_RPS`). */
+  public readonly requestsPerSecond: number;
 
   constructor(scope: Construct, id: string, props: CapillaryEventPollerProps) {
     super(scope, id);
@@ -356,15 +439,18 @@ export class CapillaryEventPoller extends Construct {
 
     const stack = Stack.of(this);
     const auth = props.capillaryAuth ?? 'basic';
-    const pollInterval = props.pollInterval ?? Duration.minutes(1);
+    const pollInterval = props.pollInterval ?? DEFAULT_POLL_INTERVAL;
     this.eventSource = props.eventSource ?? DEFAULT_EVENT_SOURCE;
     this.serviceName = props.serviceName ?? DEFAULT_SERVICE_NAME;
-    this.timeout =
-      props.timeout ??
-      Duration.seconds(Math.min(pollInterval.toSeconds() - TIMEOUT_HEADROOM.toSeconds(), 900));
+    this.timeout = props.timeout ?? defaultWorkerTimeout(pollInterval);
+    this.claimDuration = props.claimDuration ?? defaultClaimDuration(this.timeout);
+    this.workers = props.workers ?? DEFAULT_WORKERS;
+    const maxPollInterval = props.maxPollInterval ?? defaultMaxPollInterval(pollInterval);
 
     // --- State: one item per watched customer, its cursor beside it.
-    this.table = props.table ?? this.createTable(props.tableRemovalPolicy ?? RemovalPolicy.RETAIN);
+    this.table =
+      props.table ??
+      this.createTable(props.tableRemovalPolicy ?? RemovalPolicy.RETAIN, props.keepWatchlistIndex);
 
     // --- The bus, and an archive of this poller's events so consumers can replay them.
     this.eventBus =
@@ -433,17 +519,24 @@ export class CapillaryEventPoller extends Construct {
       alarmAction: new SnsAction(this.opsTopic),
     });
 
-    // --- The function.
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
+    // --- The work queue: the scheduler's claimed customers, drained by the workers. A message
+    // whose worker died or timed out comes back after the visibility timeout (its customers are
+    // polled if their claims still hold, skipped otherwise) and is parked after 3 receives.
+    this.workDeadLetterQueue = new sqs.Queue(this, 'WorkDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
     });
-    const role = new iam.Role(this, 'FunctionRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'capillary-event-poller: its bus, table, secret, dead-letter queue and logs',
+    this.workQueue = new sqs.Queue(this, 'WorkQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: this.timeout.plus(VISIBILITY_HEADROOM),
+      // Claims last minutes: an older message only finds expired claims.
+      retentionPeriod: Duration.hours(1),
+      deadLetterQueue: { queue: this.workDeadLetterQueue, maxReceiveCount: WORK_MAX_RECEIVES },
     });
-    this.logGroup.grantWrite(role);
 
+    // --- Settings both functions read (src/config/settings.ts).
     const environment: Record<string, string> = {
       // Settings from props (their defaults are the runtime's; see ENVIRONMENT_PROPS).
       ...settingsEnvironment(props),
@@ -451,100 +544,153 @@ export class CapillaryEventPoller extends Construct {
       EVENT_BUS_NAME: this.eventBus.eventBusName,
       CAPILLARY_BASE_URL: props.capillaryBaseUrl,
       CAPILLARY_SECRET_ARN: this.secret.secretArn,
-      DLQ_URL: this.deadLetterQueue.queueUrl,
-      DLQ_MAX_MESSAGE_BYTES: String(DEAD_LETTER_MAX_MESSAGE_BYTES),
+      // The schedule's knobs, with the defaults derived from the interval and the worker timeout.
+      POLL_INTERVAL_SECONDS: String(pollInterval.toSeconds()),
+      MAX_POLL_INTERVAL_SECONDS: String(maxPollInterval.toSeconds()),
+      CLAIM_SECONDS: String(this.claimDuration.toSeconds()),
       POWERTOOLS_SERVICE_NAME: this.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       // Stack traces point at the TypeScript sources (the bundle ships its source map).
       NODE_OPTIONS: '--enable-source-maps',
     };
+    this.requestsPerSecond = Number(environment.CAPILLARY_RPS);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      description: `Polls Capillary customer events every ${pollInterval.toHumanString()} and puts them on EventBridge`,
-      entry: HANDLER_ENTRY,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
-      // The newest Node.js in this aws-cdk-lib; Graviton is cheaper for the same I/O-bound work.
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      // Sweeps are I/O bound (HTTP, DynamoDB, PutEvents) with a few customers in flight: 512 MB
-      // buys the CPU share for TLS and JSON without paying for memory the sweep never fills.
-      memorySize: props.memorySize ?? 512,
-      // Shorter than the schedule period, so one sweep ends before the next is due.
-      timeout: this.timeout,
-      role,
-      logGroup: this.logGroup,
-      environment,
-      // The overlap guard. At most one sweep runs at a time: Scheduler invokes asynchronously, and
-      // an invocation that finds the one slot busy is throttled and waits in Lambda's queue for
-      // at most a minute (the shortest age Lambda allows), then is dropped; the next tick covers
-      // it. A failed sweep is not retried either: its customers keep their cursors and the next
-      // scheduled run polls them again.
+    // --- The scheduler: one tick at a time, claims due customers and queues them.
+    this.schedulerLogGroup = new logs.LogGroup(this, 'SchedulerLogGroup', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'capillary-event-poller scheduler: query the due index, claim, queue, its logs',
+    });
+    this.schedulerLogGroup.grantWrite(schedulerRole);
+    this.scheduler = this.createFunction('Scheduler', {
+      description: `Claims the Capillary customers due every ${pollInterval.toHumanString()} and queues them for the workers`,
+      entry: SCHEDULER_ENTRY,
+      role: schedulerRole,
+      logGroup: this.schedulerLogGroup,
+      memorySize: SCHEDULER_MEMORY_MB,
+      timeout: Duration.seconds(
+        Math.min(
+          pollInterval.toSeconds() - TIMEOUT_HEADROOM.toSeconds(),
+          MAX_SCHEDULER_TIMEOUT.toSeconds(),
+        ),
+      ),
+      environment: {
+        ...environment,
+        WORK_QUEUE_URL: this.workQueue.queueUrl,
+        ...(props.sweepMaxPolls === undefined
+          ? {}
+          : { SWEEP_MAX_POLLS: String(props.sweepMaxPolls) }),
+      },
+      // The overlap guard: at most one tick runs at a time. Scheduler invokes asynchronously; a
+      // tick that finds the one slot busy waits in Lambda's queue for at most a minute (the
+      // shortest age Lambda allows), then is dropped, and the next tick covers it. A failed tick
+      // is not retried either: its customers stay due and the next tick claims them.
       reservedConcurrentExecutions: 1,
       retryAttempts: 0,
       maxEventAge: MAX_EVENT_AGE,
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // The runtime ships AWS SDK v3; Powertools, zod and the rest are bundled.
-        externalModules: ['@aws-sdk/*'],
-        banner:
-          "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        forceDockerBundling: false,
-      },
     });
-
-    // --- Least privilege: its bus, its table, its secret, its queue (and its logs above).
-    this.eventBus.grantPutEventsTo(this.function);
-    // Exactly what a sweep does: Query the due index, claim and complete (UpdateItem) schedule
-    // items, read and conditionally write cursors, delete a schedule item left without a cursor.
-    // (Table grants add `index/*` for a table with indexes, and actions the poller never uses.)
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:DeleteItem',
-        ],
-        resources: [this.table.tableArn],
-      }),
-    );
-    this.function.addToRolePolicy(
+    // Exactly what a tick does: Query the due index, claim with conditional UpdateItems, send.
+    schedulerRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Query'],
         resources: [`${this.table.tableArn}/index/${DUE_INDEX_NAME}`],
       }),
     );
-    this.secret.grantRead(this.function);
-    this.deadLetterQueue.grantSendMessages(this.function);
+    schedulerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+      }),
+    );
+    schedulerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sqs:SendMessage'],
+        resources: [this.workQueue.queueArn],
+      }),
+    );
 
-    // --- Schedule: EventBridge Scheduler, with a role that may invoke this function only.
+    // --- The workers: each polls the customers of one message, at most `workers` at once.
+    this.workerLogGroup = new logs.LogGroup(this, 'WorkerLogGroup', {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const workerRole = new iam.Role(this, 'WorkerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'capillary-event-poller worker: its bus, table, secret, queues and logs',
+    });
+    this.workerLogGroup.grantWrite(workerRole);
+    this.worker = this.createFunction('Worker', {
+      description: 'Polls claimed Capillary customers and puts their new events on EventBridge',
+      entry: WORKER_ENTRY,
+      role: workerRole,
+      logGroup: this.workerLogGroup,
+      // Polls are I/O bound (HTTP, DynamoDB, PutEvents) with a few customers in flight: 512 MB
+      // buys the CPU share for TLS and JSON without paying for memory a worker never fills.
+      memorySize: props.memorySize ?? 512,
+      timeout: this.timeout,
+      environment: {
+        ...environment,
+        DLQ_URL: this.deadLetterQueue.queueUrl,
+        DLQ_MAX_MESSAGE_BYTES: String(DEAD_LETTER_MAX_MESSAGE_BYTES),
+      },
+    });
+    this.worker.addEventSource(
+      new SqsEventSource(this.workQueue, {
+        // One message (up to 25 customers) per invocation: a failure returns only that message.
+        batchSize: 1,
+        maxConcurrency: this.workers,
+        reportBatchItemFailures: true,
+      }),
+    );
+    // --- Least privilege: its bus, its table's items, its secret, its queues (and its logs).
+    this.eventBus.grantPutEventsTo(this.worker);
+    // Exactly what a poll does: read a cursor, write it conditionally, complete the claim, take
+    // quota, delete a schedule item left without a cursor. (Table grants add `index/*` and
+    // actions the worker never uses.)
+    workerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+        ],
+        resources: [this.table.tableArn],
+      }),
+    );
+    this.secret.grantRead(this.worker);
+    workerRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sqs:SendMessage'],
+        resources: [this.deadLetterQueue.queueArn],
+      }),
+    );
+
+    // --- Schedule: EventBridge Scheduler, with a role that may invoke the scheduler only.
     const scheduleRole = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
-      description: 'Lets EventBridge Scheduler start capillary-event-poller sweeps',
+      description: 'Lets EventBridge Scheduler start capillary-event-poller ticks',
     });
     scheduleRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['lambda:InvokeFunction'],
-        resources: [this.function.functionArn],
+        resources: [this.scheduler.functionArn],
       }),
     );
-    const functionArn = this.function.functionArn;
+    const schedulerArn = this.scheduler.functionArn;
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       schedule: scheduler.ScheduleExpression.rate(pollInterval),
-      description: 'Starts a capillary-event-poller sweep',
+      description: 'Starts a capillary-event-poller tick: claim the due customers, queue them',
       enabled: props.scheduleEnabled ?? true,
       target: {
         bind: () => ({
-          arn: functionArn,
+          arn: schedulerArn,
           role: scheduleRole,
           // A missed tick is covered by the next one: no retries, no stale deliveries.
           retryPolicy: {
@@ -608,11 +754,7 @@ export class CapillaryEventPoller extends Construct {
     });
   }
 
-  /**
-   * A rule on the poller's bus matching this poller's `source` and the given event names
-   * (`detail-type`s), sending matches to any EventBridge target.
-   */
-  private createTable(removalPolicy: RemovalPolicy): dynamodb.Table {
+  private createTable(removalPolicy: RemovalPolicy, keepWatchlistIndex = false): dynamodb.Table {
     const table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -620,7 +762,18 @@ export class CapillaryEventPoller extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy,
     });
-    // Due customers, by shard and next poll time: a sweep reads only what it claims.
+    // 0.1.0's index, only while upgrading: CloudFormation adds or removes one index per update.
+    if (keepWatchlistIndex) {
+      table.addGlobalSecondaryIndex({
+        indexName: LEGACY_WATCHLIST_INDEX.indexName,
+        partitionKey: { name: TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType.INCLUDE,
+        nonKeyAttributes: [...LEGACY_WATCHLIST_INDEX.nonKeyAttributes],
+      });
+    }
+    // Only active schedule items carry `dueShard` (a sparse index): the scheduler queries the due
+    // customers, most overdue first, and reads nothing else (keys and the tier, so idle customers
+    // stay cheap).
     table.addGlobalSecondaryIndex({
       indexName: DUE_INDEX_NAME,
       partitionKey: { name: DUE_INDEX_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
@@ -631,6 +784,51 @@ export class CapillaryEventPoller extends Construct {
     return table;
   }
 
+  /** One of the two functions: Node.js 24 on ARM64, bundled by esbuild, SDK v3 from the runtime. */
+  private createFunction(
+    id: string,
+    options: Pick<
+      nodejs.NodejsFunctionProps,
+      | 'description'
+      | 'entry'
+      | 'role'
+      | 'logGroup'
+      | 'memorySize'
+      | 'timeout'
+      | 'environment'
+      | 'reservedConcurrentExecutions'
+      | 'retryAttempts'
+      | 'maxEventAge'
+    >,
+  ): nodejs.NodejsFunction {
+    return new nodejs.NodejsFunction(this, id, {
+      ...options,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      // The newest Node.js in this aws-cdk-lib; Graviton is cheaper for the same I/O-bound work.
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // The runtime ships AWS SDK v3; Powertools, zod and the rest are bundled.
+        externalModules: ['@aws-sdk/*'],
+        banner:
+          "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+        forceDockerBundling: false,
+      },
+    });
+  }
+
+  /**
+   * A rule on the poller's bus matching this poller's `source` and the given event names
+   * (`detail-type`s), sending matches to any EventBridge target.
+   */
   public onEvent(id: string, options: OnPollerEventOptions): events.Rule {
     if (options.eventNames.length === 0) {
       throw new Error(
@@ -709,7 +907,6 @@ export class CapillaryEventPoller extends Construct {
     thresholds: PollerAlarmThresholds,
     pollInterval: Duration,
   ): Record<string, cloudwatch.Alarm> {
-    const fn = this.function;
     const noSweepFor =
       thresholds.noSweepFor ??
       Duration.minutes(Math.max(10, 3 * pollInterval.toMinutes({ integral: false })));
@@ -717,68 +914,96 @@ export class CapillaryEventPoller extends Construct {
     const percent = thresholds.durationPercentOfTimeout ?? 90;
     const sustained = { evaluationPeriods: 3, datapointsToAlarm: 3 };
     const notBreaching = cloudwatch.TreatMissingData.NOT_BREACHING;
+    const atLeast = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+    const sum = { period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM };
+    const queueDepth = (queue: sqs.Queue) =>
+      queue.metricApproximateNumberOfMessagesVisible({
+        period: ALARM_PERIOD,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      });
 
     return {
       pollErrors: this.metric(MetricName.PollErrors).createAlarm(this, 'PollErrorsAlarm', {
         alarmDescription:
-          'Capillary polls are failing (network, HTTP status, credentials, malformed responses). See the function logs for the customer ids and reasons.',
+          'Capillary polls are failing (network, HTTP status, credentials, malformed responses). See the worker logs for the customer ids and reasons.',
         threshold: thresholds.pollErrors ?? 5,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        comparisonOperator: atLeast,
         evaluationPeriods: 1,
         treatMissingData: notBreaching,
       }),
-      functionErrors: fn
-        .metricErrors({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM })
-        .createAlarm(this, 'FunctionErrorsAlarm', {
+      schedulerErrors: this.scheduler.metricErrors(sum).createAlarm(this, 'SchedulerErrorsAlarm', {
+        alarmDescription:
+          'Scheduler ticks are failing as a whole (configuration, table or work queue unreachable). No customer is claimed or polled until this is fixed.',
+        threshold: 1,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      }),
+      schedulerThrottles: this.scheduler
+        .metricThrottles(sum)
+        .createAlarm(this, 'SchedulerThrottlesAlarm', {
           alarmDescription:
-            'Sweeps are failing as a whole (configuration, secret, table or bus unreachable). No customer is polled until this is fixed.',
+            'Scheduler ticks keep finding the previous one still running (or the account out of concurrency) and are skipped.',
           threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: notBreaching,
-        }),
-      functionThrottles: fn
-        .metricThrottles({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM })
-        .createAlarm(this, 'FunctionThrottlesAlarm', {
-          alarmDescription:
-            'Scheduled sweeps keep finding the previous one still running (or the account out of concurrency) and are skipped.',
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          comparisonOperator: atLeast,
           ...sustained,
           treatMissingData: notBreaching,
         }),
-      functionDuration: fn
-        .metricDuration({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.MAXIMUM })
-        .createAlarm(this, 'FunctionDurationAlarm', {
-          alarmDescription: `Sweeps keep running close to the ${this.timeout.toHumanString()} timeout: the watchlist no longer fits one sweep, and customers are deferred to later sweeps.`,
-          threshold: Math.round((this.timeout.toMilliseconds() * percent) / 100),
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          ...sustained,
-          treatMissingData: notBreaching,
-        }),
-      deadLetterQueue: this.deadLetterQueue
-        .metricApproximateNumberOfMessagesVisible({
-          period: ALARM_PERIOD,
-          statistic: cloudwatch.Stats.MAXIMUM,
-        })
-        .createAlarm(this, 'DeadLetterQueueAlarm', {
-          alarmDescription:
-            'Events were parked on the dead-letter queue: EventBridge rejected them and they will not be published on their own.',
-          threshold: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: notBreaching,
-        }),
-      noSweep: this.metric(MetricName.SweepCompleted, { period: noSweepFor }).createAlarm(
+      noSchedulerRun: this.metric(MetricName.SweepCompleted, { period: noSweepFor }).createAlarm(
         this,
-        'NoSweepAlarm',
+        'NoSchedulerRunAlarm',
         {
-          alarmDescription: `No sweep has completed for ${noSweepFor.toHumanString()}: nothing is being polled or published.`,
+          alarmDescription: `No scheduler tick has completed for ${noSweepFor.toHumanString()}: no customer is being claimed, polled or published.`,
           threshold: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
           evaluationPeriods: 1,
           // No data is the symptom itself.
           treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        },
+      ),
+      workerErrors: this.worker.metricErrors(sum).createAlarm(this, 'WorkerErrorsAlarm', {
+        alarmDescription:
+          'Worker invocations are failing as a whole (configuration, secret, table or bus unreachable, timeouts). Their messages come back and are parked on the work dead-letter queue after 3 receives.',
+        threshold: 1,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      }),
+      workerThrottles: this.worker.metricThrottles(sum).createAlarm(this, 'WorkerThrottlesAlarm', {
+        alarmDescription:
+          'Workers are throttled: the account has fewer free concurrent executions than the workers setting. Work waits in the queue and claims expire.',
+        threshold: 1,
+        comparisonOperator: atLeast,
+        ...sustained,
+        treatMissingData: notBreaching,
+      }),
+      workerDuration: this.worker
+        .metricDuration({ period: ALARM_PERIOD, statistic: cloudwatch.Stats.MAXIMUM })
+        .createAlarm(this, 'WorkerDurationAlarm', {
+          alarmDescription: `Workers keep running close to their ${this.timeout.toHumanString()} timeout: a message's customers no longer fit one invocation, and the rest wait for their claims to expire.`,
+          threshold: Math.round((this.timeout.toMilliseconds() * percent) / 100),
+          comparisonOperator: atLeast,
+          ...sustained,
+          treatMissingData: notBreaching,
+        }),
+      deadLetterQueue: queueDepth(this.deadLetterQueue).createAlarm(this, 'DeadLetterQueueAlarm', {
+        alarmDescription:
+          'Events were parked on the dead-letter queue: EventBridge rejected them and they will not be published on their own.',
+        threshold: 1,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      }),
+      workDeadLetterQueue: queueDepth(this.workDeadLetterQueue).createAlarm(
+        this,
+        'WorkDeadLetterQueueAlarm',
+        {
+          alarmDescription:
+            'Work messages failed 3 times and were parked on the work dead-letter queue: workers keep failing on them. Their customers are claimed again by later ticks; read the worker logs.',
+          threshold: 1,
+          comparisonOperator: atLeast,
+          evaluationPeriods: 1,
+          treatMissingData: notBreaching,
         },
       ),
       lag: this.metric(MetricName.LagSeconds).createAlarm(this, 'LagAlarm', {
@@ -788,13 +1013,31 @@ export class CapillaryEventPoller extends Construct {
         ...sustained,
         treatMissingData: notBreaching,
       }),
+      customersOverdue: this.metric(MetricName.CustomersOverdue, {
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }).createAlarm(this, 'CustomersOverdueAlarm', {
+        alarmDescription:
+          'Watched customers have gone unpolled for longer than the longest poll interval, for 15 minutes: the quota (requestsPerSecond) or the workers cannot keep up with the watchlist, and their events may scroll out of Capillary unseen.',
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        ...sustained,
+        treatMissingData: notBreaching,
+      }),
+      coverageGaps: this.metric(MetricName.CoverageGaps).createAlarm(this, 'CoverageGapsAlarm', {
+        alarmDescription:
+          "A customer's window of events was entirely newer than what the poller had seen: events may have scrolled out of Capillary's window unpublished. The worker logs name the customers.",
+        threshold: 1,
+        comparisonOperator: atLeast,
+        evaluationPeriods: 1,
+        treatMissingData: notBreaching,
+      }),
     };
   }
 
   private createDashboard(): cloudwatch.Dashboard {
-    const fn = this.function;
     const period = Duration.minutes(1);
-    const m = (name: MetricName, label: string) => this.metric(name, { period, label });
+    const m = (name: MetricName, label: string, options: cloudwatch.MetricOptions = {}) =>
+      this.metric(name, { period, label, ...options });
     const graph = (title: string, left: cloudwatch.IMetric[], width = 8) =>
       new cloudwatch.GraphWidget({ title, left, width, height: 6 });
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -802,33 +1045,81 @@ export class CapillaryEventPoller extends Construct {
     });
     dashboard.addWidgets(
       new cloudwatch.TextWidget({
-        markdown: `# Capillary event poller\nSource \`${this.eventSource}\`, service \`${this.serviceName}\`. What each alarm means: docs/deploying.md.`,
+        markdown: `# Capillary event poller\nSource \`${this.eventSource}\`, service \`${this.serviceName}\`, ${this.workers} workers. What each alarm means: docs/deploying.md.`,
         width: 24,
         height: 2,
       }),
     );
     dashboard.addWidgets(
+      graph('Capillary quota use (%)', [
+        // Every poller on the table against the one budget: requests over RPS × the period
+        // (a budget known only at deploy time leaves the workers' own figures).
+        ...(Number.isFinite(this.requestsPerSecond)
+          ? [
+              new cloudwatch.MathExpression({
+                expression: `100 * requests / (${this.requestsPerSecond} * PERIOD(requests))`,
+                usingMetrics: { requests: m(MetricName.CapillaryRequests, 'Requests') },
+                label: 'All workers',
+                period,
+              }),
+            ]
+          : []),
+        m(MetricName.QuotaUse, 'Reported'),
+      ]),
+      graph('Customers claimed and polled', [
+        m(MetricName.CustomersClaimed, 'Claimed'),
+        m(MetricName.CustomersPolled, 'Polled'),
+        m(MetricName.ClaimsLost, 'Claims lost'),
+      ]),
+      graph('Staleness (seconds)', [
+        m(MetricName.OldestStalenessSeconds, 'Oldest staleness'),
+        m(MetricName.LagSeconds, 'Max lag'),
+      ]),
+    );
+    dashboard.addWidgets(
+      graph('Customers overdue', [
+        m(MetricName.CustomersOverdue, 'Overdue', { statistic: cloudwatch.Stats.MAXIMUM }),
+      ]),
+      graph('Coverage gaps', [m(MetricName.CoverageGaps, 'Coverage gaps')]),
       graph('Events published', [
         m(MetricName.EventsPublished, 'Published'),
         m(MetricName.EventsParked, 'Parked on the DLQ'),
         m(MetricName.EventsUnpublished, 'Unpublished (retried)'),
       ]),
-      graph('Customers polled', [
-        m(MetricName.CustomersPolled, 'Polled'),
-        m(MetricName.CustomersDeferred, 'Deferred to the next sweep'),
-      ]),
-      graph('Poll errors', [m(MetricName.PollErrors, 'Poll errors')]),
     );
     dashboard.addWidgets(
-      graph('Lag (seconds)', [m(MetricName.LagSeconds, 'Max lag')]),
-      graph('Sweep duration (ms)', [
-        m(MetricName.SweepDuration, 'Sweep duration'),
-        fn.metricDuration({ period, statistic: cloudwatch.Stats.MAXIMUM, label: 'Invocation' }),
+      graph('Work queue', [
+        this.workQueue.metricApproximateNumberOfMessagesVisible({ period, label: 'Messages' }),
+        this.workDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period,
+          label: 'Dead-lettered',
+        }),
       ]),
-      graph('Sweeps', [
-        m(MetricName.SweepCompleted, 'Completed'),
-        fn.metricErrors({ period, label: 'Errors' }),
-        fn.metricThrottles({ period, label: 'Throttles' }),
+      graph('Work queue age (seconds)', [
+        this.workQueue.metricApproximateAgeOfOldestMessage({ period, label: 'Oldest message' }),
+      ]),
+      graph('Poll errors', [
+        m(MetricName.PollErrors, 'Poll errors'),
+        m(MetricName.CapillaryRequests, 'Capillary requests'),
+      ]),
+    );
+    dashboard.addWidgets(
+      graph('Scheduler', [
+        m(MetricName.SweepCompleted, 'Ticks completed'),
+        this.scheduler.metricErrors({ period, label: 'Errors' }),
+        this.scheduler.metricThrottles({ period, label: 'Throttles' }),
+      ]),
+      graph('Workers', [
+        this.worker.metricInvocations({ period, label: 'Invocations' }),
+        this.worker.metricErrors({ period, label: 'Errors' }),
+        this.worker.metricThrottles({ period, label: 'Throttles' }),
+      ]),
+      graph('Worker duration (ms)', [
+        this.worker.metricDuration({
+          period,
+          statistic: cloudwatch.Stats.MAXIMUM,
+          label: 'Max invocation',
+        }),
       ]),
     );
     dashboard.addWidgets(
@@ -864,7 +1155,12 @@ export class CapillaryEventPoller extends Construct {
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
-        'This queue is the dead-letter queue: the function parks unpublishable events on it directly, so it has no queue behind it.',
+        'This queue is the dead-letter queue: the workers park unpublishable events on it directly, so it has no queue behind it.',
+    });
+    Validations.of(this.workDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is the work queue's dead-letter queue: nothing is behind a dead-letter queue.",
     });
   }
 }

@@ -60,6 +60,12 @@ export const CONTEXT_KEYS = {
   dashboard: 'true | false (default true)',
   schemaRegistry: 'true | false (default true)',
   nag: 'Run cdk-nag AwsSolutions checks at synth: true | false (default true)',
+  workers: 'Worker functions running at once, 2 to 1000 (default 4)',
+  maxPollIntervalMinutes: 'Longest minutes between two polls of a customer (default 60)',
+  claimSeconds: 'How long a claim holds a customer (default: worker timeout + 60 s, at least 120)',
+  sweepMaxPolls: 'Most customers one tick claims (default: no cap beyond the quota)',
+  keepWatchlistIndex:
+    "true while upgrading a 0.1.0 stack: keep its 'watchlist' index (default false)",
 };
 export type ContextKey = keyof typeof CONTEXT_KEYS;
 
@@ -216,6 +222,11 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
   const dashboard = flag('dashboard');
   const schemaRegistry = flag('schemaRegistry');
   const nag = flag('nag') ?? true;
+  const workers = number('workers');
+  const maxPollIntervalMinutes = number('maxPollIntervalMinutes');
+  const claimSeconds = number('claimSeconds');
+  const sweepMaxPolls = number('sweepMaxPolls');
+  const keepWatchlistIndex = flag('keepWatchlistIndex');
 
   if (problems.length > 0) {
     throw new Error(`Invalid CDK context:\n- ${problems.join('\n- ')}`);
@@ -282,6 +293,12 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
       webhooks,
       dashboard,
       schemaRegistry,
+      workers,
+      maxPollInterval:
+        maxPollIntervalMinutes === undefined ? undefined : Duration.minutes(maxPollIntervalMinutes),
+      claimDuration: claimSeconds === undefined ? undefined : Duration.seconds(claimSeconds),
+      sweepMaxPolls,
+      keepWatchlistIndex,
     }),
   };
 }

@@ -6,6 +6,7 @@ import {
 } from '../src/config/setting-schemas.js';
 import type { CapillaryEventPollerProps, PollerAlert } from './capillary-event-poller.js';
 import { validateOnReplay } from './replay-guard.js';
+import { validateScaleOutProps } from './scale-out.js';
 import { validateWebhooks } from './webhook-props.js';
 
 /**
@@ -234,6 +235,7 @@ export function validatePollerProps(props: CapillaryEventPollerProps): string[] 
     );
   }
 
+  problems.push(...validateScaleOutProps(props));
   validateAlerts(problems, props.alerts ?? []);
   problems.push(
     ...validateOnReplay('alerts', props.alerts ?? []),

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CapillaryEventPollerStack } from '../../infra/capillary-event-poller-stack.js';
 import { eventDetailJsonSchema } from '../../src/domain/event-detail-json-schema.js';
@@ -10,6 +13,7 @@ import {
   BASE_URL,
   nagFindings,
   onlyResource,
+  resourceIn,
   synthPollerStack,
 } from './support.js';
 
@@ -31,6 +35,11 @@ const logicalId = (value: unknown): string => {
   return id;
 };
 
+/** What the index projects besides its keys (the tier: the claim needs it, no read first). */
+const DUE_INDEX_PROJECTION = { ProjectionType: 'INCLUDE', NonKeyAttributes: ['idlePolls'] };
+
+const resourceOf = (construct: IConstruct) => resourceIn(template, construct);
+
 describe('default CapillaryEventPoller stack', () => {
   it('creates exactly the resources of the design', () => {
     const counts = {
@@ -39,21 +48,22 @@ describe('default CapillaryEventPoller stack', () => {
       'AWS::Events::Archive': 1,
       'AWS::Events::Rule': 0,
       'AWS::SecretsManager::Secret': 1,
-      'AWS::SQS::Queue': 1,
-      'AWS::SQS::QueuePolicy': 1,
+      'AWS::SQS::Queue': 3,
+      'AWS::SQS::QueuePolicy': 3,
       'AWS::KMS::Key': 1,
       'AWS::SNS::Topic': 1,
       'AWS::SNS::Subscription': 1,
-      'AWS::Logs::LogGroup': 1,
-      'AWS::Lambda::Function': 1,
+      'AWS::Logs::LogGroup': 2,
+      'AWS::Lambda::Function': 2,
       'AWS::Lambda::EventInvokeConfig': 1,
-      'AWS::IAM::Role': 2,
-      'AWS::IAM::Policy': 2,
+      'AWS::Lambda::EventSourceMapping': 1,
+      'AWS::IAM::Role': 3,
+      'AWS::IAM::Policy': 3,
       'AWS::IAM::ManagedPolicy': 0,
       'AWS::Scheduler::Schedule': 1,
       'AWS::EventSchemas::Registry': 1,
       'AWS::EventSchemas::Schema': 1,
-      'AWS::CloudWatch::Alarm': 7,
+      'AWS::CloudWatch::Alarm': 12,
       'AWS::CloudWatch::Dashboard': 1,
     };
     for (const [type, count] of Object.entries(counts)) {
@@ -61,7 +71,7 @@ describe('default CapillaryEventPoller stack', () => {
     }
   });
 
-  it('keeps the watchlist in an on-demand, encrypted, PITR table keyed by customerId, retained', () => {
+  it('keeps the watchlist in an on-demand, encrypted, PITR table keyed by customerId, with the due index, retained', () => {
     const table = onlyResource(template, 'AWS::DynamoDB::Table');
     expect(table.Properties).toEqual({
       AttributeDefinitions: [
@@ -77,7 +87,7 @@ describe('default CapillaryEventPoller stack', () => {
             { AttributeName: 'dueShard', KeyType: 'HASH' },
             { AttributeName: 'nextPollAt', KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['idlePolls'] },
+          Projection: DUE_INDEX_PROJECTION,
         },
       ],
       BillingMode: 'PAY_PER_REQUEST',
@@ -106,7 +116,7 @@ describe('default CapillaryEventPoller stack', () => {
   });
 
   it('parks unpublishable events on an encrypted, SSL-only queue that keeps them 14 days', () => {
-    const queue = onlyResource(template, 'AWS::SQS::Queue');
+    const queue = resourceOf(stack.poller.deadLetterQueue);
     expect(queue.Properties).toEqual({
       MessageRetentionPeriod: 1_209_600,
       MaximumMessageSize: 1_048_576,
@@ -127,82 +137,203 @@ describe('default CapillaryEventPoller stack', () => {
     });
   });
 
-  describe('the poller function', () => {
-    it('runs the newest Node.js of this aws-cdk-lib on ARM64 with a bounded sweep', () => {
-      const newest = Object.getOwnPropertyNames(lambda.Runtime)
+  describe('the functions', () => {
+    const newestNode = () =>
+      Object.getOwnPropertyNames(lambda.Runtime)
         .filter((name) => /^NODEJS_\d+_X$/.test(name))
         .map((name) => (lambda.Runtime as unknown as Record<string, lambda.Runtime>)[name])
         .filter((runtime): runtime is lambda.Runtime => runtime !== undefined)
         .sort((a, b) => Number(b.name.match(/\d+/)?.[0]) - Number(a.name.match(/\d+/)?.[0]))[0];
-      const fn = onlyResource(template, 'AWS::Lambda::Function');
+
+    it('runs a scheduler on the newest Node.js of this aws-cdk-lib, one tick at a time', () => {
+      const fn = resourceOf(stack.poller.scheduler);
       expect(fn.Properties).toMatchObject({
-        Runtime: newest?.name,
+        Runtime: newestNode()?.name,
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 256,
+        Timeout: 50,
+        ReservedConcurrentExecutions: 1,
+        LoggingConfig: {
+          LogGroup: { Ref: logicalId(stack.poller.schedulerLogGroup.logGroupName) },
+        },
+        Role: ref(stack.poller.scheduler.role?.roleArn),
+      });
+      expect(newestNode()?.name).toBe('nodejs24.x');
+    });
+
+    it('runs workers on ARM64 with no reserved concurrency: the event source bounds them', () => {
+      const fn = resourceOf(stack.poller.worker);
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         MemorySize: 512,
         Timeout: 50,
-        ReservedConcurrentExecutions: 1,
-        LoggingConfig: { LogGroup: { Ref: logicalId(stack.poller.logGroup.logGroupName) } },
-        Role: ref(stack.poller.function.role?.roleArn),
+        LoggingConfig: { LogGroup: { Ref: logicalId(stack.poller.workerLogGroup.logGroupName) } },
+        Role: ref(stack.poller.worker.role?.roleArn),
       });
-      expect(newest?.name).toBe('nodejs24.x');
+      expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
     });
 
-    it('reads its settings from exactly these environment variables, no credential among them', () => {
-      const fn = onlyResource(template, 'AWS::Lambda::Function');
-      expect((fn.Properties.Environment as { Variables: unknown }).Variables).toEqual({
-        TABLE_NAME: ref(stack.poller.table.tableName),
-        EVENT_BUS_NAME: ref(stack.poller.eventBus.eventBusName),
-        EVENT_SOURCE: 'capillary.events',
-        CAPILLARY_BASE_URL: BASE_URL,
-        CAPILLARY_AUTH: 'basic',
-        CAPILLARY_SECRET_ARN: ref(stack.poller.secret.secretArn),
-        CAPILLARY_RPS: '10',
-        POLL_CONCURRENCY: '8',
-        SEEN_CAPACITY: '200',
-        PSI_MODE: 'mask',
+    const shared = () => ({
+      TABLE_NAME: ref(stack.poller.table.tableName),
+      EVENT_BUS_NAME: ref(stack.poller.eventBus.eventBusName),
+      EVENT_SOURCE: 'capillary.events',
+      CAPILLARY_BASE_URL: BASE_URL,
+      CAPILLARY_AUTH: 'basic',
+      CAPILLARY_SECRET_ARN: ref(stack.poller.secret.secretArn),
+      CAPILLARY_RPS: '10',
+      POLL_INTERVAL_SECONDS: '60',
+      MAX_POLL_INTERVAL_SECONDS: '3600',
+      CLAIM_SECONDS: '120',
+      POLL_CONCURRENCY: '8',
+      SEEN_CAPACITY: '200',
+      PSI_MODE: 'mask',
+      LOG_LEVEL: 'INFO',
+      POWERTOOLS_SERVICE_NAME: 'capillary-event-poller',
+      POWERTOOLS_METRICS_NAMESPACE: 'CapillaryEventPoller',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    const variables = (construct: IConstruct) =>
+      (resourceOf(construct).Properties.Environment as { Variables: unknown }).Variables;
+
+    it('gives the scheduler its settings and the work queue, no credential among them', () => {
+      expect(variables(stack.poller.scheduler)).toEqual({
+        ...shared(),
+        WORK_QUEUE_URL: ref(stack.poller.workQueue.queueUrl),
+      });
+    });
+
+    it('gives the workers their settings and the dead-letter queue, no credential among them', () => {
+      expect(variables(stack.poller.worker)).toEqual({
+        ...shared(),
         DLQ_URL: ref(stack.poller.deadLetterQueue.queueUrl),
         DLQ_MAX_MESSAGE_BYTES: '1048576',
-        LOG_LEVEL: 'INFO',
-        POWERTOOLS_SERVICE_NAME: 'capillary-event-poller',
-        POWERTOOLS_METRICS_NAMESPACE: 'CapillaryEventPoller',
-        NODE_OPTIONS: '--enable-source-maps',
       });
     });
 
-    it('never retries a failed or stale asynchronous invocation (the next tick covers it)', () => {
+    it('never retries a failed or stale scheduler tick (the next tick covers it)', () => {
       template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
       template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-        FunctionName: { Ref: logicalId(stack.poller.function.functionName) },
+        FunctionName: { Ref: logicalId(stack.poller.scheduler.functionName) },
         Qualifier: '$LATEST',
         MaximumRetryAttempts: 0,
         MaximumEventAgeInSeconds: 60,
       });
     });
 
-    it('logs to an explicit log group kept 30 days', () => {
-      expect(onlyResource(template, 'AWS::Logs::LogGroup').Properties).toEqual({
-        RetentionInDays: 30,
+    it('logs each function to its own log group, kept 30 days', () => {
+      for (const group of [stack.poller.schedulerLogGroup, stack.poller.workerLogGroup]) {
+        expect(resourceOf(group).Properties).toEqual({ RetentionInDays: 30 });
+      }
+    });
+  });
+
+  describe('fan-out', () => {
+    it('queues claimed customers on an encrypted, SSL-only work queue whose messages outlive the worker timeout', () => {
+      const queue = resourceOf(stack.poller.workQueue);
+      expect(queue.Properties).toEqual({
+        SqsManagedSseEnabled: true,
+        // Worker timeout (50 s) plus 30 s: a message comes back only once its worker is gone.
+        VisibilityTimeout: 80,
+        MessageRetentionPeriod: 3600,
+        RedrivePolicy: {
+          deadLetterTargetArn: ref(stack.poller.workDeadLetterQueue.queueArn),
+          maxReceiveCount: 3,
+        },
+      });
+      expect(queue.Properties.VisibilityTimeout).toBeGreaterThan(
+        resourceOf(stack.poller.worker).Properties.Timeout as number,
+      );
+    });
+
+    it('parks work that failed 3 receives on an encrypted, SSL-only work dead-letter queue', () => {
+      expect(resourceOf(stack.poller.workDeadLetterQueue).Properties).toEqual({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 1_209_600,
+      });
+      for (const queue of [stack.poller.workQueue, stack.poller.workDeadLetterQueue]) {
+        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [ref(queue.queueUrl)],
+          PolicyDocument: {
+            Statement: [
+              {
+                Action: 'sqs:*',
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+                Effect: 'Deny',
+                Principal: { AWS: '*' },
+                Resource: ref(queue.queueArn),
+              },
+            ],
+          },
+        });
+      }
+    });
+
+    it('drains the work queue with at most 4 workers, one message each, reporting failed messages alone', () => {
+      expect(onlyResource(template, 'AWS::Lambda::EventSourceMapping').Properties).toEqual({
+        EventSourceArn: ref(stack.poller.workQueue.queueArn),
+        FunctionName: { Ref: logicalId(stack.poller.worker.functionName) },
+        BatchSize: 1,
+        ScalingConfig: { MaximumConcurrency: 4 },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
       });
     });
   });
 
   describe('least privilege', () => {
-    it('lets the function write its logs, put events on its bus, use its table, read its secret, send to its queue, nothing else', () => {
-      const poller = stack.poller;
-      const [functionPolicy, ...others] = Object.values(
+    const policyOf = (role: iam.IRole | undefined) => {
+      const found = Object.values(
         template.findResources('AWS::IAM::Policy', {
-          Properties: { Roles: [{ Ref: logicalId(poller.function.role?.roleName) }] },
+          Properties: { Roles: [{ Ref: logicalId(role?.roleName) }] },
         }),
       ) as { Properties: { PolicyDocument: unknown } }[];
-      expect(others).toEqual([]);
-      expect(functionPolicy?.Properties.PolicyDocument).toEqual({
+      expect(found).toHaveLength(1);
+      return found[0]?.Properties.PolicyDocument;
+    };
+
+    it('lets the scheduler query the due index, claim items, send to the work queue and write its logs, nothing else', () => {
+      const poller = stack.poller;
+      expect(policyOf(poller.scheduler.role)).toEqual({
         Version: '2012-10-17',
         Statement: [
           {
             Effect: 'Allow',
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: ref(poller.logGroup.logGroupArn),
+            Resource: ref(poller.schedulerLogGroup.logGroupArn),
+          },
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:Query',
+            Resource: { 'Fn::Join': ['', [ref(poller.table.tableArn), '/index/due']] },
+          },
+          { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: ref(poller.table.tableArn) },
+          { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: ref(poller.workQueue.queueArn) },
+        ],
+      });
+    });
+
+    it('lets a worker consume the work queue, put events on its bus, use its table items, read its secret, park on the dead-letter queue, write its logs, nothing else', () => {
+      const poller = stack.poller;
+      expect(policyOf(poller.worker.role)).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: ref(poller.workerLogGroup.logGroupArn),
+          },
+          {
+            Effect: 'Allow',
+            Action: [
+              'sqs:ChangeMessageVisibility',
+              'sqs:DeleteMessage',
+              'sqs:GetQueueAttributes',
+              'sqs:GetQueueUrl',
+              'sqs:ReceiveMessage',
+            ],
+            Resource: ref(poller.workQueue.queueArn),
           },
           {
             Effect: 'Allow',
@@ -221,29 +352,22 @@ describe('default CapillaryEventPoller stack', () => {
           },
           {
             Effect: 'Allow',
-            Action: 'dynamodb:Query',
-            Resource: { 'Fn::Join': ['', [ref(poller.table.tableArn), '/index/due']] },
-          },
-          {
-            Effect: 'Allow',
             Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
             Resource: ref(poller.secret.secretArn),
           },
           {
             Effect: 'Allow',
-            Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+            Action: 'sqs:SendMessage',
             Resource: ref(poller.deadLetterQueue.queueArn),
           },
         ],
       });
     });
 
-    it('gives the function role no managed policy and only Lambda as its principal', () => {
-      const role = template.findResources('AWS::IAM::Role', {
-        Properties: { Description: Match.stringLikeRegexp('its bus, table') },
-      });
-      expect(Object.values(role).map((r) => (r as { Properties: unknown }).Properties)).toEqual([
-        {
+    it('gives the function roles no managed policy and only Lambda as their principal', () => {
+      for (const fn of [stack.poller.scheduler, stack.poller.worker]) {
+        const role = resourceOf(fn.role as iam.Role);
+        expect(role.Properties).toEqual({
           AssumeRolePolicyDocument: {
             Version: '2012-10-17',
             Statement: [
@@ -254,12 +378,12 @@ describe('default CapillaryEventPoller stack', () => {
               },
             ],
           },
-          Description: 'capillary-event-poller: its bus, table, secret, dead-letter queue and logs',
-        },
-      ]);
+          Description: expect.stringMatching(/^capillary-event-poller (scheduler|worker): /),
+        });
+      }
     });
 
-    it('lets only EventBridge Scheduler of this account invoke only this function', () => {
+    it('lets only EventBridge Scheduler of this account invoke only the scheduler', () => {
       template.hasResourceProperties('AWS::IAM::Role', {
         AssumeRolePolicyDocument: {
           Statement: [
@@ -279,7 +403,7 @@ describe('default CapillaryEventPoller stack', () => {
             {
               Effect: 'Allow',
               Action: 'lambda:InvokeFunction',
-              Resource: ref(stack.poller.function.functionArn),
+              Resource: ref(stack.poller.scheduler.functionArn),
             },
           ],
         },
@@ -292,19 +416,19 @@ describe('default CapillaryEventPoller stack', () => {
           (policy as { Properties: { PolicyDocument: { Statement: { Resource: unknown }[] } } })
             .Properties.PolicyDocument.Statement,
       );
-      expect(statements.length).toBe(7);
+      expect(statements.length).toBe(11);
       for (const statement of statements)
         expect(JSON.stringify(statement.Resource)).not.toMatch(/\*/);
     });
   });
 
-  it('starts a sweep every minute with EventBridge Scheduler, without retries', () => {
+  it('starts a scheduler tick every minute with EventBridge Scheduler, without retries', () => {
     expect(onlyResource(template, 'AWS::Scheduler::Schedule').Properties).toMatchObject({
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
       FlexibleTimeWindow: { Mode: 'OFF' },
       Target: {
-        Arn: ref(stack.poller.function.functionArn),
+        Arn: ref(stack.poller.scheduler.functionArn),
         RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/ScheduleRole/), 'Arn'] },
         RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
       },
@@ -365,11 +489,24 @@ describe('default CapillaryEventPoller stack', () => {
       MetricName: metric,
       Dimensions: [{ Name: 'service', Value: 'capillary-event-poller' }],
     });
-    const lambdaMetric = (metric: string) => ({
+    const lambdaMetric = (fn: lambda.IFunction, metric: string) => ({
       Namespace: 'AWS/Lambda',
       MetricName: metric,
-      Dimensions: [{ Name: 'FunctionName', Value: ref(stack.poller.function.functionName) }],
+      Dimensions: [{ Name: 'FunctionName', Value: ref(fn.functionName) }],
     });
+    const queueMetric = (queue: sqs.IQueue) => ({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: ref(queue.queueName) }],
+      Statistic: 'Maximum',
+    });
+    const once = { Period: 300, EvaluationPeriods: 1 };
+    const sustained = { Period: 300, EvaluationPeriods: 3, DatapointsToAlarm: 3 };
+    const atLeast = (threshold: number) => ({
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    const quiet = { TreatMissingData: 'notBreaching' };
 
     it.each([
       [
@@ -377,72 +514,33 @@ describe('default CapillaryEventPoller stack', () => {
         () => ({
           ...custom(MetricName.PollErrors),
           Statistic: 'Sum',
-          Period: 300,
-          EvaluationPeriods: 1,
-          Threshold: 5,
-          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-          TreatMissingData: 'notBreaching',
+          ...once,
+          ...atLeast(5),
+          ...quiet,
         }),
       ],
       [
-        'Lambda errors',
+        'scheduler errors',
         () => ({
-          ...lambdaMetric('Errors'),
+          ...lambdaMetric(stack.poller.scheduler, 'Errors'),
           Statistic: 'Sum',
-          Period: 300,
-          EvaluationPeriods: 1,
-          Threshold: 1,
-          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-          TreatMissingData: 'notBreaching',
+          ...once,
+          ...atLeast(1),
+          ...quiet,
         }),
       ],
       [
-        'Lambda throttles',
+        'scheduler throttles',
         () => ({
-          ...lambdaMetric('Throttles'),
+          ...lambdaMetric(stack.poller.scheduler, 'Throttles'),
           Statistic: 'Sum',
-          Period: 300,
-          EvaluationPeriods: 3,
-          DatapointsToAlarm: 3,
-          Threshold: 1,
-          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-          TreatMissingData: 'notBreaching',
+          ...sustained,
+          ...atLeast(1),
+          ...quiet,
         }),
       ],
       [
-        'duration near the timeout (90% of 50 s)',
-        () => ({
-          ...lambdaMetric('Duration'),
-          Statistic: 'Maximum',
-          Period: 300,
-          EvaluationPeriods: 3,
-          DatapointsToAlarm: 3,
-          Threshold: 45_000,
-          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-          TreatMissingData: 'notBreaching',
-        }),
-      ],
-      [
-        'dead-letter queue not empty',
-        () => ({
-          Namespace: 'AWS/SQS',
-          MetricName: 'ApproximateNumberOfMessagesVisible',
-          Dimensions: [
-            {
-              Name: 'QueueName',
-              Value: ref(stack.poller.deadLetterQueue.queueName),
-            },
-          ],
-          Statistic: 'Maximum',
-          Period: 300,
-          EvaluationPeriods: 1,
-          Threshold: 1,
-          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-          TreatMissingData: 'notBreaching',
-        }),
-      ],
-      [
-        'no completed sweep for 10 minutes (missing data breaches)',
+        'no completed scheduler run for 10 minutes (missing data breaches)',
         () => ({
           ...custom(MetricName.SweepCompleted),
           Statistic: 'Sum',
@@ -454,16 +552,78 @@ describe('default CapillaryEventPoller stack', () => {
         }),
       ],
       [
+        'worker errors',
+        () => ({
+          ...lambdaMetric(stack.poller.worker, 'Errors'),
+          Statistic: 'Sum',
+          ...once,
+          ...atLeast(1),
+          ...quiet,
+        }),
+      ],
+      [
+        'worker throttles',
+        () => ({
+          ...lambdaMetric(stack.poller.worker, 'Throttles'),
+          Statistic: 'Sum',
+          ...sustained,
+          ...atLeast(1),
+          ...quiet,
+        }),
+      ],
+      [
+        'worker duration near the timeout (90% of 50 s)',
+        () => ({
+          ...lambdaMetric(stack.poller.worker, 'Duration'),
+          Statistic: 'Maximum',
+          ...sustained,
+          ...atLeast(45_000),
+          ...quiet,
+        }),
+      ],
+      [
+        'dead-letter queue not empty',
+        () => ({ ...queueMetric(stack.poller.deadLetterQueue), ...once, ...atLeast(1), ...quiet }),
+      ],
+      [
+        'work dead-letter queue not empty',
+        () => ({
+          ...queueMetric(stack.poller.workDeadLetterQueue),
+          ...once,
+          ...atLeast(1),
+          ...quiet,
+        }),
+      ],
+      [
         'lag above 15 minutes for 15 minutes',
         () => ({
           ...custom(MetricName.LagSeconds),
           Statistic: 'Maximum',
-          Period: 300,
-          EvaluationPeriods: 3,
-          DatapointsToAlarm: 3,
+          ...sustained,
           Threshold: 900,
           ComparisonOperator: 'GreaterThanThreshold',
-          TreatMissingData: 'notBreaching',
+          ...quiet,
+        }),
+      ],
+      [
+        'customers overdue for 15 minutes',
+        () => ({
+          ...custom(MetricName.CustomersOverdue),
+          Statistic: 'Maximum',
+          ...sustained,
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          ...quiet,
+        }),
+      ],
+      [
+        'any coverage gap',
+        () => ({
+          ...custom(MetricName.CoverageGaps),
+          Statistic: 'Sum',
+          ...once,
+          ...atLeast(1),
+          ...quiet,
         }),
       ],
     ])('alarms on %s, notifying the ops topic on alarm and on recovery', (_name, expected) => {
@@ -475,24 +635,49 @@ describe('default CapillaryEventPoller stack', () => {
       });
     });
 
-    it('draws the poller’s metrics on a dashboard', () => {
+    it('exposes every alarm, each described', () => {
+      expect(Object.keys(stack.poller.alarms).sort()).toEqual([
+        'coverageGaps',
+        'customersOverdue',
+        'deadLetterQueue',
+        'lag',
+        'noSchedulerRun',
+        'pollErrors',
+        'schedulerErrors',
+        'schedulerThrottles',
+        'workDeadLetterQueue',
+        'workerDuration',
+        'workerErrors',
+        'workerThrottles',
+      ]);
+    });
+
+    it('draws the poller’s metrics, the work queue and the alarms on a dashboard', () => {
       const dashboard = onlyResource(template, 'AWS::CloudWatch::Dashboard');
       const body = JSON.stringify(dashboard.Properties.DashboardBody);
       for (const metric of [
-        MetricName.EventsPublished,
+        MetricName.QuotaUse,
+        MetricName.CustomersClaimed,
         MetricName.CustomersPolled,
+        MetricName.ClaimsLost,
+        MetricName.OldestStalenessSeconds,
+        MetricName.CustomersOverdue,
+        MetricName.CoverageGaps,
+        MetricName.CapillaryRequests,
+        MetricName.EventsPublished,
         MetricName.PollErrors,
         MetricName.LagSeconds,
-        MetricName.SweepDuration,
         MetricName.SweepCompleted,
         MetricName.EventsParked,
-        MetricName.CustomersDeferred,
       ]) {
         expect(body).toContain(
           `[\\"CapillaryEventPoller\\",\\"${metric}\\",\\"service\\",\\"capillary-event-poller\\"`,
         );
       }
       expect(body).toContain('ApproximateNumberOfMessagesVisible');
+      expect(body).toContain('ApproximateAgeOfOldestMessage');
+      // Quota use of all workers together, against the one budget of 10 requests per second.
+      expect(body).toContain('100 * requests / (10 * PERIOD(requests))');
       expect(body).toContain('{\\"type\\":\\"alarm\\"');
       for (const alarm of Object.values(stack.poller.alarms)) {
         expect(body).toContain(JSON.stringify(ref(alarm.alarmArn)));
@@ -508,7 +693,10 @@ describe('default CapillaryEventPoller stack', () => {
       'EventSource',
       'SecretArn',
       'DeadLetterQueueUrl',
-      'FunctionName',
+      'SchedulerFunctionName',
+      'WorkerFunctionName',
+      'WorkQueueUrl',
+      'WorkDeadLetterQueueUrl',
       'OpsTopicArn',
       'DashboardName',
       'SchemaRegistryName',
@@ -523,7 +711,7 @@ describe('default CapillaryEventPoller stack', () => {
       expect(nagFindings(stack)).toEqual([]);
     });
 
-    it('acknowledges exactly two findings, each on the one resource it concerns, with its reason', () => {
+    it('acknowledges exactly three findings, each on the one resource it concerns, with its reason', () => {
       expect(acknowledgements(stack)).toEqual([
         {
           path: 'Test/Poller/CapillaryCredentials',
@@ -534,6 +722,11 @@ describe('default CapillaryEventPoller stack', () => {
           path: 'Test/Poller/DeadLetterQueue',
           id: 'AwsSolutions-SQS3',
           reason: expect.stringMatching(/This queue is the dead-letter queue/),
+        },
+        {
+          path: 'Test/Poller/WorkDeadLetterQueue',
+          id: 'AwsSolutions-SQS3',
+          reason: expect.stringMatching(/the work queue's dead-letter queue/),
         },
       ]);
     });

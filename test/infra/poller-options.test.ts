@@ -5,6 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CapillaryEventPollerStack } from '../../infra/capillary-event-poller-stack.js';
 import {
@@ -12,6 +13,7 @@ import {
   BASE_URL,
   nagFindings,
   onlyResource,
+  resourceIn,
   synthPollerStack,
 } from './support.js';
 
@@ -26,6 +28,7 @@ const HIGH_VALUE_DETAIL = { attributes: { amount: [{ numeric: ['>=', 1000] }] } 
 let stack: CapillaryEventPollerStack;
 let template: Template;
 let ref: (value: unknown) => unknown;
+let resourceOf: (construct: IConstruct) => ReturnType<typeof resourceIn>;
 beforeAll(() => {
   ({ stack, template } = synthPollerStack(
     {
@@ -47,6 +50,9 @@ beforeAll(() => {
         capillaryEventsPath: '/v2/events/event_data/?userId={customerId}&limit=50',
         requestsPerSecond: 2.5,
         pollConcurrency: 4,
+        workers: 16,
+        maxPollInterval: Duration.hours(6),
+        sweepMaxPolls: 500,
         seenCapacity: 500,
         psiMode: 'drop',
         logLevel: 'DEBUG',
@@ -83,6 +89,7 @@ beforeAll(() => {
     },
   ));
   ref = (value) => stack.resolve(value);
+  resourceOf = (construct) => resourceIn(template, construct);
 }, 120_000);
 
 describe('a poller on existing resources, with alerts', () => {
@@ -109,40 +116,73 @@ describe('a poller on existing resources, with alerts', () => {
     });
   });
 
-  it('passes every setting to the function', () => {
-    const fn = onlyResource(template, 'AWS::Lambda::Function');
-    expect(fn.Properties).toMatchObject({ MemorySize: 256, Timeout: 290 });
-    expect((fn.Properties.Environment as { Variables: unknown }).Variables).toEqual({
-      TABLE_NAME: 'capillary-watchlist',
-      EVENT_BUS_NAME: 'shared-bus',
-      EVENT_SOURCE: 'acme.capillary',
-      CAPILLARY_BASE_URL: BASE_URL,
-      CAPILLARY_AUTH: 'oauth',
-      CAPILLARY_SECRET_ARN: SECRET_ARN,
-      CAPILLARY_EVENTS_PATH: '/v2/events/event_data/?userId={customerId}&limit=50',
-      CAPILLARY_RPS: '2.5',
-      POLL_CONCURRENCY: '4',
-      SEEN_CAPACITY: '500',
-      PSI_MODE: 'drop',
+  const variables = (construct: IConstruct) =>
+    (resourceOf(construct).Properties.Environment as { Variables: unknown }).Variables;
+  const shared = {
+    TABLE_NAME: 'capillary-watchlist',
+    EVENT_BUS_NAME: 'shared-bus',
+    EVENT_SOURCE: 'acme.capillary',
+    CAPILLARY_BASE_URL: BASE_URL,
+    CAPILLARY_AUTH: 'oauth',
+    CAPILLARY_SECRET_ARN: SECRET_ARN,
+    CAPILLARY_EVENTS_PATH: '/v2/events/event_data/?userId={customerId}&limit=50',
+    CAPILLARY_RPS: '2.5',
+    POLL_INTERVAL_SECONDS: '300',
+    MAX_POLL_INTERVAL_SECONDS: '21600',
+    // The worker timeout (290 s) plus a minute.
+    CLAIM_SECONDS: '350',
+    POLL_CONCURRENCY: '4',
+    SEEN_CAPACITY: '500',
+    PSI_MODE: 'drop',
+    LOG_LEVEL: 'DEBUG',
+    POWERTOOLS_SERVICE_NAME: 'poller-eu',
+    POWERTOOLS_METRICS_NAMESPACE: 'CapillaryEventPoller',
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+
+  it('passes every setting to the workers', () => {
+    expect(resourceOf(stack.poller.worker).Properties).toMatchObject({
+      MemorySize: 256,
+      Timeout: 290,
+    });
+    expect(variables(stack.poller.worker)).toEqual({
+      ...shared,
       DLQ_URL: ref(stack.poller.deadLetterQueue.queueUrl),
       DLQ_MAX_MESSAGE_BYTES: '1048576',
-      LOG_LEVEL: 'DEBUG',
-      POWERTOOLS_SERVICE_NAME: 'poller-eu',
-      POWERTOOLS_METRICS_NAMESPACE: 'CapillaryEventPoller',
-      NODE_OPTIONS: '--enable-source-maps',
     });
   });
 
-  it('scopes the function’s grants to the existing bus, table and secret', () => {
+  it('passes the tick settings to the scheduler, whose timeout stays short whatever the interval', () => {
+    expect(resourceOf(stack.poller.scheduler).Properties).toMatchObject({
+      MemorySize: 256,
+      Timeout: 120,
+      ReservedConcurrentExecutions: 1,
+    });
+    expect(variables(stack.poller.scheduler)).toEqual({
+      ...shared,
+      SWEEP_MAX_POLLS: '500',
+      WORK_QUEUE_URL: ref(stack.poller.workQueue.queueUrl),
+    });
+  });
+
+  it('runs up to 16 workers, and keeps a work message hidden until the longer worker timeout has passed', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 16 },
+    });
+    expect(resourceOf(stack.poller.workQueue).Properties.VisibilityTimeout).toBe(320);
+  });
+
+  it('scopes the worker’s grants to the existing bus, table and secret', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [ref(stack.poller.function.role?.roleName)],
+      Roles: [ref(stack.poller.worker.role?.roleName)],
       PolicyDocument: {
         Statement: [
           {
             Effect: 'Allow',
             Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: ref(stack.poller.logGroup.logGroupArn),
+            Resource: ref(stack.poller.workerLogGroup.logGroupArn),
           },
+          Match.objectLike({ Resource: ref(stack.poller.workQueue.queueArn) }),
           { Effect: 'Allow', Action: 'events:PutEvents', Resource: BUS_ARN },
           {
             Effect: 'Allow',
@@ -156,30 +196,12 @@ describe('a poller on existing resources, with alerts', () => {
           },
           {
             Effect: 'Allow',
-            Action: 'dynamodb:Query',
-            Resource: {
-              'Fn::Join': [
-                '',
-                [
-                  'arn:',
-                  { Ref: 'AWS::Partition' },
-                  ':dynamodb:',
-                  { Ref: 'AWS::Region' },
-                  ':',
-                  { Ref: 'AWS::AccountId' },
-                  ':table/capillary-watchlist/index/due',
-                ],
-              ],
-            },
-          },
-          {
-            Effect: 'Allow',
             Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
             Resource: SECRET_ARN,
           },
           {
             Effect: 'Allow',
-            Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+            Action: 'sqs:SendMessage',
             Resource: ref(stack.poller.deadLetterQueue.queueArn),
           },
         ],
@@ -187,7 +209,39 @@ describe('a poller on existing resources, with alerts', () => {
     });
   });
 
-  it('schedules a disabled sweep every 5 minutes and sizes the alarms to it', () => {
+  it('lets the scheduler query only the existing table’s due index and claim its items', () => {
+    const tableArn = (suffix: string) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':dynamodb:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:table/capillary-watchlist${suffix}`,
+        ],
+      ],
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [ref(stack.poller.scheduler.role?.roleName)],
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] }),
+          { Effect: 'Allow', Action: 'dynamodb:Query', Resource: tableArn('/index/due') },
+          { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: tableArn('') },
+          {
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Resource: ref(stack.poller.workQueue.queueArn),
+          },
+        ],
+      },
+    });
+  });
+
+  it('schedules a disabled tick every 5 minutes and sizes the alarms to it', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(5 minutes)',
       State: 'DISABLED',
@@ -351,9 +405,10 @@ describe('a poller on existing resources, with alerts', () => {
       expect(nagFindings(stack)).toEqual([]);
     });
 
-    it('acknowledges only the dead-letter queue findings (the secret is not ours)', () => {
+    it('acknowledges only the dead-letter queues’ findings (the secret is not ours)', () => {
       expect(acknowledgements(stack).map(({ path, id }) => [path, id])).toEqual([
         ['Test/Poller/DeadLetterQueue', 'AwsSolutions-SQS3'],
+        ['Test/Poller/WorkDeadLetterQueue', 'AwsSolutions-SQS3'],
         // Each rule target's own dead-letter queue (infra/delivery-target.ts).
         ['Test/Poller/Alert-high-value/Rule/DeadLetterQueue', 'AwsSolutions-SQS3'],
         ['Test/Poller/Alert-vip/Rule/DeadLetterQueue', 'AwsSolutions-SQS3'],

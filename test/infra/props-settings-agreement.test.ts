@@ -21,7 +21,7 @@ import {
 import { NUMBER_RULES } from '../../src/config/setting-schemas.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { ConfigErrors } from '../../src/domain/errors.js';
-import { BASE_URL, onlyResource, testApp, thrownMessage } from './support.js';
+import { BASE_URL, testApp, thrownMessage } from './support.js';
 
 /** What the construct sets from its own resources (tokens at synth), as a deployed stack has them. */
 const RESOURCE_ENV: Record<string, string> = {
@@ -31,6 +31,7 @@ const RESOURCE_ENV: Record<string, string> = {
   EVENT_BUS_NAME: 'CapillaryEventPollerEventBus1234',
   DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/CapillaryEventPoller-Dlq1234',
   DLQ_MAX_MESSAGE_BYTES: '1048576',
+  WORK_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/CapillaryEventPoller-Work1234',
 };
 
 /** The function's environment for these props, as the construct builds it. */
@@ -185,27 +186,32 @@ describe('the construct accepts exactly what the function accepts', () => {
       table: dynamodb.Table.fromTableName(synthStack, 'Table', 'capillary-watchlist'),
     };
     new CapillaryEventPoller(synthStack, 'Poller', props);
-    const fn = onlyResource(Template.fromStack(synthStack), 'AWS::Lambda::Function');
-    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> })
-      .Variables;
-    const expected = functionEnvironment(props);
-    for (const [name, value] of Object.entries(variables)) {
-      // Tokens (Ref, GetAtt) are the construct's own resources; the rest must match exactly.
-      if (typeof value === 'string' && name in expected) expect(value).toBe(expected[name]);
+    const functions = Object.values(
+      Template.fromStack(synthStack).findResources('AWS::Lambda::Function'),
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
+    // The scheduler and the workers read the same settings.
+    expect(functions).toHaveLength(2);
+    for (const fn of functions) {
+      const variables = fn.Properties.Environment.Variables;
+      const expected = functionEnvironment(props);
+      for (const [name, value] of Object.entries(variables)) {
+        // Tokens (Ref, GetAtt) are the construct's own resources; the rest must match exactly.
+        if (typeof value === 'string' && name in expected) expect(value).toBe(expected[name]);
+      }
+      const deployed = Object.fromEntries(
+        Object.entries(variables).map(([name, value]) => [
+          name,
+          typeof value === 'string' ? value : (RESOURCE_ENV[name] ?? ''),
+        ]),
+      );
+      expect(runtimeProblems(deployed)).toEqual([]);
+      expect(deployed).toMatchObject({
+        CAPILLARY_RPS: '0.1',
+        POLL_CONCURRENCY: '256',
+        SEEN_CAPACITY: '4000',
+        TABLE_NAME: 'capillary-watchlist',
+      });
     }
-    const deployed = Object.fromEntries(
-      Object.entries(variables).map(([name, value]) => [
-        name,
-        typeof value === 'string' ? value : (RESOURCE_ENV[name] ?? ''),
-      ]),
-    );
-    expect(runtimeProblems(deployed)).toEqual([]);
-    expect(deployed).toMatchObject({
-      CAPILLARY_RPS: '0.1',
-      POLL_CONCURRENCY: '256',
-      SEEN_CAPACITY: '4000',
-      TABLE_NAME: 'capillary-watchlist',
-    });
   }, 120_000);
 
   it('a Duration prop reaches its seconds setting as seconds; a token is left to deploy time', () => {

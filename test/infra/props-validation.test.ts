@@ -255,6 +255,126 @@ describe('CapillaryEventPoller props validation', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::SecretsManager::Secret', {
       SecretString: '{"clientKey":"","clientSecret":""}',
     });
+    // A whole synthesis: room for a loaded machine.
+  }, 120_000);
+});
+
+describe('scale-out props validation', () => {
+  it('accepts the documented knobs', () => {
+    expect(
+      problems({
+        workers: 2,
+        pollInterval: Duration.minutes(2),
+        maxPollInterval: Duration.minutes(2),
+        claimDuration: Duration.seconds(111),
+        sweepMaxPolls: 1,
+        keepWatchlistIndex: true,
+      }),
+    ).toEqual([]);
+    expect(problems({ workers: 1000, maxPollInterval: Duration.days(7) })).toEqual([]);
+  });
+
+  it.each<[string, Partial<CapillaryEventPollerProps>, string]>([
+    [
+      'one worker (an SQS event source needs at least 2)',
+      { workers: 1 },
+      "workers must be a whole number from 2 to 1000 (an SQS event source's maximum concurrency), got 1",
+    ],
+    [
+      'more workers than an SQS event source allows',
+      { workers: 1001 },
+      "workers must be a whole number from 2 to 1000 (an SQS event source's maximum concurrency), got 1001",
+    ],
+    [
+      'fractional workers',
+      { workers: 2.5 },
+      "workers must be a whole number from 2 to 1000 (an SQS event source's maximum concurrency), got 2.5",
+    ],
+    [
+      'a longest interval shorter than the shortest',
+      { pollInterval: Duration.minutes(5), maxPollInterval: Duration.minutes(2) },
+      'maxPollInterval (2 minutes) must be at least pollInterval (5 minutes); equal turns the activity tiers off',
+    ],
+    [
+      'a longest interval beyond 7 days, with the runtime’s own message',
+      { maxPollInterval: Duration.days(8) },
+      'maxPollInterval: must be at most 604800: an idle customer is polled at least weekly, before its API window rolls past unseen events, got MAX_POLL_INTERVAL_SECONDS="691200"',
+    ],
+    [
+      'a claim no longer than the worker timeout',
+      { claimDuration: Duration.seconds(50) },
+      'claimDuration (50 seconds) must be longer than the worker timeout (50 seconds): a worker must be gone before the claims of its message expire',
+    ],
+    [
+      'a claim longer than 15 minutes, with the runtime’s own message',
+      { claimDuration: Duration.minutes(16) },
+      'claimDuration: must be at most 900: 15 minutes, the longest a Lambda runs: a longer claim only delays a crashed poller\'s customers, got CLAIM_SECONDS="960"',
+    ],
+    [
+      'a worker timeout the longest claim cannot outlast',
+      { pollInterval: Duration.minutes(30), timeout: Duration.minutes(15) },
+      'timeout (15 minutes) must be shorter than the longest claimDuration (15 minutes): a worker must be gone before the claims of its message expire',
+    ],
+    [
+      'no polls per tick, with the runtime’s own message',
+      { sweepMaxPolls: 0 },
+      'sweepMaxPolls: must be at least 1: a sweep that may poll nobody does nothing, got SWEEP_MAX_POLLS="0"',
+    ],
+    [
+      'the legacy index on a table the construct does not create',
+      {
+        keepWatchlistIndex: true,
+        table: { tableName: 'existing' } as CapillaryEventPollerProps['table'],
+      },
+      'keepWatchlistIndex applies to the table this construct creates; an existing table keeps the indexes you give it',
+    ],
+  ])('refuses %s', (_name, props, message) => {
+    expect(problems(props)).toEqual([message]);
+  });
+
+  it('keeps the 0.1.0 watchlist index beside the due index while upgrading, one index change per deploy', () => {
+    const indexes = (keepWatchlistIndex: boolean) => {
+      const stack = new Stack(testApp(), `Upgrade${keepWatchlistIndex}`);
+      new CapillaryEventPoller(stack, 'Poller', { ...ok, keepWatchlistIndex });
+      const tables = Template.fromStack(stack).findResources('AWS::DynamoDB::Table');
+      const [table] = Object.values(tables) as {
+        Properties: { GlobalSecondaryIndexes: { IndexName: string; Projection: unknown }[] };
+      }[];
+      return table?.Properties.GlobalSecondaryIndexes ?? [];
+    };
+    const upgrading = indexes(true);
+    expect(upgrading.map((index) => index.IndexName)).toEqual(['watchlist', 'due']);
+    // Exactly 0.1.0's index, so CloudFormation sees no change to it.
+    expect(upgrading[0]).toEqual({
+      IndexName: 'watchlist',
+      KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }],
+      Projection: {
+        ProjectionType: 'INCLUDE',
+        NonKeyAttributes: [
+          'scope',
+          'mode',
+          'status',
+          'lastSeenId',
+          'lastSeenDate',
+          'windowDigest',
+          'version',
+          'createdAt',
+          'updatedAt',
+        ],
+      },
+    });
+    expect(indexes(false).map((index) => index.IndexName)).toEqual(['due']);
+  }, 120_000);
+
+  it('derives a valid claim from a long interval: the default worker timeout stays below it', () => {
+    expect(problems({ pollInterval: Duration.hours(2) })).toEqual([]);
+    const stack = new Stack(testApp(), 'LongInterval');
+    const poller = new CapillaryEventPoller(stack, 'Poller', {
+      ...ok,
+      pollInterval: Duration.hours(2),
+    });
+    expect(poller.timeout.toSeconds()).toBe(840);
+    expect(poller.claimDuration.toSeconds()).toBe(900);
   });
 });
 
@@ -297,8 +417,16 @@ describe('app context (infra/app.ts)', () => {
         },
       ]),
       nag: 'false',
+      workers: '12',
+      maxPollIntervalMinutes: '240',
+      claimSeconds: '400',
+      sweepMaxPolls: '2000',
+      keepWatchlistIndex: 'true',
     });
     expect(settings).toMatchObject({ stackName: 'CapillaryEu', nag: false });
+    expect(p).toMatchObject({ workers: 12, sweepMaxPolls: 2000, keepWatchlistIndex: true });
+    expect(p.maxPollInterval?.toMinutes()).toBe(240);
+    expect(p.claimDuration?.toSeconds()).toBe(400);
     expect(p.capillaryAuth).toBe('oauth');
     expect(p.pollInterval?.toMinutes()).toBe(5);
     expect(p.scheduleEnabled).toBe(false);
@@ -370,6 +498,8 @@ describe('app context (infra/app.ts)', () => {
           pollIntervalMinutes: 'often',
           scheduleEnabled: 'yes',
           logRetentionDays: '10',
+          workers: 'many',
+          keepWatchlistIndex: 'maybe',
           alerts: '[{"name": "vip"}]',
         }),
       ).split('\n'),
@@ -382,6 +512,8 @@ describe('app context (infra/app.ts)', () => {
       '- -c scheduleEnabled: expected true or false, got "yes"',
       expect.stringMatching(/^- -c logRetentionDays: expected one of 1, 3, 5, .*, got 10$/),
       '- -c alerts[0]: expected {"name": string, "eventNames": [string], "email"?: [string], "topicArn"?: string, "detail"?: object, "attributes"?: [string]}, got {"name":"vip"}',
+      '- -c workers: expected a number, got "many"',
+      '- -c keepWatchlistIndex: expected true or false, got "maybe"',
     ]);
   });
 });

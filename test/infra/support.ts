@@ -1,6 +1,6 @@
 // Shared by the infra tests: an App configured like `cdk synth` (cdk.json context) minus bundling.
 import { readFileSync } from 'node:fs';
-import { App, type Stack, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import nag from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -77,6 +77,20 @@ export function onlyResource(
   const found = Object.entries(template.findResources(type));
   if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
   const [id, resource] = found[0] as [string, { Properties: Record<string, unknown> }];
+  return { id, ...resource };
+}
+
+/** The template's resource behind an L2 construct (its default child). */
+export function resourceIn(
+  template: Template,
+  construct: IConstruct,
+): { id: string; Properties: Record<string, unknown>; [key: string]: unknown } {
+  const cfn = construct.node.defaultChild as CfnElement;
+  const id = Stack.of(cfn).getLogicalId(cfn);
+  const resource = template.toJSON().Resources?.[id] as
+    | { Properties: Record<string, unknown> }
+    | undefined;
+  if (resource === undefined) throw new Error(`no resource ${id} in the template`);
   return { id, ...resource };
 }
 

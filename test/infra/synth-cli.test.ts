@@ -1,5 +1,5 @@
 // The one slow infra test: `npx cdk synth` as an operator runs it, with no AWS credentials and the
-// handler really bundled by esbuild (every other infra test skips bundling).
+// handlers really bundled by esbuild (every other infra test skips bundling).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,7 +52,11 @@ describe('npx cdk synth (offline, no AWS credentials)', () => {
       (resource) => resource.Type,
     );
     expect(types).toEqual(
-      expect.arrayContaining(['AWS::Lambda::Function', 'AWS::Scheduler::Schedule']),
+      expect.arrayContaining([
+        'AWS::Lambda::Function',
+        'AWS::Lambda::EventSourceMapping',
+        'AWS::Scheduler::Schedule',
+      ]),
     );
     const report = JSON.parse(readFileSync(join(OUT, 'validation-report.json'), 'utf8'));
     expect(report.pluginReports).toEqual([]);
@@ -63,32 +67,45 @@ describe('npx cdk synth (offline, no AWS credentials)', () => {
     expect(JSON.stringify(fn?.Properties)).toContain(BASE_URL);
   });
 
-  it('bundles the handler with esbuild: minified ESM with a source map, small, SDK left out', () => {
-    const assets = readdirSync(OUT).filter((name) => name.startsWith('asset.'));
-    expect(assets).toHaveLength(1);
-    const dir = join(OUT, assets[0] as string);
-    expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+  it.each([
+    ['scheduler', 'functions/scheduler/handler.ts'],
+    ['worker', 'functions/worker/handler.ts'],
+  ])(
+    'bundles the %s with esbuild: minified ESM with a source map, small, SDK left out',
+    (_name, entry) => {
+      const assets = readdirSync(OUT).filter((name) => name.startsWith('asset.'));
+      expect(assets).toHaveLength(2);
+      const bundles = assets.map((asset) => {
+        const dir = join(OUT, asset);
+        expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+        const map = JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as {
+          sources: string[];
+          sourcesContent?: unknown;
+        };
+        return { dir, map };
+      });
+      const found = bundles.filter(({ map }) =>
+        map.sources.some((source) => source.endsWith(entry)),
+      );
+      expect(found).toHaveLength(1);
+      const { dir, map } = found[0] as (typeof bundles)[number];
 
-    const bundlePath = join(dir, 'index.mjs');
-    const size = statSync(bundlePath).size;
-    expect(size).toBeGreaterThan(0);
-    expect(size).toBeLessThan(MAX_BUNDLE_BYTES);
+      const bundlePath = join(dir, 'index.mjs');
+      const size = statSync(bundlePath).size;
+      expect(size).toBeGreaterThan(0);
+      expect(size).toBeLessThan(MAX_BUNDLE_BYTES);
 
-    const bundle = readFileSync(bundlePath, 'utf8');
-    expect(bundle).toMatch(/export\s*\{[^}]*\bas handler\b[^}]*\}|export\s*\{[^}]*\bhandler\b/);
-    expect(bundle).toContain('createRequire');
-    // Minified: few, very long lines (legal comments and template literals keep some breaks).
-    const lines = bundle.split('\n').length;
-    expect(bundle.length / lines).toBeGreaterThan(1000);
-    // The runtime provides AWS SDK v3: it may be imported, never bundled.
-    expect(bundle).not.toMatch(/from\s*"@aws-lambda-powertools\//);
+      const bundle = readFileSync(bundlePath, 'utf8');
+      expect(bundle).toMatch(/export\s*\{[^}]*\bas handler\b[^}]*\}|export\s*\{[^}]*\bhandler\b/);
+      expect(bundle).toContain('createRequire');
+      // Minified: few, very long lines (legal comments and template literals keep some breaks).
+      const lines = bundle.split('\n').length;
+      expect(bundle.length / lines).toBeGreaterThan(1000);
+      // The runtime provides AWS SDK v3: it may be imported, never bundled.
+      expect(bundle).not.toMatch(/from\s*"@aws-lambda-powertools\//);
 
-    const map = JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as {
-      sources: string[];
-      sourcesContent?: unknown;
-    };
-    expect(map.sourcesContent).toBeUndefined();
-    expect(map.sources.some((source) => source.endsWith('functions/poller/handler.ts'))).toBe(true);
-    expect(map.sources.filter((source) => source.includes('node_modules/@aws-sdk/'))).toEqual([]);
-  });
+      expect(map.sourcesContent).toBeUndefined();
+      expect(map.sources.filter((source) => source.includes('node_modules/@aws-sdk/'))).toEqual([]);
+    },
+  );
 });
