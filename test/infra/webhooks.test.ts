@@ -428,8 +428,8 @@ describe('delivery guarantees on every rule target', () => {
         AlarmActions: ops,
       });
     }
-    // 7 operational alarms, 9 failed-invocation alarms, 8 queue-depth alarms (Rebuild brings its own queue).
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7 + 9 + 8);
+    // 12 operational alarms, 9 failed-invocation alarms, 8 queue-depth alarms (Rebuild brings its own queue).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 12 + 9 + 8);
   });
 
   it('shows deliveries, failures and DLQ depth per target on the dashboard', () => {
@@ -535,6 +535,7 @@ describe('cdk-nag AwsSolutions with webhooks', () => {
     expect(others.map(({ path, id }) => `${path} ${id}`)).toEqual([
       'Test/Poller/CapillaryCredentials AwsSolutions-SMG4',
       'Test/Poller/DeadLetterQueue AwsSolutions-SQS3',
+      'Test/Poller/WorkDeadLetterQueue AwsSolutions-SQS3',
       'Test/RebuildDlq AwsSolutions-SQS3',
       'Test/Orders AwsSolutions-SQS3',
     ]);
