@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { Logger } from '../domain/ports.js';
+import { redactSecrets } from '../domain/redaction.js';
 
 const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
 export type LogLevel = (typeof LEVELS)[number];
@@ -18,15 +19,14 @@ export function createJsonLogger(
   const hidden = secrets.filter((secret) => secret.length >= 4);
   const write = (at: LogLevel) => (message: string, attributes?: Record<string, unknown>) => {
     if (LEVELS.indexOf(at) < threshold) return;
-    let line = JSON.stringify({
+    const line = JSON.stringify({
       level: at,
       message,
       service,
       timestamp: new Date().toISOString(),
       ...attributes,
     });
-    for (const secret of hidden) line = line.replaceAll(secret, '[redacted]');
-    stream.write(`${line}\n`);
+    stream.write(`${redactSecrets(line, hidden)}\n`);
   };
   return { debug: write('DEBUG'), info: write('INFO'), warn: write('WARN'), error: write('ERROR') };
 }

@@ -17,4 +17,14 @@ describe('SecretRedactor', () => {
     for (const token of ['tok-1', 'tok-2', 'tok-3']) redactor.addRotating(token);
     expect(redactor.redact('abc tok-1 tok-2 tok-3')).toBe('abc tok-1 [REDACTED] [REDACTED]');
   });
+
+  it('cuts after redacting, and removes the start of a rotating token left at the cut', () => {
+    const redactor = new SecretRedactor();
+    redactor.addRotating('eyJhbGciOiJIUzI1NiJ9.token');
+    const text = `${'x'.repeat(20)}eyJhbGciOiJIUzI1NiJ9.token`;
+    for (let cut = 20; cut <= text.length; cut++) {
+      const shown = redactor.redactAndCut(text, cut);
+      expect(shown).not.toContain('eyJhbG');
+    }
+  });
 });

@@ -1,10 +1,16 @@
-/** Shorter strings are not redacted: they would mangle ordinary text. */
-const MIN_SECRET_LENGTH = 4;
-const MASK = '[REDACTED]';
+import {
+  MIN_SECRET_LENGTH,
+  REDACTION_MARKER,
+  redactSecrets,
+  redactThenCut,
+} from '../../domain/redaction.js';
+
+export { REDACTION_MARKER };
 
 /**
  * Remembers every secret a client handles (passwords, their digests, header values, tokens) and
- * removes them from any text that leaves the client: error messages and log lines.
+ * removes them from any text that leaves the client: error messages and log lines. Text that is
+ * shortened is redacted whole first, then cut, then cleared of any secret's start left at the cut.
  */
 export class SecretRedactor {
   private readonly secrets = new Set<string>();
@@ -27,10 +33,15 @@ export class SecretRedactor {
   }
 
   redact(text: string): string {
-    let result = text;
-    // Longest first, so a secret containing another one is removed whole.
-    const all = [...this.secrets, ...this.rotating].sort((a, b) => b.length - a.length);
-    for (const secret of all) result = result.split(secret).join(MASK);
-    return result;
+    return redactSecrets(text, this.all());
+  }
+
+  /** Redacted, then at most `maxChars` characters (plus `…`), with no piece of a secret at the cut. */
+  redactAndCut(text: string, maxChars: number): string {
+    return redactThenCut(text, this.all(), maxChars);
+  }
+
+  private all(): string[] {
+    return [...this.secrets, ...this.rotating];
   }
 }

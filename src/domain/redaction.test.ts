@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import {
+  MIN_SECRET_PIECE,
+  REDACTION_MARKER,
+  redactSecrets,
+  redactThenCut,
+  withoutTrailingSecretPiece,
+} from './redaction.js';
+
+const SECRET = 'Tr0ub4dor&3-horse'; // 17 characters
+
+/** Every substring of `secret` of `MIN_SECRET_PIECE` characters: none may appear in `text`. */
+function leakedPieces(text: string, secret: string): string[] {
+  const pieces: string[] = [];
+  for (let start = 0; start + MIN_SECRET_PIECE <= secret.length; start++) {
+    const piece = secret.slice(start, start + MIN_SECRET_PIECE);
+    if (text.includes(piece)) pieces.push(piece);
+  }
+  return pieces;
+}
+
+describe('redactThenCut', () => {
+  it('never shows 6 characters of a secret, wherever the cut falls across it', () => {
+    for (let before = 0; before <= 60; before++) {
+      const text = `${'a'.repeat(before)}${SECRET} and more text after it`;
+      for (const maxChars of [20, 40, 50]) {
+        const shown = redactThenCut(text, [SECRET], maxChars);
+        expect(leakedPieces(shown, SECRET), `${before} chars before, cut at ${maxChars}`).toEqual(
+          [],
+        );
+        expect(shown.length).toBeLessThanOrEqual(maxChars + 1);
+      }
+    }
+  });
+
+  it('redacts the whole text before cutting, so the marker is what gets cut, not the secret', () => {
+    const text = `${'a'.repeat(195)}${SECRET}`;
+    expect(redactThenCut(text, [SECRET], 200)).toBe(`${'a'.repeat(195)}[REDA…`);
+  });
+
+  it('leaves short texts and texts without secrets as they are', () => {
+    expect(redactThenCut('short', [SECRET], 200)).toBe('short');
+    expect(redactThenCut('abcdefghij', [SECRET], 5)).toBe('abcde…');
+  });
+});
+
+describe('withoutTrailingSecretPiece', () => {
+  it('removes the longest trailing start of any secret of 6 characters or more', () => {
+    expect(withoutTrailingSecretPiece('error: Tr0ub4', [SECRET])).toBe(
+      `error: ${REDACTION_MARKER}`,
+    );
+    expect(withoutTrailingSecretPiece('error: Tr0ub', [SECRET])).toBe('error: Tr0ub');
+    expect(withoutTrailingSecretPiece('abc123456', ['123456789', '3456'])).toBe(
+      `abc${REDACTION_MARKER}`,
+    );
+  });
+});
+
+describe('redactSecrets', () => {
+  it('replaces every occurrence with the one marker', () => {
+    expect(redactSecrets(`${SECRET}/${SECRET}`, [SECRET, 'abc'])).toBe(
+      `${REDACTION_MARKER}/${REDACTION_MARKER}`,
+    );
+  });
+});
