@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { CapillaryClient } from '../src/adapters/capillary/capillary-client.js';
 import { encodeItem } from '../src/adapters/dynamodb/dynamodb-cursor-store.js';
+import { dynamoItemSize } from '../src/adapters/dynamodb/dynamodb-item-size.js';
 import {
   MAX_ENTRIES_PER_PUT_EVENTS,
   MAX_PUT_EVENTS_BYTES,
@@ -15,7 +16,6 @@ import {
 import { CapillaryEventSchema } from '../src/domain/capillary-event.js';
 import { type CustomerState, newCustomerState } from '../src/domain/customer-state.js';
 import { advanceCursor, detectNewEvents, keyWindow } from '../src/domain/detect-new-events.js';
-import { dynamoItemSize } from './dynamodb-item-size.js';
 
 const CUSTOMERS = 100_000;
 const SWEEPS_PER_MONTH = 60 * 24 * 30;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canonicalJson, contentFingerprint, EventShapeError } from './event-key.js';
 
 /** The API sends some numbers as strings ("1746694617000"): accept both, keep a number. */
 const numberish = z.union([
@@ -9,15 +10,23 @@ const numberish = z.union([
     .transform(Number),
 ]);
 
+/** The largest time a JS Date holds (year 275760): beyond it there is no ISO form to publish. */
+const MAX_DATE_MS = 8.64e15;
+
 /** Event dates are ISO-8601 in the sample; epoch milliseconds (as number or string) are tolerated. */
 const eventDate = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const ms = typeof value === 'number' || /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) {
-    ctx.addIssue({ code: 'custom', message: `not a date: ${JSON.stringify(value)}` });
+  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS) {
+    ctx.addIssue({ code: 'custom', message: `not a date: ${shortJson(value)}` });
     return z.NEVER;
   }
   return new Date(ms).toISOString();
 });
+
+function shortJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
 
 /**
  * `psiAttributes` is documented as an "object indicating" PSI fields and sent as `[]` in the sample:
@@ -88,4 +97,77 @@ export function describeApiMessage(entry: unknown): string {
     return tag === undefined ? text : `${String(tag)}: ${text}`;
   }
   return JSON.stringify(entry);
+}
+
+/**
+ * An event of the response that cannot be published as it is (no valid date or name, too deep,
+ * too large): it is set aside on its own, named by its key and its position in `data`.
+ */
+export interface RejectedEvent {
+  /** `uniqueId`, else `eventId`, else `unreadable:sha256:` of its content. */
+  key: string;
+  /** Index in the response's `data` (0 is the newest). */
+  position: number;
+  eventName: string | null;
+  /** The event's date (epoch ms) when it has a usable one. */
+  at: number | null;
+  reason: string;
+}
+
+/** The longest id accepted from a rejected event as its key (a longer one is hashed). */
+const MAX_REJECTED_ID_CHARS = 1_024;
+
+/**
+ * Validates each event of `data` on its own: the schema, then a depth- and size-bounded canonical
+ * form (so nothing downstream can choke on it). One bad event never fails the others.
+ */
+export function parseEventWindow(data: readonly unknown[]): {
+  events: CapillaryEvent[];
+  rejected: RejectedEvent[];
+} {
+  const events: CapillaryEvent[] = [];
+  const rejected: RejectedEvent[] = [];
+  data.forEach((raw, position) => {
+    const parsed = CapillaryEventSchema.safeParse(raw);
+    if (!parsed.success) {
+      rejected.push(describeRejected(raw, position, describeEventIssues(parsed.error.issues)));
+      return;
+    }
+    try {
+      canonicalJson(parsed.data);
+    } catch (error) {
+      if (!(error instanceof EventShapeError)) throw error;
+      rejected.push(describeRejected(raw, position, error.message));
+      return;
+    }
+    events.push(parsed.data);
+  });
+  return { events, rejected };
+}
+
+function describeEventIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.map(String).join('.') || '(event)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** What can be read safely from a rejected event: its ids, name and date, each bounded. */
+export function describeRejected(raw: unknown, position: number, reason: string): RejectedEvent {
+  const fields = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const id = [fields.uniqueId, fields.eventId]
+    .map((value) => (typeof value === 'number' ? String(value) : value))
+    .find(
+      (value): value is string =>
+        typeof value === 'string' && value.length > 0 && value.length <= MAX_REJECTED_ID_CHARS,
+    );
+  const name = typeof fields.eventName === 'string' ? fields.eventName.slice(0, 256) : null;
+  const date = eventDate.safeParse(fields.date);
+  return {
+    key: id ?? `unreadable:sha256:${contentFingerprint(raw)}`,
+    position,
+    eventName: name || null,
+    at: date.success ? Date.parse(date.data) : null,
+    reason,
+  };
 }

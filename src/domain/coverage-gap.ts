@@ -1,3 +1,4 @@
+import { seenLookup } from './cursor-budget.js';
 import type { CustomerState } from './customer-state.js';
 import type { KeyedEvent } from './detect-new-events.js';
 
@@ -9,8 +10,9 @@ import type { KeyedEvent } from './detect-new-events.js';
  */
 export function isCoverageGap(state: CustomerState, window: readonly KeyedEvent[]): boolean {
   if (state.mode !== 'tracking' || state.seen.length === 0 || window.length === 0) return false;
-  const seen = new Set(state.seen.map((entry) => entry.id));
-  if (window.some((candidate) => seen.has(candidate.key))) return false;
+  // Ids may be kept as fingerprints once a cursor outgrew its byte budget.
+  const isSeen = seenLookup(state.seen);
+  if (window.some((candidate) => isSeen(candidate.key))) return false;
   const newestSeen = Math.max(...state.seen.map((entry) => entry.at));
   return window.every((candidate) => candidate.at > newestSeen);
 }

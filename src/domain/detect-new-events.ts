@@ -1,7 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { CapillaryEvent } from './capillary-event.js';
+import {
+  type CursorOverBudget,
+  fingerprintOf,
+  fitCursorBudget,
+  seenLookup,
+  windowIds,
+} from './cursor-budget.js';
 import type { CustomerState, SeenEvent } from './customer-state.js';
 import { eventKey } from './event-key.js';
+
+/** A `lastSeenId` longer than this is kept as its fingerprint (it is for people, and bounded). */
+const MAX_LAST_SEEN_ID_CHARS = 1_024;
 
 /** An API event with its identity and date, ready to compare with the cursor. */
 export interface KeyedEvent {
@@ -16,10 +26,16 @@ export interface KeyedEvent {
  * the same date the later position is the older one. Repeats of one identity in a window count once.
  */
 export function keyWindow(events: readonly CapillaryEvent[]): KeyedEvent[] {
+  return orderWindow(events.map((event) => ({ key: eventKey(event), event })));
+}
+
+/** `keyWindow` for events already keyed (in API order, newest first). */
+export function orderWindow(
+  keyed: readonly { key: string; event: CapillaryEvent }[],
+): KeyedEvent[] {
   const byKey = new Map<string, KeyedEvent>();
-  for (let index = events.length - 1; index >= 0; index--) {
-    const event = events[index] as CapillaryEvent;
-    const key = eventKey(event);
+  for (let index = keyed.length - 1; index >= 0; index--) {
+    const { key, event } = keyed[index] as { key: string; event: CapillaryEvent };
     if (!byKey.has(key)) byKey.set(key, { key, at: Date.parse(event.date), event });
   }
   // Array.prototype.sort is stable: equal dates keep the reversed API order.
@@ -27,7 +43,7 @@ export function keyWindow(events: readonly CapillaryEvent[]): KeyedEvent[] {
 }
 
 /** A short, order-independent fingerprint of the ids in a window (128 bits of SHA-256). */
-export function windowDigest(window: readonly KeyedEvent[]): string {
+export function windowDigest(window: readonly { key: string }[]): string {
   const keys = window.map((candidate) => candidate.key).sort();
   return createHash('sha256').update(keys.join('\n')).digest('base64url').slice(0, 22);
 }
@@ -50,9 +66,9 @@ export interface Detection {
 export function detectNewEvents(state: CustomerState, window: readonly KeyedEvent[]): Detection {
   const detection: Detection = { fresh: [], belowFloor: [] };
   if (state.mode === 'baseline') return detection;
-  const seen = new Set(state.seen.map((entry) => entry.id));
+  const isSeen = seenLookup(state.seen);
   for (const candidate of window) {
-    if (seen.has(candidate.key)) continue;
+    if (isSeen(candidate.key)) continue;
     if (state.seenFloor !== null && candidate.at < state.seenFloor) {
       detection.belowFloor.push(candidate);
     } else {
@@ -67,11 +83,21 @@ export interface AdvanceInput {
   window: readonly KeyedEvent[];
   /** Events that are now safely out (published or parked): only these move the cursor. */
   acknowledged: readonly KeyedEvent[];
+  /**
+   * Events of the window that could not be published as they are (see `isolateWindow`) and were
+   * parked, or recorded by a baseline: they are remembered like acknowledged events, and kept while
+   * in the window, but never become the last seen event.
+   */
+  setAside?: readonly { key: string; at: number }[];
   /** The configured minimum size of the seen set. */
   capacity: number;
   now: Date;
   /** The window's digest when the poll left nothing unacknowledged, else `null`. */
   windowDigest: string | null;
+  /** The cursor item's byte budget (default `MAX_CURSOR_ITEM_BYTES`). */
+  maxItemBytes?: number;
+  /** Called when even the window's ids do not fit the budget (see `fitCursorBudget`). */
+  onOverBudget?: (report: CursorOverBudget) => void;
 }
 
 /**
@@ -84,14 +110,22 @@ export function advanceCursor(
 ): CustomerState | undefined {
   const recorded = state.mode === 'baseline' ? input.window : input.acknowledged;
   const nextMode = 'tracking';
-  const known = new Set(state.seen.map((entry) => entry.id));
-  const additions = recorded.filter((candidate) => !known.has(candidate.key));
+  const known = seenLookup(state.seen);
+  const additions = recorded.filter((candidate) => !known(candidate.key));
+  const setAside = (input.setAside ?? []).filter((candidate) => !known(candidate.key));
   // Nothing new, nothing written; the digest rides along on the next write that is due anyway.
-  if (additions.length === 0 && state.mode === nextMode) return undefined;
+  if (additions.length === 0 && setAside.length === 0 && state.mode === nextMode) return undefined;
 
-  const merged: SeenEvent[] = [...state.seen, ...additions.map(({ key, at }) => ({ id: key, at }))];
+  const merged: SeenEvent[] = [
+    ...state.seen,
+    ...[...additions, ...setAside].map(({ key, at }) => ({ id: key, at })),
+  ];
   merged.sort((a, b) => a.at - b.at);
-  const { seen, evictedUpTo } = evictOldest(merged, input);
+  const inWindow = windowIds(
+    [...input.window, ...(input.setAside ?? [])].map((candidate) => candidate.key),
+    state.seen,
+  );
+  const { seen, evictedUpTo } = evictOldest(merged, input, inWindow);
   const seenFloor =
     evictedUpTo === undefined
       ? state.seenFloor
@@ -105,17 +139,28 @@ export function advanceCursor(
     newest !== undefined &&
     (state.lastSeenDate === null || newest.at >= Date.parse(state.lastSeenDate));
 
-  return {
-    ...state,
-    mode: nextMode,
-    lastSeenId: advancesLastSeen ? newest.key : state.lastSeenId,
-    lastSeenDate: advancesLastSeen ? newest.event.date : state.lastSeenDate,
-    seen,
-    seenFloor,
-    windowDigest: input.windowDigest,
-    version: state.version + 1,
-    updatedAt: input.now.toISOString(),
-  };
+  const lastSeenId = !advancesLastSeen
+    ? state.lastSeenId
+    : newest.key.length > MAX_LAST_SEEN_ID_CHARS
+      ? fingerprintOf(newest.key)
+      : newest.key;
+  const fitted = fitCursorBudget(
+    {
+      ...state,
+      mode: nextMode,
+      lastSeenId,
+      lastSeenDate: advancesLastSeen ? newest.event.date : state.lastSeenDate,
+      seen,
+      seenFloor,
+      windowDigest: input.windowDigest,
+      version: state.version + 1,
+      updatedAt: input.now.toISOString(),
+    },
+    inWindow,
+    input.maxItemBytes,
+  );
+  if (fitted.overBudget) input.onOverBudget?.(fitted.overBudget);
+  return fitted.state;
 }
 
 /**
@@ -125,11 +170,12 @@ export function advanceCursor(
 function evictOldest(
   sorted: SeenEvent[],
   input: AdvanceInput,
+  inWindow: ReadonlySet<string>,
 ): { seen: SeenEvent[]; evictedUpTo: number | undefined } {
-  const limit = Math.max(input.capacity, 2 * input.window.length);
+  const windowSize = input.window.length + (input.setAside?.length ?? 0);
+  const limit = Math.max(input.capacity, 2 * windowSize);
   let excess = sorted.length - limit;
   if (excess <= 0) return { seen: sorted, evictedUpTo: undefined };
-  const inWindow = new Set(input.window.map((candidate) => candidate.key));
   let evictedUpTo: number | undefined;
   const seen = sorted.filter((entry) => {
     if (excess <= 0 || inWindow.has(entry.id)) return true;

@@ -1,14 +1,16 @@
+import type { RejectedEvent } from './capillary-event.js';
 import { isCoverageGap } from './coverage-gap.js';
+import { type CursorOverBudget, seenLookup } from './cursor-budget.js';
 import type { CustomerState, WatchEntry } from './customer-state.js';
 import {
   advanceCursor,
   detectNewEvents,
   type KeyedEvent,
-  keyWindow,
   windowDigest,
 } from './detect-new-events.js';
 import { describeError } from './errors.js';
 import { type PsiMode, toEventDetail } from './event-detail.js';
+import { isolateWindow, setAsidePoisoned } from './poisoned-events.js';
 import type {
   CursorStore,
   CustomerEventsSource,
@@ -73,6 +75,8 @@ export interface CustomerPollResult {
   coverageGap: boolean;
   /** The customer was removed while it was being polled: nothing was done. */
   removed?: boolean;
+  /** Set when even the window's ids did not fit the cursor's byte budget (see `fitCursorBudget`). */
+  cursorOverBudget?: CursorOverBudget;
 }
 
 /**
@@ -98,16 +102,17 @@ export async function pollCustomer(
   const log = { customerId: watch.customerId };
 
   let window: KeyedEvent[];
+  let poisoned: RejectedEvent[];
   try {
     const fetched = await deps.source.fetchEvents(watch);
     for (const warning of fetched.warnings)
       deps.logger.warn('Capillary warning', { ...log, warning });
-    window = keyWindow(fetched.events);
+    ({ window, poisoned } = isolateWindow(fetched));
   } catch (error) {
     return { ...result, status: 'failed', reason: describeError(error) };
   }
   // The same window as after the last complete poll: nothing can be new, so the seen set is not read.
-  const digest = windowDigest(window);
+  const digest = windowDigest([...window, ...poisoned]);
   if (watch.mode === 'tracking' && watch.windowDigest === digest) {
     return { ...result, windowDigest: digest };
   }
@@ -188,13 +193,36 @@ export async function pollCustomer(
     }
   }
 
+  // Events that cannot be published as they are: parked (or reported) on their own.
+  const setAside = await setAsidePoisoned(poisoned, {
+    state,
+    isSeen: seenLookup(state.seen),
+    deadLetters: deps.deadLetters,
+    observedAt,
+    psiMode: options.psiMode,
+    version: options.version,
+  });
+  result.parked += setAside.parked;
+  result.unpublished.push(...setAside.unpublished);
+  for (const reason of setAside.parkedReasons) {
+    deps.logger.warn('Event parked in the dead-letter queue', { ...log, reason });
+  }
+
   const completeDigest = result.unpublished.length === 0 ? digest : null;
   const next = advanceCursor(state, {
     window,
     acknowledged: detection.fresh.filter((candidate) => acknowledgedKeys.has(candidate.key)),
+    setAside: setAside.acknowledged,
     capacity: options.seenCapacity,
     now: deps.clock(),
     windowDigest: completeDigest,
+    onOverBudget: (report) => {
+      result.cursorOverBudget = report;
+      deps.logger.error('Cursor over its byte budget: the window alone does not fit', {
+        ...log,
+        ...report,
+      });
+    },
   });
   if (next) {
     try {

@@ -1,4 +1,4 @@
-import type { CapillaryEvent } from './capillary-event.js';
+import type { CapillaryEvent, RejectedEvent } from './capillary-event.js';
 import type { ClaimedCustomer, DueCustomer, ScheduleState } from './claimed-customer.js';
 import type { CustomerState, Scope, WatchEntry, WatchMode, WatchStatus } from './customer-state.js';
 import type { EventDetail } from './event-detail.js';
@@ -18,6 +18,8 @@ export interface CustomerEventsSource {
 export interface FetchedEvents {
   events: CapillaryEvent[];
   warnings: string[];
+  /** Events of the response that cannot be published as they are; the others are in `events`. */
+  rejected?: RejectedEvent[];
 }
 
 /**

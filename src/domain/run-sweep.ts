@@ -69,6 +69,8 @@ export interface SweepSummary {
   requestsSent: number | undefined;
   /** `CAPILLARY_RPS` × the sweep's duration: what `requestsSent` is measured against. */
   requestBudget: number | undefined;
+  /** Customers whose window alone did not fit the cursor's byte budget (logged by the poll). */
+  cursorsOverBudget?: number;
   maxLagMs: number | undefined;
   /** Customers whose poll failed, or some of whose new events could not be published. */
   failures: CustomerFailure[];
@@ -105,6 +107,7 @@ export async function runSweep(
     oldestStalenessSeconds: undefined,
     requestsSent: undefined,
     requestBudget: undefined,
+    cursorsOverBudget: 0,
     maxLagMs: undefined,
     failures: [],
     unpublished: [],
@@ -216,6 +219,7 @@ export function record(
     summary.polled++;
   }
   if (result.status === 'conflict') summary.conflicts++;
+  if (result.cursorOverBudget) summary.cursorsOverBudget = (summary.cursorsOverBudget ?? 0) + 1;
   if (result.baselined && result.status === 'ok') summary.baselined++;
   summary.newEvents += result.newEvents;
   summary.published += result.published;

@@ -45,6 +45,11 @@ export const MetricName = {
   CapillaryRequests: 'CapillaryRequests',
   /** Capillary requests sent as a share of CAPILLARY_RPS over the same time (Percent). */
   QuotaUse: 'QuotaUse',
+  /**
+   * Customers whose window alone did not fit the cursor's byte budget: the oldest ids still in the
+   * window were evicted, so late events dated before them are not emitted (Count).
+   */
+  CursorsOverBudget: 'CursorsOverBudget',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
@@ -68,4 +73,5 @@ export const METRIC_UNITS: Readonly<Record<MetricName, PollerMetricUnit>> = {
   CoverageGaps: 'Count',
   CapillaryRequests: 'Count',
   QuotaUse: 'Percent',
+  CursorsOverBudget: 'Count',
 };

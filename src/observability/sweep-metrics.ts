@@ -42,6 +42,7 @@ export function sweepMetrics(summary: SweepSummary): MetricDatum[] {
     [MetricName.CoverageGaps, summary.coverageGaps],
     [MetricName.CapillaryRequests, summary.requestsSent ?? 0],
     [MetricName.QuotaUse, quotaUsePercent(summary)],
+    [MetricName.CursorsOverBudget, summary.cursorsOverBudget ?? 0],
   ];
   return values
     .filter((entry): entry is [MetricName, number] => entry[1] !== undefined)

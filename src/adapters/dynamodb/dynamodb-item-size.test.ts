@@ -1,0 +1,37 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { cursorItemBytes } from '../../domain/cursor-budget.js';
+import { type CustomerState, newCustomerState } from '../../domain/customer-state.js';
+import { encodeItem } from './dynamodb-cursor-store.js';
+import { dynamoItemSize } from './dynamodb-item-size.js';
+
+describe('the domain counts the cursor item as the store encodes it', () => {
+  it('cursorItemBytes equals the DynamoDB size of encodeItem for any state', () => {
+    const id = fc.string({ minLength: 1, maxLength: 120, unit: 'grapheme' });
+    const at = fc.integer({ min: 0, max: 8_640_000_000_000 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ id, at }), { maxLength: 50 }),
+        fc.option(at, { nil: null }),
+        fc.option(id, { nil: null }),
+        fc.nat({ max: 10_000_000 }),
+        (seen, seenFloor, lastSeenId, version) => {
+          const state: CustomerState = {
+            ...newCustomerState(
+              { customerId: '9007199254740993', scope: 'child', backfill: false },
+              new Date('2026-01-01T00:00:00Z'),
+            ),
+            seen,
+            seenFloor,
+            lastSeenId,
+            lastSeenDate: lastSeenId === null ? null : '2025-05-08T08:56:57.000Z',
+            windowDigest: lastSeenId === null ? null : 'AAAAAAAAAAAAAAAAAAAAAA',
+            version,
+          };
+          expect(cursorItemBytes(state)).toBe(dynamoItemSize(encodeItem(state)));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
