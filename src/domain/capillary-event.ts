@@ -87,16 +87,32 @@ export const EventDataResponseSchema = z.looseObject({
 });
 export type EventDataResponse = z.infer<typeof EventDataResponseSchema>;
 
+/** The longest API error or warning line kept (the API's own messages are short). */
+const MAX_API_MESSAGE_CHARS = 1_000;
+
 /** Turns an API error or warning entry (string, `{ code, message }`, anything) into one readable line. */
 export function describeApiMessage(entry: unknown): string {
-  if (typeof entry === 'string') return entry;
+  if (typeof entry === 'string') return entry.slice(0, MAX_API_MESSAGE_CHARS);
   if (entry && typeof entry === 'object') {
     const { code, message, status } = entry as Record<string, unknown>;
-    const text = typeof message === 'string' ? message : JSON.stringify(entry);
+    const text = typeof message === 'string' ? message : boundedJson(entry);
     const tag = code ?? status;
-    return tag === undefined ? text : `${String(tag)}: ${text}`;
+    const line = tag === undefined || typeof tag === 'object' ? text : `${String(tag)}: ${text}`;
+    return line.slice(0, MAX_API_MESSAGE_CHARS);
   }
-  return JSON.stringify(entry);
+  return boundedJson(entry);
+}
+
+/** JSON of anything a body can hold, however deep (iterative), cut to the message length. */
+function boundedJson(value: unknown): string {
+  try {
+    return canonicalJson(value, { maxDepth: 32, maxBytes: MAX_API_MESSAGE_CHARS * 4 }).slice(
+      0,
+      MAX_API_MESSAGE_CHARS,
+    );
+  } catch {
+    return '(a message too deep or too long to show)';
+  }
 }
 
 /**

@@ -19,6 +19,7 @@ const summary: SweepSummary = {
   oldestStalenessSeconds: 4000,
   requestsSent: 600,
   requestBudget: 1200,
+  cursorsOverBudget: 3,
   maxLagMs: 90_500,
   failures: [
     { customerId: '1', reason: 'HTTP 503' },
@@ -50,6 +51,7 @@ describe('sweepMetrics', () => {
       CoverageGaps: [2, 'Count'],
       CapillaryRequests: [600, 'Count'],
       QuotaUse: [50, 'Percent'],
+      CursorsOverBudget: [3, 'Count'],
     });
   });
 

@@ -484,7 +484,9 @@ describe('CapillaryClient: retries and failures', () => {
     expect(error.failure).toBe('malformed');
     expect(error.message).toContain('customer 564590100');
     expect(error.message).toContain('HTTP 200');
-    expect(error.message).toContain('not JSON: <html>Service Unavailable</html>');
+    expect(error.message).toContain(
+      'the body is HTML, not JSON (HTTP 200, text/html; a login page or a proxy?): <html>Service Unavailable</html>',
+    );
     expect(double.eventRequests()).toHaveLength(1);
   });
 
@@ -519,12 +521,18 @@ describe('CapillaryClient: retries and failures', () => {
     expect(double.eventRequests()).toHaveLength(1);
   });
 
-  it('names the offending field when the response does not match the schema', async () => {
+  it('sets aside an event that does not match the schema, naming its position and field', async () => {
     double.setEvents(CUSTOMER, [sample.data[0], { ...sample.data[1], eventName: '' }]);
     const { client: capillary } = client();
-    const error = await failure(capillary.fetchEvents({ customerId: CUSTOMER, scope: 'default' }));
-    expect(error.failure).toBe('invalid-response');
-    expect(error.message).toContain('data[1].eventName: eventName is empty');
+    const result = await capillary.fetchEvents({ customerId: CUSTOMER, scope: 'default' });
+    expect(result.events).toHaveLength(1);
+    expect(result.rejected).toEqual([
+      expect.objectContaining({
+        position: 1,
+        key: sample.data[1]?.uniqueId,
+        reason: 'eventName: eventName is empty',
+      }),
+    ]);
   });
 });
 

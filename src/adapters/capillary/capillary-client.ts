@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { type Dispatcher, request } from 'undici';
 import type { z } from 'zod';
 import { type CapillaryCredentials, DEFAULT_EVENTS_PATH } from '../../config/settings.js';
-import { describeApiMessage, EventDataResponseSchema } from '../../domain/capillary-event.js';
+import { describeApiMessage } from '../../domain/capillary-event.js';
 import { CustomerIdSchema, type Scope } from '../../domain/customer-state.js';
 import { describeError, InvalidCustomerIdError } from '../../domain/errors.js';
 import type { CustomerEventsSource, FetchedEvents, Logger } from '../../domain/ports.js';
@@ -22,13 +22,21 @@ import {
   TokenResponseSchema,
 } from './oauth-token-provider.js';
 import { TokenBucket } from './rate-limiter.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, decodeUtf8, readCappedBody } from './response-body.js';
+import {
+  apiErrors,
+  BODY_SNIPPET_CHARS,
+  describeErrorBody,
+  describeNotJson,
+  describeRedirect,
+  interpretEventsBody,
+} from './response-interpreter.js';
 import { parseRetryAfterMs } from './retry-after.js';
 import { SecretRedactor } from './secret-redactor.js';
 import { sharedDispatcher } from './shared-dispatcher.js';
 
 export const OAUTH_TOKEN_HEADER = 'x-cap-api-oauth-token';
 const USER_AGENT = 'capillary-event-poller/0.1.0';
-const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 
 export interface CapillaryRetryOptions {
   /** Backoff ceiling before the first retry (doubles each retry, jittered). Default 250 ms. */
@@ -50,7 +58,7 @@ export interface CapillaryClientOptions {
    * tried again at the next request). `undefined`: no authentication (the local sandbox).
    */
   credentials: CapillaryCredentials | (() => Promise<CapillaryCredentials>) | undefined;
-  /** Deadline of one HTTP request (connect, headers and body). */
+  /** Deadline of one HTTP request (connect, headers and body: a body that trickles in fails at it). */
   timeoutMs: number;
   /** Requests per call, first one included (a regeneration after a 401 gets one extra). */
   maxAttempts: number;
@@ -64,7 +72,7 @@ export interface CapillaryClientOptions {
   dispatcher?: Dispatcher;
   logger?: Logger;
   retry?: CapillaryRetryOptions;
-  /** Largest accepted response body. Default 10 MiB. */
+  /** Largest accepted response body; reading stops there. Default 10 MiB (`DEFAULT_MAX_RESPONSE_BYTES`). */
   maxResponseBytes?: number;
   /** Tests: how the client waits (retry delays and the rate limiter). Default: real timers. */
   sleep?: (ms: number) => Promise<void>;
@@ -75,8 +83,14 @@ export interface CapillaryClientOptions {
 }
 
 type Exchange =
-  | { kind: 'response'; status: number; headers: IncomingHttpHeaders; text: string }
-  | { kind: 'too-large'; status: number }
+  | { kind: 'response'; status: number; headers: IncomingHttpHeaders; bytes: Buffer; url: URL }
+  /** Headers arrived, the body did not (whole): too large, compressed, too slow, cut off. */
+  | {
+      kind: 'bad-body';
+      status: number;
+      failure: 'malformed' | 'timeout' | 'network';
+      detail: string;
+    }
   | { kind: 'no-response'; failure: 'timeout' | 'network'; detail: string; cause: unknown };
 
 interface Failed {
@@ -268,38 +282,60 @@ export class CapillaryClient implements CustomerEventsSource {
   private interpretEvents(exchange: Exchange): Verdict<FetchedEvents> {
     const common = this.interpretCommon(exchange);
     if (common) return common;
-    const { status, text } = exchange as Extract<Exchange, { kind: 'response' }>;
-    const json = parseJson(text);
-    if (!json.ok) {
-      return failed('malformed', status, `the body is not JSON: ${snippet(text)}`);
-    }
-    const errors = apiErrors(json.value);
-    if (errors !== undefined) return failed('api-errors', status, errors);
-    const parsed = EventDataResponseSchema.safeParse(json.value);
-    if (!parsed.success) {
-      return failed(
-        'invalid-response',
-        status,
-        `unexpected response shape: ${describeIssues(parsed.error.issues)}`,
-      );
-    }
+    const view = this.view(exchange as Extract<Exchange, { kind: 'response' }>);
+    if (!view.ok) return view;
+    const interpreted = interpretEventsBody(view.value, this.show);
+    if (!interpreted.ok) return failed(interpreted.failure, view.value.status, interpreted.detail);
+    const { events, rejected, warnings } = interpreted.value;
     return {
       ok: true,
       value: {
-        events: parsed.data.data,
-        warnings: parsed.data.warnings.map((entry) =>
-          this.redactor.redact(describeApiMessage(entry)),
-        ),
+        events,
+        rejected: (rejected ?? []).map((event) => ({
+          ...event,
+          key: this.redactor.redact(event.key),
+          reason: this.redactor.redact(event.reason),
+        })),
+        warnings: warnings.map((entry) => this.redactor.redact(describeApiMessage(entry))),
       },
     };
+  }
+
+  /** Body text a message may show: redacted whole, flattened, then cut with no secret piece at the cut. */
+  private readonly show = (text: string): string =>
+    this.redactor.redactAndCut(
+      this.redactor.redact(text).replace(/\s+/g, ' ').trim(),
+      BODY_SNIPPET_CHARS,
+    );
+
+  /** The body as text, or a failure when it is not valid UTF-8. */
+  private view(
+    exchange: Extract<Exchange, { kind: 'response' }>,
+  ): Verdict<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+    const text = decodeUtf8(exchange.bytes);
+    if (text === undefined) {
+      return failed(
+        'malformed',
+        exchange.status,
+        `the body is not valid UTF-8 (${exchange.bytes.length} bytes, HTTP ${exchange.status})`,
+      );
+    }
+    return { ok: true, value: { status: exchange.status, headers: exchange.headers, text } };
   }
 
   private interpretToken(exchange: Exchange): Verdict<AccessToken> {
     const common = this.interpretCommon(exchange);
     if (common) return common;
-    const { status, text } = exchange as Extract<Exchange, { kind: 'response' }>;
+    const view = this.view(exchange as Extract<Exchange, { kind: 'response' }>);
+    if (!view.ok) return view;
+    const { status, text } = view.value;
     const json = parseJson(text);
-    if (!json.ok) return failed('malformed', status, 'the token response is not JSON');
+    if (!json.ok)
+      return failed(
+        'malformed',
+        status,
+        `token response: ${describeNotJson(view.value, this.show)}`,
+      );
     const errors = apiErrors(json.value);
     if (errors !== undefined) return failed('api-errors', status, errors);
     const parsed = TokenResponseSchema.safeParse(json.value);
@@ -328,17 +364,24 @@ export class CapillaryClient implements CustomerEventsSource {
         cause: exchange.cause,
       };
     }
-    if (exchange.kind === 'too-large') {
-      return failed(
-        'malformed',
-        exchange.status,
-        `the body is larger than ${this.maxResponseBytes} bytes`,
-      );
+    if (exchange.kind === 'bad-body') {
+      return {
+        ok: false,
+        failure: exchange.failure,
+        status: exchange.status,
+        detail: exchange.detail,
+        // A slow or cut-off body may be a passing fault; a too-large or compressed one is not.
+        retryable: exchange.failure !== 'malformed',
+      };
     }
-    const { status, text, headers } = exchange;
+    const { status, headers } = exchange;
     if (status >= 200 && status < 300) return undefined;
-    const json = parseJson(text);
-    const message = (json.ok ? apiMessage(json.value) : undefined) ?? snippet(text);
+    if (status >= 300 && status < 400) {
+      return failed('redirected', status, describeRedirect(status, headers, exchange.url));
+    }
+    const view = this.view(exchange);
+    if (!view.ok) return view;
+    const message = describeErrorBody(view.value, this.show);
     if (status === 429 || status >= 500) {
       return {
         ok: false,
@@ -476,9 +519,46 @@ export class CapillaryClient implements CustomerEventsSource {
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
-      const text = await readBody(response.body, this.maxResponseBytes);
-      if (text === undefined) return { kind: 'too-large', status: response.statusCode };
-      return { kind: 'response', status: response.statusCode, headers: response.headers, text };
+      const status = response.statusCode;
+      if (status >= 300 && status < 400) {
+        // Never read, never followed.
+        response.body.destroy();
+        return { kind: 'response', status, headers: response.headers, bytes: Buffer.alloc(0), url };
+      }
+      let received = 0;
+      try {
+        const read = await readCappedBody(
+          response.body,
+          response.headers,
+          this.maxResponseBytes,
+          (bytes) => {
+            received = bytes;
+          },
+        );
+        if (read.kind === 'complete') {
+          return { kind: 'response', status, headers: response.headers, bytes: read.bytes, url };
+        }
+        const detail =
+          read.kind === 'encoded'
+            ? `the body is compressed (Content-Encoding: ${read.encoding}) though no compression was asked for: refused unread`
+            : `the body is larger than ${this.maxResponseBytes} bytes (${read.announcedBytes === undefined ? `stopped after ${read.receivedBytes}` : `${read.announcedBytes} announced`}): refused`;
+        return { kind: 'bad-body', status, failure: 'malformed', detail };
+      } catch (error) {
+        if (timedOut || isTimeout(error)) {
+          return {
+            kind: 'bad-body',
+            status,
+            failure: 'timeout',
+            detail: `the body did not arrive within ${this.timeoutMs} ms (${received} bytes received): a slow or stalled response`,
+          };
+        }
+        return {
+          kind: 'bad-body',
+          status,
+          failure: 'network',
+          detail: `the body was cut off after ${received} bytes: ${describeError(error)}`,
+        };
+      }
     } catch (error) {
       if (timedOut || isTimeout(error)) {
         return {
@@ -526,35 +606,6 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-/** The envelope's non-empty `errors`, as one line; `undefined` when there are none. */
-function apiErrors(json: unknown): string | undefined {
-  if (!json || typeof json !== 'object') return undefined;
-  const { errors } = json as Record<string, unknown>;
-  if (!Array.isArray(errors) || errors.length === 0) return undefined;
-  return errors.map(describeApiMessage).join('; ');
-}
-
-/** The API's message in an error body: `errors`, else `message`, `status.message` or `error`. */
-function apiMessage(json: unknown): string | undefined {
-  const errors = apiErrors(json);
-  if (errors !== undefined) return errors;
-  if (!json || typeof json !== 'object') return undefined;
-  const { message, status, error } = json as Record<string, unknown>;
-  if (typeof message === 'string' && message) return message;
-  if (status && typeof status === 'object') {
-    const nested = (status as Record<string, unknown>).message;
-    if (typeof nested === 'string' && nested) return describeApiMessage(status);
-  }
-  if (typeof error === 'string' && error) return error;
-  return undefined;
-}
-
-function snippet(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  if (flat === '') return '(empty body)';
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
-}
-
 function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   const shown = issues.slice(0, 3).map((issue) => {
     const path = issue.path
@@ -566,24 +617,6 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   });
   const more = issues.length > shown.length ? ` (+${issues.length - shown.length} more)` : '';
   return `${shown.join('; ')}${more}`;
-}
-
-async function readBody(
-  body: Dispatcher.ResponseData['body'],
-  maxBytes: number,
-): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    size += buffer.length;
-    if (size > maxBytes) {
-      body.destroy();
-      return undefined;
-    }
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function isTimeout(error: unknown): boolean {

@@ -7,7 +7,8 @@ import { ConfigError, PollerError } from '../../domain/errors.js';
  * - `server`: HTTP 5xx after every allowed attempt (transient);
  * - `unauthorized`: HTTP 401 (also after one token regeneration) or no usable credentials;
  * - `rejected`: another non-2xx status (a 4xx: not retried);
- * - `malformed`: the body is not JSON (or too large);
+ * - `redirected`: a 3xx, never followed (credentials go to the configured host only);
+ * - `malformed`: the body is not JSON, not UTF-8, compressed unasked, or too large;
  * - `invalid-response`: JSON that does not match the documented envelope;
  * - `api-errors`: the envelope carries a non-empty `errors`, whatever the HTTP status.
  */
@@ -18,6 +19,7 @@ export type CapillaryFailure =
   | 'server'
   | 'unauthorized'
   | 'rejected'
+  | 'redirected'
   | 'malformed'
   | 'invalid-response'
   | 'api-errors';
@@ -39,7 +41,10 @@ const REASONS: Record<CapillaryFailure, string> = {
   unauthorized:
     'check the Capillary credentials and their read access to the "Behavioural Events" resource',
   rejected: 'Capillary refused the request: check CAPILLARY_EVENTS_PATH and the customer id',
-  malformed: 'Capillary answered with something that is not JSON: check CAPILLARY_BASE_URL',
+  redirected:
+    'Capillary answered with a redirect, which is never followed: set CAPILLARY_BASE_URL to the final https:// address',
+  malformed:
+    'Capillary answered with a body that cannot be read as JSON (see the message): check CAPILLARY_BASE_URL and any proxy in between',
   'invalid-response':
     'Capillary answered with an unexpected shape: check CAPILLARY_EVENTS_PATH and the API version',
   'api-errors': "Capillary reported errors for this request: see the API's message",
