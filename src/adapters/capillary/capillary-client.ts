@@ -22,7 +22,12 @@ import {
   TokenResponseSchema,
 } from './oauth-token-provider.js';
 import { TokenBucket } from './rate-limiter.js';
-import { DEFAULT_MAX_RESPONSE_BYTES, decodeUtf8, readCappedBody } from './response-body.js';
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  decodeUtf8,
+  discardBody,
+  readCappedBody,
+} from './response-body.js';
 import {
   apiErrors,
   BODY_SNIPPET_CHARS,
@@ -522,7 +527,7 @@ export class CapillaryClient implements CustomerEventsSource {
       const status = response.statusCode;
       if (status >= 300 && status < 400) {
         // Never read, never followed.
-        response.body.destroy();
+        discardBody(response.body);
         return { kind: 'response', status, headers: response.headers, bytes: Buffer.alloc(0), url };
       }
       let received = 0;

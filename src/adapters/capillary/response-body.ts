@@ -17,6 +17,16 @@ export type BodyRead =
 /** A body stream as undici gives it. */
 export interface BodyStream extends AsyncIterable<unknown> {
   destroy(error?: Error): unknown;
+  on?(event: 'error', listener: (error: unknown) => void): unknown;
+}
+
+/**
+ * Drops a body unread, closing its connection (a huge or endless body is never drained). undici
+ * reports the abort as an 'error' event: it is expected, so it is listened to and ignored.
+ */
+export function discardBody(body: BodyStream): void {
+  body.on?.('error', () => {});
+  body.destroy();
 }
 
 /**
@@ -33,13 +43,13 @@ export async function readCappedBody(
 ): Promise<BodyRead> {
   const encoding = headerText(headers['content-encoding']).trim().toLowerCase();
   if (encoding !== '' && encoding !== 'identity') {
-    body.destroy();
+    discardBody(body);
     return { kind: 'encoded', encoding: encoding.slice(0, 40) };
   }
   const announced = Number(headerText(headers['content-length']));
   const announcedBytes = headerText(headers['content-length']) === '' ? undefined : announced;
   if (announcedBytes !== undefined && announcedBytes > maxBytes) {
-    body.destroy();
+    discardBody(body);
     return { kind: 'too-large', receivedBytes: 0, announcedBytes };
   }
   const chunks: Buffer[] = [];
@@ -49,7 +59,7 @@ export async function readCappedBody(
     size += buffer.length;
     onProgress?.(size);
     if (size > maxBytes) {
-      body.destroy();
+      discardBody(body);
       return { kind: 'too-large', receivedBytes: size, announcedBytes };
     }
     chunks.push(buffer);
