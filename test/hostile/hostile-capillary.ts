@@ -1,6 +1,6 @@
 // A Capillary that misbehaves on purpose, per customer: huge, endless, slow, compressed, broken
 // or redirecting answers, next to healthy customers served normally. Loopback only.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { closeLoopbackServer, readBody, startLoopbackServer } from '../support/loopback-server.js';
 
@@ -16,9 +16,10 @@ export class HostileCapillary {
   /** Customer id of every events request, in order. */
   readonly eventRequests: string[] = [];
   readonly tokenRequests: string[] = [];
+  /** Every OAuth token issued, in order (random, so no piece of one occurs by chance). */
+  readonly issuedTokens: string[] = [];
   private readonly behaviours = new Map<string, Behaviour>();
   private tokenBehaviour: Behaviour | undefined;
-  private issued = 0;
 
   private constructor(
     private readonly server: Server,
@@ -59,11 +60,12 @@ export class HostileCapillary {
     if (request.method === 'POST' && url.pathname === TOKEN_PATH) {
       this.tokenRequests.push(await readBody(request));
       if (this.tokenBehaviour) return this.tokenBehaviour(request, response);
-      this.issued++;
-      return json(200, {
-        data: { accessToken: `hostile-token-${this.issued}-Zq81xKp`, ttlSeconds: 300 },
-        errors: null,
-      })(request, response);
+      const token = `eyJ${randomBytes(24).toString('base64url')}`;
+      this.issuedTokens.push(token);
+      return json(200, { data: { accessToken: token, ttlSeconds: 300 }, errors: null })(
+        request,
+        response,
+      );
     }
     const customerId = url.searchParams.get('userId') ?? '';
     this.eventRequests.push(customerId);

@@ -1,0 +1,182 @@
+// Secrets that straddle the cut of a shown body, at every position, for both kinds of
+// authentication: through HTTP error bodies, HTML 200 bodies, token endpoint errors and thrown
+// errors. Not even a 6-character piece may be shown.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { basicAuthorization } from '../../src/adapters/capillary/basic-auth.js';
+import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
+import { BODY_SNIPPET_CHARS } from '../../src/adapters/capillary/response-interpreter.js';
+import type { CapillaryCredentials } from '../../src/config/settings.js';
+import { describeError } from '../../src/domain/errors.js';
+import { capturingLogger } from '../support/poller-fixtures.js';
+import { type Behaviour, HostileCapillary, json, md5, raw } from './hostile-capillary.js';
+import { expectNoSecretPieces } from './secret-pieces.js';
+
+const USERNAME = 'cut_till';
+const PASSWORD = 'Kp7-Straddle-Pa55w0rd';
+const CLIENT_KEY = 'cut-client-key';
+const CLIENT_SECRET = 'oAuth-Cl1ent-Secret-Wq9Z';
+const CUSTOMER = '424242';
+
+let capillary: HostileCapillary;
+
+beforeAll(async () => {
+  capillary = await HostileCapillary.start();
+});
+
+afterAll(async () => {
+  await capillary.close();
+});
+
+function client(credentials: CapillaryCredentials | (() => Promise<CapillaryCredentials>)) {
+  const log = capturingLogger();
+  return {
+    log,
+    client: new CapillaryClient({
+      baseUrl: capillary.url,
+      credentials,
+      timeoutMs: 5_000,
+      maxAttempts: 1,
+      requestsPerSecond: 10_000,
+      logger: log.logger,
+    }),
+  };
+}
+
+/** Everything a failed poll shows: its message, reason and the client's log lines. */
+async function failureText(
+  subject: ReturnType<typeof client>,
+  customerId = CUSTOMER,
+): Promise<string> {
+  const error = await subject.client.fetchEvents({ customerId, scope: 'default' }).then(
+    () => undefined,
+    (thrown: unknown) => thrown as Error & { reason?: string },
+  );
+  expect(error, 'the poll must fail').toBeDefined();
+  return `${describeError(error)}\n${error?.reason ?? ''}\n${subject.log.text()}`;
+}
+
+/**
+ * Padding that puts `secret` across the cut at every position: from ending just before the cut
+ * to starting just after it. The shown text starts with `prefix`, which counts.
+ */
+function straddling(secret: string, prefix: string): string[] {
+  const bodies: string[] = [];
+  for (
+    let start = BODY_SNIPPET_CHARS - secret.length - 1;
+    start <= BODY_SNIPPET_CHARS + 1;
+    start++
+  ) {
+    const padding = '.'.repeat(Math.max(0, start - prefix.length));
+    bodies.push(`${prefix}${padding}${secret} and the rest of the page`);
+    // The same secret already cut short by the server (an echo that truncates), across the cut:
+    // whole-text redaction cannot match it, only the rule for a secret's start at the cut can.
+    if (start + secret.length - 1 > BODY_SNIPPET_CHARS) {
+      bodies.push(`${prefix}${padding}${secret.slice(0, -1)} and the rest of the page`);
+    }
+  }
+  return bodies;
+}
+
+const BODY_KINDS: { name: string; answer: (body: string) => Behaviour; prefix: string }[] = [
+  { name: 'an HTTP 400 text body', prefix: '', answer: (body) => raw(400, body) },
+  {
+    name: 'an HTTP 400 JSON error message',
+    prefix: '',
+    answer: (body) => json(400, { message: body }),
+  },
+  {
+    name: 'an HTML 200 body',
+    prefix: '<p>',
+    answer: (body) => raw(200, body, { 'content-type': 'text/html' }),
+  },
+];
+
+describe('Basic credentials: the password, its MD5 and the Basic value, cut anywhere', () => {
+  const basic = basicAuthorization(USERNAME, PASSWORD).slice('Basic '.length);
+  const secrets = [PASSWORD, md5(PASSWORD), basic];
+
+  for (const kind of BODY_KINDS) {
+    it(`through ${kind.name}`, async () => {
+      const subject = client({ kind: 'basic', username: USERNAME, password: PASSWORD });
+      let shown = 0;
+      for (const secret of secrets) {
+        for (const body of straddling(secret, kind.prefix)) {
+          capillary.on(CUSTOMER, kind.answer(body));
+          const text = await failureText(subject);
+          expect(text).toContain('.....');
+          expectNoSecretPieces(text, secrets);
+          shown++;
+        }
+      }
+      expect(shown).toBeGreaterThan(100);
+    });
+  }
+
+  it('through an error thrown while loading the credentials again', async () => {
+    let loads = 0;
+    const log = capturingLogger();
+    const reloading = new CapillaryClient({
+      baseUrl: capillary.url,
+      // The first load succeeds (the client learns the secrets); the reload throws them back.
+      credentials: async () => {
+        loads++;
+        if (loads === 1) return { kind: 'basic', username: USERNAME, password: PASSWORD };
+        throw new Error(
+          `secret JSON {"password":"${PASSWORD}","md5":"${md5(PASSWORD)}"} is invalid`,
+        );
+      },
+      credentialsMaxAgeMs: 0,
+      timeoutMs: 5_000,
+      maxAttempts: 1,
+      requestsPerSecond: 10_000,
+      logger: log.logger,
+    });
+    capillary.on(CUSTOMER, json(200, { data: [], errors: [] }));
+    await reloading.fetchEvents({ customerId: CUSTOMER, scope: 'default' });
+    const text = await failureText({ client: reloading, log });
+    expect(text).toContain('is invalid');
+    expectNoSecretPieces(text, secrets);
+  });
+});
+
+describe('OAuth credentials: the client secret and the token, cut anywhere', () => {
+  const credentials: CapillaryCredentials = {
+    kind: 'oauth',
+    clientKey: CLIENT_KEY,
+    clientSecret: CLIENT_SECRET,
+  };
+
+  for (const kind of BODY_KINDS) {
+    it(`through ${kind.name}`, async () => {
+      const subject = client(credentials);
+      capillary.on(CUSTOMER, json(200, { data: [], errors: [] }));
+      await subject.client.fetchEvents({ customerId: CUSTOMER, scope: 'default' });
+      const token = capillary.issuedTokens.at(-1) as string;
+      const secrets = [CLIENT_SECRET, token];
+      for (const secret of secrets) {
+        for (const body of straddling(secret, kind.prefix)) {
+          capillary.on(CUSTOMER, kind.answer(body));
+          const text = await failureText(subject);
+          expect(text).toContain('.....');
+          expectNoSecretPieces(text, secrets);
+        }
+      }
+    });
+  }
+
+  it('through token endpoint errors', async () => {
+    for (const body of straddling(CLIENT_SECRET, '')) {
+      capillary.onToken(raw(401, body));
+      const text = await failureText(client(credentials));
+      expect(text).toContain('OAuth token generation failed');
+      expectNoSecretPieces(text, [CLIENT_SECRET]);
+    }
+    for (const body of straddling(CLIENT_SECRET, '<html>')) {
+      capillary.onToken(raw(200, body, { 'content-type': 'text/html' }));
+      const text = await failureText(client(credentials));
+      expect(text).toContain('token response: the body is HTML');
+      expectNoSecretPieces(text, [CLIENT_SECRET]);
+    }
+    capillary.onToken(undefined);
+  });
+});
