@@ -122,8 +122,13 @@ export function stream(options: {
       sent += options.chunk.length;
       if (!more) {
         await new Promise<void>((resolve) => {
-          response.once('drain', resolve);
-          response.once('close', resolve);
+          const done = () => {
+            response.off('drain', done);
+            response.off('close', done);
+            resolve();
+          };
+          response.on('drain', done);
+          response.on('close', done);
         });
       }
     }
