@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { describeApiMessage, EventDataResponseSchema } from './capillary-event.js';
+import {
+  describeApiMessage,
+  EventDataResponseSchema,
+  parseEventWindow,
+} from './capillary-event.js';
 
 const sample = JSON.parse(
   readFileSync(new URL('../sandbox/sample-response.json', import.meta.url), 'utf8'),
@@ -67,6 +71,44 @@ describe('EventDataResponseSchema', () => {
   });
 });
 
+describe('EventDataResponseSchema: data', () => {
+  it('refuses data that is null or missing: an empty window is []', () => {
+    expect(EventDataResponseSchema.safeParse({ data: null }).success).toBe(false);
+    expect(EventDataResponseSchema.safeParse({ errors: [] }).success).toBe(false);
+    expect(EventDataResponseSchema.safeParse({ data: [] }).success).toBe(true);
+  });
+});
+
+describe('parseEventWindow', () => {
+  it('validates each event on its own and names the position of those it sets aside', () => {
+    const { events, rejected } = parseEventWindow([
+      { uniqueId: 'late', eventName: 'A', date: '9999-12-31T23:59:59Z' },
+      { uniqueId: 'huge-date', eventName: 'B', date: 1e20 },
+      { eventId: 'no-name', date: '2025-05-08T08:00:00Z' },
+      'not an event',
+      { uniqueId: 'ok', eventName: 'C', date: '2025-05-08T08:00:00Z' },
+    ]);
+    expect(events.map((event) => event.uniqueId)).toEqual(['late', 'ok']);
+    expect(events[0]?.date).toBe('9999-12-31T23:59:59.000Z');
+    expect(rejected).toEqual([
+      {
+        key: 'huge-date',
+        position: 1,
+        eventName: 'B',
+        at: null,
+        reason: 'date: not a date: 100000000000000000000',
+      },
+      expect.objectContaining({
+        key: 'no-name',
+        position: 2,
+        eventName: null,
+        at: Date.parse('2025-05-08T08:00:00Z'),
+      }),
+      expect.objectContaining({ key: expect.stringMatching(/^unreadable:sha256:/), position: 3 }),
+    ]);
+  });
+});
+
 describe('describeApiMessage', () => {
   it('reads strings and { code, message } entries', () => {
     expect(describeApiMessage('plain')).toBe('plain');
@@ -74,5 +116,12 @@ describe('describeApiMessage', () => {
       '8015: Customer not found',
     );
     expect(describeApiMessage({ other: 1 })).toBe('{"other":1}');
+  });
+
+  it('shows a message of any depth without recursion, bounded', () => {
+    let deep: unknown = 'x';
+    for (let level = 0; level < 100_000; level++) deep = { a: deep };
+    expect(describeApiMessage(deep)).toBe('(a message too deep or too long to show)');
+    expect(describeApiMessage('y'.repeat(5_000))).toHaveLength(1_000);
   });
 });

@@ -70,12 +70,13 @@ export type CapillaryEvent = z.infer<typeof CapillaryEventSchema>;
 
 const apiMessage = z.unknown();
 
-/** The response envelope. A non-empty `errors` is a failure whatever the HTTP status. */
+/**
+ * The response envelope, all of it valid. A non-empty `errors` is a failure whatever the HTTP
+ * status; `data` must be a list (null or missing is a failure, not an empty window). The client
+ * checks the envelope and then each event on its own (`parseEventWindow`).
+ */
 export const EventDataResponseSchema = z.looseObject({
-  data: z
-    .array(CapillaryEventSchema)
-    .nullish()
-    .transform((value) => value ?? []),
+  data: z.array(CapillaryEventSchema),
   warnings: z
     .array(apiMessage)
     .nullish()
