@@ -109,4 +109,13 @@ describe('one event that cannot be published never blocks its customer', () => {
     expect(result).toMatchObject({ status: 'ok', published: 1, parked: 1 });
     expect(deadLetters.parked[0]?.reason).toMatch(/position 1 .*nested more than 64 levels/);
   });
+
+  it('counts an identity once: a set-aside event with the key of a valid one is dropped', async () => {
+    const twin = { ...badDate, uniqueId: 'v1' };
+    source.data = [valid2, twin, valid1];
+    const deps = { store, source, publisher, deadLetters, logger, clock: () => NOW };
+    const result = await pollCustomer(await current(), deps, options);
+    expect(result).toMatchObject({ status: 'ok', published: 2, parked: 0, unpublished: [] });
+    expect((await current()).seen.map((entry) => entry.id).sort()).toEqual(['v1', 'v2']);
+  });
 });

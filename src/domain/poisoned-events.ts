@@ -25,7 +25,11 @@ export function isolateWindow(fetched: FetchedEvents): {
       poisoned.push(describeRejected(event, position, error.message));
     }
   });
-  const unique = new Map(poisoned.map((event) => [event.key, event]));
+  // One identity counts once: a valid event of the same key stands for it.
+  const valid = new Set(keyed.map((entry) => entry.key));
+  const unique = new Map(
+    poisoned.filter((event) => !valid.has(event.key)).map((event) => [event.key, event]),
+  );
   return { window: orderWindow(keyed), poisoned: [...unique.values()] };
 }
 
