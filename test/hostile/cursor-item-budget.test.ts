@@ -49,7 +49,14 @@ async function setUp(customerId: string) {
   const sweep = (seenCapacity: number): Promise<SweepSummary> =>
     runSweep(
       { source, store, publisher, logger, clock: () => new Date() },
-      { concurrency: 1, psiMode: 'mask', seenCapacity, version: 'budget' },
+      {
+        concurrency: 1,
+        psiMode: 'mask',
+        seenCapacity,
+        version: 'budget',
+        policy: { minIntervalMs: 0, maxIntervalMs: 0 },
+        claimSeconds: 60,
+      },
     );
   return { source, publisher, logger, sweep };
 }

@@ -380,7 +380,15 @@ function harness() {
     clock: () => new Date(),
   };
   const sweep = () =>
-    runSweep(deps, { concurrency: 4, psiMode: 'mask', seenCapacity: 200, version: 'hostile' });
+    runSweep(deps, {
+      concurrency: 4,
+      psiMode: 'mask',
+      seenCapacity: 200,
+      version: 'hostile',
+      // Every customer is due at once again after a poll.
+      policy: { minIntervalMs: 0, maxIntervalMs: 0 },
+      claimSeconds: 60,
+    });
   return { log, sweep };
 }
 
