@@ -723,8 +723,14 @@ describe('capillary sandbox', () => {
       expect(first.events.length).toBeGreaterThanOrEqual(3);
       expect(first.events.slice(-3).map((event) => event.eventId)).toEqual(sampleIds);
 
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const later = await capillary.fetchEvents(customer);
+      // Wait for the window to fill (bounded), not a fixed time: timers run late on a loaded machine.
+      let later = await capillary.fetchEvents(customer);
+      for (let tries = 0; later.events.length < 8 && tries < 200; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        later = await capillary.fetchEvents(customer);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      later = await capillary.fetchEvents(customer);
       expect(later.events).toHaveLength(8);
       expect(later.events.map((e) => e.eventId)).not.toContain(sampleIds[2]);
       const fresh = later.events.filter((event) => !sampleIds.includes(event.eventId ?? ''));
