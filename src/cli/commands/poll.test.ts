@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SweepSummary } from '../domain/run-sweep.js';
-import { describeSummary } from './run-cli.js';
+import type { SweepSummary } from '../../domain/run-sweep.js';
+import { describeSummary } from './poll.js';
 
 const summary = (failures: number): SweepSummary => ({
   startedAt: '2026-01-01T00:00:00.000Z',

@@ -1,0 +1,89 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { schedulePolicy } from '../../config/settings.js';
+import { newClaimOwner } from '../../domain/poll-claimed.js';
+import { boundedSummary, runSweep, type SweepSummary } from '../../domain/run-sweep.js';
+import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
+
+/** `poll`: one sweep with `--once`, else a sweep every interval until Ctrl-C. */
+export async function runPoll(
+  command: { once: boolean; json: boolean },
+  { runtime, settings, io, json, say }: CommandContext,
+): Promise<number> {
+  const deps = await runtime.pollDependencies();
+  const policy = schedulePolicy(settings, runtime.defaultIntervalSeconds);
+  const options = {
+    concurrency: settings.poll.concurrency,
+    psiMode: settings.poll.psiMode,
+    seenCapacity: settings.poll.seenCapacity,
+    version: runtime.version,
+    policy,
+    claimSeconds: settings.poll.claimSeconds,
+    maxPolls: settings.poll.sweepMaxPolls,
+    requestsPerSecond: settings.capillary.requestsPerSecond,
+    owner: newClaimOwner('cli'),
+  };
+  let exitCode = EXIT_OK;
+  while (true) {
+    const summary = await runSweep(deps, options);
+    exitCode = summary.failures.length > 0 ? EXIT_CUSTOMER_FAILED : EXIT_OK;
+    if (command.json) json(summary);
+    say(describeSummary(summary));
+    if (command.once || io.signal?.aborted) return exitCode;
+    try {
+      const nextDueAt = await runtime.store.nextDueAt();
+      await sleep(
+        wakeDelayMs(nextDueAt, Date.now(), policy.minIntervalMs, summary.claimed),
+        undefined,
+        {
+          signal: io.signal,
+        },
+      );
+    } catch {
+      return exitCode;
+    }
+  }
+}
+
+/**
+ * How long `poll` sleeps before its next sweep: until the next customer is due, at most one
+ * shortest interval (a customer added meanwhile is due at once). Customers still due (the sweep's
+ * budget ran out) get a short pause only; a sweep that could claim nothing while customers look
+ * due (other pollers hold them) waits a second, so it never spins.
+ */
+export function wakeDelayMs(
+  nextDueAt: number | undefined,
+  now: number,
+  intervalMs: number,
+  claimed: number,
+): number {
+  const untilDue = nextDueAt === undefined ? intervalMs : nextDueAt - now;
+  const floor = claimed > 0 ? 50 : 1_000;
+  return Math.min(intervalMs, Math.max(floor, untilDue));
+}
+
+/** Failures listed one per line in the human summary; the rest are counted. */
+const SUMMARY_FAILURES_SHOWN = 20;
+
+/** The human summary of one sweep. */
+export function describeSummary(summary: SweepSummary): string {
+  const parts = [
+    `${summary.polled} customer(s) polled`,
+    `${summary.newEvents} new event(s)`,
+    `${summary.published} published`,
+  ];
+  if (summary.parked > 0) parts.push(`${summary.parked} parked in the dead-letter queue`);
+  if (summary.baselined > 0) parts.push(`${summary.baselined} baselined`);
+  if (summary.deferred > 0) parts.push(`${summary.deferred} still due, left to the next sweep`);
+  if (summary.overdue > 0) parts.push(`${summary.overdue} overdue`);
+  if (summary.coverageGaps > 0) parts.push(`${summary.coverageGaps} coverage gap(s)`);
+  if (summary.claimsLost > 0) parts.push(`${summary.claimsLost} claim(s) lost`);
+  if (summary.conflicts > 0) parts.push(`${summary.conflicts} lost a race`);
+  parts.push(`${summary.failures.length} failed`);
+  const lines = [`sweep: ${parts.join(', ')} in ${summary.durationMs} ms`];
+  const shown = boundedSummary(summary, SUMMARY_FAILURES_SHOWN);
+  for (const failure of shown.failures)
+    lines.push(`  failed ${failure.customerId}: ${failure.reason}`);
+  const hidden = shown.failureCount - shown.failures.length;
+  if (hidden > 0) lines.push(`  … and ${hidden} more (all of them with --json)`);
+  return lines.join('\n');
+}

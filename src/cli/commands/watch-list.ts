@@ -1,0 +1,72 @@
+import { stalenessMs } from '../../domain/schedule.js';
+import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
+
+/** `watch list`: watched customers with their last seen event and lag. */
+export async function runWatchList(
+  command: { json: boolean },
+  { runtime, json, say }: CommandContext,
+): Promise<number> {
+  const now = Date.now();
+  const rows = [];
+  let unreadable = 0;
+  for await (const stored of runtime.store.listWatched()) {
+    if (stored.kind === 'unreadable') {
+      unreadable++;
+      say(`${stored.customerId}: unreadable state (${stored.reason})`);
+      continue;
+    }
+    const { watch: state, schedule } = stored;
+    const lagSeconds =
+      state.lastSeenDate === null
+        ? null
+        : Math.round((now - Date.parse(state.lastSeenDate)) / 1000);
+    const iso = (ms: number | null | undefined) =>
+      ms === null || ms === undefined ? null : new Date(ms).toISOString();
+    rows.push({
+      customerId: state.customerId,
+      scope: state.scope,
+      mode: state.mode,
+      status: state.status,
+      lastSeenId: state.lastSeenId,
+      lastSeenDate: state.lastSeenDate,
+      lagSeconds,
+      updatedAt: state.updatedAt,
+      /** The last successful poll; `null` before the first. */
+      lastPolledAt: iso(schedule?.lastPolledAt),
+      /** `null` while paused, or when the customer has no schedule yet (run `init`). */
+      nextPollAt: schedule && schedule.status === 'active' ? iso(schedule.nextPollAt) : null,
+      stalenessSeconds:
+        schedule === undefined
+          ? null
+          : Math.round(stalenessMs(schedule, Date.parse(state.createdAt), now) / 1000),
+      lastError: schedule?.lastError ?? null,
+      scheduled: schedule !== undefined,
+    });
+  }
+  rows.sort((a, b) => a.customerId.localeCompare(b.customerId));
+  if (command.json) json(rows);
+  else {
+    say(`${rows.length} watched customer(s)`);
+    for (const row of rows) {
+      const polled = row.lastPolledAt === null ? 'never polled' : `polled ${row.lastPolledAt}`;
+      const fresh =
+        row.stalenessSeconds === null ? '' : ` (${formatLag(row.stalenessSeconds)} stale)`;
+      const next = !row.scheduled
+        ? 'not scheduled: run init'
+        : row.nextPollAt === null
+          ? 'no next poll'
+          : `next ${row.nextPollAt}`;
+      say(
+        `${row.customerId.padEnd(20)} ${row.status.padEnd(7)} ${row.mode.padEnd(9)} ${row.scope.padEnd(8)} last seen ${row.lastSeenDate ?? 'never'}${row.lagSeconds === null ? '' : ` (${formatLag(row.lagSeconds)} ago)`}; ${polled}${fresh}; ${next}${row.lastError === null ? '' : `; last error: ${row.lastError}`}`,
+      );
+    }
+  }
+  return unreadable > 0 ? EXIT_CUSTOMER_FAILED : EXIT_OK;
+}
+
+function formatLag(seconds: number): string {
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86_400)}d`;
+}
