@@ -54,17 +54,53 @@ describe('parseCommand', () => {
   it('explains misuse: unknown commands, options that do not apply, missing ids, bad scope', () => {
     expect(problems(['frobnicate'])).toEqual(['unknown command "frobnicate"']);
     expect(problems(['watch', 'purge'])).toEqual([
-      'unknown watch command "purge": use watch add, remove, pause, resume or list',
+      'unknown watch command "purge": use watch add, remove, pause, resume, list',
     ]);
     expect(problems(['watch', 'remove'])).toEqual(['watch remove needs at least one customer id']);
     expect(problems(['poll', '--backfill'])).toEqual(['--backfill does not apply to poll']);
     expect(problems(['watch', 'add', '1', '--scope', 'parent'])).toEqual([
       '--scope takes only "child" (got "parent")',
     ]);
-    expect(problems(['poll', '--every', '5'])[0]).toMatch(/Unknown option '--every'/);
+    expect(problems(['poll', '--every', '5'])[0]).toBe('unknown option --every');
   });
 
-  it('shows help with no command', () => {
-    expect(parseCommand([])).toEqual({ name: 'help' });
+  it('reports every unknown or misplaced option at once, not only the first', () => {
+    expect(problems(['watch', 'list', '--jsn', '--verbose', '-x', '--once'])).toEqual([
+      'unknown option --jsn',
+      'unknown option --verbose',
+      'unknown option -x',
+      '--once does not apply to watch list',
+    ]);
+    expect(problems(['watch', 'add', '1', '--file'])).toEqual(['--file needs a value']);
+    expect(problems(['poll', '--once=yes'])).toEqual(['--once takes no value']);
+  });
+
+  it('shows help with no command, for --help or -h anywhere, and for help <command>', () => {
+    expect(parseCommand([])).toEqual({ name: 'help', topic: undefined });
+    expect(parseCommand(['--help'])).toEqual({ name: 'help', topic: undefined });
+    expect(parseCommand(['-h'])).toEqual({ name: 'help', topic: undefined });
+    expect(parseCommand(['watch', 'add', '-h'])).toEqual({ name: 'help', topic: 'watch-add' });
+    expect(parseCommand(['dlq', 'redrive', '--help', '--bogus'])).toEqual({
+      name: 'help',
+      topic: 'dlq-redrive',
+    });
+    expect(parseCommand(['help', 'poll'])).toEqual({ name: 'help', topic: 'poll' });
+  });
+
+  it('reads the dlq commands and refuses a purge without --yes or a bad --limit', () => {
+    expect(parseCommand(['dlq', 'list', '--json'])).toEqual({ name: 'dlq-list', json: true });
+    expect(parseCommand(['dlq', 'redrive', '--limit', '5', '--dry-run'])).toEqual({
+      name: 'dlq-redrive',
+      limit: 5,
+      dryRun: true,
+      json: false,
+    });
+    expect(parseCommand(['dlq', 'purge', '--yes'])).toEqual({ name: 'dlq-purge', yes: true });
+    expect(problems(['dlq', 'purge'])).toEqual([
+      'dlq purge deletes every parked event for good: add --yes to confirm',
+    ]);
+    expect(problems(['dlq', 'redrive', '--limit', '0'])).toEqual([
+      '--limit takes a whole number of 1 or more (got "0")',
+    ]);
   });
 });

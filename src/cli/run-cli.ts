@@ -9,6 +9,7 @@ import {
   EXIT_OK,
   EXIT_USAGE,
 } from './cli-io.js';
+import { runDlqList, runDlqPurge, runDlqRedrive } from './commands/dlq.js';
 import { runInit } from './commands/init.js';
 import { runPoll } from './commands/poll.js';
 import { runWatchAdd } from './commands/watch-add.js';
@@ -16,7 +17,7 @@ import { runWatchList } from './commands/watch-list.js';
 import { runWatchRemove } from './commands/watch-remove.js';
 import { runWatchStatus } from './commands/watch-status.js';
 import { createJsonLogger } from './json-logger.js';
-import { type Command, parseCommand, USAGE, UsageError } from './parse-command.js';
+import { type Command, helpText, parseCommand, UsageError } from './parse-command.js';
 
 export { type CliIo, EXIT_CUSTOMER_FAILED, EXIT_OK, EXIT_USAGE } from './cli-io.js';
 export { describeSummary, wakeDelayMs } from './commands/poll.js';
@@ -29,7 +30,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     command = parseCommand(argv);
     if (command.name === 'help') {
-      io.stdout.write(`${USAGE}\n`);
+      io.stdout.write(`${helpText(command.topic)}\n`);
       return EXIT_OK;
     }
     settings = loadSettings(io.env, { allowEmbedded: true });
@@ -47,6 +48,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       logger,
       stdout: io.stdout,
       forPolling: command.name === 'poll',
+      forDeadLetters: command.name.startsWith('dlq-'),
     });
     for (const line of runtime.banner) say(line);
     const json = (value: unknown) => io.stdout.write(`${JSON.stringify(value)}\n`);
@@ -80,6 +82,12 @@ function execute(
       return runWatchList(command, context);
     case 'poll':
       return runPoll(command, context);
+    case 'dlq-list':
+      return runDlqList(command, context);
+    case 'dlq-redrive':
+      return runDlqRedrive(command, context);
+    case 'dlq-purge':
+      return runDlqPurge(context);
   }
 }
 

@@ -7,6 +7,7 @@ import {
   createEventBridgeClient,
   EventBridgePublisher,
 } from '../adapters/eventbridge/eventbridge-publisher.js';
+import { SqsDeadLetterQueue } from '../adapters/sqs/sqs-dead-letter-queue.js';
 import { createSqsClient, SqsDeadLetterSink } from '../adapters/sqs/sqs-dead-letter-sink.js';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue.js';
 import { StdoutPublisher } from '../adapters/stdout/stdout-publisher.js';
@@ -16,9 +17,10 @@ import {
   ServiceUrlSchema,
   type Settings,
 } from '../config/settings.js';
+import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
 import { ConfigError, ConfigErrors } from '../domain/errors.js';
 import type { PollDependencies } from '../domain/poll-customer.js';
-import type { CursorStore, Logger } from '../domain/ports.js';
+import type { CursorStore, EventPublisher, Logger } from '../domain/ports.js';
 
 /** Emulators on this machine accept any key; real AWS gets the SDK's normal credential chain. */
 function credentialsFor(endpoint: URL | undefined) {
@@ -56,6 +58,49 @@ export interface AdapterContext {
   clock?: () => Date;
 }
 
+/** Where events go: EventBridge, or stdout when no bus is set. Redrive uses the same one. */
+export function createEventPublisher(
+  settings: Settings,
+  context: { logger: Logger; stdout: Writable },
+): EventPublisher {
+  const { events } = settings;
+  return events.sink === 'stdout'
+    ? new StdoutPublisher({
+        stream: context.stdout,
+        busName: events.busName,
+        source: events.source,
+      })
+    : new EventBridgePublisher({
+        client: createEventBridgeClient({
+          region: settings.region,
+          endpoint: events.endpoint,
+          credentials: credentialsFor(events.endpoint),
+        }),
+        busName: events.busName,
+        source: events.source,
+        logger: context.logger,
+      });
+}
+
+/** The poller's dead-letter queue read back (`dlq` commands); needs DLQ_URL. */
+export function createDeadLetterQueue(settings: Settings): DeadLetterQueue {
+  const { events } = settings;
+  if (!events.deadLetterQueueUrl) {
+    throw new ConfigError(
+      'DLQ_URL',
+      "not set: the dlq commands read the poller's dead-letter queue (the stack output DeadLetterQueueUrl)",
+    );
+  }
+  return new SqsDeadLetterQueue({
+    client: createSqsClient({
+      region: settings.region,
+      endpoint: events.sqsEndpoint,
+      credentials: credentialsFor(events.sqsEndpoint ?? events.deadLetterQueueUrl),
+    }),
+    queueUrl: events.deadLetterQueueUrl,
+  });
+}
+
 /** Everything one sweep needs, built once per process and reused. */
 export function createPollDependencies(
   settings: Settings,
@@ -72,23 +117,7 @@ export function createPollDependencies(
     logger,
   });
   const { events } = settings;
-  const publisher =
-    events.sink === 'stdout'
-      ? new StdoutPublisher({
-          stream: context.stdout,
-          busName: events.busName,
-          source: events.source,
-        })
-      : new EventBridgePublisher({
-          client: createEventBridgeClient({
-            region: settings.region,
-            endpoint: events.endpoint,
-            credentials: credentialsFor(events.endpoint),
-          }),
-          busName: events.busName,
-          source: events.source,
-          logger,
-        });
+  const publisher = createEventPublisher(settings, context);
   const deadLetters = events.deadLetterQueueUrl
     ? new SqsDeadLetterSink({
         client: createSqsClient({

@@ -5,13 +5,16 @@ import { createCursorTable } from '../adapters/dynamodb/create-cursor-table.js';
 import { startEmbeddedDynamoDb } from '../adapters/dynamodb/embedded-dynamodb.js';
 import type { Settings } from '../config/settings.js';
 import { newCustomerState } from '../domain/customer-state.js';
+import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
 import type { PollDependencies } from '../domain/poll-customer.js';
-import type { CursorStore, Logger } from '../domain/ports.js';
+import type { CursorStore, EventPublisher, Logger } from '../domain/ports.js';
 import { SANDBOX_CUSTOMER_ID, startCapillarySandbox } from '../sandbox/capillary-sandbox.js';
 import { POLLER_VERSION } from '../version.js';
 import {
   createCursorStore,
+  createDeadLetterQueue,
   createDynamoDbClient,
+  createEventPublisher,
   createPollDependencies,
 } from './create-adapters.js';
 
@@ -27,6 +30,8 @@ export interface Runtime {
   ensureTable(): Promise<'created' | 'exists' | 'updated'>;
   /** Builds the sweep's dependencies (starting the sandbox when no Capillary URL is set). */
   pollDependencies(): Promise<PollDependencies>;
+  /** The dead-letter queue and the publisher to redrive through (`dlq` commands; needs DLQ_URL). */
+  deadLetters(): { queue: DeadLetterQueue; publisher: EventPublisher };
   /** One line per embedded default in use, for the banner. */
   banner: string[];
   defaultIntervalSeconds: number;
@@ -39,6 +44,8 @@ export interface RuntimeOptions {
   stdout: Writable;
   /** `poll` needs Capillary and a publisher; the watch commands need only the table. */
   forPolling: boolean;
+  /** The `dlq` commands need the queue and a publisher, not the table. */
+  forDeadLetters?: boolean;
 }
 
 export async function createRuntime(settings: Settings, options: RuntimeOptions): Promise<Runtime> {
@@ -49,7 +56,8 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
   };
   try {
     let endpoint = settings.table.endpoint === 'embedded' ? undefined : settings.table.endpoint;
-    if (settings.table.endpoint === 'embedded') {
+    const embeddedTable = settings.table.endpoint === 'embedded' && !options.forDeadLetters;
+    if (embeddedTable) {
       const embedded = await startEmbeddedDynamoDb({ directory: EMBEDDED_DATA_DIRECTORY });
       closers.push(() => embedded.close());
       endpoint = embedded.endpoint;
@@ -61,7 +69,7 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
     closers.push(async () => client.destroy());
     const store = createCursorStore(client, settings);
     const ensureTable = () => createCursorTable(client, settings.table.name);
-    if (settings.table.endpoint === 'embedded') await ensureTable();
+    if (embeddedTable) await ensureTable();
 
     const sandboxed = settings.capillary.baseUrl === undefined;
     if (options.forPolling && sandboxed) {
@@ -83,6 +91,10 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
       version: POLLER_VERSION,
       defaultIntervalSeconds: sandboxed ? SANDBOX_INTERVAL_SECONDS : DEFAULT_INTERVAL_SECONDS,
       close,
+      deadLetters: () => ({
+        queue: createDeadLetterQueue(settings),
+        publisher: createEventPublisher(settings, options),
+      }),
       async pollDependencies() {
         let capillaryBaseUrl = settings.capillary.baseUrl;
         if (!capillaryBaseUrl) {

@@ -11,6 +11,10 @@
  *
  * It enforces the batch limits (10 entries, 1 MiB in all, distinct valid ids, the queue's message
  * size, the allowed characters), records every request and message, and takes injected faults.
+ *
+ * It also keeps the queue, for readers of the dead-letter queue: ReceiveMessage (visibility
+ * timeout, receipt handles that change with each receive, `SentTimestamp`, MD5s the SDK checks),
+ * DeleteMessageBatch, ChangeMessageVisibilityBatch and SendMessage. `queued()` is what is in it.
  */
 
 import { createHash, randomUUID } from 'node:crypto';
@@ -114,9 +118,22 @@ export function md5OfMessageAttributes(attributes: Record<string, WireMessageAtt
   return hash.digest('hex');
 }
 
+/** A message in the queue, visible or not. */
+export interface QueuedMessage {
+  messageId: string;
+  body: string;
+  attributes: Record<string, WireMessageAttribute>;
+  sentAt: number;
+  visibleAt: number;
+  receiptHandle: string | undefined;
+  receiveCount: number;
+}
+
 export class SqsDouble {
   readonly requests: RecordedSqsRequest[] = [];
+  /** Every message ever sent, deleted ones included. */
   readonly messages: RecordedMessage[] = [];
+  #queue: QueuedMessage[] = [];
   #requestFaults: RequestFault[] = [];
   #faults: (SqsEntryFault & { remaining: number })[] = [];
 
@@ -161,9 +178,35 @@ export class SqsDouble {
     return this.messages.map((message) => JSON.parse(message.body) as T);
   }
 
+  /** What is in the queue now (visible or in flight), in the order it was sent. */
+  queued(): QueuedMessage[] {
+    return [...this.#queue];
+  }
+
+  /** Puts a message in the queue as if sent `sentAt` (epoch ms), without a request. */
+  enqueue(body: string, attributes: Record<string, WireMessageAttribute>, sentAt: number): string {
+    const messageId = randomUUID();
+    this.#queue.push({
+      messageId,
+      body,
+      attributes,
+      sentAt,
+      visibleAt: 0,
+      receiptHandle: undefined,
+      receiveCount: 0,
+    });
+    return messageId;
+  }
+
+  /** Deletes a message from the queue. */
+  remove(messageId: string): void {
+    this.#queue = this.#queue.filter((message) => message.messageId !== messageId);
+  }
+
   reset(): void {
     this.requests.length = 0;
     this.messages.length = 0;
+    this.#queue = [];
     this.#requestFaults = [];
     this.#faults = [];
   }
@@ -200,6 +243,32 @@ export class SqsDouble {
 
     if (request.method !== 'POST' || record.contentType !== 'application/x-amz-json-1.0') {
       return fail(400, 'InvalidParameterValue', 'InvalidParameterValue', 'expected AWS JSON 1.0');
+    }
+    const queueOperation = QUEUE_OPERATIONS[record.target ?? ''];
+    if (queueOperation) {
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        return fail(400, 'InvalidParameterValue', 'InvalidParameterValue', 'malformed JSON');
+      }
+      record.queueUrl = parsed.QueueUrl as string | undefined;
+      const refusal = this.#requestFaults[0];
+      if (refusal) {
+        refusal.remaining--;
+        if (refusal.remaining <= 0) this.#requestFaults.shift();
+        return fail(refusal.status, refusal.code, refusal.code, refusal.message);
+      }
+      if (parsed.QueueUrl !== this.queueUrl) {
+        return fail(
+          400,
+          'QueueDoesNotExist',
+          'AWS.SimpleQueueService.NonExistentQueue',
+          'The specified queue does not exist.',
+        );
+      }
+      record.status = 200;
+      return send(response, 200, queueOperation(this, parsed, requestIndex));
     }
     if (record.target !== 'AmazonSQS.SendMessageBatch') {
       return fail(
@@ -295,8 +364,8 @@ export class SqsDouble {
         Failed.push({ Id: entry.Id, SenderFault: true, ...problem });
         return;
       }
-      const messageId = randomUUID();
       const attributes = entry.MessageAttributes ?? {};
+      const messageId = this.enqueue(entry.MessageBody, attributes, Date.now());
       this.messages.push({
         queueUrl: this.queueUrl,
         messageId,
@@ -319,6 +388,103 @@ export class SqsDouble {
     record.status = 200;
     send(response, 200, { Successful, Failed });
   }
+}
+
+type QueueOperation = (
+  double: SqsDouble,
+  request: Record<string, unknown>,
+  requestIndex: number,
+) => unknown;
+
+const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
+
+/** The operations on the queue's content, each answering with the service's response shape. */
+const QUEUE_OPERATIONS: Record<string, QueueOperation> = {
+  'AmazonSQS.ReceiveMessage': (double, request) => {
+    const now = Date.now();
+    const max = Math.min(Number(request.MaxNumberOfMessages ?? 1), 10);
+    const visibility = Number(request.VisibilityTimeout ?? 30);
+    const Messages = double
+      .queued()
+      .filter((message) => message.visibleAt <= now)
+      .slice(0, max)
+      .map((message) => {
+        message.receiptHandle = randomUUID();
+        message.visibleAt = now + visibility * 1000;
+        message.receiveCount++;
+        const hasAttributes = Object.keys(message.attributes).length > 0;
+        return {
+          MessageId: message.messageId,
+          ReceiptHandle: message.receiptHandle,
+          MD5OfBody: md5(message.body),
+          Body: message.body,
+          Attributes: {
+            SentTimestamp: String(message.sentAt),
+            ApproximateReceiveCount: String(message.receiveCount),
+          },
+          ...(hasAttributes
+            ? {
+                MessageAttributes: message.attributes,
+                MD5OfMessageAttributes: md5OfMessageAttributes(message.attributes),
+              }
+            : {}),
+        };
+      });
+    return Messages.length > 0 ? { Messages } : {};
+  },
+  'AmazonSQS.DeleteMessageBatch': (double, request) =>
+    batchOnHandles(double, request, (message) => double.remove(message.messageId)),
+  'AmazonSQS.ChangeMessageVisibilityBatch': (double, request) =>
+    batchOnHandles(double, request, (message, entry) => {
+      message.visibleAt = Date.now() + Number(entry.VisibilityTimeout ?? 0) * 1000;
+    }),
+  'AmazonSQS.SendMessage': (double, request, requestIndex) => {
+    const body = String(request.MessageBody ?? '');
+    const attributes = (request.MessageAttributes ?? {}) as Record<string, WireMessageAttribute>;
+    const messageId = double.enqueue(body, attributes, Date.now());
+    double.messages.push({
+      queueUrl: double.queueUrl,
+      messageId,
+      body,
+      attributes,
+      requestIndex,
+    });
+    return {
+      MessageId: messageId,
+      MD5OfMessageBody: md5(body),
+      ...(Object.keys(attributes).length > 0
+        ? { MD5OfMessageAttributes: md5OfMessageAttributes(attributes) }
+        : {}),
+    };
+  },
+};
+
+/** Applies `change` to each entry's message, found by its latest receipt handle. */
+function batchOnHandles(
+  double: SqsDouble,
+  request: Record<string, unknown>,
+  change: (message: QueuedMessage, entry: Record<string, unknown>) => void,
+): unknown {
+  const entries = (request.Entries ?? []) as Record<string, unknown>[];
+  const Successful: { Id: unknown }[] = [];
+  const Failed: { Id: unknown; SenderFault: boolean; Code: string; Message: string }[] = [];
+  for (const entry of entries) {
+    const message = double
+      .queued()
+      .find((candidate) => candidate.receiptHandle === entry.ReceiptHandle);
+    if (!message) {
+      Failed.push({
+        Id: entry.Id,
+        SenderFault: true,
+        Code: 'ReceiptHandleIsInvalid',
+        Message: 'The input receipt handle is invalid.',
+      });
+      continue;
+    }
+    change(message, entry);
+    Successful.push({ Id: entry.Id });
+  }
+  return { Successful, Failed };
 }
 
 function validateMessage(

@@ -41,3 +41,34 @@ describe('describeSummary', () => {
     expect(lines.at(-1)).toBe('  … and 5 more (all of them with --json)');
   });
 });
+
+describe('the common-failure hint', () => {
+  const failing = (reasons: string[]): SweepSummary => ({
+    ...summary(0),
+    polled: 0,
+    failures: reasons.map((reason, index) => ({ customerId: String(index + 1), reason })),
+  });
+  const unreachable = (id: number) =>
+    `Capillary events request for customer ${id} failed (no HTTP response, 2 attempts): connect ECONNREFUSED 127.0.0.1:9`;
+  const refused = (id: number) =>
+    `Capillary events request for customer ${id} failed (HTTP 401, 2 attempts): unauthorized`;
+
+  it('names CAPILLARY_BASE_URL once when no customer could reach Capillary', () => {
+    const text = describeSummary(failing([unreachable(1), unreachable(2), unreachable(3)]));
+    expect(text.split('\n').at(-1)).toMatch(/^hint: .*check CAPILLARY_BASE_URL/);
+    expect(text.match(/hint:/g)).toHaveLength(1);
+  });
+
+  it('names the credentials when every customer got a 401', () => {
+    expect(
+      describeSummary(failing([refused(1), refused(2)]))
+        .split('\n')
+        .at(-1),
+    ).toMatch(/^hint: .*check CAPILLARY_USERNAME and CAPILLARY_PASSWORD/);
+  });
+
+  it('says nothing when causes differ or some customer succeeded', () => {
+    expect(describeSummary(failing([unreachable(1), refused(2)]))).not.toMatch(/hint:/);
+    expect(describeSummary({ ...failing([unreachable(1)]), polled: 1 })).not.toMatch(/hint:/);
+  });
+});

@@ -3,6 +3,7 @@ import { schedulePolicy } from '../../config/settings.js';
 import { newClaimOwner } from '../../domain/poll-claimed.js';
 import { boundedSummary, runSweep, type SweepSummary } from '../../domain/run-sweep.js';
 import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
+import { commonFailureHint } from '../failure-hint.js';
 
 /** `poll`: one sweep with `--once`, else a sweep every interval until Ctrl-C. */
 export async function runPoll(
@@ -85,5 +86,7 @@ export function describeSummary(summary: SweepSummary): string {
     lines.push(`  failed ${failure.customerId}: ${failure.reason}`);
   const hidden = shown.failureCount - shown.failures.length;
   if (hidden > 0) lines.push(`  … and ${hidden} more (all of them with --json)`);
+  const hint = commonFailureHint(summary);
+  if (hint) lines.push(hint);
   return lines.join('\n');
 }

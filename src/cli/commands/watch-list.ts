@@ -1,10 +1,11 @@
 import { stalenessMs } from '../../domain/schedule.js';
 import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
+import { formatAge } from '../format-age.js';
 
 /** `watch list`: watched customers with their last seen event and lag. */
 export async function runWatchList(
   command: { json: boolean },
-  { runtime, json, say }: CommandContext,
+  { runtime, io, json, say }: CommandContext,
 ): Promise<number> {
   const now = Date.now();
   const rows = [];
@@ -50,23 +51,16 @@ export async function runWatchList(
     for (const row of rows) {
       const polled = row.lastPolledAt === null ? 'never polled' : `polled ${row.lastPolledAt}`;
       const fresh =
-        row.stalenessSeconds === null ? '' : ` (${formatLag(row.stalenessSeconds)} stale)`;
+        row.stalenessSeconds === null ? '' : ` (${formatAge(row.stalenessSeconds)} stale)`;
       const next = !row.scheduled
         ? 'not scheduled: run init'
         : row.nextPollAt === null
           ? 'no next poll'
           : `next ${row.nextPollAt}`;
-      say(
-        `${row.customerId.padEnd(20)} ${row.status.padEnd(7)} ${row.mode.padEnd(9)} ${row.scope.padEnd(8)} last seen ${row.lastSeenDate ?? 'never'}${row.lagSeconds === null ? '' : ` (${formatLag(row.lagSeconds)} ago)`}; ${polled}${fresh}; ${next}${row.lastError === null ? '' : `; last error: ${row.lastError}`}`,
+      io.stdout.write(
+        `${row.customerId.padEnd(20)} ${row.status.padEnd(7)} ${row.mode.padEnd(9)} ${row.scope.padEnd(8)} last seen ${row.lastSeenDate ?? 'never'}${row.lagSeconds === null ? '' : ` (${formatAge(row.lagSeconds)} ago)`}; ${polled}${fresh}; ${next}${row.lastError === null ? '' : `; last error: ${row.lastError}`}\n`,
       );
     }
   }
   return unreadable > 0 ? EXIT_CUSTOMER_FAILED : EXIT_OK;
-}
-
-function formatLag(seconds: number): string {
-  if (seconds < 120) return `${seconds}s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
-  if (seconds < 172_800) return `${Math.round(seconds / 3600)}h`;
-  return `${Math.round(seconds / 86_400)}d`;
 }

@@ -1,6 +1,6 @@
-import { type CommandContext, EXIT_OK } from '../cli-io.js';
+import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
 
-/** `watch remove`: stops watching customers. */
+/** `watch remove`: stops watching customers; exit 1 when one of them was not watched. */
 export async function runWatchRemove(
   command: { customerIds: string[]; json: boolean },
   { runtime, json, say }: CommandContext,
@@ -12,5 +12,6 @@ export async function runWatchRemove(
     say(`${customerId}: ${removed ? 'no longer watched' : 'was not watched'}`);
   }
   if (command.json) json(results);
-  return EXIT_OK;
+  // Like pause and resume: an id that is not watched is a mistake worth a non-zero exit.
+  return results.some((result) => !result.removed) ? EXIT_CUSTOMER_FAILED : EXIT_OK;
 }

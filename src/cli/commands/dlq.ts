@@ -1,0 +1,114 @@
+import {
+  type ParkedEvent,
+  purge,
+  type RedriveOutcome,
+  readParked,
+  redrive,
+} from '../../domain/dead-letter-redrive.js';
+import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
+import { formatAge } from '../format-age.js';
+
+/** Runs longer than this many events report progress on stderr. */
+const PROGRESS_FROM = 100;
+
+/** `dlq list`: every parked event, oldest first, on stdout; nothing is removed. */
+export async function runDlqList(
+  command: { json: boolean },
+  { runtime, io, json, say, now }: CommandContext,
+): Promise<number> {
+  const { queue } = runtime.deadLetters();
+  const parked = await readParked(queue, {
+    signal: io.signal,
+    onProgress: (read) => {
+      if (read % 1000 === 0) say(`dlq list: ${read} read…`);
+    },
+  });
+  // Listing must not hide the events from the next command.
+  await queue.release(parked);
+  const rows = parked.map((message) => describeParked(message, now));
+  if (command.json) json(rows);
+  else {
+    for (const row of rows) {
+      io.stdout.write(
+        `${formatAge(row.ageSeconds).padStart(4)}  ${(row.customerId ?? '-').padEnd(19)} ${(row.eventName ?? '-').padEnd(24)} ${row.key ?? row.messageId}  ${row.reason}${row.publishable ? '' : ` [cannot be redriven: ${row.unpublishable}]`}\n`,
+      );
+    }
+  }
+  say(`${rows.length} parked event(s) in the dead-letter queue`);
+  return EXIT_OK;
+}
+
+function describeParked(message: ParkedEvent, now: Date) {
+  return {
+    messageId: message.messageId,
+    customerId: message.customerId,
+    eventName: message.eventName,
+    key: message.key,
+    eventTime: message.eventTime?.toISOString() ?? null,
+    parkedAt: message.parkedAt.toISOString(),
+    ageSeconds: Math.max(0, Math.round((now.getTime() - message.parkedAt.getTime()) / 1000)),
+    reason: message.reason,
+    redriveAttempts: message.redriveAttempts,
+    publishable: message.event !== undefined,
+    unpublishable: message.unpublishable ?? null,
+  };
+}
+
+/** `dlq redrive`: publishes parked events again, oldest first. */
+export async function runDlqRedrive(
+  command: { limit: number | undefined; dryRun: boolean; json: boolean },
+  { runtime, io, json, say }: CommandContext,
+): Promise<number> {
+  const { queue, publisher } = runtime.deadLetters();
+  const summary = await redrive(queue, publisher, {
+    limit: command.limit,
+    dryRun: command.dryRun,
+    signal: io.signal,
+    onProgress: ({ done, total, published }) => {
+      if (total >= PROGRESS_FROM)
+        say(`dlq redrive: ${done}/${total} tried, ${published} published`);
+    },
+  });
+  if (command.json) json(summary.outcomes);
+  else for (const outcome of summary.outcomes) io.stdout.write(`${describeOutcome(outcome)}\n`);
+  const verb = command.dryRun
+    ? 'would be published (dry run: nothing sent or deleted)'
+    : 'published and deleted';
+  const counted = command.dryRun
+    ? summary.outcomes.filter((outcome) => outcome.status === 'would-publish').length
+    : summary.published;
+  say(
+    `dlq redrive: ${summary.found} parked event(s) found, ${counted} ${verb}, ${summary.stillParked} still parked${summary.interrupted ? ' (interrupted)' : ''}`,
+  );
+  return summary.outcomes.some((outcome) => outcome.status === 'still-parked')
+    ? EXIT_CUSTOMER_FAILED
+    : EXIT_OK;
+}
+
+function describeOutcome(outcome: RedriveOutcome): string {
+  const subject = outcome.key ?? outcome.messageId;
+  switch (outcome.status) {
+    case 'published':
+      return `published ${subject}`;
+    case 'would-publish':
+      return `would publish ${subject}`;
+    case 'still-parked':
+      return `still parked ${subject}: ${outcome.reason}`;
+  }
+}
+
+/** `dlq purge --yes`: deletes every parked event. */
+export async function runDlqPurge({ runtime, io, say }: CommandContext): Promise<number> {
+  const { queue } = runtime.deadLetters();
+  const { deleted, failed } = await purge(queue, {
+    signal: io.signal,
+    onProgress: (count) => {
+      if (count % 1000 < 10 && count >= 1000) say(`dlq purge: ${count} deleted…`);
+    },
+  });
+  for (const { message, reason } of failed) say(`not deleted ${message.messageId}: ${reason}`);
+  say(
+    `dlq purge: ${deleted} parked event(s) deleted${failed.length > 0 ? `, ${failed.length} not deleted` : ''}`,
+  );
+  return failed.length > 0 ? EXIT_CUSTOMER_FAILED : EXIT_OK;
+}
