@@ -1,10 +1,11 @@
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { closeSharedDispatcher } from '../adapters/capillary/shared-dispatcher.js';
+import { batchAddCustomers } from '../adapters/dynamodb/batch-add-customers.js';
 import { createCursorTable } from '../adapters/dynamodb/create-cursor-table.js';
-import { startEmbeddedDynamoDb } from '../adapters/dynamodb/embedded-dynamodb.js';
+import { openEmbeddedDynamoDb } from '../adapters/dynamodb/embedded-dynamodb.js';
 import type { Settings } from '../config/settings.js';
-import { newCustomerState } from '../domain/customer-state.js';
+import { type CustomerState, newCustomerState } from '../domain/customer-state.js';
 import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
 import type { PollDependencies } from '../domain/poll-customer.js';
 import type { CursorStore, EventPublisher, Logger } from '../domain/ports.js';
@@ -17,6 +18,7 @@ import {
   createEventPublisher,
   createPollDependencies,
 } from './create-adapters.js';
+import { firstSandboxSeed } from './sandbox-seed-marker.js';
 
 /** Where the embedded DynamoDB keeps its data, relative to the working directory. */
 export const EMBEDDED_DATA_DIRECTORY = path.join('.data', 'dynalite');
@@ -28,6 +30,14 @@ export const SANDBOX_INTERVAL_SECONDS = 5;
 export interface Runtime {
   store: CursorStore;
   ensureTable(): Promise<'created' | 'exists' | 'updated'>;
+  /**
+   * Adds many new customers with batched reads and writes; per state, `false` when it was
+   * already watched (left as it is).
+   */
+  addCustomers(
+    states: readonly CustomerState[],
+    onProgress?: (done: number) => void,
+  ): Promise<boolean[]>;
   /** Builds the sweep's dependencies (starting the sandbox when no Capillary URL is set). */
   pollDependencies(): Promise<PollDependencies>;
   /** The dead-letter queue and the publisher to redrive through (`dlq` commands; needs DLQ_URL). */
@@ -58,11 +68,17 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
     let endpoint = settings.table.endpoint === 'embedded' ? undefined : settings.table.endpoint;
     const embeddedTable = settings.table.endpoint === 'embedded' && !options.forDeadLetters;
     if (embeddedTable) {
-      const embedded = await startEmbeddedDynamoDb({ directory: EMBEDDED_DATA_DIRECTORY });
+      // `poll` (npm start) serves the embedded database to the commands of other terminals.
+      const embedded = await openEmbeddedDynamoDb({
+        directory: EMBEDDED_DATA_DIRECTORY,
+        announce: options.forPolling,
+      });
       closers.push(() => embedded.close());
       endpoint = embedded.endpoint;
       banner.push(
-        `• DynamoDB: embedded (dynalite), data kept in ${EMBEDDED_DATA_DIRECTORY}/ — set TABLE_NAME (and DYNAMODB_ENDPOINT) to use a real table`,
+        embedded.origin === 'joined'
+          ? `• DynamoDB: embedded (dynalite), shared with the poller running on this machine (${embedded.endpoint.host}) — set TABLE_NAME (and DYNAMODB_ENDPOINT) to use a real table`
+          : `• DynamoDB: embedded (dynalite), data kept in ${EMBEDDED_DATA_DIRECTORY}/ — set TABLE_NAME (and DYNAMODB_ENDPOINT) to use a real table`,
       );
     }
     const client = createDynamoDbClient(settings, endpoint);
@@ -87,6 +103,8 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
     return {
       store,
       ensureTable,
+      addCustomers: (states, onProgress) =>
+        batchAddCustomers(states, { client, tableName: settings.table.name, onProgress }),
       banner,
       version: POLLER_VERSION,
       defaultIntervalSeconds: sandboxed ? SANDBOX_INTERVAL_SECONDS : DEFAULT_INTERVAL_SECONDS,
@@ -101,12 +119,16 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
           const sandbox = await startCapillarySandbox();
           closers.push(() => sandbox.close());
           capillaryBaseUrl = sandbox.url;
-          await store.addCustomer(
-            newCustomerState(
-              { customerId: SANDBOX_CUSTOMER_ID, scope: 'default', backfill: true },
-              new Date(),
-            ),
-          );
+          // Once per table: a user who removed the sandbox customer keeps it removed.
+          const table = `${settings.table.endpoint === 'embedded' ? 'embedded' : (settings.table.endpoint?.href ?? 'aws')} ${settings.table.name}`;
+          if (await firstSandboxSeed(table)) {
+            await store.addCustomer(
+              newCustomerState(
+                { customerId: SANDBOX_CUSTOMER_ID, scope: 'default', backfill: true },
+                new Date(),
+              ),
+            );
+          }
         }
         closers.push(closeSharedDispatcher);
         return createPollDependencies(settings, {

@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { newCustomerState, type Scope } from '../../domain/customer-state.js';
 import { describeError } from '../../domain/errors.js';
 import { type CommandContext, EXIT_OK } from '../cli-io.js';
-import { mapConcurrently, parseCustomerIdList } from '../customer-id-list.js';
+import { parseCustomerIdList } from '../customer-id-list.js';
 import { UsageError } from '../parse-command.js';
 
-/** Watchlist writes in flight at once when adding many customers. */
-const ADD_CONCURRENCY = 16;
+/** From this many ids, `watch add` reports its progress on stderr. */
+const PROGRESS_FROM = 1_000;
 /** Up to this many ids, `watch add` says what happened to each; beyond, it counts. */
 const PER_ID_LINES = 20;
 
@@ -22,12 +22,24 @@ export async function runWatchAdd(
   { runtime, json, say, now }: CommandContext,
 ): Promise<number> {
   const customerIds = [...new Set([...command.customerIds, ...(await idsFromFile(command.file))])];
-  const results = await mapConcurrently(customerIds, ADD_CONCURRENCY, async (customerId) => {
-    const added = await runtime.store.addCustomer(
-      newCustomerState({ customerId, scope: command.scope, backfill: command.backfill }, now),
-    );
-    return { customerId, added };
+  const states = customerIds.map((customerId) =>
+    newCustomerState({ customerId, scope: command.scope, backfill: command.backfill }, now),
+  );
+  let reported = 0;
+  const added = await runtime.addCustomers(states, (done) => {
+    // A line per tenth for long lists, so a 100,000-id file shows it is moving.
+    if (
+      states.length >= PROGRESS_FROM &&
+      (done - reported >= states.length / 10 || done === states.length)
+    ) {
+      reported = done;
+      say(`watch add: ${done}/${states.length} customer(s) written`);
+    }
   });
+  const results = customerIds.map((customerId, index) => ({
+    customerId,
+    added: added[index] === true,
+  }));
   const mode = `${command.backfill ? 'backfill' : 'baseline'}, scope ${command.scope}`;
   if (results.length <= PER_ID_LINES) {
     for (const { customerId, added } of results) {
