@@ -1,0 +1,246 @@
+// The CLI as a Unix tool, driven as child processes: help, stdout for data and stderr for people,
+// exit codes, every unknown option at once, Ctrl-C, one hint for a fleet-wide failure, and two
+// terminals sharing the embedded database. Each test runs in its own working directory, so the
+// embedded data under .data/ is its own.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SANDBOX_CUSTOMER_ID } from '../../src/sandbox/capillary-sandbox.js';
+import { type CliRun, runCliProcess, shown, startCli } from './cli-process.js';
+
+const directories: string[] = [];
+afterAll(async () => {
+  await Promise.all(
+    directories.map((directory) => rm(directory, { recursive: true, force: true })),
+  );
+});
+
+async function workingDirectory(): Promise<string> {
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'cli-unix-'));
+  directories.push(directory);
+  return directory;
+}
+
+const lines = (text: string) => text.split('\n').filter((line) => line !== '');
+
+describe('help', () => {
+  it('--help and -h print the usage on stdout and exit 0, for the tool and for a command', async () => {
+    const [tool, short, command] = await Promise.all([
+      runCliProcess(['--help']),
+      runCliProcess(['-h']),
+      runCliProcess(['dlq', 'redrive', '-h']),
+    ]);
+    for (const run of [tool, short, command]) {
+      expect(run.code, shown(run)).toBe(0);
+      expect(run.stderr).toBe('');
+      expect(run.stdout).toMatch(/^Usage: npm run cli -- /);
+    }
+    expect(tool.stdout).toContain('dlq redrive [--limit N] [--dry-run]');
+    expect(tool.stdout).toContain('130');
+    expect(short.stdout).toBe(tool.stdout);
+    expect(command.stdout).toMatch(/^Usage: npm run cli -- dlq redrive/);
+    expect(command.stdout).toContain('--dry-run');
+  });
+
+  it('reports every unknown option on stderr with exit 2, and nothing on stdout', async () => {
+    const run = await runCliProcess(['watch', 'list', '--jsn', '--verbose', '--once']);
+    expect(run.code, shown(run)).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('unknown option --jsn');
+    expect(run.stderr).toContain('unknown option --verbose');
+    expect(run.stderr).toContain('--once does not apply to watch list');
+    expect(run.stderr).toContain('npm run cli -- watch list --help');
+  });
+});
+
+/** A Capillary stand-in that holds every request until the test answers it. */
+class HeldCapillary {
+  readonly held: ServerResponse[] = [];
+  readonly arrivals: (() => void)[] = [];
+  private constructor(
+    readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<HeldCapillary> {
+    let double: HeldCapillary | undefined;
+    const server = createServer((_request: IncomingMessage, response: ServerResponse) => {
+      double?.held.push(response);
+      for (const arrived of double?.arrivals.splice(0) ?? []) arrived();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    double = new HeldCapillary(server, `http://127.0.0.1:${port}`);
+    return double;
+  }
+
+  /** Resolves once a request is held. */
+  arrived(): Promise<void> {
+    if (this.held.length > 0) return Promise.resolve();
+    return new Promise((resolve) => this.arrivals.push(resolve));
+  }
+
+  answerAll(status: number): void {
+    for (const response of this.held.splice(0)) {
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ data: [], errors: [{ code: status, message: 'refused' }] }));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+describe('Ctrl-C', () => {
+  const settings = (capillary: HeldCapillary) => ({
+    CAPILLARY_BASE_URL: capillary.url,
+    CAPILLARY_USERNAME: 'till',
+    CAPILLARY_PASSWORD: 'secret',
+    CAPILLARY_MAX_ATTEMPTS: '1',
+  });
+
+  it('lets the sweep in flight finish and exits with its code; a second one exits 130 at once', async () => {
+    const capillary = await HeldCapillary.start();
+    try {
+      const cwd = await workingDirectory();
+      const added = await runCliProcess(['watch', 'add', '7'], { cwd });
+      expect(added.code, shown(added)).toBe(0);
+
+      // First Ctrl-C while the poll is in flight: the sweep ends (a 401: exit 1), then the CLI.
+      const poll = startCli(['poll'], { cwd, env: settings(capillary) });
+      await capillary.arrived();
+      poll.child.kill('SIGINT');
+      await poll.waitForStderr('finishing the work in flight');
+      expect(poll.child.exitCode).toBeNull();
+      capillary.answerAll(401);
+      const finished = await poll.done;
+      expect(finished.code, shown(finished)).toBe(1);
+      expect(finished.stderr).toMatch(/sweep: 0 customer\(s\) polled.* 1 failed/);
+
+      // Two Ctrl-C while the poll is in flight: out at once with 130, the sweep left unfinished.
+      const second = startCli(['poll'], { cwd, env: settings(capillary) });
+      await capillary.arrived();
+      second.child.kill('SIGINT');
+      await second.waitForStderr('finishing the work in flight');
+      second.child.kill('SIGINT');
+      const interrupted = await second.done;
+      expect(interrupted.code, shown(interrupted)).toBe(130);
+      expect(interrupted.stderr).not.toContain('sweep:');
+    } finally {
+      capillary.answerAll(503);
+      await capillary.close();
+    }
+  });
+});
+
+describe('a fleet-wide failure', () => {
+  it('ends with one plain hint to check CAPILLARY_BASE_URL when no customer could reach it', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+
+    const cwd = await workingDirectory();
+    const added = await runCliProcess(['watch', 'add', '1', '2', '3'], { cwd });
+    expect(added.code, shown(added)).toBe(0);
+    const run = await runCliProcess(['poll', '--once'], {
+      cwd,
+      env: {
+        CAPILLARY_BASE_URL: `http://127.0.0.1:${port}`,
+        CAPILLARY_USERNAME: 'till',
+        CAPILLARY_PASSWORD: 'secret',
+        CAPILLARY_MAX_ATTEMPTS: '1',
+      },
+    });
+    expect(run.code, shown(run)).toBe(1);
+    const hints = lines(run.stderr).filter((line) => line.startsWith('hint:'));
+    expect(hints).toEqual([expect.stringContaining('check CAPILLARY_BASE_URL')]);
+    expect(lines(run.stderr).at(-1)).toBe(hints[0]);
+  });
+});
+
+describe('two terminals on the embedded defaults', () => {
+  it('while npm start runs, other commands use its database; the removed sandbox customer stays removed', async () => {
+    const cwd = await workingDirectory();
+    const poller = startCli(['poll'], { cwd });
+    let stopped: CliRun | undefined;
+    try {
+      await poller.waitForStderr('sweep:');
+      const announcement = JSON.parse(
+        await readFile(path.join(cwd, '.data', 'dynalite.endpoint.json'), 'utf8'),
+      ) as { endpoint: string; pid: number };
+      expect(new URL(announcement.endpoint).hostname).toBe('127.0.0.1');
+      expect(announcement.pid).toBe(poller.child.pid);
+
+      // A second terminal: no lock error, and it sees what the poller wrote.
+      const added = await runCliProcess(['watch', 'add', '42'], { cwd });
+      expect(added.code, shown(added)).toBe(0);
+      expect(added.stderr).toContain('shared with the poller running on this machine');
+      const removed = await runCliProcess(['watch', 'remove', SANDBOX_CUSTOMER_ID], { cwd });
+      expect(removed.code, shown(removed)).toBe(0);
+      const list = await runCliProcess(['watch', 'list'], { cwd });
+      expect(list.code, shown(list)).toBe(0);
+      expect(lines(list.stdout).map((line) => line.split(/\s+/)[0])).toEqual(['42']);
+      expect(list.stderr).toContain('1 watched customer(s)');
+      // The AWS SDK's Node-version notice (Node 20 here) stays out of our output.
+      expect(list.stderr).not.toContain('NodeVersionSupportWarning');
+
+      poller.child.kill('SIGINT');
+      stopped = await poller.done;
+      expect(stopped.code, shown(stopped)).toBe(0);
+    } finally {
+      if (!stopped) poller.child.kill('SIGKILL');
+    }
+    // Withdrawn on exit; and a stale announcement (dead process) is ignored.
+    await expect(readFile(path.join(cwd, '.data', 'dynalite.endpoint.json'))).rejects.toThrow();
+    await writeFile(
+      path.join(cwd, '.data', 'dynalite.endpoint.json'),
+      JSON.stringify({
+        endpoint: 'http://127.0.0.1:9/',
+        pid: 2 ** 22 + 1,
+        directory: path.join(cwd, '.data', 'dynalite'),
+      }),
+    );
+
+    // The next npm start does not bring the sandbox customer back.
+    const again = await runCliProcess(['poll', '--once'], { cwd });
+    expect(again.code, shown(again)).toBe(0);
+    const list = await runCliProcess(['watch', 'list', '--json'], { cwd });
+    expect(list.code, shown(list)).toBe(0);
+    expect(
+      (JSON.parse(list.stdout) as { customerId: string }[]).map((row) => row.customerId),
+    ).toEqual(['42']);
+  });
+
+  it('unknown customers exit 1 for remove, pause and resume alike; a file of ids is added in batches with progress', async () => {
+    const cwd = await workingDirectory();
+    const ids = Array.from({ length: 2_500 }, (_, index) => String(1_000_000 + index));
+    await writeFile(path.join(cwd, 'ids.txt'), `${ids.join('\n')}\n`);
+    const bulk = await runCliProcess(['watch', 'add', '--file', 'ids.txt', '1000000', '--json'], {
+      cwd,
+    });
+    expect(bulk.code, shown(bulk)).toBe(0);
+    expect(bulk.stderr).toContain('watch add: 2500/2500 customer(s) written');
+    expect(bulk.stderr).toContain('2500 customer(s) now watched');
+    const results = JSON.parse(bulk.stdout) as { customerId: string; added: boolean }[];
+    expect(results).toHaveLength(2_500);
+    expect(results.every((result) => result.added)).toBe(true);
+
+    const again = await runCliProcess(['watch', 'add', '1000000', '999', '--json'], { cwd });
+    expect(JSON.parse(again.stdout)).toEqual([
+      { customerId: '1000000', added: false },
+      { customerId: '999', added: true },
+    ]);
+
+    for (const verb of ['remove', 'pause', 'resume']) {
+      const run = await runCliProcess(['watch', verb, '5'], { cwd });
+      expect(run.code, shown(run)).toBe(1);
+      expect(run.stderr).toMatch(/5: (was )?not watched/);
+    }
+  });
+});
