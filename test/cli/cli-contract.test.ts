@@ -12,7 +12,7 @@ import {
   GetItemCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { basicAuthorization, md5Hex } from '../../src/adapters/capillary/basic-auth.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
@@ -20,6 +20,9 @@ import { CapillaryDouble } from '../support/capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import { detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';
 import { rawEvents, uniqueIdOf } from '../support/poller-fixtures.js';
+
+// Each test drives several CLI processes; on a loaded machine each start takes seconds.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USERNAME = 'cli_till';
@@ -62,7 +65,8 @@ function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
+    // A ceiling for a stuck process, not a speed check: a loaded machine runs a CLI start in seconds.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
     child.once('error', reject);
     child.once('close', (code) => {
       clearTimeout(timer);

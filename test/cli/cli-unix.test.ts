@@ -7,9 +7,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { SANDBOX_CUSTOMER_ID } from '../../src/sandbox/capillary-sandbox.js';
 import { type CliRun, runCliProcess, shown, startCli } from './cli-process.js';
+
+// Each test drives several CLI processes; on a loaded machine each start takes seconds.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const directories: string[] = [];
 afterAll(async () => {

@@ -1,10 +1,13 @@
 // dlq list / redrive / purge through the real CLI, against the SQS and EventBridge wire doubles.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSqsClient, SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
 import type { OutgoingEvent } from '../../src/domain/ports.js';
 import { DUMMY_CREDENTIALS, detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';
 import { SqsDouble } from '../support/sqs-double.js';
 import { type CliRun, runCliProcess, shown } from './cli-process.js';
+
+// Each test drives several CLI processes; on a loaded machine each start takes seconds.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const BUS = 'dlq-redrive-bus';
 const HOUR = 3_600_000;
