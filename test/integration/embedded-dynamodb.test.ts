@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -6,7 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCursorTable } from '../../src/adapters/dynamodb/create-cursor-table.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import {
+  announcementPath,
   EmbeddedDynamoDbError,
+  openEmbeddedDynamoDb,
   startEmbeddedDynamoDb,
 } from '../../src/adapters/dynamodb/embedded-dynamodb.js';
 import type { CustomerState } from '../../src/domain/customer-state.js';
@@ -112,5 +114,41 @@ describe('embedded DynamoDB (dynalite)', () => {
       EmbeddedDynamoDbError,
     );
     await expect(startEmbeddedDynamoDb({ directory })).rejects.toThrow(/cannot open .*lock/i);
+  });
+});
+
+describe('the embedded DynamoDB shared between processes', () => {
+  it('is announced by the process serving it, joined by the others, and withdrawn on close', async () => {
+    const directory = path.join(await tempDirectory(), 'dynalite');
+    const served = await openEmbeddedDynamoDb({ directory, announce: true });
+    cleanups.push(() => served.close());
+    expect(served.origin).toBe('started');
+    const announcement = JSON.parse(await readFile(announcementPath(directory), 'utf8'));
+    expect(announcement).toEqual({
+      endpoint: served.endpoint.href,
+      pid: process.pid,
+      directory: path.resolve(directory),
+    });
+
+    const joined = await openEmbeddedDynamoDb({ directory, announce: false, lockWaitMs: 0 });
+    expect(joined.origin).toBe('joined');
+    expect(joined.endpoint.href).toBe(served.endpoint.href);
+    await joined.close();
+
+    await served.close();
+    await expect(readFile(announcementPath(directory))).rejects.toThrow();
+  });
+
+  it('ignores a stale announcement and starts its own', async () => {
+    const directory = path.join(await tempDirectory(), 'dynalite');
+    await mkdir(path.dirname(announcementPath(directory)), { recursive: true });
+    await writeFile(
+      announcementPath(directory),
+      JSON.stringify({ endpoint: 'http://127.0.0.1:9/', pid: process.pid, directory }),
+    );
+    const opened = await openEmbeddedDynamoDb({ directory, announce: false, lockWaitMs: 0 });
+    cleanups.push(() => opened.close());
+    expect(opened.origin).toBe('started');
+    expect(opened.endpoint.href).not.toBe('http://127.0.0.1:9/');
   });
 });
