@@ -233,6 +233,11 @@ describe('two terminals on the embedded defaults', () => {
     const results = JSON.parse(bulk.stdout) as { customerId: string; added: boolean }[];
     expect(results).toHaveLength(2_500);
     expect(results.every((result) => result.added)).toBe(true);
+    // Bulk-added customers are scheduled like any other: the next sweep polls them.
+    const listed = await runCliProcess(['watch', 'list', '--json'], { cwd });
+    const rows = JSON.parse(listed.stdout) as { scheduled: boolean; nextPollAt: string | null }[];
+    expect(rows).toHaveLength(2_500);
+    expect(rows.every((row) => row.scheduled && row.nextPollAt !== null)).toBe(true);
 
     const again = await runCliProcess(['watch', 'add', '1000000', '999', '--json'], { cwd });
     expect(JSON.parse(again.stdout)).toEqual([

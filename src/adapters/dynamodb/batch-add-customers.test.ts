@@ -59,17 +59,18 @@ describe('batchAddCustomers', () => {
     expect(added.filter((value) => !value)).toHaveLength(1);
     expect(added[1]).toBe(false);
     expect(fake.gets()).toBe(3);
-    expect(fake.writes.flat().sort()).toEqual(
-      states(230)
-        .map((state) => state.customerId)
-        .filter((id) => id !== '2')
-        .sort(),
-    );
+    // Each new customer: its cursor item and its schedule item (so sweeps find it).
+    const expected = states(230)
+      .map((state) => state.customerId)
+      .filter((id) => id !== '2')
+      .flatMap((id) => [id, `schedule#${id}`]);
+    expect(fake.writes.flat().sort()).toEqual(expected.sort());
     expect(progress.at(-1)).toBe(230);
   });
 
   it('writes again what DynamoDB left unprocessed, and nothing twice', async () => {
     const fake = fakeClient(2);
+    // Each round leaves all but the first item unprocessed.
     const pauses: number[] = [];
     await batchAddCustomers(states(3), {
       client: fake.client,
@@ -78,7 +79,11 @@ describe('batchAddCustomers', () => {
         pauses.push(ms);
       },
     });
-    expect(fake.writes).toEqual([['1', '3'], ['3']]);
-    expect(pauses).toHaveLength(1);
+    expect(fake.writes).toEqual([
+      ['1', 'schedule#1', '3', 'schedule#3'],
+      ['schedule#1', '3', 'schedule#3'],
+      ['3', 'schedule#3'],
+    ]);
+    expect(pauses).toHaveLength(2);
   });
 });
