@@ -62,7 +62,9 @@ describe('help', () => {
 /** A Capillary stand-in that holds every request until the test answers it. */
 class HeldCapillary {
   readonly held: ServerResponse[] = [];
-  readonly arrivals: (() => void)[] = [];
+  /** Requests received so far, answered or not. */
+  received = 0;
+  readonly arrivals: { count: number; resolve: () => void }[] = [];
   private constructor(
     readonly server: Server,
     readonly url: string,
@@ -71,8 +73,15 @@ class HeldCapillary {
   static async start(): Promise<HeldCapillary> {
     let double: HeldCapillary | undefined;
     const server = createServer((_request: IncomingMessage, response: ServerResponse) => {
-      double?.held.push(response);
-      for (const arrived of double?.arrivals.splice(0) ?? []) arrived();
+      if (!double) return;
+      double.held.push(response);
+      double.received++;
+      for (const waiter of [...double.arrivals]) {
+        if (double.received >= waiter.count) {
+          double.arrivals.splice(double.arrivals.indexOf(waiter), 1);
+          waiter.resolve();
+        }
+      }
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -80,10 +89,10 @@ class HeldCapillary {
     return double;
   }
 
-  /** Resolves once a request is held. */
-  arrived(): Promise<void> {
-    if (this.held.length > 0) return Promise.resolve();
-    return new Promise((resolve) => this.arrivals.push(resolve));
+  /** Resolves once `count` requests in all have arrived. */
+  arrived(count: number): Promise<void> {
+    if (this.received >= count) return Promise.resolve();
+    return new Promise((resolve) => this.arrivals.push({ count, resolve }));
   }
 
   answerAll(status: number): void {
@@ -116,7 +125,7 @@ describe('Ctrl-C', () => {
 
       // First Ctrl-C while the poll is in flight: the sweep ends (a 401: exit 1), then the CLI.
       const poll = startCli(['poll'], { cwd, env: settings(capillary) });
-      await capillary.arrived();
+      await capillary.arrived(1);
       poll.child.kill('SIGINT');
       await poll.waitForStderr('finishing the work in flight');
       expect(poll.child.exitCode).toBeNull();
@@ -126,8 +135,12 @@ describe('Ctrl-C', () => {
       expect(finished.stderr).toMatch(/sweep: 0 customer\(s\) polled.* 1 failed/);
 
       // Two Ctrl-C while the poll is in flight: out at once with 130, the sweep left unfinished.
-      const second = startCli(['poll'], { cwd, env: settings(capillary) });
-      await capillary.arrived();
+      // A customer of its own: the one that failed above is not due again for a while.
+      const secondCwd = await workingDirectory();
+      const addedAgain = await runCliProcess(['watch', 'add', '8'], { cwd: secondCwd });
+      expect(addedAgain.code, shown(addedAgain)).toBe(0);
+      const second = startCli(['poll'], { cwd: secondCwd, env: settings(capillary) });
+      await capillary.arrived(capillary.received + 1);
       second.child.kill('SIGINT');
       await second.waitForStderr('finishing the work in flight');
       second.child.kill('SIGINT');

@@ -65,7 +65,8 @@ describe('watch list', () => {
     expect(polled.stalenessSeconds).toBeGreaterThanOrEqual(0);
     expect(polled.stalenessSeconds).toBeLessThan(60);
 
-    const plain = (await cli('watch', 'list')).stderr;
+    // The rows are data: stdout (the count goes to stderr).
+    const plain = (await cli('watch', 'list')).stdout;
     expect(plain).toMatch(
       new RegExp(`81 .*polled ${polled.lastPolledAt} \\(\\d+s stale\\); next ${polled.nextPollAt}`),
     );
