@@ -23,6 +23,17 @@ export interface FetchedEvents {
 }
 
 /**
+ * The Capillary request budget (`CAPILLARY_RPS`): every request, retries and token calls included,
+ * takes one unit first. In-process (`TokenBucket`) or shared by every poller on the table.
+ */
+export interface QuotaGate {
+  /** Resolves when the caller may send one request. */
+  take(): Promise<void>;
+  /** Holds every request back for `ms` (a 429's Retry-After: the limit is the API key's). Never throws. */
+  pauseFor(ms: number): void | Promise<void>;
+}
+
+/**
  * The watchlist: per customer a cursor item (the seen set, read only when a window changed) and a
  * small schedule item (status, next poll time, claim), indexed by due time so a sweep reads only
  * the customers that are due, most overdue first.
