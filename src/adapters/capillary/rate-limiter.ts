@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { QuotaGate } from '../../domain/ports.js';
 
 export interface TokenBucketOptions {
   /** Tokens added per second: the sustained request rate. */
@@ -14,9 +15,10 @@ export interface TokenBucketOptions {
 /**
  * A token bucket shared by every request of one client. A request that finds the bucket empty
  * takes a token on credit and waits until that token would have been added, so requests are served
- * first come, first served, and never dropped.
+ * first come, first served, and never dropped. The budget of one process: the embedded (`npm start`)
+ * runtime's quota gate, and the fallback where no table is shared.
  */
-export class TokenBucket {
+export class TokenBucket implements QuotaGate {
   readonly ratePerSecond: number;
   readonly burst: number;
   private readonly now: () => number;

@@ -1,0 +1,354 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
+import { describeError, PollerError } from '../../domain/errors.js';
+import {
+  burstToleranceMs,
+  EMPTY_QUOTA_STATE,
+  pausedState,
+  type QuotaPolicy,
+  type QuotaState,
+  reserveSlots,
+  slotReadiness,
+} from '../../domain/gcra.js';
+import type { Logger, QuotaGate } from '../../domain/ports.js';
+
+/*
+ * The Capillary budget of every poller on the table (Lambda workers, any CLI `poll`), kept in one
+ * item of the poller's table:
+ *
+ *   customerId     S   'quota#capillary' (not a customer id: readers of customers skip it)
+ *   tat            N   epoch ms up to which budget is promised (GCRA, see src/domain/gcra.ts)
+ *   pausedUntil    N   epoch ms; no slot starts before it (a 429's Retry-After)
+ *   version        N   bumped by every write, the condition of the next one
+ *   ratePerSecond  N   the rate of the last writer, for people reading the table
+ *   updatedAt      S   ISO-8601
+ *
+ * A poller takes a block of slots (about a second of budget) per conditional UpdateItem, so
+ * DynamoDB sees about one write a second per busy poller whatever the rate, and hands the slots
+ * out locally, one request each, at their evenly spaced times. Only conditional writes: dynalite
+ * (the embedded table) has no transactions. Clocks of the pollers are assumed in step (NTP): a
+ * poller whose clock is off by d ms adds at most rate × d / 1000 requests to a burst.
+ */
+
+export const QUOTA_ITEM_KEY = 'quota#capillary';
+
+export interface DynamoDbQuotaGateOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** `CAPILLARY_RPS`: the budget of all pollers on the table together. */
+  ratePerSecond: number;
+  /** Most requests at once after a quiet spell. Default `max(2, floor(ratePerSecond))`: a second's worth. */
+  burst?: number;
+  /** Budget taken per DynamoDB write when demand is high. Default 1 s. */
+  blockSeconds?: number;
+  /** Key of the quota item. Default `quota#capillary`. */
+  key?: string;
+  logger?: Logger;
+  /** Epoch ms; shared meaning across pollers. Default `Date.now`. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** Called with each granted slot's time (epoch ms): tests and metrics. */
+  onGrant?: (at: number) => void;
+}
+
+/** The quota item cannot be read or written. Polls wait on it, so this fails the poll. */
+export class QuotaGateError extends PollerError {
+  constructor(
+    readonly tableName: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `the shared Capillary quota (item ${QUOTA_ITEM_KEY} in table ${tableName}) cannot be used: ${problem}`,
+      'check that the table exists and that the poller may GetItem and UpdateItem on it; a corrupt quota item can be deleted (it is created again)',
+      options,
+    );
+  }
+}
+
+const QuotaItemSchema = z.object({
+  tat: z.number().finite().default(0),
+  pausedUntil: z.number().finite().default(0),
+  version: z.number().int().nonnegative(),
+});
+
+interface Known {
+  state: QuotaState;
+  /** `undefined`: the item does not exist. */
+  version: number | undefined;
+}
+
+const MAX_WRITE_ATTEMPTS = 8;
+const NO_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export class DynamoDbQuotaGate implements QuotaGate {
+  readonly policy: QuotaPolicy;
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+  readonly #key: Record<string, AttributeValue>;
+  readonly #blockMs: number;
+  readonly #fullBlock: number;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #random: () => number;
+  readonly #onGrant: ((at: number) => void) | undefined;
+  /** Slots this poller holds, ascending epoch ms. */
+  #slots: number[] = [];
+  #known: Known | undefined;
+  #fetching: Promise<void> | undefined;
+  /** Takers waiting for a slot. */
+  #waiting = 0;
+  /** Grant times within the last block length: the demand that sizes the next block. */
+  #recent: number[] = [];
+  #localPause = 0;
+  #writes = 0;
+  /** Duration of the last block write: slots are reserved that far ahead so none expire in transit. */
+  #lastWriteMs = 0;
+
+  constructor(options: DynamoDbQuotaGateOptions) {
+    const { ratePerSecond } = options;
+    if (!Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
+      throw new RangeError(`ratePerSecond must be a positive number, got ${ratePerSecond}`);
+    }
+    const burst = options.burst ?? Math.max(2, Math.floor(ratePerSecond));
+    if (!Number.isFinite(burst) || burst < 1) {
+      throw new RangeError(`burst must be at least 1, got ${burst}`);
+    }
+    this.policy = { ratePerSecond, burst };
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+    this.#key = { customerId: { S: options.key ?? QUOTA_ITEM_KEY } };
+    this.#blockMs = (options.blockSeconds ?? 1) * 1000;
+    this.#fullBlock = Math.max(1, Math.round((ratePerSecond * this.#blockMs) / 1000));
+    this.#logger = options.logger ?? NO_LOGGER;
+    this.#now = options.now ?? Date.now;
+    this.#sleep =
+      options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))));
+    this.#random = options.random ?? Math.random;
+    this.#onGrant = options.onGrant;
+  }
+
+  /** Conditional writes made so far (block takes, pauses, item creation). */
+  get writes(): number {
+    return this.#writes;
+  }
+
+  async take(): Promise<void> {
+    this.#waiting++;
+    let waiting = true;
+    try {
+      for (;;) {
+        const now = this.#now();
+        const slot = this.#nextSlot(now);
+        if (slot === undefined) {
+          await this.#refill();
+          continue;
+        }
+        this.#waiting--;
+        waiting = false;
+        const at = Math.max(slot, now);
+        this.#recent.push(at);
+        this.#onGrant?.(at);
+        this.#prefetchIfLow(now);
+        if (slot > now) await this.#sleep(slot - now);
+        return;
+      }
+    } finally {
+      if (waiting) this.#waiting--;
+    }
+  }
+
+  /**
+   * Holds back this poller's requests at once and writes the pause to the quota item, where every
+   * other poller finds it with its next block (within about a second). A failed write is logged:
+   * the local pause still holds.
+   */
+  async pauseFor(ms: number): Promise<void> {
+    const until = this.#now() + ms;
+    this.#localPause = Math.max(this.#localPause, until);
+    this.#slots = this.#slots.filter((slot) => slot >= until);
+    try {
+      this.#writes++;
+      const answer = await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: this.#key,
+          UpdateExpression:
+            'SET pausedUntil = :until, tat = if_not_exists(tat, :zero), version = if_not_exists(version, :zero) + :one, updatedAt = :iso',
+          ConditionExpression: 'attribute_not_exists(pausedUntil) OR pausedUntil < :until',
+          ExpressionAttributeValues: {
+            ':until': { N: String(until) },
+            ':zero': { N: '0' },
+            ':one': { N: '1' },
+            ':iso': { S: new Date(this.#now()).toISOString() },
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (answer.Attributes) this.#known = this.#decode(answer.Attributes);
+    } catch (error) {
+      if (isConditionFailure(error)) return; // someone paused longer already
+      this.#logger.warn('Could not share the Capillary pause with the other pollers', {
+        table: this.#tableName,
+        pauseMs: ms,
+        problem: describeError(error),
+      });
+    }
+  }
+
+  /** The next usable slot, dropping those too late to use or inside a pause. */
+  #nextSlot(now: number): number | undefined {
+    for (let slot = this.#slots.shift(); slot !== undefined; slot = this.#slots.shift()) {
+      if (slot < this.#localPause) continue;
+      if (slotReadiness(slot, now, this.policy).kind !== 'expired') return slot;
+    }
+    return undefined;
+  }
+
+  /** Fetches the next block before the held slots run out, so a busy poller never waits on DynamoDB. */
+  #prefetchIfLow(now: number): void {
+    if (this.#fetching || this.#recent.length < 2) return;
+    // Just early enough to cover the write: a block held far ahead is budget lost if this poller
+    // stops (end of a sweep) while others wait.
+    const lead = Math.min(this.#blockMs / 2, Math.max(50, 4 * this.#lastWriteMs));
+    const last = this.#slots.at(-1) ?? now;
+    if (last - now > lead) return;
+    this.#refill().catch((error: unknown) => {
+      // The next take that needs a slot tries again and fails the poll if it must.
+      this.#logger.warn('Could not take Capillary budget ahead', {
+        table: this.#tableName,
+        problem: describeError(error),
+      });
+    });
+  }
+
+  #refill(): Promise<void> {
+    this.#fetching ??= this.#takeBlock().finally(() => {
+      this.#fetching = undefined;
+    });
+    return this.#fetching;
+  }
+
+  /**
+   * Demand over the next block length: the grants of the last block length, scaled up when this
+   * poller has been taking for less than that (so a poller that just started ramps up at once),
+   * and at least the takers waiting now. Up to a full block.
+   */
+  #blockSize(now: number): number {
+    this.#recent = this.#recent.filter((at) => at > now - this.#blockMs);
+    const first = this.#recent[0];
+    const observedMs = first === undefined ? this.#blockMs : Math.max(50, now - first);
+    const rate = (this.#recent.length * this.#blockMs) / Math.min(this.#blockMs, observedMs);
+    return Math.min(this.#fullBlock, Math.max(1, this.#waiting, Math.ceil(rate)));
+  }
+
+  async #takeBlock(): Promise<void> {
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      const known = this.#known ?? (await this.#read());
+      const now = this.#now();
+      const base = pausedState(known.state, this.#localPause);
+      // A slot more than the burst tolerance old cannot be used: reserve as of when the write
+      // is expected back, so the block's first slots are still usable on arrival.
+      const transit = Math.min(
+        Math.max(2 * this.#lastWriteMs, 50),
+        burstToleranceMs(this.policy) / 2,
+      );
+      const reserved = reserveSlots(base, this.policy, this.#blockSize(now), now + transit);
+      const version = (known.version ?? 0) + 1;
+      try {
+        this.#writes++;
+        const sentAt = this.#now();
+        await this.#client.send(
+          new UpdateItemCommand({
+            TableName: this.#tableName,
+            Key: this.#key,
+            UpdateExpression:
+              'SET tat = :tat, pausedUntil = :paused, version = :version, ratePerSecond = :rate, updatedAt = :iso',
+            ConditionExpression:
+              known.version === undefined
+                ? 'attribute_not_exists(customerId)'
+                : 'version = :expected',
+            ExpressionAttributeValues: {
+              ':tat': { N: String(reserved.state.tat) },
+              ':paused': { N: String(reserved.state.pausedUntil) },
+              ':version': { N: String(version) },
+              ':rate': { N: String(this.policy.ratePerSecond) },
+              ':iso': { S: new Date(now).toISOString() },
+              ...(known.version === undefined ? {} : { ':expected': { N: String(known.version) } }),
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        this.#lastWriteMs = this.#now() - sentAt;
+        this.#known = { state: reserved.state, version };
+        this.#slots.push(...reserved.slots);
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error)) {
+          this.#known = undefined;
+          throw new QuotaGateError(this.#tableName, `UpdateItem failed: ${describeError(error)}`, {
+            cause: error,
+          });
+        }
+        // Another poller wrote first: start again from what it wrote (returned with the failure
+        // by DynamoDB; read again where the emulator does not return it).
+        const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+        this.#known = item ? this.#decode(item) : undefined;
+        if (attempt > 2) await this.#sleep(this.#random() * 20 * attempt);
+      }
+    }
+    throw new QuotaGateError(
+      this.#tableName,
+      `${MAX_WRITE_ATTEMPTS} conditional writes in a row lost to other pollers`,
+    );
+  }
+
+  async #read(): Promise<Known> {
+    let item: Record<string, AttributeValue> | undefined;
+    try {
+      const answer = await this.#client.send(
+        new GetItemCommand({ TableName: this.#tableName, Key: this.#key, ConsistentRead: true }),
+      );
+      item = answer.Item;
+    } catch (error) {
+      throw new QuotaGateError(this.#tableName, `GetItem failed: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+    if (item === undefined) return { state: EMPTY_QUOTA_STATE, version: undefined };
+    return this.#decode(item);
+  }
+
+  #decode(item: Record<string, AttributeValue>): Known {
+    const parsed = QuotaItemSchema.safeParse({
+      tat: numberOf(item.tat),
+      pausedUntil: numberOf(item.pausedUntil),
+      version: numberOf(item.version),
+    });
+    if (!parsed.success) {
+      throw new QuotaGateError(
+        this.#tableName,
+        `the item is not a quota item (tat, pausedUntil, version): ${parsed.error.issues
+          .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+          .join('; ')}`,
+      );
+    }
+    const { tat, pausedUntil, version } = parsed.data;
+    return { state: { tat, pausedUntil }, version };
+  }
+}
+
+function numberOf(value: AttributeValue | undefined): number | undefined {
+  return value?.N === undefined ? undefined : Number(value.N);
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}

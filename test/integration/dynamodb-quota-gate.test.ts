@@ -1,0 +1,120 @@
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DynamoDbQuotaGate,
+  QUOTA_ITEM_KEY,
+  QuotaGateError,
+} from '../../src/adapters/dynamodb/dynamodb-quota-gate.js';
+import { largestExcess, quotaUse } from '../../src/domain/gcra.js';
+import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
+
+let client: DynamoDBClient;
+
+beforeAll(() => {
+  client = dynamoDbLocalClient();
+});
+
+afterAll(() => {
+  client.destroy();
+});
+
+async function quotaItem(tableName: string): Promise<Record<string, unknown> | undefined> {
+  const answer = await client.send(
+    new GetItemCommand({
+      TableName: tableName,
+      Key: { customerId: { S: QUOTA_ITEM_KEY } },
+      ConsistentRead: true,
+    }),
+  );
+  return answer.Item ? unmarshall(answer.Item) : undefined;
+}
+
+describe('DynamoDbQuotaGate (DynamoDB Local)', () => {
+  it('creates the missing quota item with the first take', async () => {
+    const tableName = await createTestTable(client, 'quota-create');
+    expect(await quotaItem(tableName)).toBeUndefined();
+    const gate = new DynamoDbQuotaGate({ client, tableName, ratePerSecond: 50 });
+    await gate.take();
+    const item = await quotaItem(tableName);
+    expect(item).toMatchObject({ customerId: QUOTA_ITEM_KEY, ratePerSecond: 50 });
+    expect(item?.tat).toBeGreaterThan(0);
+  });
+
+  it('keeps three pollers on one table within the budget together, and keeps it busy', async () => {
+    const tableName = await createTestTable(client, 'quota-shared');
+    const policy = { ratePerSecond: 200, burst: 20 };
+    const grants: number[] = [];
+    const gates = Array.from(
+      { length: 3 },
+      () =>
+        new DynamoDbQuotaGate({
+          client,
+          tableName,
+          ...policy,
+          onGrant: (at) => grants.push(at),
+        }),
+    );
+    // Three takers per poller, 60 requests each: 540 requests, several seconds of budget.
+    const lastGrants = await Promise.all(
+      gates.flatMap((gate) =>
+        Array.from({ length: 3 }, async () => {
+          for (let request = 0; request < 60; request++) await gate.take();
+          return grants.at(-1) ?? 0;
+        }),
+      ),
+    );
+
+    expect(grants).toHaveLength(540);
+    // From the granted slot times, not from the wall clock: no window holds more than
+    // rate × window + burst requests…
+    expect(largestExcess(grants, policy)).toBeLessThanOrEqual(1e-6);
+    // …and while every taker still had requests to send, the budget was used. (Once pollers
+    // stop, the rest of the block each took ahead is lost: at most a block each.)
+    const allBusyUntil = Math.min(...lastGrants);
+    const whileAllBusy = grants.filter((at) => at <= allBusyUntil);
+    expect(whileAllBusy.length).toBeGreaterThan(100);
+    expect(quotaUse(whileAllBusy, policy)).toBeGreaterThanOrEqual(0.9);
+    // Blocks, not a write per request.
+    const writes = gates.reduce((sum, gate) => sum + gate.writes, 0);
+    expect(writes).toBeLessThan(540 / 5);
+  });
+
+  it('holds every poller back during a pause written by one of them', async () => {
+    const tableName = await createTestTable(client, 'quota-pause');
+    const grants: { gate: string; at: number }[] = [];
+    const gate = (name: string) =>
+      new DynamoDbQuotaGate({
+        client,
+        tableName,
+        ratePerSecond: 20,
+        onGrant: (at) => grants.push({ gate: name, at }),
+      });
+    const throttled = gate('throttled');
+    const other = gate('other');
+    await throttled.take();
+    await other.take();
+
+    await throttled.pauseFor(700);
+    const pausedUntil = (await quotaItem(tableName))?.pausedUntil as number;
+    expect(pausedUntil).toBeGreaterThan(grants[0]?.at ?? Number.POSITIVE_INFINITY);
+
+    // A poller that starts now, one that already took budget, and the one that was throttled.
+    const newcomer = gate('newcomer');
+    grants.length = 0;
+    await Promise.all([newcomer.take(), other.take(), throttled.take()]);
+    expect(grants).toHaveLength(3);
+    for (const grant of grants) expect(grant.at).toBeGreaterThanOrEqual(pausedUntil);
+  });
+
+  it('fails a take with an actionable QuotaGateError when the table is missing', async () => {
+    const gate = new DynamoDbQuotaGate({
+      client,
+      tableName: 'no-such-table-for-quota',
+      ratePerSecond: 5,
+    });
+    const failure = await gate.take().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(QuotaGateError);
+    expect((failure as QuotaGateError).reason).toMatch(/GetItem and UpdateItem/);
+  });
+});
