@@ -587,6 +587,40 @@ describe('CapillaryClient: rate limit', () => {
   });
 });
 
+describe('CapillaryClient: shared quota', () => {
+  it('takes every request from the given QuotaGate, shares a 429 pause with it, and counts and times each request', async () => {
+    double.setAuth({ kind: 'oauth', clientKey: 'k-1234', clientSecret: 's-1234' });
+    double.setEvents(CUSTOMER, sample.data);
+    double.failNext(CUSTOMER, { kind: 'throttle', retryAfter: '2' });
+    const gate = {
+      takes: 0,
+      pauses: [] as number[],
+      async take() {
+        this.takes += 1;
+      },
+      pauseFor(ms: number) {
+        this.pauses.push(ms);
+      },
+    };
+    const latencies: number[] = [];
+    const { client: capillary } = client({
+      credentials: { kind: 'oauth', clientKey: 'k-1234', clientSecret: 's-1234' },
+      requestsPerSecond: 0.001, // the client's own bucket would make this test wait for hours
+      quota: gate,
+      onRequest: ({ latencyMs }) => latencies.push(latencyMs),
+    });
+    const result = await capillary.fetchEvents({ customerId: CUSTOMER, scope: 'default' });
+    expect(result.events).toHaveLength(3);
+    // The token call, the throttled request and its retry.
+    expect(double.requests).toHaveLength(3);
+    expect(gate.takes).toBe(3);
+    expect(gate.pauses).toEqual([2_000]);
+    expect(capillary.requestsSent()).toBe(3);
+    expect(latencies).toHaveLength(3);
+    for (const latency of latencies) expect(latency).toBeGreaterThanOrEqual(0);
+  });
+});
+
 describe('CapillaryClient: secrets never leak', () => {
   function assertClean(secrets: string[], things: unknown[]): void {
     const haystack = things

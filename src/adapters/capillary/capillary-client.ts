@@ -6,7 +6,7 @@ import { type CapillaryCredentials, DEFAULT_EVENTS_PATH } from '../../config/set
 import { describeApiMessage } from '../../domain/capillary-event.js';
 import { CustomerIdSchema, type Scope } from '../../domain/customer-state.js';
 import { describeError, InvalidCustomerIdError } from '../../domain/errors.js';
-import type { CustomerEventsSource, FetchedEvents, Logger } from '../../domain/ports.js';
+import type { CustomerEventsSource, FetchedEvents, Logger, QuotaGate } from '../../domain/ports.js';
 import { backoffDelayMs } from './backoff.js';
 import { basicAuthorization, md5Hex } from './basic-auth.js';
 import {
@@ -69,6 +69,13 @@ export interface CapillaryClientOptions {
   maxAttempts: number;
   /** Shared by every request of this client: events, retries and token generation. */
   requestsPerSecond: number;
+  /**
+   * Where each request takes its share of the budget first. Default: an in-process `TokenBucket`
+   * of `requestsPerSecond` and `burst`; the runtime passes the table's shared gate.
+   */
+  quota?: QuotaGate;
+  /** Told of every request sent (events and token calls, retries included) once it is answered or failed. */
+  onRequest?: (report: { latencyMs: number }) => void;
   /** How long loaded credentials are reused. Default 5 minutes. */
   credentialsMaxAgeMs?: number;
   /** Largest burst of the rate limiter. Default `max(1, floor(requestsPerSecond))`. */
@@ -123,7 +130,8 @@ export class CapillaryClient implements CustomerEventsSource {
   private readonly maxAttempts: number;
   private readonly dispatcher: Dispatcher;
   private readonly logger: Logger;
-  private readonly limiter: TokenBucket;
+  private readonly limiter: QuotaGate;
+  private readonly onRequest: ((report: { latencyMs: number }) => void) | undefined;
   private readonly redactor = new SecretRedactor();
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -161,12 +169,15 @@ export class CapillaryClient implements CustomerEventsSource {
       maxRetryAfterMs: options.retry?.maxRetryAfterMs ?? 30_000,
     };
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    this.limiter = new TokenBucket({
-      ratePerSecond: options.requestsPerSecond,
-      ...(options.burst === undefined ? {} : { burst: options.burst }),
-      sleep: this.sleep,
-      ...(options.now ? { now: options.now } : {}),
-    });
+    this.limiter =
+      options.quota ??
+      new TokenBucket({
+        ratePerSecond: options.requestsPerSecond,
+        ...(options.burst === undefined ? {} : { burst: options.burst }),
+        sleep: this.sleep,
+        ...(options.now ? { now: options.now } : {}),
+      });
+    this.onRequest = options.onRequest;
     this.credentialsSource = options.credentials;
     this.credentialsMaxAgeMs = options.credentialsMaxAgeMs ?? 300_000;
     if (typeof options.credentials === 'object') this.registerCredentials(options.credentials);
@@ -275,7 +286,7 @@ export class CapillaryClient implements CustomerEventsSource {
       if (verdict.failure === 'throttled' && verdict.retryAfterMs !== undefined) {
         // The limit is the API key's: every request waits, this one too (its next send takes a
         // token from the paused limiter).
-        this.limiter.pauseFor(delayMs);
+        await this.limiter.pauseFor(delayMs);
       } else {
         await this.sleep(delayMs);
       }
@@ -514,6 +525,7 @@ export class CapillaryClient implements CustomerEventsSource {
       timedOut = true;
       controller.abort();
     }, this.timeoutMs);
+    const sentAt = performance.now();
     try {
       const response = await request(url, {
         method,
@@ -581,6 +593,7 @@ export class CapillaryClient implements CustomerEventsSource {
       };
     } finally {
       clearTimeout(timer);
+      this.onRequest?.({ latencyMs: performance.now() - sentAt });
     }
   }
 
