@@ -230,6 +230,11 @@ export class EventBridgePublisher implements EventPublisher {
     };
   }
 
+  /** The event's PutEvents entry size (what the request limit counts); throws when it cannot be serialized. */
+  entrySize(event: OutgoingEvent): number {
+    return putEventsEntrySize(this.toEntry(event));
+  }
+
   async publish(events: readonly OutgoingEvent[]): Promise<PublishOutcome[]> {
     await this.#warnIfSdkRetries();
     const outcomes: (PublishOutcome | undefined)[] = new Array(events.length);
