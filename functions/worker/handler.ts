@@ -6,7 +6,6 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadSettings, type Settings, schedulePolicy } from '../../src/config/settings.js';
 import { describeError } from '../../src/domain/errors.js';
-import type { PollDependencies } from '../../src/domain/poll-customer.js';
 import { type PollWorkOptions, pollWork } from '../../src/domain/poll-work.js';
 import { boundedSummary } from '../../src/domain/run-sweep.js';
 import { parseWorkMessage } from '../../src/domain/work-queue.js';
@@ -17,6 +16,7 @@ import {
   createCursorStore,
   createDynamoDbClient,
   createPollDependencies,
+  type PollerDependencies,
 } from '../../src/runtime/create-adapters.js';
 import {
   credentialsLoader,
@@ -34,7 +34,7 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 
 type Container = {
   settings: Settings;
-  deps: PollDependencies;
+  deps: PollerDependencies;
   options: Omit<PollWorkOptions, 'deadline' | 'publishBy'>;
 };
 let container: Container | undefined;
@@ -42,19 +42,21 @@ let container: Container | undefined;
 function buildOnce(): Container {
   if (container) return container;
   const settings = loadSettings(process.env, { allowEmbedded: false });
-  const store = createCursorStore(
-    createDynamoDbClient(settings, settings.table.endpoint as URL | undefined),
-    settings,
-  );
+  const client = createDynamoDbClient(settings, settings.table.endpoint as URL | undefined);
+  const store = createCursorStore(client, settings);
   const deps = createPollDependencies(settings, {
     logger: log,
     stdout: process.stdout,
     store,
+    // Every worker and CLI poll on the table shares CAPILLARY_RPS through it.
+    quotaTable: { client, tableName: settings.table.name },
     capillaryBaseUrl: settings.capillary.baseUrl as URL,
     credentials: credentialsLoader(settings),
   });
   const options = {
     concurrency: settings.poll.concurrency,
+    // Sized from CAPILLARY_RPS and the observed latency; POLL_CONCURRENCY only bounds it.
+    inFlightLimit: deps.inFlightLimit,
     psiMode: settings.poll.psiMode,
     seenCapacity: settings.poll.seenCapacity,
     version: POLLER_VERSION,

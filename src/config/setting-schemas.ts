@@ -94,9 +94,9 @@ export const NUMBER_RULES = {
       why: "far above any Capillary cluster's quota (demo clusters allow 100 a minute): a higher value is a typo",
     },
   },
+  // Unset: sized from CAPILLARY_RPS and the observed latency (Little's law); set: a bound on that.
   POLL_CONCURRENCY: {
     kind: 'whole',
-    default: 8,
     min: { value: 1, why: 'at least one customer must be polled at a time' },
     max: {
       value: 256,
@@ -268,7 +268,7 @@ export const SETTING_SCHEMAS = {
   CAPILLARY_TIMEOUT_MS: numberSetting('CAPILLARY_TIMEOUT_MS'),
   CAPILLARY_MAX_ATTEMPTS: numberSetting('CAPILLARY_MAX_ATTEMPTS'),
   CAPILLARY_RPS: numberSetting('CAPILLARY_RPS'),
-  POLL_CONCURRENCY: numberSetting('POLL_CONCURRENCY'),
+  POLL_CONCURRENCY: optionalNumberSetting('POLL_CONCURRENCY'),
   // The shortest interval (unset: the caller's default, 60 s; 5 s on the sandbox).
   POLL_INTERVAL_SECONDS: optionalNumberSetting('POLL_INTERVAL_SECONDS'),
   // The staleness bound: an idle customer's interval doubles up to this. Equal to

@@ -20,6 +20,7 @@ describe('loadSettings', () => {
     expect(settings.events).toMatchObject({ sink: 'stdout', source: 'capillary.events' });
     expect(settings.capillary.eventsPath).toBe(DEFAULT_EVENTS_PATH);
     expect(settings.poll).toMatchObject({ concurrency: 8, seenCapacity: 200, psiMode: 'mask' });
+    expect(settings.poll.maxConcurrency).toBeUndefined();
     expect(settings.events.deadLetterMaxMessageBytes).toBe(262_144);
   });
 
@@ -45,6 +46,7 @@ describe('loadSettings', () => {
     expect(settings.table).toEqual({ name: 'cursors', endpoint: undefined });
     expect(settings.events).toMatchObject({ sink: 'eventbridge', busName: 'capillary' });
     expect(settings.poll.concurrency).toBe(16);
+    expect(settings.poll.maxConcurrency).toBe(16);
     expect(settings.capillary.requestsPerSecond).toBe(1.5);
   });
 

@@ -19,6 +19,9 @@ export {
   ServiceUrlSchema,
 } from './setting-schemas.js';
 
+/** Customers in flight for callers that size nothing themselves (unset POLL_CONCURRENCY). */
+export const DEFAULT_POLL_CONCURRENCY = 8;
+
 export type CapillaryCredentials =
   | { kind: 'basic'; username: string; password: string }
   | { kind: 'oauth'; clientKey: string; clientSecret: string };
@@ -37,7 +40,10 @@ export interface Settings {
     requestsPerSecond: number;
   };
   poll: {
+    /** A fixed number of customers in flight, for callers that do not size it themselves. */
     concurrency: number;
+    /** `POLL_CONCURRENCY` when set: the upper bound of adaptive in-flight sizing. */
+    maxConcurrency: number | undefined;
     seenCapacity: number;
     /** `undefined`: the caller's default (60 s; 5 s on the sandbox). The shortest interval. */
     intervalSeconds: number | undefined;
@@ -145,7 +151,8 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
       requestsPerSecond: e.CAPILLARY_RPS,
     },
     poll: {
-      concurrency: e.POLL_CONCURRENCY,
+      concurrency: e.POLL_CONCURRENCY ?? DEFAULT_POLL_CONCURRENCY,
+      maxConcurrency: e.POLL_CONCURRENCY,
       seenCapacity: e.SEEN_CAPACITY,
       intervalSeconds: e.POLL_INTERVAL_SECONDS,
       maxIntervalSeconds: e.MAX_POLL_INTERVAL_SECONDS,

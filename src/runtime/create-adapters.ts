@@ -2,7 +2,10 @@
 import type { Writable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CapillaryClient } from '../adapters/capillary/capillary-client.js';
+import { TokenBucket } from '../adapters/capillary/rate-limiter.js';
 import { DynamoDbCursorStore } from '../adapters/dynamodb/dynamodb-cursor-store.js';
+import { DynamoDbQuotaGate } from '../adapters/dynamodb/dynamodb-quota-gate.js';
+import { BatchingPublisher } from '../adapters/eventbridge/batching-publisher.js';
 import {
   createEventBridgeClient,
   EventBridgePublisher,
@@ -17,10 +20,17 @@ import {
   ServiceUrlSchema,
   type Settings,
 } from '../config/settings.js';
+import { inFlightFor, LatencyEstimate } from '../domain/adaptive-concurrency.js';
 import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
 import { ConfigError, ConfigErrors } from '../domain/errors.js';
 import type { PollDependencies } from '../domain/poll-customer.js';
-import type { CursorStore, EventPublisher, Logger } from '../domain/ports.js';
+import type {
+  CursorStore,
+  EventPublisher,
+  Logger,
+  OutgoingEvent,
+  QuotaGate,
+} from '../domain/ports.js';
 
 /** Emulators on this machine accept any key; real AWS gets the SDK's normal credential chain. */
 function credentialsFor(endpoint: URL | undefined) {
@@ -56,6 +66,36 @@ export interface AdapterContext {
   /** Configured credentials, a loader (Secrets Manager), or none (the sandbox). */
   credentials: CapillaryCredentials | (() => Promise<CapillaryCredentials>) | undefined;
   clock?: () => Date;
+  /**
+   * The poller's table: its `quota#capillary` item holds the Capillary budget (`CAPILLARY_RPS`)
+   * of every poller on it, Lambda workers and CLI `poll`s alike. Unset: a budget of this process
+   * alone (the embedded table, which no other process can share).
+   */
+  quotaTable: { client: DynamoDBClient; tableName: string } | undefined;
+}
+
+/** What the sweep needs, plus what sizes it and measures it. */
+export interface PollerDependencies extends PollDependencies {
+  /**
+   * Customers to have in flight now: Little's law from `CAPILLARY_RPS` and the observed Capillary
+   * latency (src/domain/adaptive-concurrency.ts), at most `POLL_CONCURRENCY` when set.
+   */
+  inFlightLimit(): number;
+  /** Capillary requests this process has sent (retries and token calls included). */
+  capillaryRequests(): number;
+  /** The budget every Capillary request takes from. */
+  quota: QuotaGate;
+}
+
+export function createQuotaGate(settings: Settings, context: AdapterContext): QuotaGate {
+  const { requestsPerSecond } = settings.capillary;
+  if (!context.quotaTable) return new TokenBucket({ ratePerSecond: requestsPerSecond });
+  return new DynamoDbQuotaGate({
+    client: context.quotaTable.client,
+    tableName: context.quotaTable.tableName,
+    ratePerSecond: requestsPerSecond,
+    logger: context.logger,
+  });
 }
 
 /** Where events go: EventBridge, or stdout when no bus is set. Redrive uses the same one. */
@@ -105,8 +145,10 @@ export function createDeadLetterQueue(settings: Settings): DeadLetterQueue {
 export function createPollDependencies(
   settings: Settings,
   context: AdapterContext,
-): PollDependencies {
+): PollerDependencies {
   const { logger } = context;
+  const quota = createQuotaGate(settings, context);
+  const latency = new LatencyEstimate();
   const source = new CapillaryClient({
     baseUrl: context.capillaryBaseUrl,
     eventsPath: settings.capillary.eventsPath,
@@ -114,10 +156,19 @@ export function createPollDependencies(
     timeoutMs: settings.capillary.timeoutMs,
     maxAttempts: settings.capillary.maxAttempts,
     requestsPerSecond: settings.capillary.requestsPerSecond,
+    quota,
+    onRequest: ({ latencyMs }) => latency.observe(latencyMs),
     logger,
   });
   const { events } = settings;
-  const publisher = createEventPublisher(settings, context);
+  // Events of concurrent customers share PutEvents requests (10 entries each, not one per customer).
+  const inner = createEventPublisher(settings, context);
+  const publisher = new BatchingPublisher({
+    inner,
+    ...(inner instanceof EventBridgePublisher
+      ? { sizeOf: (event: OutgoingEvent) => inner.entrySize(event) }
+      : {}),
+  });
   const deadLetters = events.deadLetterQueueUrl
     ? new SqsDeadLetterSink({
         client: createSqsClient({
@@ -137,6 +188,12 @@ export function createPollDependencies(
     deadLetters,
     logger,
     clock: context.clock ?? (() => new Date()),
+    quota,
+    capillaryRequests: () => source.requestsSent(),
+    inFlightLimit: () =>
+      inFlightFor(settings.capillary.requestsPerSecond, latency.ms, {
+        max: settings.poll.maxConcurrency,
+      }),
   };
 }
 

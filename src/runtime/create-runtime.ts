@@ -7,7 +7,6 @@ import { openEmbeddedDynamoDb } from '../adapters/dynamodb/embedded-dynamodb.js'
 import type { Settings } from '../config/settings.js';
 import { type CustomerState, newCustomerState } from '../domain/customer-state.js';
 import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
-import type { PollDependencies } from '../domain/poll-customer.js';
 import type { CursorStore, EventPublisher, Logger } from '../domain/ports.js';
 import { SANDBOX_CUSTOMER_ID, startCapillarySandbox } from '../sandbox/capillary-sandbox.js';
 import { POLLER_VERSION } from '../version.js';
@@ -17,6 +16,7 @@ import {
   createDynamoDbClient,
   createEventPublisher,
   createPollDependencies,
+  type PollerDependencies,
 } from './create-adapters.js';
 import { firstSandboxSeed } from './sandbox-seed-marker.js';
 
@@ -39,7 +39,7 @@ export interface Runtime {
     onProgress?: (done: number) => void,
   ): Promise<boolean[]>;
   /** Builds the sweep's dependencies (starting the sandbox when no Capillary URL is set). */
-  pollDependencies(): Promise<PollDependencies>;
+  pollDependencies(): Promise<PollerDependencies>;
   /** The dead-letter queue and the publisher to redrive through (`dlq` commands; needs DLQ_URL). */
   deadLetters(): { queue: DeadLetterQueue; publisher: EventPublisher };
   /** One line per embedded default in use, for the banner. */
@@ -137,6 +137,12 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
           store,
           capillaryBaseUrl,
           credentials: settings.capillary.credentials,
+          // A real table is shared with other pollers (several CLI polls, the Lambda workers):
+          // so is the Capillary budget. The embedded one belongs to this process alone.
+          quotaTable:
+            settings.table.endpoint === 'embedded'
+              ? undefined
+              : { client, tableName: settings.table.name },
         });
       },
     };

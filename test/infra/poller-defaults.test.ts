@@ -187,7 +187,7 @@ describe('default CapillaryEventPoller stack', () => {
       POLL_INTERVAL_SECONDS: '60',
       MAX_POLL_INTERVAL_SECONDS: '3600',
       CLAIM_SECONDS: '120',
-      POLL_CONCURRENCY: '8',
+      // No POLL_CONCURRENCY: in-flight polls are sized from CAPILLARY_RPS and the latency.
       SEEN_CAPACITY: '200',
       PSI_MODE: 'mask',
       LOG_LEVEL: 'INFO',

@@ -139,7 +139,7 @@ describe('the construct accepts exactly what the function accepts', () => {
       CAPILLARY_AUTH: 'basic',
       EVENT_SOURCE: 'capillary.events',
       CAPILLARY_RPS: '10',
-      POLL_CONCURRENCY: '8',
+      // No POLL_CONCURRENCY: in-flight polls are sized from CAPILLARY_RPS and the latency.
       SEEN_CAPACITY: '200',
       PSI_MODE: 'mask',
       LOG_LEVEL: 'INFO',

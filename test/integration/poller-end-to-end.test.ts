@@ -528,6 +528,7 @@ describe('events too large for EventBridge', () => {
         store,
         capillaryBaseUrl: capillary.url,
         credentials: settings.capillary.credentials,
+        quotaTable: undefined,
       });
       await store.addCustomer(
         newCustomerState({ customerId: '650', scope: 'default', backfill: true }, new Date()),
@@ -757,6 +758,7 @@ describe('baseline', () => {
       store,
       capillaryBaseUrl: capillary.url,
       credentials: settings.capillary.credentials,
+      quotaTable: undefined,
     });
     const sweep = () =>
       runSweep(deps, {
