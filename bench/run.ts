@@ -1,21 +1,30 @@
 // Benchmarks: the figures that decide speed and cost at scale, each against a baseline measured
 // in the same run. They print; they never fail a build (the machines are shared and noisy).
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CapillaryClient } from '../src/adapters/capillary/capillary-client.js';
+import { createCursorTable } from '../src/adapters/dynamodb/create-cursor-table.js';
 import { encodeItem } from '../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { dynamoItemSize } from '../src/adapters/dynamodb/dynamodb-item-size.js';
+import { DynamoDbQuotaGate } from '../src/adapters/dynamodb/dynamodb-quota-gate.js';
+import { startEmbeddedDynamoDb } from '../src/adapters/dynamodb/embedded-dynamodb.js';
 import {
   MAX_ENTRIES_PER_PUT_EVENTS,
   MAX_PUT_EVENTS_BYTES,
   packPutEventsBatches,
 } from '../src/adapters/eventbridge/eventbridge-publisher.js';
+import { inFlightFor, LatencyEstimate } from '../src/domain/adaptive-concurrency.js';
 import { CapillaryEventSchema } from '../src/domain/capillary-event.js';
 import { type CustomerState, newCustomerState } from '../src/domain/customer-state.js';
 import { advanceCursor, detectNewEvents, keyWindow } from '../src/domain/detect-new-events.js';
+import { quotaUse } from '../src/domain/gcra.js';
+import type { QuotaGate } from '../src/domain/ports.js';
 
 const CUSTOMERS = 100_000;
 const SWEEPS_PER_MONTH = 60 * 24 * 30;
@@ -255,8 +264,128 @@ async function benchSweepThroughput() {
   );
 }
 
+/** A loopback Capillary that answers every events request with an empty window after `latencyMs`. */
+async function slowCapillary(latencyMs: number) {
+  const body = JSON.stringify({ data: [], warnings: [], errors: [] });
+  const server = createServer((_request, response) => {
+    setTimeout(
+      () => response.writeHead(200, { 'content-type': 'application/json' }).end(body),
+      latencyMs,
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    baseUrl: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Polls `total` customers through `client`, starting a new one whenever fewer than `limit()` are
+ * in flight (what the sweep does with `inFlightLimit`); requests per second achieved.
+ */
+async function drive(client: CapillaryClient, total: number, limit: () => number) {
+  const started = performance.now();
+  let next = 0;
+  let inFlight = 0;
+  await new Promise<void>((resolve, reject) => {
+    const pump = () => {
+      while (inFlight < limit() && next < total) {
+        next++;
+        inFlight++;
+        client.fetchEvents({ customerId: String(next), scope: 'default' }).then(() => {
+          inFlight--;
+          if (next >= total && inFlight === 0) resolve();
+          else pump();
+        }, reject);
+      }
+    };
+    pump();
+  });
+  return total / ((performance.now() - started) / 1000);
+}
+
+async function benchQuotaUse() {
+  const rate = 200;
+  const latencyMs = 50;
+  const seconds = 5;
+  console.log(
+    `\n5. Quota use: achieved requests/s ÷ CAPILLARY_RPS at ${rate} req/s, ${latencyMs} ms simulated Capillary latency, ${seconds} s of budget each`,
+  );
+  const capillary = await slowCapillary(latencyMs);
+  const client = (quota?: QuotaGate, latency?: LatencyEstimate) =>
+    new CapillaryClient({
+      baseUrl: capillary.baseUrl,
+      credentials: undefined,
+      timeoutMs: 5000,
+      maxAttempts: 1,
+      requestsPerSecond: rate,
+      burst: 1, // no head start from a full bucket: the steady rate is what is measured
+      ...(quota ? { quota } : {}),
+      ...(latency ? { onRequest: (report) => latency.observe(report.latencyMs) } : {}),
+    });
+  const rows: Record<string, string | number>[] = [];
+  const row = (label: string, perSecond: number, inFlight: string) =>
+    rows.push({
+      sizing: label,
+      'in flight': inFlight,
+      'requests/s': Math.round(perSecond),
+      'quota use': (perSecond / rate).toFixed(2),
+    });
+  const embedded = await mkdtemp(path.join(os.tmpdir(), 'bench-quota-'));
+  const dynamo = await startEmbeddedDynamoDb({ directory: embedded });
+  try {
+    const fixed = await drive(client(), rate * seconds, () => 8);
+    row('POLL_CONCURRENCY=8 (baseline)', fixed, '8');
+
+    const latency = new LatencyEstimate();
+    const limit = () => inFlightFor(rate, latency.ms);
+    const adaptive = await drive(client(undefined, latency), rate * seconds, limit);
+    row("adaptive (Little's law)", adaptive, String(limit()));
+
+    // Two pollers sharing the budget through the quota item (embedded dynalite table).
+    const dynamoClient = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynamo.endpoint.toString(),
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const tableName = 'bench-quota';
+    await createCursorTable(dynamoClient, tableName);
+    const grants: number[] = [];
+    const gates = [0, 1].map(
+      () =>
+        new DynamoDbQuotaGate({
+          client: dynamoClient,
+          tableName,
+          ratePerSecond: rate,
+          onGrant: (at) => grants.push(at),
+        }),
+    );
+    await Promise.all(
+      gates.map((gate) => {
+        const own = new LatencyEstimate();
+        return drive(client(gate, own), (rate * seconds) / 2, () => inFlightFor(rate, own.ms));
+      }),
+    );
+    // Its burst is a second of budget: use counts it (grants ÷ (rate × span + burst)).
+    const use = quotaUse(grants, gates[0]?.policy ?? { ratePerSecond: rate, burst: 1 });
+    const writes = gates.reduce((sum, gate) => sum + gate.writes, 0);
+    row(`adaptive, 2 pollers, shared gate (${writes} DynamoDB writes)`, use * rate, 'each its own');
+    dynamoClient.destroy();
+  } finally {
+    await capillary.close();
+    await dynamo.close();
+    await rm(embedded, { recursive: true, force: true });
+  }
+  table(rows);
+  console.log(
+    '   Goal: ≥ 0.95 while customers are due. The shared gate includes its first blocks and the budget left in the last one.',
+  );
+}
+
 benchItemSize();
 benchDetection();
 benchPacking();
 await benchSweepThroughput();
+await benchQuotaUse();
 process.exit(0);
