@@ -55,6 +55,8 @@ export interface DynamoDbQuotaGateOptions {
   random?: () => number;
   /** Called with each granted slot's time (epoch ms): tests and metrics. */
   onGrant?: (at: number) => void;
+  /** Give held budget back after a quiet spell with no taker (default true). */
+  releaseWhenIdle?: boolean;
 }
 
 /** The quota item cannot be read or written. Polls wait on it, so this fails the poll. */
@@ -99,6 +101,7 @@ export class DynamoDbQuotaGate implements QuotaGate {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
   readonly #onGrant: ((at: number) => void) | undefined;
+  readonly #releaseWhenIdle: boolean;
   /** Slots this poller holds, ascending epoch ms. */
   #slots: number[] = [];
   #known: Known | undefined;
@@ -111,6 +114,8 @@ export class DynamoDbQuotaGate implements QuotaGate {
   #writes = 0;
   /** Duration of the last block write: slots are reserved that far ahead so none expire in transit. */
   #lastWriteMs = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #releasing = false;
 
   constructor(options: DynamoDbQuotaGateOptions) {
     const { ratePerSecond } = options;
@@ -133,6 +138,7 @@ export class DynamoDbQuotaGate implements QuotaGate {
       options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))));
     this.#random = options.random ?? Math.random;
     this.#onGrant = options.onGrant;
+    this.#releaseWhenIdle = options.releaseWhenIdle ?? true;
   }
 
   /** Conditional writes made so far (block takes, pauses, item creation). */
@@ -157,6 +163,7 @@ export class DynamoDbQuotaGate implements QuotaGate {
         this.#recent.push(at);
         this.#onGrant?.(at);
         this.#prefetchIfLow(now);
+        this.#armIdleRelease(Math.max(slot, now));
         if (slot > now) await this.#sleep(slot - now);
         return;
       }
@@ -201,6 +208,75 @@ export class DynamoDbQuotaGate implements QuotaGate {
         problem: describeError(error),
       });
     }
+  }
+
+  /**
+   * Gives the slots this poller holds back to the others when no one reserved after it (the
+   * item's version is still the one it wrote): the end of a sweep then costs no budget. `false`
+   * when another poller wrote since (the held slots then simply expire unused). Called on its own
+   * once the poller has taken nothing for a while; callers may also call it when they stop.
+   */
+  async release(): Promise<boolean> {
+    const known = this.#known;
+    const first = this.#slots[0];
+    if (this.#releasing || this.#fetching || known?.version === undefined || first === undefined) {
+      return false;
+    }
+    this.#releasing = true;
+    // Set aside: a taker arriving meanwhile must not use a slot that may be given back.
+    const held = this.#slots;
+    this.#slots = [];
+    let released = false;
+    try {
+      const tat = Math.max(first, this.#now());
+      if (tat >= known.state.tat) return false;
+      const version = known.version + 1;
+      this.#writes++;
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: this.#key,
+          UpdateExpression: 'SET tat = :tat, version = :version, updatedAt = :iso',
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: {
+            ':tat': { N: String(tat) },
+            ':version': { N: String(version) },
+            ':expected': { N: String(known.version) },
+            ':iso': { S: new Date(this.#now()).toISOString() },
+          },
+        }),
+      );
+      this.#known = { state: { ...known.state, tat }, version };
+      released = true;
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) {
+        this.#logger.warn('Could not give unused Capillary budget back', {
+          table: this.#tableName,
+          problem: describeError(error),
+        });
+      }
+      return false;
+    } finally {
+      // Not given back: still this poller's, before any block fetched meanwhile.
+      if (!released) this.#slots = [...held, ...this.#slots];
+      this.#releasing = false;
+    }
+  }
+
+  /** After the last grant's time plus a short quiet spell with no taker, gives the rest back. */
+  #armIdleRelease(lastGrant: number): void {
+    if (!this.#releaseWhenIdle) return;
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    const quietMs = Math.max(100, 4 * this.#lastWriteMs, 2 * (1000 / this.policy.ratePerSecond));
+    this.#idleTimer = setTimeout(
+      () => {
+        this.#idleTimer = undefined;
+        if (this.#waiting === 0) void this.release();
+      },
+      Math.max(0, lastGrant - this.#now()) + quietMs,
+    );
+    this.#idleTimer.unref?.();
   }
 
   /** The next usable slot, dropping those too late to use or inside a pause. */
