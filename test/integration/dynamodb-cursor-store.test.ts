@@ -184,6 +184,18 @@ describe('DynamoDbCursorStore against DynamoDB Local', () => {
     expect([...listedIds].sort()).toEqual(ids);
   });
 
+  it('leaves items that are not customers (the shared quota item) out of the watchlist', async () => {
+    const { store, tableName } = await freshStore('not-customers', 2);
+    await store.addCustomer(customer('1'));
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { customerId: { S: 'quota#capillary' }, tat: { N: '1' }, version: { N: '1' } },
+      }),
+    );
+    expect(await listAll(store)).toEqual([{ kind: 'ok', watch: watchOf(customer('1')) }]);
+  });
+
   it('reports unreadable items and still lists the others', async () => {
     const { store, tableName } = await freshStore('corrupt', 2);
     await store.addCustomer(customer('1'));
