@@ -55,6 +55,8 @@ export interface DynamoDbQuotaGateOptions {
   random?: () => number;
   /** Called with each granted slot's time (epoch ms): tests and metrics. */
   onGrant?: (at: number) => void;
+  /** Called with the slots of each block this poller reserved (epoch ms): tests. */
+  onReserve?: (slots: readonly number[]) => void;
   /** Give held budget back after a quiet spell with no taker (default true). */
   releaseWhenIdle?: boolean;
 }
@@ -101,6 +103,7 @@ export class DynamoDbQuotaGate implements QuotaGate {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
   readonly #onGrant: ((at: number) => void) | undefined;
+  readonly #onReserve: ((slots: readonly number[]) => void) | undefined;
   readonly #releaseWhenIdle: boolean;
   /** Slots this poller holds, ascending epoch ms. */
   #slots: number[] = [];
@@ -112,6 +115,7 @@ export class DynamoDbQuotaGate implements QuotaGate {
   #recent: number[] = [];
   #localPause = 0;
   #writes = 0;
+  #expired = 0;
   /** Duration of the last block write: slots are reserved that far ahead so none expire in transit. */
   #lastWriteMs = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -138,7 +142,13 @@ export class DynamoDbQuotaGate implements QuotaGate {
       options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))));
     this.#random = options.random ?? Math.random;
     this.#onGrant = options.onGrant;
+    this.#onReserve = options.onReserve;
     this.#releaseWhenIdle = options.releaseWhenIdle ?? true;
+  }
+
+  /** Slots that came too late to use (takers behind, a stalled process): budget lost. */
+  get expiredSlots(): number {
+    return this.#expired;
   }
 
   /** Conditional writes made so far (block takes, pauses, item creation). */
@@ -284,6 +294,7 @@ export class DynamoDbQuotaGate implements QuotaGate {
     for (let slot = this.#slots.shift(); slot !== undefined; slot = this.#slots.shift()) {
       if (slot < this.#localPause) continue;
       if (slotReadiness(slot, now, this.policy).kind !== 'expired') return slot;
+      this.#expired++;
     }
     return undefined;
   }
@@ -365,6 +376,7 @@ export class DynamoDbQuotaGate implements QuotaGate {
         this.#lastWriteMs = this.#now() - sentAt;
         this.#known = { state: reserved.state, version };
         this.#slots.push(...reserved.slots);
+        this.#onReserve?.(reserved.slots);
         return;
       } catch (error) {
         if (!isConditionFailure(error)) {
