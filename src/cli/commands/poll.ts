@@ -14,6 +14,8 @@ export async function runPoll(
   const policy = schedulePolicy(settings, runtime.defaultIntervalSeconds);
   const options = {
     concurrency: settings.poll.concurrency,
+    // Sized from CAPILLARY_RPS and the observed latency; POLL_CONCURRENCY only bounds it.
+    inFlightLimit: deps.inFlightLimit,
     psiMode: settings.poll.psiMode,
     seenCapacity: settings.poll.seenCapacity,
     version: runtime.version,
