@@ -137,9 +137,15 @@ describe('DynamoDbQuotaGate (DynamoDB Local)', () => {
     expect(grants).toHaveLength(1);
   });
 
-  it('gives held budget back on its own once no one takes for a while', async () => {
+  it('gives held budget back on its own once no one takes for a while, when asked to', async () => {
     const tableName = await createTestTable(client, 'quota-idle');
-    const gate = new DynamoDbQuotaGate({ client, tableName, ratePerSecond: 100, burst: 5 });
+    const gate = new DynamoDbQuotaGate({
+      client,
+      tableName,
+      ratePerSecond: 100,
+      burst: 5,
+      releaseWhenIdle: true,
+    });
     await Promise.all(Array.from({ length: 20 }, () => gate.take()));
     const version = (await quotaItem(tableName))?.version as number;
     // Waits for the release write (no timing asserted: only that it comes).
