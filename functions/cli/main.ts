@@ -9,18 +9,27 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 /** Exit code of a command stopped at once by a second Ctrl-C (128 + SIGINT), as shells report it. */
 const EXIT_INTERRUPTED = 130;
 
+/**
+ * A terminal's Ctrl-C reaches every process of the foreground group, and `npm start` forwards it to
+ * us as well: one key press can arrive twice within milliseconds. A repeat this soon is that echo.
+ */
+const SAME_PRESS_MS = 1_000;
+
 // The first Ctrl-C asks the command to stop at its next safe point (`poll` finishes the sweep in
 // flight and exits with its code); a second one stops at once.
 const controller = new AbortController();
+let firstSignalAt = 0;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (controller.signal.aborted) {
+      if (performance.now() - firstSignalAt < SAME_PRESS_MS) return;
       process.stderr.write(`${signal} again: stopping now\n`);
       process.exit(EXIT_INTERRUPTED);
     }
     process.stderr.write(
       `${signal}: finishing the work in flight, then exiting (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to stop at once)\n`,
     );
+    firstSignalAt = performance.now();
     controller.abort();
   });
 }

@@ -124,8 +124,11 @@ describe('Ctrl-C', () => {
       expect(added.code, shown(added)).toBe(0);
 
       // First Ctrl-C while the poll is in flight: the sweep ends (a 401: exit 1), then the CLI.
+      // A terminal delivers one press to the whole process group and npm forwards it too: the
+      // echo a moment later is the same press, not a second one.
       const poll = startCli(['poll'], { cwd, env: settings(capillary) });
       await capillary.arrived(1);
+      poll.child.kill('SIGINT');
       poll.child.kill('SIGINT');
       await poll.waitForStderr('finishing the work in flight');
       expect(poll.child.exitCode).toBeNull();
@@ -143,6 +146,8 @@ describe('Ctrl-C', () => {
       await capillary.arrived(capillary.received + 1);
       second.child.kill('SIGINT');
       await second.waitForStderr('finishing the work in flight');
+      // A real second press comes after the echo window (1 s).
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
       second.child.kill('SIGINT');
       const interrupted = await second.done;
       expect(interrupted.code, shown(interrupted)).toBe(130);
