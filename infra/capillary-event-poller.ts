@@ -1031,6 +1031,18 @@ export class CapillaryEventPoller extends Construct {
         evaluationPeriods: 1,
         treatMissingData: notBreaching,
       }),
+      cursorsOverBudget: this.metric(MetricName.CursorsOverBudget).createAlarm(
+        this,
+        'CursorsOverBudgetAlarm',
+        {
+          alarmDescription:
+            "A customer's window of events no longer fits the cursor item's byte budget: its oldest window ids were dropped, so a late event dated below them is logged, not published. The worker logs name the customer and the item size.",
+          threshold: 1,
+          comparisonOperator: atLeast,
+          evaluationPeriods: 1,
+          treatMissingData: notBreaching,
+        },
+      ),
     };
   }
 
@@ -1080,7 +1092,10 @@ export class CapillaryEventPoller extends Construct {
       graph('Customers overdue', [
         m(MetricName.CustomersOverdue, 'Overdue', { statistic: cloudwatch.Stats.MAXIMUM }),
       ]),
-      graph('Coverage gaps', [m(MetricName.CoverageGaps, 'Coverage gaps')]),
+      graph('Coverage gaps and cursors over budget', [
+        m(MetricName.CoverageGaps, 'Coverage gaps'),
+        m(MetricName.CursorsOverBudget, 'Cursors over budget'),
+      ]),
       graph('Events published', [
         m(MetricName.EventsPublished, 'Published'),
         m(MetricName.EventsParked, 'Parked on the DLQ'),

@@ -63,7 +63,7 @@ describe('default CapillaryEventPoller stack', () => {
       'AWS::Scheduler::Schedule': 1,
       'AWS::EventSchemas::Registry': 1,
       'AWS::EventSchemas::Schema': 1,
-      'AWS::CloudWatch::Alarm': 12,
+      'AWS::CloudWatch::Alarm': 13,
       'AWS::CloudWatch::Dashboard': 1,
     };
     for (const [type, count] of Object.entries(counts)) {
@@ -626,6 +626,16 @@ describe('default CapillaryEventPoller stack', () => {
           ...quiet,
         }),
       ],
+      [
+        'any cursor over its byte budget',
+        () => ({
+          ...custom(MetricName.CursorsOverBudget),
+          Statistic: 'Sum',
+          ...once,
+          ...atLeast(1),
+          ...quiet,
+        }),
+      ],
     ])('alarms on %s, notifying the ops topic on alarm and on recovery', (_name, expected) => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         ...expected(),
@@ -638,6 +648,7 @@ describe('default CapillaryEventPoller stack', () => {
     it('exposes every alarm, each described', () => {
       expect(Object.keys(stack.poller.alarms).sort()).toEqual([
         'coverageGaps',
+        'cursorsOverBudget',
         'customersOverdue',
         'deadLetterQueue',
         'lag',
