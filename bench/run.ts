@@ -21,10 +21,12 @@ import {
 } from '../src/adapters/eventbridge/eventbridge-publisher.js';
 import { inFlightFor, LatencyEstimate } from '../src/domain/adaptive-concurrency.js';
 import { CapillaryEventSchema } from '../src/domain/capillary-event.js';
-import { type CustomerState, newCustomerState } from '../src/domain/customer-state.js';
+import type { CustomerState } from '../src/domain/customer-state.js';
 import { advanceCursor, detectNewEvents, keyWindow } from '../src/domain/detect-new-events.js';
 import { quotaUse } from '../src/domain/gcra.js';
 import type { QuotaGate } from '../src/domain/ports.js';
+import { stateWithSeen } from './cursor-item-size.js';
+import { runScaleBench } from './scale.js';
 
 const CUSTOMERS = 100_000;
 const SWEEPS_PER_MONTH = 60 * 24 * 30;
@@ -33,25 +35,6 @@ const USD_PER_MILLION_RRU = 0.125;
 
 const table = (rows: Record<string, string | number>[]) => console.table(rows);
 const usd = (value: number) => `$${value.toFixed(2)}`;
-
-function stateWithSeen(size: number): CustomerState {
-  const state = newCustomerState(
-    { customerId: '564590100', scope: 'default', backfill: false },
-    new Date(),
-  );
-  const start = Date.parse('2025-05-08T00:00:00Z');
-  return {
-    ...state,
-    mode: 'tracking',
-    seen: Array.from({ length: size }, (_, index) => ({
-      id: randomUUID(),
-      at: start + index * 60_000,
-    })),
-    lastSeenId: randomUUID(),
-    lastSeenDate: new Date(start).toISOString(),
-    version: 1234,
-  };
-}
 
 /** The obvious layout, a list of `{ id, at }` maps. */
 function baselineItem(state: CustomerState): Record<string, AttributeValue> {
@@ -383,9 +366,31 @@ async function benchQuotaUse() {
   );
 }
 
-benchItemSize();
-benchDetection();
-benchPacking();
-await benchSweepThroughput();
-await benchQuotaUse();
+/** Each case by name: `npm run bench -- scale --json` runs one; `npm run bench` runs them all. */
+const CASES: Record<string, (options: { json: boolean }) => void | Promise<void>> = {
+  'item-size': benchItemSize,
+  detection: benchDetection,
+  packing: benchPacking,
+  fetch: benchSweepThroughput,
+  quota: benchQuotaUse,
+  scale: runScaleBench,
+};
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const names = args.filter((arg) => !arg.startsWith('--'));
+const unknown = names.filter((name) => !(name in CASES));
+if (unknown.length > 0) {
+  console.error(
+    `unknown benchmark ${unknown.join(', ')}: choose from ${Object.keys(CASES).join(', ')}`,
+  );
+  process.exit(2);
+}
+if (json && names.length !== 1) {
+  console.error('--json prints one object: name exactly one benchmark (for example: scale --json)');
+  process.exit(2);
+}
+for (const name of names.length > 0 ? names : Object.keys(CASES)) {
+  await (CASES[name] as (options: { json: boolean }) => void | Promise<void>)({ json });
+}
 process.exit(0);

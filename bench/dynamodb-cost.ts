@@ -1,0 +1,171 @@
+/*
+ * DynamoDB read and write units of a simulated day, counted operation by operation from the
+ * table layout (SPEC.md, "Table layout"), and priced on demand and as provisioned capacity.
+ */
+import { dynamoItemSize } from './dynamodb-item-size.js';
+import type { StrategyRun } from './scale-simulation.js';
+
+/** us-east-1 prices, DynamoDB Standard table class, as published after the November 2024 cut. */
+export const DYNAMODB_PRICES = {
+  asOf: '2025-07 (us-east-1, Standard table class; on-demand as cut in November 2024)',
+  onDemandUsdPerMillionWriteUnits: 0.625,
+  onDemandUsdPerMillionReadUnits: 0.125,
+  provisionedUsdPerWcuHour: 0.00065,
+  provisionedUsdPerRcuHour: 0.00013,
+  storageUsdPerGbMonth: 0.25,
+} as const;
+
+const HOURS_PER_MONTH = 730;
+const DAYS_PER_MONTH = 30;
+/** Provisioned capacity is sized so that auto scaling's default 70% target holds on average. */
+const AUTO_SCALING_TARGET = 0.7;
+/** DynamoDB adds 100 bytes to every item in storage and every index entry. */
+const ITEM_OVERHEAD_BYTES = 100;
+
+/** A KEYS_ONLY `due` index entry: the table key and the index key. */
+export const DUE_INDEX_ENTRY_BYTES = dynamoItemSize({
+  customerId: { S: 'schedule#564590100' },
+  dueShard: { S: '7' },
+  nextPollAt: { N: '1764160000000' },
+});
+/** A schedule item while claimed, with a failure recorded: its largest ordinary shape. */
+export const SCHEDULE_ITEM_BYTES = dynamoItemSize({
+  customerId: { S: 'schedule#564590100' },
+  scope: { S: 'default' },
+  status: { S: 'active' },
+  mode: { S: 'tracking' },
+  windowDigest: { S: 'a'.repeat(64) },
+  nextPollAt: { N: '1764160000000' },
+  idlePolls: { N: '7' },
+  lastPolledAt: { N: '1764160000000' },
+  createdAt: { S: '2026-11-26T13:00:00.000Z' },
+  dueShard: { S: '7' },
+  claimOwner: { S: '0b6f3a52-5d5e-4b5f-9a57-6f1d3c1e2a4b' },
+  claimedUntil: { N: '1764160120000' },
+  lastError: { S: 'CapillaryHttpError: HTTP 503 from Capillary after 4 attempts' },
+  lastFailedAt: { N: '1764160000000' },
+});
+/** A watchlist-index entry of the pre-schedule layout: the watch entry without the seen set. */
+export const WATCHLIST_ENTRY_BYTES = dynamoItemSize({
+  customerId: { S: '564590100' },
+  scope: { S: 'default' },
+  mode: { S: 'tracking' },
+  status: { S: 'active' },
+  lastSeenId: { S: '0b6f3a52-5d5e-4b5f-9a57-6f1d3c1e2a4b' },
+  lastSeenDate: { S: '2026-11-26T13:00:00.000Z' },
+  windowDigest: { S: 'a'.repeat(64) },
+  version: { N: '1234' },
+  createdAt: { S: '2026-11-26T13:00:00.000Z' },
+  updatedAt: { S: '2026-11-26T13:00:00.000Z' },
+});
+
+export interface CostInputs {
+  run: StrategyRun;
+  /** Days the run's counts cover. */
+  days: number;
+  customers: number;
+  /** Billed cursor item bytes by seen-set size. */
+  cursorItemBytes: Int32Array;
+  /** `schedule`: the due index, claims and the shared quota item; `round-robin`: the old layout. */
+  layout: 'schedule' | 'round-robin';
+  /** Queries of the due index a day (one per shard per scheduler tick). */
+  dueQueriesPerDay: number;
+  /** Conditional writes of the shared quota item a day (about one a second). */
+  quotaWritesPerDay: number;
+}
+
+export interface DynamoDbCost {
+  readUnitsPerDay: number;
+  writeUnitsPerDay: number;
+  storageGb: number;
+  onDemandDollarsPerMonth: number;
+  provisionedDollarsPerMonth: number;
+  /** Where the units go, per day. */
+  breakdown: Record<string, { readUnits: number; writeUnits: number }>;
+}
+
+export function fleetDynamoDbCost(inputs: CostInputs): DynamoDbCost {
+  const { run, days, cursorItemBytes } = inputs;
+  const perDay = (units: number) => units / days;
+  let cursorReads = 0;
+  let cursorWrites = 0;
+  let cursorBytes = 0;
+  for (const seen of run.cursorSeenSizes) {
+    const bytes = cursorItemBytes[Math.min(seen, cursorItemBytes.length - 1)] as number;
+    // A consistent GetItem: 1 unit per 4 KB; a write: 1 unit per 1 KB.
+    cursorReads += Math.ceil(bytes / 4096);
+    cursorWrites += Math.ceil(bytes / 1024);
+    cursorBytes += bytes;
+  }
+  const averageCursorBytes =
+    run.cursorSeenSizes.length > 0
+      ? cursorBytes / run.cursorSeenSizes.length
+      : (cursorItemBytes[50] as number);
+  const breakdown: DynamoDbCost['breakdown'] = {
+    'cursor reads and writes (polls that found new events)': {
+      readUnits: perDay(cursorReads),
+      writeUnits: perDay(cursorWrites),
+    },
+  };
+  let storageBytesPerCustomer = averageCursorBytes + ITEM_OVERHEAD_BYTES;
+  if (inputs.layout === 'schedule') {
+    // Claim: 1 WRU on the schedule item; nextPollAt moves, so the due index deletes and puts.
+    breakdown['claims (1 item write + 2 due-index writes a poll)'] = {
+      readUnits: 0,
+      writeUnits: perDay(run.polls * 3),
+    };
+    // completePoll only when the outcome is not the tentative idle one.
+    breakdown['completePoll (polls that found new events)'] = {
+      readUnits: 0,
+      writeUnits: perDay(run.activePolls * 3),
+    };
+    // Eventually consistent Query: half a unit per 4 KB, rounded up per query.
+    const keysPerQuery = run.polls / days / inputs.dueQueriesPerDay;
+    breakdown['due-index queries (KEYS_ONLY)'] = {
+      readUnits:
+        inputs.dueQueriesPerDay *
+        0.5 *
+        Math.max(
+          1,
+          Math.ceil((keysPerQuery * (DUE_INDEX_ENTRY_BYTES + ITEM_OVERHEAD_BYTES)) / 4096),
+        ),
+      writeUnits: 0,
+    };
+    breakdown['shared quota item'] = { readUnits: 0, writeUnits: inputs.quotaWritesPerDay };
+    storageBytesPerCustomer +=
+      SCHEDULE_ITEM_BYTES + 2 * ITEM_OVERHEAD_BYTES + DUE_INDEX_ENTRY_BYTES;
+  } else {
+    // The old sweep scanned the watchlist index: each poll reads its entry at half a unit per 4 KB.
+    breakdown['watchlist-index scan'] = {
+      readUnits: perDay((run.polls * 0.5 * (WATCHLIST_ENTRY_BYTES + ITEM_OVERHEAD_BYTES)) / 4096),
+      writeUnits: 0,
+    };
+    // A cursor write changes projected attributes: one more write to the watchlist index.
+    breakdown['watchlist-index updates'] = { readUnits: 0, writeUnits: perDay(run.activePolls) };
+    storageBytesPerCustomer += WATCHLIST_ENTRY_BYTES + ITEM_OVERHEAD_BYTES;
+  }
+  const readUnitsPerDay = Object.values(breakdown).reduce((sum, item) => sum + item.readUnits, 0);
+  const writeUnitsPerDay = Object.values(breakdown).reduce((sum, item) => sum + item.writeUnits, 0);
+  const storageGb = (inputs.customers * storageBytesPerCustomer) / 1024 ** 3;
+  const storage = storageGb * DYNAMODB_PRICES.storageUsdPerGbMonth;
+  const onDemand =
+    ((readUnitsPerDay * DAYS_PER_MONTH) / 1e6) * DYNAMODB_PRICES.onDemandUsdPerMillionReadUnits +
+    ((writeUnitsPerDay * DAYS_PER_MONTH) / 1e6) * DYNAMODB_PRICES.onDemandUsdPerMillionWriteUnits +
+    storage;
+  const provisionedUnits = (unitsPerDay: number) =>
+    Math.max(1, Math.ceil(unitsPerDay / 86_400 / AUTO_SCALING_TARGET));
+  const provisioned =
+    provisionedUnits(readUnitsPerDay) * HOURS_PER_MONTH * DYNAMODB_PRICES.provisionedUsdPerRcuHour +
+    provisionedUnits(writeUnitsPerDay) *
+      HOURS_PER_MONTH *
+      DYNAMODB_PRICES.provisionedUsdPerWcuHour +
+    storage;
+  return {
+    readUnitsPerDay,
+    writeUnitsPerDay,
+    storageGb,
+    onDemandDollarsPerMonth: onDemand,
+    provisionedDollarsPerMonth: provisioned,
+    breakdown,
+  };
+}
