@@ -27,6 +27,7 @@ import { quotaUse } from '../src/domain/gcra.js';
 import type { QuotaGate } from '../src/domain/ports.js';
 import { stateWithSeen } from './cursor-item-size.js';
 import { runScaleBench } from './scale.js';
+import { runSweepBench } from './sweep.js';
 
 const CUSTOMERS = 100_000;
 const SWEEPS_PER_MONTH = 60 * 24 * 30;
@@ -374,6 +375,7 @@ const CASES: Record<string, (options: { json: boolean }) => void | Promise<void>
   fetch: benchSweepThroughput,
   quota: benchQuotaUse,
   scale: runScaleBench,
+  sweep: runSweepBench,
 };
 
 const args = process.argv.slice(2);

@@ -59,6 +59,8 @@ export class CapillaryDouble {
   private readonly invalidTokens = new Set<string>();
   private auth: DoubleAuth = { kind: 'none' };
   private tokenTtlSeconds = 300;
+  private latencyMs = 0;
+  private readonly eventsRequestListeners = new Set<(request: RecordedRequest) => void>();
 
   private constructor(
     private readonly server: Server,
@@ -95,6 +97,20 @@ export class CapillaryDouble {
     const queue = this.faults.get(key) ?? [];
     for (let i = 0; i < times; i += 1) queue.push(fault);
     this.faults.set(key, queue);
+  }
+
+  /**
+   * Calls `listener` with each events request as it arrives, before it is answered (a crash test
+   * kills the poller there, while it holds the customer). Returns a function that removes it.
+   */
+  onEventsRequest(listener: (request: RecordedRequest) => void): () => void {
+    this.eventsRequestListeners.add(listener);
+    return () => this.eventsRequestListeners.delete(listener);
+  }
+
+  /** Answers every events request `ms` later, as a distant API would (0: at once). */
+  setLatency(ms: number): void {
+    this.latencyMs = ms;
   }
 
   /** Queues `fault` for the next `times` token requests. */
@@ -134,6 +150,8 @@ export class CapillaryDouble {
     this.invalidTokens.clear();
     this.auth = { kind: 'none' };
     this.tokenTtlSeconds = 300;
+    this.latencyMs = 0;
+    this.eventsRequestListeners.clear();
   }
 
   async close(): Promise<void> {
@@ -155,7 +173,7 @@ export class CapillaryDouble {
         : req.method === 'GET' && customerId !== undefined
           ? 'events'
           : 'other';
-    this.requests.push({
+    const recorded: RecordedRequest = {
       method: req.method ?? '',
       url: rawUrl,
       path,
@@ -165,12 +183,16 @@ export class CapillaryDouble {
       at: performance.now(),
       endpoint,
       customerId,
-    });
+    };
+    this.requests.push(recorded);
+    if (endpoint === 'events')
+      for (const listener of this.eventsRequestListeners) listener(recorded);
 
     if (endpoint === 'token') return this.answerToken(req, res, body);
     if (endpoint === 'other' || customerId === undefined) {
       return send(res, 404, envelope([], [{ code: 404, message: `no route for ${path}` }]));
     }
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     const fault = this.faults.get(customerId)?.shift() ?? this.faults.get(GLOBAL)?.shift();
     if (fault && fault.kind !== 'delay') return this.answerFault(res, fault);
     if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));

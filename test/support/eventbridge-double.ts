@@ -91,6 +91,7 @@ export class EventBridgeDouble {
   readonly accepted: AcceptedEntry[] = [];
   #requestFaults: { remaining: number; status: number; type: string; message: string }[] = [];
   #faults: ActiveFault[] = [];
+  #answeredListeners = new Set<(request: RecordedPutEventsRequest) => void>();
 
   private constructor(
     private readonly server: Server,
@@ -134,6 +135,16 @@ export class EventBridgeDouble {
     });
   }
 
+  /**
+   * Calls `listener` once each PutEvents answer has been handed to the network, before the caller
+   * can act on it (a crash test kills the poller there: events out, cursor not yet written).
+   * Returns a function that removes it.
+   */
+  onAnswered(listener: (request: RecordedPutEventsRequest) => void): () => void {
+    this.#answeredListeners.add(listener);
+    return () => this.#answeredListeners.delete(listener);
+  }
+
   /** Forgets recorded requests, entries and pending faults. */
   reset(): void {
     this.requests.length = 0;
@@ -159,6 +170,9 @@ export class EventBridgeDouble {
     };
     this.requests.push(record);
     const requestIndex = this.requests.length - 1;
+    response.once('finish', () => {
+      for (const listener of this.#answeredListeners) listener(record);
+    });
     const fail = (status: number, type: string, message: string) => {
       record.status = status;
       record.errorType = type;
