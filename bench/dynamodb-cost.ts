@@ -22,11 +22,12 @@ const AUTO_SCALING_TARGET = 0.7;
 /** DynamoDB adds 100 bytes to every item in storage and every index entry. */
 const ITEM_OVERHEAD_BYTES = 100;
 
-/** A KEYS_ONLY `due` index entry: the table key and the index key. */
+/** A `due` index entry: the table key, the index key and the projected tier. */
 export const DUE_INDEX_ENTRY_BYTES = dynamoItemSize({
   customerId: { S: 'schedule#564590100' },
-  dueShard: { S: '7' },
+  dueShard: { S: '3' },
   nextPollAt: { N: '1764160000000' },
+  idlePolls: { N: '7' },
 });
 /** A schedule item while claimed, with a failure recorded: its largest ordinary shape. */
 export const SCHEDULE_ITEM_BYTES = dynamoItemSize({
@@ -68,7 +69,7 @@ export interface CostInputs {
   cursorItemBytes: Int32Array;
   /** `schedule`: the due index, claims and the shared quota item; `round-robin`: the old layout. */
   layout: 'schedule' | 'round-robin';
-  /** Queries of the due index a day (one per shard per scheduler tick). */
+  /** Queries of the due index a day (each shard once a scheduler tick). */
   dueQueriesPerDay: number;
   /** Conditional writes of the shared quota item a day (about one a second). */
   quotaWritesPerDay: number;
@@ -121,7 +122,7 @@ export function fleetDynamoDbCost(inputs: CostInputs): DynamoDbCost {
     };
     // Eventually consistent Query: half a unit per 4 KB, rounded up per query.
     const keysPerQuery = run.polls / days / inputs.dueQueriesPerDay;
-    breakdown['due-index queries (KEYS_ONLY)'] = {
+    breakdown['due-index queries (keys and tier)'] = {
       readUnits:
         inputs.dueQueriesPerDay *
         0.5 *

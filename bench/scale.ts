@@ -3,6 +3,7 @@
  * quota of 1,000 requests a minute, polled by the poller's schedule and by plain round robin
  * against the same events. See bench/scale-simulation.ts for the model.
  */
+import { DUE_SHARDS } from '../src/adapters/dynamodb/due-index.js';
 import { cursorItemBytesBySeenSize } from './cursor-item-size.js';
 import { DYNAMODB_PRICES, type DynamoDbCost, fleetDynamoDbCost } from './dynamodb-cost.js';
 import {
@@ -37,8 +38,6 @@ const SIZED_MAX_POLL_INTERVAL_SECONDS =
 const WINDOW_SIZE = 50;
 /** `SEEN_CAPACITY`'s default. */
 const SEEN_CAPACITY = 200;
-/** Assumed shards of the due index, each queried once a scheduler tick (a minute). */
-const DUE_SHARDS = 8;
 const SEED = 20_261_126;
 
 /** Sessions of a few minutes to hours (median 15 minutes), an event every 45 s on average. */

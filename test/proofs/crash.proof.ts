@@ -3,6 +3,7 @@
 // in the middle of a Capillary fetch), restarted each time, then left to finish with clean polls.
 // Nothing may be lost; duplicates (at-least-once) are counted and printed.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CapillaryDouble } from '../support/capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
@@ -15,6 +16,44 @@ const KILLS = 54;
 const CLAIM_SECONDS = 10;
 
 type KillPoint = 'random' | 'after-put-events' | 'during-fetch';
+
+interface ScheduleClaim {
+  customerId: string;
+  claimOwner: string | undefined;
+  claimedUntil: number | undefined;
+  lastPolledAt: number | undefined;
+}
+
+function numberOf(value: { N?: string } | undefined): number | undefined {
+  return value?.N === undefined ? undefined : Number(value.N);
+}
+
+/** Every schedule item's claim and last poll, read straight from the table. */
+async function scheduleClaims(client: DynamoDBClient, table: string): Promise<ScheduleClaim[]> {
+  const claims: ScheduleClaim[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: table,
+        ConsistentRead: true,
+        FilterExpression: 'begins_with(customerId, :prefix)',
+        ExpressionAttributeValues: { ':prefix': { S: 'schedule#' } },
+        ...(startKey ? { ExclusiveStartKey: startKey as never } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      claims.push({
+        customerId: String(item.customerId?.S).slice('schedule#'.length),
+        claimOwner: item.claimOwner?.S,
+        claimedUntil: numberOf(item.claimedUntil),
+        lastPolledAt: numberOf(item.lastPolledAt),
+      });
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return claims;
+}
 
 /** A small seeded generator, so a failing run can be replayed with its printed seed. */
 function seeded(seed: number): () => number {
@@ -29,13 +68,16 @@ describe('crash: the CLI poller killed with SIGKILL at random points', () => {
   let capillary: CapillaryDouble;
   let eventBridge: EventBridgeDouble;
   let env: Record<string, string>;
+  let client: DynamoDBClient;
+  let table: string;
+  /** Customers whose fetch was under way when the poller died, and when. */
+  const killedMidFetch: { customerId: string; at: number }[] = [];
 
   beforeAll(async () => {
     capillary = await CapillaryDouble.start();
     eventBridge = await EventBridgeDouble.start();
-    const client = dynamoDbLocalClient();
-    const table = await createTestTable(client, 'crash');
-    client.destroy();
+    client = dynamoDbLocalClient();
+    table = await createTestTable(client, 'crash');
     env = {
       CAPILLARY_BASE_URL: capillary.url.toString(),
       CAPILLARY_USERNAME: 'crash_till',
@@ -54,6 +96,7 @@ describe('crash: the CLI poller killed with SIGKILL at random points', () => {
   });
 
   afterAll(async () => {
+    client?.destroy();
     await capillary?.close();
     await eventBridge?.close();
   });
@@ -74,15 +117,33 @@ describe('crash: the CLI poller killed with SIGKILL at random points', () => {
       for (let round = 0; round < KILLS; round++) {
         const planned = (['random', 'after-put-events', 'during-fetch'] as const)[round % 3];
         const poller = startPoller(['poll'], env);
-        kills[await killAt(poller, planned ?? 'random', random)]++;
+        const point = await killAt(poller, planned ?? 'random', random);
+        kills[point]++;
         exits.push(await poller.exited);
+        if (point === 'during-fetch') {
+          // The poller died holding the customer's claim, which runs to its expiry.
+          const { customerId, at } = killedMidFetch.at(-1) as { customerId: string; at: number };
+          const claimedUntil = await claimedUntilOf(customerId);
+          expect(claimedUntil, `claim of ${customerId} when killed`).toBeGreaterThan(at);
+          expect(claimedUntil).toBeLessThanOrEqual(at + CLAIM_SECONDS * 1000);
+        }
       }
     } finally {
       stream.stop();
     }
 
-    // The dead pollers' claims expire; then clean polls publish whatever is left.
+    // No claim runs longer than CLAIM_SECONDS.
+    const afterKills = Date.now();
+    const claims = await scheduleClaims(client, table);
+    expect(claims.map((claim) => claim.customerId).sort()).toEqual([...CUSTOMERS].sort());
+    for (const claim of claims) {
+      expect(claim.claimedUntil ?? 0).toBeLessThanOrEqual(afterKills + CLAIM_SECONDS * 1000);
+    }
+
+    // The dead pollers' claims expire; then clean polls take every customer over and publish
+    // whatever is left.
     await sleep(CLAIM_SECONDS * 1000 + 2500);
+    const cleanStart = Date.now();
     await runPollerCommand(['poll', '--once'], env);
     await sleep(2500);
     await runPollerCommand(['poll', '--once'], env);
@@ -96,7 +157,24 @@ describe('crash: the CLI poller killed with SIGKILL at random points', () => {
     expect(kills['during-fetch']).toBeGreaterThanOrEqual(10);
     expect(report.served).toBeGreaterThan(KILLS * 5);
     expect(report.lost).toEqual([]);
+    for (const claim of await scheduleClaims(client, table)) {
+      expect(
+        claim.lastPolledAt,
+        `customer ${claim.customerId} polled after the kills`,
+      ).toBeGreaterThanOrEqual(cleanStart);
+    }
   });
+
+  async function claimedUntilOf(customerId: string): Promise<number | undefined> {
+    const item = await client.send(
+      new GetItemCommand({
+        TableName: table,
+        Key: { customerId: { S: `schedule#${customerId}` } },
+        ConsistentRead: true,
+      }),
+    );
+    return numberOf(item.Item?.claimedUntil);
+  }
 
   /** Kills `poller` at `planned`; falls back to a random moment if that point never comes. */
   async function killAt(
@@ -123,8 +201,10 @@ describe('crash: the CLI poller killed with SIGKILL at random points', () => {
       } else if (planned === 'during-fetch') {
         let skip = Math.floor(random() * 30);
         removers.push(
-          capillary.onEventsRequest(() => {
-            if (skip-- <= 0) done('during-fetch');
+          capillary.onEventsRequest((request) => {
+            if (skip-- > 0) return;
+            killedMidFetch.push({ customerId: request.customerId ?? '', at: Date.now() });
+            done('during-fetch');
           }),
         );
       }
