@@ -22,12 +22,11 @@ const AUTO_SCALING_TARGET = 0.7;
 /** DynamoDB adds 100 bytes to every item in storage and every index entry. */
 const ITEM_OVERHEAD_BYTES = 100;
 
-/** A `due` index entry: the table key, the index key and the projected tier. */
+/** A KEYS_ONLY `due` index entry: the table key and the index key. */
 export const DUE_INDEX_ENTRY_BYTES = dynamoItemSize({
   customerId: { S: 'schedule#564590100' },
   dueShard: { S: '3' },
   nextPollAt: { N: '1764160000000' },
-  idlePolls: { N: '7' },
 });
 /** A schedule item while claimed, with a failure recorded: its largest ordinary shape. */
 export const SCHEDULE_ITEM_BYTES = dynamoItemSize({
@@ -122,7 +121,7 @@ export function fleetDynamoDbCost(inputs: CostInputs): DynamoDbCost {
     };
     // Eventually consistent Query: half a unit per 4 KB, rounded up per query.
     const keysPerQuery = run.polls / days / inputs.dueQueriesPerDay;
-    breakdown['due-index queries (keys and tier)'] = {
+    breakdown['due-index queries (KEYS_ONLY)'] = {
       readUnits:
         inputs.dueQueriesPerDay *
         0.5 *

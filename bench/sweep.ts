@@ -1,18 +1,18 @@
 /*
- * `npm run bench -- sweep [--json]`: the real sweep (settings, adapters and `runSweep` as the CLI
- * builds them) against DynamoDB Local and the loopback Capillary double answering after 50 ms, at
- * 1,000 and 5,000 customers: the requests per second it achieves, divided by CAPILLARY_RPS.
+ * `npm run bench -- sweep [--json]`: the real CLI `poll --once` (as a child process) against
+ * DynamoDB Local and the loopback Capillary double answering after 50 ms, at 1,000 and 5,000
+ * customers: the requests per second it achieves between its first and last Capillary request,
+ * divided by CAPILLARY_RPS.
  */
-import { PassThrough } from 'node:stream';
-import { mapConcurrently } from '../src/cli/customer-id-list.js';
-import { loadSettings } from '../src/config/settings.js';
-import { newCustomerState } from '../src/domain/customer-state.js';
-import type { Logger } from '../src/domain/ports.js';
-import { runSweep } from '../src/domain/run-sweep.js';
-import { createRuntime } from '../src/runtime/create-runtime.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createCursorTable } from '../src/adapters/dynamodb/create-cursor-table.js';
 import { CapillaryDouble } from '../test/support/capillary-double.js';
 import { startDynamoDbLocal } from '../test/support/dynamodb-local.js';
 import { EventBridgeDouble } from '../test/support/eventbridge-double.js';
+import { runPollerCommand } from '../test/support/poller-process.js';
 
 // The SDK warns on Node 20 at every client; the figures are what matters here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -20,8 +20,6 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const LATENCY_MS = 50;
 const CAPILLARY_RPS = 200;
 const SIZES = [1_000, 5_000];
-
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export interface SweepMeasurement {
   customers: number;
@@ -38,62 +36,51 @@ async function measure(
   customers: number,
   services: { dynamoDb: string; capillary: CapillaryDouble; eventBridge: EventBridgeDouble },
 ): Promise<SweepMeasurement> {
-  const settings = loadSettings(
-    {
-      CAPILLARY_BASE_URL: services.capillary.url.toString(),
-      CAPILLARY_USERNAME: 'bench_till',
-      CAPILLARY_PASSWORD: 'bench-password',
-      CAPILLARY_RPS: String(CAPILLARY_RPS),
-      TABLE_NAME: `bench-sweep-${customers}-${Date.now()}`,
-      DYNAMODB_ENDPOINT: services.dynamoDb,
-      EVENT_BUS_NAME: 'bench-bus',
-      EVENTBRIDGE_ENDPOINT: services.eventBridge.url,
-      AWS_REGION: 'us-east-1',
-      LOG_LEVEL: 'SILENT',
-    },
-    { allowEmbedded: false },
-  );
-  const runtime = await createRuntime(settings, {
-    logger: silent,
-    stdout: new PassThrough(),
-    forPolling: true,
+  const env = {
+    CAPILLARY_BASE_URL: services.capillary.url.toString(),
+    CAPILLARY_USERNAME: 'bench_till',
+    CAPILLARY_PASSWORD: 'bench-password',
+    CAPILLARY_RPS: String(CAPILLARY_RPS),
+    TABLE_NAME: `bench-sweep-${customers}-${Date.now()}`,
+    DYNAMODB_ENDPOINT: services.dynamoDb,
+    EVENT_BUS_NAME: 'bench-bus',
+    EVENTBRIDGE_ENDPOINT: services.eventBridge.url,
+    // Tiers off and a short interval: every customer is due again for the measured sweep.
+    POLL_INTERVAL_SECONDS: '1',
+    MAX_POLL_INTERVAL_SECONDS: '1',
+    LOG_LEVEL: 'ERROR',
+  };
+  const client = new DynamoDBClient({
+    endpoint: services.dynamoDb,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
   });
   try {
-    await runtime.ensureTable();
-    const ids = Array.from({ length: customers }, (_, index) => String(800_000_000 + index));
-    const now = new Date();
-    await mapConcurrently(ids, 32, (customerId) =>
-      runtime.store.addCustomer(
-        newCustomerState({ customerId, scope: 'default', backfill: false }, now),
-      ),
-    );
-    const deps = await runtime.pollDependencies();
-    const options = {
-      concurrency: settings.poll.concurrency,
-      psiMode: settings.poll.psiMode,
-      seenCapacity: settings.poll.seenCapacity,
-      version: runtime.version,
-    };
-    // The first sweep baselines every customer; the second is the steady state measured.
-    await runSweep(deps, options);
-    services.capillary.clearRequests();
-    const started = performance.now();
-    await runSweep(deps, options);
-    const seconds = (performance.now() - started) / 1000;
-    const requests = services.capillary.eventRequests().length;
-    const requestsPerSecond = requests / seconds;
-    return {
-      customers,
-      capillaryRps: CAPILLARY_RPS,
-      latencyMs: LATENCY_MS,
-      requests,
-      seconds: Number(seconds.toFixed(1)),
-      requestsPerSecond: Number(requestsPerSecond.toFixed(1)),
-      quotaUse: Number((requestsPerSecond / CAPILLARY_RPS).toFixed(3)),
-    };
+    await createCursorTable(client, env.TABLE_NAME);
   } finally {
-    await runtime.close();
+    client.destroy();
   }
+  const ids = Array.from({ length: customers }, (_, index) => String(800_000_000 + index));
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'bench-sweep-')), 'ids.txt');
+  writeFileSync(file, `${ids.join('\n')}\n`);
+  await runPollerCommand(['watch', 'add', '--file', file], env);
+  // The first sweep baselines every customer; the second, the steady state, is measured.
+  await runPollerCommand(['poll', '--once'], env);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  services.capillary.clearRequests();
+  await runPollerCommand(['poll', '--once'], env);
+  const times = services.capillary.eventRequests().map((request) => request.at);
+  const seconds = (Math.max(...times) - Math.min(...times)) / 1000;
+  const requestsPerSecond = times.length / seconds;
+  return {
+    customers,
+    capillaryRps: CAPILLARY_RPS,
+    latencyMs: LATENCY_MS,
+    requests: times.length,
+    seconds: Number(seconds.toFixed(1)),
+    requestsPerSecond: Number(requestsPerSecond.toFixed(1)),
+    quotaUse: Number((requestsPerSecond / CAPILLARY_RPS).toFixed(3)),
+  };
 }
 
 export async function runSweepBench(options: { json: boolean }): Promise<void> {
