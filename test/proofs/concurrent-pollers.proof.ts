@@ -72,6 +72,9 @@ describe('concurrent CLI pollers on one table', () => {
       DYNAMODB_ENDPOINT: inject('dynamoDbLocalEndpoint'),
       EVENT_BUS_NAME: 'fleet-bus',
       EVENTBRIDGE_ENDPOINT: eventBridge.url,
+      // Short requests and few attempts, so a poll fits in the short claim these proofs use.
+      CAPILLARY_TIMEOUT_MS: '2000',
+      CAPILLARY_MAX_ATTEMPTS: '2',
       CLAIM_SECONDS: '10',
       LOG_LEVEL: 'WARN',
       ...settings,

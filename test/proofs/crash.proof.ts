@@ -89,6 +89,9 @@ describe('crash: the CLI poller killed with SIGKILL at random points', () => {
       EVENTBRIDGE_ENDPOINT: eventBridge.url,
       POLL_INTERVAL_SECONDS: '0.5',
       MAX_POLL_INTERVAL_SECONDS: '2',
+      // Short requests and few attempts, so a poll fits in the short claim these proofs use.
+      CAPILLARY_TIMEOUT_MS: '2000',
+      CAPILLARY_MAX_ATTEMPTS: '2',
       CLAIM_SECONDS: String(CLAIM_SECONDS),
       LOG_LEVEL: 'WARN',
     };
