@@ -120,8 +120,8 @@ describe('concurrent CLI pollers on one table', () => {
     const customers = Array.from({ length: 10 }, (_, index) => String(710_000 + index));
     const env = await environment('live-pollers', {
       CAPILLARY_RPS: '500',
-      POLL_INTERVAL_SECONDS: '0.2',
-      MAX_POLL_INTERVAL_SECONDS: '1',
+      POLL_INTERVAL_SECONDS: '1',
+      MAX_POLL_INTERVAL_SECONDS: '2',
     });
     const { report, codes, stderr } = await runTogether(env, customers, {
       seconds: 20,

@@ -87,7 +87,7 @@ describe('crash: the CLI poller killed with SIGKILL at random points', () => {
       DYNAMODB_ENDPOINT: inject('dynamoDbLocalEndpoint'),
       EVENT_BUS_NAME: 'crash-bus',
       EVENTBRIDGE_ENDPOINT: eventBridge.url,
-      POLL_INTERVAL_SECONDS: '0.5',
+      POLL_INTERVAL_SECONDS: '1',
       MAX_POLL_INTERVAL_SECONDS: '2',
       // Short requests and few attempts, so a poll fits in the short claim these proofs use.
       CAPILLARY_TIMEOUT_MS: '2000',

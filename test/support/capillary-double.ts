@@ -159,6 +159,8 @@ export class CapillaryDouble {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Arrival time before the body is read: the shared-quota proof measures request spacing.
+    const at = performance.now();
     const body = await readBody(req);
     const rawUrl = req.url ?? '/';
     const parsed = new URL(rawUrl, 'http://double.invalid');
@@ -180,7 +182,7 @@ export class CapillaryDouble {
       query: parsed.searchParams,
       headers: req.headers,
       body,
-      at: performance.now(),
+      at,
       endpoint,
       customerId,
     };
