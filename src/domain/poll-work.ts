@@ -1,7 +1,7 @@
 import { describeError } from './errors.js';
 import { type PollClaimedOptions, pollClaimed } from './poll-claimed.js';
 import type { PollDependencies } from './poll-customer.js';
-import { record, type SweepSummary } from './run-sweep.js';
+import { emptySweepSummary, record, type SweepSummary } from './run-sweep.js';
 import type { WorkMessage } from './work-queue.js';
 
 export interface PollWorkOptions extends PollClaimedOptions {
@@ -72,25 +72,5 @@ export async function pollWork(
  * share of a tick says nothing about the whole.
  */
 function workSummary(started: Date, claimed: number): SweepSummary {
-  return {
-    startedAt: started.toISOString(),
-    durationMs: 0,
-    claimed,
-    polled: 0,
-    baselined: 0,
-    deferred: 0,
-    newEvents: 0,
-    published: 0,
-    parked: 0,
-    conflicts: 0,
-    claimsLost: 0,
-    coverageGaps: 0,
-    overdue: 0,
-    oldestStalenessSeconds: undefined,
-    requestsSent: undefined,
-    requestBudget: undefined,
-    maxLagMs: undefined,
-    failures: [],
-    unpublished: [],
-  };
+  return emptySweepSummary(started, claimed);
 }

@@ -83,17 +83,12 @@ export interface SweepSummary {
  * index only as far as it claims, plus a bounded look further to count overdue customers. One
  * customer's failure never stops the others.
  */
-export async function runSweep(
-  deps: PollDependencies,
-  options: SweepOptions,
-): Promise<SweepSummary> {
-  const started = deps.clock();
-  const startMs = started.getTime();
-  const requestsBefore = deps.source.requestsSent?.();
-  const summary: SweepSummary = {
+/** A summary with nothing counted yet: the sweep's and each worker's start. */
+export function emptySweepSummary(started: Date, claimed = 0): SweepSummary {
+  return {
     startedAt: started.toISOString(),
     durationMs: 0,
-    claimed: 0,
+    claimed,
     polled: 0,
     baselined: 0,
     deferred: 0,
@@ -112,6 +107,16 @@ export async function runSweep(
     failures: [],
     unpublished: [],
   };
+}
+
+export async function runSweep(
+  deps: PollDependencies,
+  options: SweepOptions,
+): Promise<SweepSummary> {
+  const started = deps.clock();
+  const startMs = started.getTime();
+  const requestsBefore = deps.source.requestsSent?.();
+  const summary = emptySweepSummary(started);
   let oldestStalenessMs: number | undefined;
   const noteStaleness = (due: DueCustomer, now: number) => {
     const staleness = estimatedStalenessMs(due, options.policy, now);
