@@ -3,6 +3,7 @@ import type { ClaimedCustomer, DueCustomer } from './claimed-customer.js';
 import { describeError } from './errors.js';
 import {
   type CustomerPollResult,
+  emptyPollResult,
   type PollDependencies,
   type PollOptions,
   pollCustomer,
@@ -133,7 +134,7 @@ export async function pollClaimed(
   if (deps.clock().getTime() >= claimCutoff) {
     // A redelivered or late claim: another poller may hold the customer already.
     return {
-      ...emptyResult(claimed.customerId),
+      ...emptyPollResult(claimed.customerId),
       status: 'deferred',
       claimLost: true,
       outcome: undefined,
@@ -214,18 +215,4 @@ export async function pollClaimed(
     recorded = await complete({ schedule });
   }
   return { ...result, claimLost: !recorded, outcome };
-}
-
-function emptyResult(customerId: string): CustomerPollResult {
-  return {
-    customerId,
-    status: 'ok',
-    baselined: false,
-    newEvents: 0,
-    published: 0,
-    parked: 0,
-    unpublished: [],
-    maxLagMs: undefined,
-    coverageGap: false,
-  };
 }

@@ -83,13 +83,10 @@ export interface CustomerPollResult {
  * Polls one customer: fetch, detect, publish oldest first, park what can never be published, and
  * move the cursor past acknowledged events only. Never throws: a failure is part of the result.
  */
-export async function pollCustomer(
-  watch: Pick<WatchEntry, 'customerId' | 'scope' | 'mode' | 'windowDigest'>,
-  deps: PollDependencies,
-  options: PollOptions,
-): Promise<CustomerPollResult> {
-  const result: CustomerPollResult = {
-    customerId: watch.customerId,
+/** A poll's result before anything happened: fetched nothing, published nothing. */
+export function emptyPollResult(customerId: string): CustomerPollResult {
+  return {
+    customerId,
     status: 'ok',
     baselined: false,
     newEvents: 0,
@@ -99,6 +96,14 @@ export async function pollCustomer(
     maxLagMs: undefined,
     coverageGap: false,
   };
+}
+
+export async function pollCustomer(
+  watch: Pick<WatchEntry, 'customerId' | 'scope' | 'mode' | 'windowDigest'>,
+  deps: PollDependencies,
+  options: PollOptions,
+): Promise<CustomerPollResult> {
+  const result = emptyPollResult(watch.customerId);
   const log = { customerId: watch.customerId };
 
   let window: KeyedEvent[];
