@@ -1,5 +1,6 @@
 // Benchmarks: the figures that decide speed and cost at scale, each against a baseline measured
 // in the same run. They print; they never fail a build (the machines are shared and noisy).
+
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -10,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CapillaryClient } from '../src/adapters/capillary/capillary-client.js';
 import { createCursorTable } from '../src/adapters/dynamodb/create-cursor-table.js';
+import { LEGACY_WATCHLIST_INDEX } from '../src/adapters/dynamodb/due-index.js';
 import { encodeItem } from '../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { dynamoItemSize } from '../src/adapters/dynamodb/dynamodb-item-size.js';
 import { DynamoDbQuotaGate } from '../src/adapters/dynamodb/dynamodb-quota-gate.js';
@@ -58,17 +60,9 @@ function scanCost(itemBytes: number) {
 }
 
 /** What the sweep scanned before the due index: every attribute but the seen set. */
-const WATCH_ENTRY_ATTRIBUTES = [
+const WATCH_ENTRY_ATTRIBUTES: readonly string[] = [
   'customerId',
-  'scope',
-  'mode',
-  'status',
-  'lastSeenId',
-  'lastSeenDate',
-  'windowDigest',
-  'version',
-  'createdAt',
-  'updatedAt',
+  ...LEGACY_WATCHLIST_INDEX.nonKeyAttributes,
 ];
 
 /** A GSI entry: the key, the projected attributes, and DynamoDB's 100 bytes of index overhead. */

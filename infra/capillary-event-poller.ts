@@ -23,6 +23,7 @@ import {
   DUE_INDEX_PARTITION_KEY,
   DUE_INDEX_PROJECTED_ATTRIBUTES,
   DUE_INDEX_SORT_KEY,
+  LEGACY_WATCHLIST_INDEX,
 } from '../src/adapters/dynamodb/due-index.js';
 import { DEFAULT_EVENT_SOURCE } from '../src/config/setting-schemas.js';
 import { eventDetailJsonSchema } from '../src/domain/event-detail-json-schema.js';
@@ -75,21 +76,6 @@ const MAX_SCHEDULER_TIMEOUT = Duration.minutes(2);
 const SCHEDULER_MEMORY_MB = 256;
 /** A message comes back this long after a worker's timeout when the worker died with it. */
 const VISIBILITY_HEADROOM = Duration.seconds(30);
-/** 0.1.0's index, kept only while upgrading (see `keepWatchlistIndex`). */
-const LEGACY_WATCHLIST_INDEX = {
-  indexName: 'watchlist',
-  nonKeyAttributes: [
-    'scope',
-    'mode',
-    'status',
-    'lastSeenId',
-    'lastSeenDate',
-    'windowDigest',
-    'version',
-    'createdAt',
-    'updatedAt',
-  ],
-} as const;
 const ALARM_PERIOD = Duration.minutes(5);
 
 export type CapillaryAuth = 'basic' | 'oauth';

@@ -27,3 +27,22 @@ export function dueShardOf(customerId: string): string {
   }
   return String(hash % DUE_SHARDS);
 }
+
+/**
+ * 0.1.0's index, which `due` replaces: the construct keeps it while a stack upgrades (two deploys,
+ * since CloudFormation changes one index per update), and the benchmark prices it as the baseline.
+ */
+export const LEGACY_WATCHLIST_INDEX = {
+  indexName: 'watchlist',
+  nonKeyAttributes: [
+    'scope',
+    'mode',
+    'status',
+    'lastSeenId',
+    'lastSeenDate',
+    'windowDigest',
+    'version',
+    'createdAt',
+    'updatedAt',
+  ],
+} as const;
