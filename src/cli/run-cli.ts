@@ -9,6 +9,7 @@ import {
   EXIT_OK,
   EXIT_USAGE,
 } from './cli-io.js';
+import type { Command } from './command-table.js';
 import { runDlqList, runDlqPurge, runDlqRedrive } from './commands/dlq.js';
 import { runInit } from './commands/init.js';
 import { runPoll } from './commands/poll.js';
@@ -16,8 +17,9 @@ import { runWatchAdd } from './commands/watch-add.js';
 import { runWatchList } from './commands/watch-list.js';
 import { runWatchRemove } from './commands/watch-remove.js';
 import { runWatchStatus } from './commands/watch-status.js';
+import { helpText } from './help-text.js';
 import { createJsonLogger } from './json-logger.js';
-import { type Command, helpText, parseCommand, UsageError } from './parse-command.js';
+import { parseCommand, UsageError } from './parse-command.js';
 
 export { type CliIo, EXIT_CUSTOMER_FAILED, EXIT_OK, EXIT_USAGE } from './cli-io.js';
 export { describeSummary, wakeDelayMs } from './commands/poll.js';
