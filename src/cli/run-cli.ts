@@ -21,9 +21,6 @@ import { helpText } from './help-text.js';
 import { createJsonLogger } from './json-logger.js';
 import { parseCommand, UsageError } from './parse-command.js';
 
-export { type CliIo, EXIT_CUSTOMER_FAILED, EXIT_OK, EXIT_USAGE } from './cli-io.js';
-export { describeSummary, wakeDelayMs } from './commands/poll.js';
-
 /** Runs one CLI command and returns its exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const say = (text: string) => io.stderr.write(`${text}\n`);

@@ -2,52 +2,17 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
-import { runCli } from '../../src/cli/run-cli.js';
-import { CapillaryDouble } from '../support/capillary-double.js';
-import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
+import { describe, expect, it } from 'vitest';
 import { rawEvents } from '../support/poller-fixtures.js';
+import { useInProcessCli } from './in-process-cli.js';
 
-let capillary: CapillaryDouble;
-let env: NodeJS.ProcessEnv;
-
-beforeAll(async () => {
-  capillary = await CapillaryDouble.start();
-  const client = dynamoDbLocalClient();
-  const tableName = await createTestTable(client, 'pause');
-  client.destroy();
-  env = {
-    TABLE_NAME: tableName,
-    DYNAMODB_ENDPOINT: inject('dynamoDbLocalEndpoint'),
-    CAPILLARY_BASE_URL: capillary.url.toString(),
-    CAPILLARY_USERNAME: 'till',
-    CAPILLARY_PASSWORD: 'pw-for-pause-test',
-    LOG_LEVEL: 'SILENT',
-  };
-});
-
-afterAll(async () => {
-  await capillary.close();
-  await closeSharedDispatcher();
-});
-
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (chunk) => out.push(String(chunk)));
-  stderr.on('data', (chunk) => err.push(String(chunk)));
-  const code = await runCli(argv, { env, stdout, stderr });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const harness = useInProcessCli('pause');
+const cli = harness.run;
 
 describe('watch pause and resume', () => {
   it('skips a paused customer in sweeps and catches up on what the API still shows once resumed', async () => {
-    capillary.setEvents('71', rawEvents('71', 1, 2));
-    capillary.setEvents('72', rawEvents('72', 1, 2));
+    harness.capillary.setEvents('71', rawEvents('71', 1, 2));
+    harness.capillary.setEvents('72', rawEvents('72', 1, 2));
     expect((await cli('watch', 'add', '71', '72', '--backfill')).code).toBe(0);
 
     const paused = await cli('watch', 'pause', '72', '--json');
@@ -62,7 +27,7 @@ describe('watch pause and resume', () => {
     expect(summary).toMatchObject({ claimed: 1, polled: 1 });
     const customers = lines.slice(0, -1).map((line) => JSON.parse(line).Detail.customerId);
     expect(new Set(customers)).toEqual(new Set(['71']));
-    expect(capillary.eventRequests('72')).toHaveLength(0);
+    expect(harness.capillary.eventRequests('72')).toHaveLength(0);
 
     expect((await cli('watch', 'resume', '72')).stderr).toContain('72: active');
     const list = JSON.parse((await cli('watch', 'list', '--json')).stdout);

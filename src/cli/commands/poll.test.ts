@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SweepSummary } from '../../domain/run-sweep.js';
-import { describeSummary } from './poll.js';
+import { describeSummary, wakeDelayMs } from './poll.js';
 
 const summary = (failures: number): SweepSummary => ({
   startedAt: '2026-01-01T00:00:00.000Z',
@@ -70,5 +70,17 @@ describe('the common-failure hint', () => {
   it('says nothing when causes differ or some customer succeeded', () => {
     expect(describeSummary(failing([unreachable(1), refused(2)]))).not.toMatch(/hint:/);
     expect(describeSummary({ ...failing([unreachable(1)]), polled: 1 })).not.toMatch(/hint:/);
+  });
+});
+
+describe('the poll loop', () => {
+  it('wakes when the next customer is due, at most one interval on, and never spins', () => {
+    expect(wakeDelayMs(10_000, 4_000, 60_000, 3)).toBe(6_000);
+    expect(wakeDelayMs(undefined, 4_000, 60_000, 0)).toBe(60_000);
+    expect(wakeDelayMs(10_000_000, 4_000, 60_000, 0)).toBe(60_000);
+    // Still due after a sweep that hit its budget: the next sweep follows almost at once.
+    expect(wakeDelayMs(1_000, 4_000, 60_000, 50)).toBe(50);
+    // Due but unclaimable (another poller holds them): a second, not a busy loop.
+    expect(wakeDelayMs(1_000, 4_000, 60_000, 0)).toBe(1_000);
   });
 });
