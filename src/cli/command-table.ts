@@ -53,8 +53,6 @@ export interface CommandSpec {
   build: (input: ParsedInput) => Command;
 }
 
-const json = (about: string): OptionSpec => ({ about });
-
 /** Nine digits at most keep it a safe integer. */
 const isPositiveWhole = (value: string) => /^\d{1,9}$/.test(value) && Number(value) >= 1;
 
@@ -97,7 +95,7 @@ export const COMMAND_TABLE = {
             ? undefined
             : `--scope takes only "child" (got ${JSON.stringify(value)})`,
       },
-      json: json('print [{customerId, added}] on stdout'),
+      json: { about: 'print [{customerId, added}] on stdout' },
     },
     build: ({ operands, values }) => ({
       name: 'watch-add',
@@ -113,7 +111,7 @@ export const COMMAND_TABLE = {
     usage: '<customerId...>',
     customerIds: {},
     about: 'Stops watching customers (exit 1 if one of them was not watched).',
-    options: { json: json('print [{customerId, removed}] on stdout') },
+    options: { json: { about: 'print [{customerId, removed}] on stdout' } },
     build: idsCommand('watch-remove'),
   },
   'watch-pause': {
@@ -122,7 +120,7 @@ export const COMMAND_TABLE = {
     customerIds: {},
     about:
       'Keeps the cursor but skips the customers in sweeps (exit 1 if one of them is not watched).',
-    options: { json: json('print [{customerId, outcome}] on stdout') },
+    options: { json: { about: 'print [{customerId, outcome}] on stdout' } },
     build: idsCommand('watch-pause'),
   },
   'watch-resume': {
@@ -131,14 +129,14 @@ export const COMMAND_TABLE = {
     customerIds: {},
     about:
       'Polls paused customers again; nothing the API still shows is missed (exit 1 if one of\nthem is not watched).',
-    options: { json: json('print [{customerId, outcome}] on stdout') },
+    options: { json: { about: 'print [{customerId, outcome}] on stdout' } },
     build: idsCommand('watch-resume'),
   },
   'watch-list': {
     words: 'watch list',
     about:
       'Prints the watched customers on stdout, one per line (or one JSON array with --json),\nwith their last seen event and lag. The count goes to stderr.',
-    options: { json: json('the customers as one JSON array on stdout') },
+    options: { json: { about: 'the customers as one JSON array on stdout' } },
     build: ({ values }) => ({ name: 'watch-list', json: values.json === true }),
   },
   poll: {
@@ -147,7 +145,7 @@ export const COMMAND_TABLE = {
       'Polls every watched customer: once, or every POLL_INTERVAL_SECONDS until Ctrl-C. Ctrl-C\nlets the sweep in flight finish and exits with its code; a second Ctrl-C stops at once (130).',
     options: {
       once: { about: 'one sweep, then exit' },
-      json: json("each sweep's summary as one JSON line on stdout"),
+      json: { about: "each sweep's summary as one JSON line on stdout" },
     },
     build: ({ values }) => ({
       name: 'poll',
@@ -159,7 +157,7 @@ export const COMMAND_TABLE = {
     words: 'dlq list',
     about:
       "Prints the events parked in the poller's dead-letter queue (DLQ_URL), oldest first, with\nreason, customer, event name and age. Nothing is removed.",
-    options: { json: json('the parked events as one JSON array on stdout') },
+    options: { json: { about: 'the parked events as one JSON array on stdout' } },
     build: ({ values }) => ({ name: 'dlq-list', json: values.json === true }),
   },
   'dlq-redrive': {
@@ -176,7 +174,7 @@ export const COMMAND_TABLE = {
             : `--limit takes a whole number of 1 or more (got ${JSON.stringify(value)})`,
       },
       'dry-run': { about: 'say what would be published; publish and delete nothing' },
-      json: json('the outcome of each event as one JSON array on stdout'),
+      json: { about: 'the outcome of each event as one JSON array on stdout' },
     },
     build: ({ values }) => ({
       name: 'dlq-redrive',

@@ -2,10 +2,7 @@
 // stderr (people), settings and id validation, and secrets. Every run points at test services
 // (DynamoDB Local, the Capillary and EventBridge doubles), so nothing embedded or under .data/ is
 // touched.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   DescribeTableCommand,
   type DynamoDBClient,
@@ -20,68 +17,33 @@ import { CapillaryDouble } from '../support/capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import { detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';
 import { rawEvents, uniqueIdOf } from '../support/poller-fixtures.js';
+import { type CliRun, shown, startCli } from './cli-process.js';
 
 // Each test drives several CLI processes; on a loaded machine each start takes seconds.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const USERNAME = 'cli_till';
 const PASSWORD = 'Cli-Sup3r-Secret-Pa55';
 const MD5 = md5Hex(PASSWORD);
 const BASIC_VALUE = basicAuthorization(USERNAME, PASSWORD).slice('Basic '.length);
 const BUS = 'capillary-cli-bus';
 
-interface CliRun {
-  args: string[];
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Every run, for the secrets check at the end. */
 const runs: CliRun[] = [];
 
-/** Runs the real CLI with exactly `env` (plus PATH), stdin closed. */
-function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'functions/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/tmp',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        AWS_CONFIG_FILE: '/nonexistent/aws-config',
-        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-        NO_COLOR: '1',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    // A ceiling for a stuck process, not a speed check: a loaded machine runs a CLI start in seconds.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      const run = { args, code, stdout, stderr };
-      runs.push(run);
-      resolve(run);
-    });
-  });
+/** Runs the real CLI with exactly `env` (plus PATH and HOME), stdin closed. */
+async function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
+  const started = startCli(args, { env });
+  // A ceiling for a stuck process, not a speed check: a loaded machine runs a CLI start in seconds.
+  const timer = setTimeout(() => started.child.kill('SIGKILL'), 110_000);
+  const run = await started.done.finally(() => clearTimeout(timer));
+  runs.push(run);
+  return run;
 }
 
 /** The exit code, with the run's output in the failure message. */
 function expectExit(run: CliRun, code: number): void {
-  expect(run.code, `${run.args.join(' ')}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(
-    code,
-  );
+  expect(run.code, shown(run)).toBe(code);
 }
 
 const linesOf = (text: string) => text.split('\n').filter((line) => line !== '');

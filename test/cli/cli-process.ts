@@ -9,6 +9,18 @@ const MAIN = path.join(ROOT, 'functions/cli/main.ts');
 /** tsx by absolute URL, so the CLI can run from any working directory. */
 const TSX = import.meta.resolve('tsx');
 
+/**
+ * What a CLI child gets besides its settings: PATH and HOME, no AWS profile, no colour. Nothing
+ * else of the test's environment leaks in. The one list for every test that spawns the CLI.
+ */
+export const CLI_CHILD_ENV: Readonly<Record<string, string>> = {
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  HOME: process.env.HOME ?? '/tmp',
+  AWS_CONFIG_FILE: '/nonexistent/aws-config',
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+  NO_COLOR: '1',
+};
+
 export interface CliRun {
   args: string[];
   code: number | null;
@@ -37,14 +49,7 @@ export interface CliOptions {
 export function startCli(args: string[], options: CliOptions = {}): CliProcess {
   const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/tmp',
-      AWS_CONFIG_FILE: '/nonexistent/aws-config',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-      NO_COLOR: '1',
-      ...options.env,
-    },
+    env: { ...CLI_CHILD_ENV, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stdin.end();
