@@ -21,7 +21,7 @@ export type Command =
   /** `topic` is a command name (`watch-add`), or undefined for the whole tool. */
   | { name: 'help'; topic: string | undefined };
 
-export interface OptionSpec {
+interface OptionSpec {
   /** The value's placeholder in help (`--limit N`); an option without one is a switch. */
   value?: string;
   /** One line of help. */
@@ -31,7 +31,7 @@ export interface OptionSpec {
 }
 
 /** What `parseCommand` found valid, handed to the command's `build`. */
-export interface ParsedInput {
+interface ParsedInput {
   /** Customer ids (checked, each once) or, for `help`, the command words. */
   operands: string[];
   values: Readonly<Record<string, string | boolean | undefined>>;
