@@ -73,6 +73,11 @@ describe('parseCommand', () => {
     ]);
     expect(problems(['watch', 'add', '1', '--file'])).toEqual(['--file needs a value']);
     expect(problems(['poll', '--once=yes'])).toEqual(['--once takes no value']);
+    // Names an object has by inheritance are no options either.
+    expect(problems(['poll', '--constructor', '--toString'])).toEqual([
+      'unknown option --constructor',
+      'unknown option --toString',
+    ]);
   });
 
   it('shows help with no command, for --help or -h anywhere, and for help <command>', () => {

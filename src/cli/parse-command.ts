@@ -72,7 +72,7 @@ export function parseCommand(argv: readonly string[]): Command {
   const problems: string[] = [];
   for (const token of tokens) {
     if (token.kind !== 'option') continue;
-    const option = OPTIONS[token.name];
+    const option = Object.hasOwn(OPTIONS, token.name) ? OPTIONS[token.name] : undefined;
     if (!option) problems.push(`unknown option ${token.rawName}`);
     else if (!Object.hasOwn(spec.options, token.name))
       problems.push(`${token.rawName} does not apply to ${spec.words}`);
