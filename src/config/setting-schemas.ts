@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_EVENTS_PATH, isLoopbackHost } from '../adapters/capillary/capillary-urls.js';
 import { type PsiMode, PsiModeSchema } from '../domain/event-detail.js';
 
 /**
@@ -8,19 +9,11 @@ import { type PsiMode, PsiModeSchema } from '../domain/event-detail.js';
  * value the construct accepts is a value the Lambda accepts.
  */
 
-/** The API's default request; `{customerId}` is URL-encoded, `scope=child` is appended when watched so. */
-export const DEFAULT_EVENTS_PATH = '/v2/events/event_data/?userId={customerId}';
 export const DEFAULT_EVENT_SOURCE = 'capillary.events';
 export const DEFAULT_TABLE_NAME = 'capillary-event-poller';
 
 /** The staleness bound when none is set: an idle customer is polled at least hourly. */
 export const DEFAULT_MAX_POLL_INTERVAL_SECONDS = 3_600;
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
 
 /** HTTPS everywhere; plain HTTP only to this machine (sandbox, tests). */
 export const ServiceUrlSchema = z.string().transform((value, ctx) => {

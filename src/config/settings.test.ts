@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_EVENTS_PATH } from '../adapters/capillary/capillary-urls.js';
 import { ConfigErrors } from '../domain/errors.js';
-import { DEFAULT_EVENTS_PATH, loadSettings } from './settings.js';
+import { loadSettings } from './settings.js';
 
 const problemsOf = (env: NodeJS.ProcessEnv, allowEmbedded = true): string[] => {
   try {

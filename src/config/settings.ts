@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { CapillaryCredentials } from '../adapters/capillary/credentials-cache.js';
 import { ConfigError, ConfigErrors } from '../domain/errors.js';
 import type { PsiModeSchema } from '../domain/event-detail.js';
 import type { SchedulePolicy } from '../domain/schedule.js';
@@ -12,19 +13,13 @@ import {
 
 export {
   DEFAULT_EVENT_SOURCE,
-  DEFAULT_EVENTS_PATH,
   DEFAULT_MAX_POLL_INTERVAL_SECONDS,
   DEFAULT_TABLE_NAME,
-  isLoopbackHost,
   ServiceUrlSchema,
 } from './setting-schemas.js';
 
 /** Customers in flight for callers that size nothing themselves (unset POLL_CONCURRENCY). */
 export const DEFAULT_POLL_CONCURRENCY = 8;
-
-export type CapillaryCredentials =
-  | { kind: 'basic'; username: string; password: string }
-  | { kind: 'oauth'; clientKey: string; clientSecret: string };
 
 export interface Settings {
   capillary: {

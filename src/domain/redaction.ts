@@ -1,7 +1,8 @@
 /**
- * Secret removal for any text that leaves the poller (errors, logs, summaries). Pure: the
- * Capillary client's `SecretRedactor` and the CLI's logger both build on it, so there is one marker.
+ * Secret removal for any text that leaves the poller (errors, logs, summaries): the one marker and
+ * the one implementation, used by the Capillary client (`SecretRedactor`) and the CLI's logger.
  */
+import type { Logger } from './ports.js';
 
 /** What every removed secret becomes, everywhere. */
 export const REDACTION_MARKER = '[REDACTED]';
@@ -50,4 +51,59 @@ export function withoutTrailingSecretPiece(text: string, secrets: Iterable<strin
     }
   }
   return longest === 0 ? text : `${text.slice(0, text.length - longest)}${REDACTION_MARKER}`;
+}
+
+/**
+ * Remembers every secret a client handles (passwords, their digests, header values, tokens) and
+ * removes them from any text that leaves the client: error messages and log lines. Text that is
+ * shortened is redacted whole first, then cut, then cleared of any secret's start left at the cut.
+ */
+export class SecretRedactor {
+  private readonly secrets = new Set<string>();
+  private readonly rotating: string[] = [];
+
+  constructor(private readonly maxRotating = 16) {}
+
+  /** A secret that lives as long as the client (password, its digest, client secret). */
+  add(...secrets: readonly (string | undefined)[]): void {
+    for (const secret of secrets) {
+      if (secret && secret.length >= MIN_SECRET_LENGTH) this.secrets.add(secret);
+    }
+  }
+
+  /** A short-lived secret (OAuth token): only the most recent few are remembered. */
+  addRotating(secret: string): void {
+    if (secret.length < MIN_SECRET_LENGTH || this.rotating.includes(secret)) return;
+    this.rotating.push(secret);
+    if (this.rotating.length > this.maxRotating) this.rotating.shift();
+  }
+
+  redact(text: string): string {
+    return redactSecrets(text, this.all());
+  }
+
+  /** Redacted, then at most `maxChars` characters (plus `…`), with no piece of a secret at the cut. */
+  redactAndCut(text: string, maxChars: number): string {
+    return redactThenCut(text, this.all(), maxChars);
+  }
+
+  /** `logger` with the message and every string attribute redacted (undefined attributes dropped). */
+  logger(logger: Logger): Logger {
+    const at =
+      (level: keyof Logger) =>
+      (message: string, attributes: Record<string, unknown> = {}): void => {
+        const clean: Record<string, unknown> = {};
+        for (const [name, value] of Object.entries(attributes)) {
+          if (value !== undefined) {
+            clean[name] = typeof value === 'string' ? this.redact(value) : value;
+          }
+        }
+        logger[level](this.redact(message), clean);
+      };
+    return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  }
+
+  private all(): string[] {
+    return [...this.secrets, ...this.rotating];
+  }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { CapillaryCredentials } from '../config/settings.js';
+import type { CapillaryCredentials } from '../adapters/capillary/credentials-cache.js';
 import { ConfigError } from '../domain/errors.js';
 
 const BasicSecret = z.object({ username: z.string().min(1), password: z.string().min(1) });

@@ -2,6 +2,8 @@
 import type { Writable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CapillaryClient } from '../adapters/capillary/capillary-client.js';
+import { isLoopbackHost } from '../adapters/capillary/capillary-urls.js';
+import type { CredentialsSource } from '../adapters/capillary/credentials-cache.js';
 import { TokenBucket } from '../adapters/capillary/rate-limiter.js';
 import { DynamoDbCursorStore } from '../adapters/dynamodb/dynamodb-cursor-store.js';
 import { DynamoDbQuotaGate } from '../adapters/dynamodb/dynamodb-quota-gate.js';
@@ -14,12 +16,7 @@ import { SqsDeadLetterQueue } from '../adapters/sqs/sqs-dead-letter-queue.js';
 import { createSqsClient, SqsDeadLetterSink } from '../adapters/sqs/sqs-dead-letter-sink.js';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue.js';
 import { StdoutPublisher } from '../adapters/stdout/stdout-publisher.js';
-import {
-  type CapillaryCredentials,
-  isLoopbackHost,
-  ServiceUrlSchema,
-  type Settings,
-} from '../config/settings.js';
+import { ServiceUrlSchema, type Settings } from '../config/settings.js';
 import { inFlightFor, LatencyEstimate } from '../domain/adaptive-concurrency.js';
 import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
 import { ConfigError, ConfigErrors } from '../domain/errors.js';
@@ -64,7 +61,7 @@ export interface AdapterContext {
   /** The Capillary base URL in use (the sandbox's when none is configured). */
   capillaryBaseUrl: URL;
   /** Configured credentials, a loader (Secrets Manager), or none (the sandbox). */
-  credentials: CapillaryCredentials | (() => Promise<CapillaryCredentials>) | undefined;
+  credentials: CredentialsSource;
   clock?: () => Date;
   /**
    * The poller's table: its `quota#capillary` item holds the Capillary budget (`CAPILLARY_RPS`)

@@ -2,7 +2,8 @@
 // domain's Logger port, and the credentials loader (Secrets Manager, cached).
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import type { CapillaryCredentials, Settings } from '../config/settings.js';
+import type { CapillaryCredentials } from '../adapters/capillary/credentials-cache.js';
+import type { Settings } from '../config/settings.js';
 import type { Logger } from '../domain/ports.js';
 import { parseCapillarySecret } from './capillary-secret.js';
 

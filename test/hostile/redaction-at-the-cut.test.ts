@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuthorization } from '../../src/adapters/capillary/basic-auth.js';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
+import type { CapillaryCredentials } from '../../src/adapters/capillary/credentials-cache.js';
 import { BODY_SNIPPET_CHARS } from '../../src/adapters/capillary/response-interpreter.js';
-import type { CapillaryCredentials } from '../../src/config/settings.js';
 import { describeError } from '../../src/domain/errors.js';
 import { capturingLogger } from '../support/poller-fixtures.js';
 import { type Behaviour, HostileCapillary, json, md5, raw } from './hostile-capillary.js';

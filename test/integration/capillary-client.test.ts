@@ -10,8 +10,8 @@ import {
   CapillaryRequestError,
   InsecureCapillaryUrlError,
 } from '../../src/adapters/capillary/capillary-errors.js';
+import type { CapillaryCredentials } from '../../src/adapters/capillary/credentials-cache.js';
 import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
-import type { CapillaryCredentials } from '../../src/config/settings.js';
 import { ConfigError, InvalidCustomerIdError } from '../../src/domain/errors.js';
 import type { Logger } from '../../src/domain/ports.js';
 import {

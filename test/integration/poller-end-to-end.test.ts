@@ -5,6 +5,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuthorization, md5Hex } from '../../src/adapters/capillary/basic-auth.js';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
+import type { CapillaryCredentials } from '../../src/adapters/capillary/credentials-cache.js';
 import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import {
@@ -12,7 +13,7 @@ import {
   EventBridgePublisher,
 } from '../../src/adapters/eventbridge/eventbridge-publisher.js';
 import { createSqsClient, SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
-import { type CapillaryCredentials, loadSettings } from '../../src/config/settings.js';
+import { loadSettings } from '../../src/config/settings.js';
 import { type CustomerState, newCustomerState } from '../../src/domain/customer-state.js';
 import type { PsiMode } from '../../src/domain/event-detail.js';
 import type { PollDependencies } from '../../src/domain/poll-customer.js';

@@ -1,10 +1,18 @@
-import { isLoopbackHost } from '../../config/settings.js';
 import type { Scope } from '../../domain/customer-state.js';
 import { ConfigError } from '../../domain/errors.js';
 import { InsecureCapillaryUrlError } from './capillary-errors.js';
 
 export const CUSTOMER_ID_PLACEHOLDER = '{customerId}';
+/** The API's default request; `{customerId}` is URL-encoded, `scope=child` is appended when watched so. */
+export const DEFAULT_EVENTS_PATH = '/v2/events/event_data/?userId={customerId}';
 export const TOKEN_PATH = '/v3/oauth/token/generate';
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** This machine: the only place plain HTTP may go (sandbox, tests, emulators). */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
 
 /** HTTPS, or plain HTTP to this machine only (sandbox, tests); never credentials in the URL. */
 export function checkBaseUrl(baseUrl: URL): URL {

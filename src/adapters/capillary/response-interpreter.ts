@@ -30,7 +30,7 @@ export interface BodyView {
 const fail = (failure: CapillaryFailure, detail: string) =>
   ({ ok: false, failure, detail }) as const;
 
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {

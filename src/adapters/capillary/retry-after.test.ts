@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs } from './backoff.js';
 import { parseRetryAfterMs } from './retry-after.js';
 
 describe('parseRetryAfterMs', () => {
@@ -23,21 +22,5 @@ describe('parseRetryAfterMs', () => {
     expect(parseRetryAfterMs('-5', now)).toBeUndefined();
     expect(parseRetryAfterMs('soon', now)).toBeUndefined();
     expect(parseRetryAfterMs('12abc', now)).toBeUndefined();
-  });
-});
-
-describe('backoffDelayMs', () => {
-  const options = { baseDelayMs: 100, maxDelayMs: 1000 };
-
-  it('doubles the ceiling each attempt, jittered between half and all of it', () => {
-    expect(backoffDelayMs(1, options, () => 0)).toBe(50);
-    expect(backoffDelayMs(1, options, () => 1)).toBe(100);
-    expect(backoffDelayMs(2, options, () => 0.5)).toBe(150);
-    expect(backoffDelayMs(3, options, () => 1)).toBe(400);
-  });
-
-  it('caps the ceiling', () => {
-    expect(backoffDelayMs(30, options, () => 1)).toBe(1000);
-    expect(backoffDelayMs(30, options, () => 0)).toBe(500);
   });
 });

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { describeError } from '../../domain/errors.js';
 import type { EventPublisher, Logger, OutgoingEvent, PublishOutcome } from '../../domain/ports.js';
+import { backoffDelayMs } from '../backoff.js';
 
 /** PutEvents accepts at most 10 entries per request. */
 export const MAX_ENTRIES_PER_PUT_EVENTS = 10;
@@ -369,8 +370,8 @@ export class EventBridgePublisher implements EventPublisher {
   }
 
   #backoff(attempt: number): Promise<void> {
-    const ceiling = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (attempt - 1));
-    return this.#sleep(Math.floor(this.#random() * ceiling));
+    const delays = { baseDelayMs: this.#baseDelayMs, maxDelayMs: this.#maxDelayMs };
+    return this.#sleep(backoffDelayMs(attempt, { ...delays, jitter: 'full' }, this.#random));
   }
 
   async #warnIfSdkRetries(): Promise<void> {
