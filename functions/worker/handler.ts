@@ -12,6 +12,7 @@ import { parseWorkMessage } from '../../src/domain/work-queue.js';
 import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../src/observability/metric-names.js';
 import { sweepMetrics } from '../../src/observability/sweep-metrics.js';
 import { TICK_ONLY_METRICS } from '../../src/observability/tick-metrics.js';
+import { credentialsLoader } from '../../src/runtime/capillary-secret.js';
 import {
   createCursorStore,
   createDynamoDbClient,
@@ -19,7 +20,6 @@ import {
   type PollerDependencies,
 } from '../../src/runtime/create-adapters.js';
 import {
-  credentialsLoader,
   domainLogger,
   invocationDeadlines,
   LAMBDA_DEFAULT_INTERVAL_SECONDS,

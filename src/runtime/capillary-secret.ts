@@ -1,5 +1,11 @@
+// The Capillary credentials of a deployment: read from the Secrets Manager secret, or configured.
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { z } from 'zod';
-import type { CapillaryCredentials } from '../adapters/capillary/credentials-cache.js';
+import type {
+  CapillaryCredentials,
+  CredentialsSource,
+} from '../adapters/capillary/credentials-cache.js';
+import type { Settings } from '../config/settings.js';
 import { ConfigError } from '../domain/errors.js';
 
 const BasicSecret = z.object({ username: z.string().min(1), password: z.string().min(1) });
@@ -28,6 +34,21 @@ export function parseCapillarySecret(
     'CAPILLARY_SECRET_ARN',
     'the secret must hold JSON {"clientKey": "<key>", "clientSecret": "<secret>"} for CAPILLARY_AUTH=oauth',
   );
+}
+
+/**
+ * A loader that reads the secret (by ARN) afresh on every call, or the configured credentials.
+ * `forceFetch`: the Capillary client's credentials cache (5 minutes, `DEFAULT_CREDENTIALS_MAX_AGE_MS`)
+ * is the only one; a second cache here would let a rotated secret wait up to twice as long.
+ */
+export function credentialsLoader(
+  settings: Settings,
+  secrets: Pick<SecretsProvider, 'get'> = new SecretsProvider(),
+): CredentialsSource {
+  const { secretArn, authKind } = settings.capillary;
+  if (secretArn === undefined) return settings.capillary.credentials;
+  return async () =>
+    parseCapillarySecret(await secrets.get(secretArn, { forceFetch: true }), authKind);
 }
 
 function safeJson(text: string): unknown {

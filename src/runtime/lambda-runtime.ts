@@ -1,16 +1,10 @@
-// What both Lambda handlers build once per container: settings, the Powertools logger behind the
-// domain's Logger port, and the credentials loader (Secrets Manager, cached).
+// What both Lambda handlers build once per container: settings and the Powertools logger behind
+// the domain's Logger port (the credentials loader is in capillary-secret.ts).
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import type { CapillaryCredentials } from '../adapters/capillary/credentials-cache.js';
-import type { Settings } from '../config/settings.js';
 import type { Logger } from '../domain/ports.js';
-import { parseCapillarySecret } from './capillary-secret.js';
 
 /** The shortest interval when POLL_INTERVAL_SECONDS is unset: the schedule's default minute. */
 export const LAMBDA_DEFAULT_INTERVAL_SECONDS = 60;
-/** How long the credentials read from Secrets Manager are reused before being read again. */
-export const SECRET_MAX_AGE_SECONDS = 300;
 
 export function domainLogger(logger: PowertoolsLogger): Logger {
   return {
@@ -19,16 +13,6 @@ export function domainLogger(logger: PowertoolsLogger): Logger {
     warn: (message, attributes = {}) => logger.warn(message, attributes),
     error: (message, attributes = {}) => logger.error(message, attributes),
   };
-}
-
-/** Credentials from the secret (read by ARN, cached 5 minutes), or the configured ones. */
-export function credentialsLoader(
-  settings: Settings,
-): CapillaryCredentials | (() => Promise<CapillaryCredentials>) | undefined {
-  const { secretArn, authKind } = settings.capillary;
-  if (secretArn === undefined) return settings.capillary.credentials;
-  return async () =>
-    parseCapillarySecret(await getSecret(secretArn, { maxAge: SECRET_MAX_AGE_SECONDS }), authKind);
 }
 
 /**
