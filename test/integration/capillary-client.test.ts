@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import { InsecureCapillaryUrlError } from '../../src/adapters/capillary/capillary-errors.js';
+import type { CredentialsSource } from '../../src/adapters/capillary/credentials-cache.js';
 import { ConfigError, InvalidCustomerIdError } from '../../src/domain/errors.js';
 import {
   SANDBOX_CUSTOMER_ID,
@@ -207,13 +208,10 @@ describe('capillary sandbox', () => {
     const sandbox = await startCapillarySandbox({ newEventEveryMs: 20, maxEvents: 8 });
     try {
       expect(sandbox.customerIds).toEqual([SANDBOX_CUSTOMER_ID]);
-      const capillary = new CapillaryClient({
-        baseUrl: sandbox.url,
-        credentials: undefined,
-        timeoutMs: 2_000,
-        maxAttempts: 1,
-        requestsPerSecond: 100,
-      });
+      const sandboxClient = (credentials: CredentialsSource) =>
+        client({ baseUrl: sandbox.url, credentials, maxAttempts: 1, requestsPerSecond: 100 })
+          .client;
+      const capillary = sandboxClient(undefined);
       const customer = { customerId: SANDBOX_CUSTOMER_ID, scope: 'default' } as const;
       const first = await capillary.fetchEvents(customer);
       const sampleIds = sample.data.map((event) => event.eventId);
@@ -248,12 +246,10 @@ describe('capillary sandbox', () => {
 
       expect((await capillary.fetchEvents({ customerId: '1', scope: 'child' })).events).toEqual([]);
 
-      const withOauth = new CapillaryClient({
-        baseUrl: sandbox.url,
-        credentials: { kind: 'oauth', clientKey: 'any', clientSecret: 'anything' },
-        timeoutMs: 2_000,
-        maxAttempts: 1,
-        requestsPerSecond: 100,
+      const withOauth = sandboxClient({
+        kind: 'oauth',
+        clientKey: 'any',
+        clientSecret: 'anything',
       });
       expect((await withOauth.fetchEvents(customer)).events.length).toBe(8);
     } finally {
