@@ -92,3 +92,27 @@ describe('SecretRedactor', () => {
     }
   });
 });
+
+describe('SecretRedactor.logger', () => {
+  it('redacts the message and string attributes, and drops undefined ones', () => {
+    const redactor = new SecretRedactor();
+    redactor.add('hunter2-pass');
+    const lines: unknown[][] = [];
+    const logger = redactor.logger({
+      debug: (...line) => lines.push(['debug', ...line]),
+      info: (...line) => lines.push(['info', ...line]),
+      warn: (...line) => lines.push(['warn', ...line]),
+      error: (...line) => lines.push(['error', ...line]),
+    });
+    logger.warn('sent hunter2-pass', {
+      problem: 'echo hunter2-pass',
+      attempt: 2,
+      status: undefined,
+    });
+    logger.debug('plain');
+    expect(lines).toEqual([
+      ['warn', 'sent [REDACTED]', { problem: 'echo [REDACTED]', attempt: 2 }],
+      ['debug', 'plain', {}],
+    ]);
+  });
+});
