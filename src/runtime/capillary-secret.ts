@@ -40,15 +40,17 @@ export function parseCapillarySecret(
  * A loader that reads the secret (by ARN) afresh on every call, or the configured credentials.
  * `forceFetch`: the Capillary client's credentials cache (5 minutes, `DEFAULT_CREDENTIALS_MAX_AGE_MS`)
  * is the only one; a second cache here would let a rotated secret wait up to twice as long.
+ * `secrets`: where the secret is read (tests); default Powertools' provider on the SDK's defaults.
  */
 export function credentialsLoader(
   settings: Settings,
-  secrets: Pick<SecretsProvider, 'get'> = new SecretsProvider(),
+  secrets?: Pick<SecretsProvider, 'get'>,
 ): CredentialsSource {
   const { secretArn, authKind } = settings.capillary;
   if (secretArn === undefined) return settings.capillary.credentials;
+  const provider = secrets ?? new SecretsProvider();
   return async () =>
-    parseCapillarySecret(await secrets.get(secretArn, { forceFetch: true }), authKind);
+    parseCapillarySecret(await provider.get(secretArn, { forceFetch: true }), authKind);
 }
 
 function safeJson(text: string): unknown {
