@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_EVENTS_PATH, isLoopbackHost } from '../adapters/capillary/capillary-urls.js';
 import { type PsiMode, PsiModeSchema } from '../domain/event-detail.js';
 

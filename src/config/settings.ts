@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { CapillaryCredentials } from '../adapters/capillary/credentials-cache.js';
 import { ConfigError, ConfigErrors } from '../domain/errors.js';
 import type { PsiModeSchema } from '../domain/event-detail.js';

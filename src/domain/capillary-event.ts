@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson, contentFingerprint, EventShapeError } from './event-key.js';
 
 /** The API sends some numbers as strings ("1746694617000"): accept both, keep a number. */

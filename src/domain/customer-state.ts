@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Capillary user ids are signed 64-bit integers: this is the largest. */
 export const MAX_CUSTOMER_ID = '9223372036854775807';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CapillaryEvent } from './capillary-event.js';
 
 export const PsiModeSchema = z.enum(['mask', 'drop', 'pass']);

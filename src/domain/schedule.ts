@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * Who is polled when. Every watched customer has a next-poll time; a sweep polls the due ones,

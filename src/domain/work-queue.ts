@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ClaimedCustomer, ClaimedCustomerSchema } from './claimed-customer.js';
 import { PollerError } from './errors.js';
 

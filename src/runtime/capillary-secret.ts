@@ -1,6 +1,6 @@
 // The Capillary credentials of a deployment: read from the Secrets Manager secret, or configured.
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { z } from 'zod';
+import * as z from 'zod';
 import type {
   CapillaryCredentials,
   CredentialsSource,

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { describeApiMessage } from '../../domain/capillary-event.js';
 import type { FetchedEvents } from '../../domain/ports.js';
 import type { SecretRedactor } from '../../domain/redaction.js';

@@ -9,7 +9,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ClaimedCustomer, DueCustomer } from '../../domain/claimed-customer.js';
 import {
   type CustomerState,

@@ -7,7 +7,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DeadLetterQueue, ParkedEvent } from '../../domain/dead-letter-redrive.js';
 import { describeError, PollerError } from '../../domain/errors.js';
 import { EventDetailSchema } from '../../domain/event-detail.js';
