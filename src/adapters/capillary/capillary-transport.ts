@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from './undici-request.js';
 import { describeError } from '../../domain/errors.js';
 import type { QuotaGate } from '../../domain/ports.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, discardBody, readCappedBody } from './response-body.js';
