@@ -27,6 +27,7 @@ import type { CustomerState } from '../src/domain/customer-state.js';
 import { advanceCursor, detectNewEvents, keyWindow } from '../src/domain/detect-new-events.js';
 import { quotaUse } from '../src/domain/gcra.js';
 import type { QuotaGate } from '../src/domain/ports.js';
+import { runBundleBench } from './bundle.js';
 import { stateWithSeen } from './cursor-item-size.js';
 import { runScaleBench } from './scale.js';
 import { runSweepBench } from './sweep.js';
@@ -370,6 +371,7 @@ const CASES: Record<string, (options: { json: boolean }) => void | Promise<void>
   quota: benchQuotaUse,
   scale: runScaleBench,
   sweep: runSweepBench,
+  bundle: runBundleBench,
 };
 
 const args = process.argv.slice(2);
