@@ -36,6 +36,12 @@ describe.each(['worker', 'scheduler'] as const)('the %s bundle', (name) => {
   });
 });
 
+it('leaves undici out of the scheduler, which never calls Capillary', () => {
+  expect(bundles.scheduler.inputs.filter((file) => file.includes('node_modules/undici/'))).toEqual(
+    [],
+  );
+});
+
 it("bundles undici's Agent and request, not its index (fetch, WebSocket, mocks)", () => {
   const undici = bundles.worker.inputs.filter((file) => file.includes('node_modules/undici/'));
   expect(undici).toContain('node_modules/undici/lib/dispatcher/agent.js');
