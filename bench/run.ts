@@ -198,36 +198,18 @@ async function benchSweepThroughput() {
   console.log(
     `\n4. Capillary fetches over loopback HTTP with ${latencyMs} ms simulated API latency, ${customers} customers`,
   );
-  const body = JSON.stringify({ data: [], warnings: [], errors: [] });
-  const server = createServer((_request, response) => {
-    setTimeout(
-      () => response.writeHead(200, { 'content-type': 'application/json' }).end(body),
-      latencyMs,
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const capillary = await slowCapillary(latencyMs);
   const rows = [];
   try {
     for (const concurrency of [1, 8, 32]) {
       const client = new CapillaryClient({
-        baseUrl,
+        baseUrl: capillary.baseUrl,
         credentials: undefined,
         timeoutMs: 5000,
         maxAttempts: 1,
         requestsPerSecond: 10_000,
       });
-      const started = performance.now();
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (next < customers) {
-            next++;
-            await client.fetchEvents({ customerId: String(next), scope: 'default' });
-          }
-        }),
-      );
-      const perSecond = customers / ((performance.now() - started) / 1000);
+      const perSecond = await drive(client, customers, () => concurrency);
       rows.push({
         concurrency: concurrency === 1 ? '1 (baseline)' : concurrency,
         'customers/s': Math.round(perSecond),
@@ -235,7 +217,7 @@ async function benchSweepThroughput() {
       });
     }
   } finally {
-    server.close();
+    await capillary.close();
   }
   table(rows);
   console.log(

@@ -105,8 +105,25 @@ class FleetWindows {
     this.lastActivePollAt = new Float64Array(scenario.customers).fill(Number.NEGATIVE_INFINITY);
   }
 
+  /**
+   * A poll started at `now`: its window is read a fetch latency later, the poll is done one more
+   * fetch latency later and its events are published a publish latency after that.
+   */
+  pollAt(customer: number, now: number, tally: Tally, measureTo: number) {
+    const readAt = now + this.scenario.fetchLatencyMs;
+    const doneAt = readAt + this.scenario.fetchLatencyMs;
+    const publishedAt = doneAt + this.scenario.publishLatencyMs;
+    return { active: this.poll(customer, readAt, publishedAt, tally, measureTo), doneAt };
+  }
+
   /** Polls `customer` with its window read at `readAt`; `true` when there were new events. */
-  poll(customer: number, readAt: number, publishedAt: number, tally: Tally, measureTo: number) {
+  private poll(
+    customer: number,
+    readAt: number,
+    publishedAt: number,
+    tally: Tally,
+    measureTo: number,
+  ) {
     const { times, offsets } = this.events;
     const end = offsets[customer + 1] as number;
     const first = this.next[customer] as number;
@@ -295,15 +312,7 @@ function runSchedule(
       tally.polls++;
       tally.maxStalenessMs = Math.max(tally.maxStalenessMs, stalenessMs(schedule, start, now));
     }
-    const readAt = now + scenario.fetchLatencyMs;
-    const doneAt = readAt + scenario.fetchLatencyMs;
-    const active = windows.poll(
-      customer,
-      readAt,
-      doneAt + scenario.publishLatencyMs,
-      tally,
-      measureTo,
-    );
+    const { active, doneAt } = windows.pollAt(customer, now, tally, measureTo);
     if (active && measured(now)) tally.activePolls++;
     const outcome: PollOutcome = active ? 'active' : 'idle';
     const after = scheduleAfterPoll(schedule, policy, outcome, doneAt);
@@ -346,15 +355,7 @@ function runRoundRobin(
       const staleness = now - (lastPolledAt[customer] as number);
       tally.maxStalenessMs = Math.max(tally.maxStalenessMs, staleness);
     }
-    const readAt = now + scenario.fetchLatencyMs;
-    const doneAt = readAt + scenario.fetchLatencyMs;
-    const active = windows.poll(
-      customer,
-      readAt,
-      doneAt + scenario.publishLatencyMs,
-      tally,
-      measureTo,
-    );
+    const { active, doneAt } = windows.pollAt(customer, now, tally, measureTo);
     if (active && measuredNow) tally.activePolls++;
     lastPolledAt[customer] = doneAt;
   }
