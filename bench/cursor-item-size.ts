@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { encodeItem } from '../src/adapters/dynamodb/dynamodb-cursor-store.js';
+import { dynamoItemSize } from '../src/adapters/dynamodb/dynamodb-item-size.js';
 import { type CustomerState, newCustomerState } from '../src/domain/customer-state.js';
-import { dynamoItemSize } from './dynamodb-item-size.js';
 
 /** A tracking customer whose seen set holds `size` ids (uuids, as Capillary's `uniqueId`s are). */
 export function stateWithSeen(size: number): CustomerState {

@@ -2,7 +2,8 @@
  * DynamoDB read and write units of a simulated day, counted operation by operation from the
  * table layout (SPEC.md, "Table layout"), and priced on demand and as provisioned capacity.
  */
-import { dynamoItemSize } from './dynamodb-item-size.js';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { dynamoItemSize } from '../src/adapters/dynamodb/dynamodb-item-size.js';
 import type { StrategyRun } from './scale-simulation.js';
 
 /** us-east-1 prices, DynamoDB Standard table class, as published after the November 2024 cut. */
@@ -22,42 +23,48 @@ const AUTO_SCALING_TARGET = 0.7;
 /** DynamoDB adds 100 bytes to every item in storage and every index entry. */
 const ITEM_OVERHEAD_BYTES = 100;
 
+const AT = '2026-11-26T13:00:00.000Z';
+const EPOCH_MS = 1764160000000;
+const A_UUID = '0b6f3a52-5d5e-4b5f-9a57-6f1d3c1e2a4b';
+/** What a schedule item and a watch entry of the pre-schedule layout both hold. */
+const WATCH_STATE = {
+  scope: 'default',
+  mode: 'tracking',
+  status: 'active',
+  windowDigest: 'a'.repeat(64),
+  createdAt: AT,
+};
+
 /** A KEYS_ONLY `due` index entry: the table key and the index key. */
-export const DUE_INDEX_ENTRY_BYTES = dynamoItemSize({
-  customerId: { S: 'schedule#564590100' },
-  dueShard: { S: '3' },
-  nextPollAt: { N: '1764160000000' },
-});
+export const DUE_INDEX_ENTRY_BYTES = dynamoItemSize(
+  marshall({ customerId: 'schedule#564590100', dueShard: '3', nextPollAt: EPOCH_MS }),
+);
 /** A schedule item while claimed, with a failure recorded: its largest ordinary shape. */
-export const SCHEDULE_ITEM_BYTES = dynamoItemSize({
-  customerId: { S: 'schedule#564590100' },
-  scope: { S: 'default' },
-  status: { S: 'active' },
-  mode: { S: 'tracking' },
-  windowDigest: { S: 'a'.repeat(64) },
-  nextPollAt: { N: '1764160000000' },
-  idlePolls: { N: '7' },
-  lastPolledAt: { N: '1764160000000' },
-  createdAt: { S: '2026-11-26T13:00:00.000Z' },
-  dueShard: { S: '7' },
-  claimOwner: { S: '0b6f3a52-5d5e-4b5f-9a57-6f1d3c1e2a4b' },
-  claimedUntil: { N: '1764160120000' },
-  lastError: { S: 'CapillaryHttpError: HTTP 503 from Capillary after 4 attempts' },
-  lastFailedAt: { N: '1764160000000' },
-});
+export const SCHEDULE_ITEM_BYTES = dynamoItemSize(
+  marshall({
+    ...WATCH_STATE,
+    customerId: 'schedule#564590100',
+    dueShard: '7',
+    idlePolls: 7,
+    nextPollAt: EPOCH_MS,
+    lastPolledAt: EPOCH_MS,
+    lastFailedAt: EPOCH_MS,
+    lastError: 'CapillaryHttpError: HTTP 503 from Capillary after 4 attempts',
+    claimOwner: A_UUID,
+    claimedUntil: EPOCH_MS + 120_000,
+  }),
+);
 /** A watchlist-index entry of the pre-schedule layout: the watch entry without the seen set. */
-export const WATCHLIST_ENTRY_BYTES = dynamoItemSize({
-  customerId: { S: '564590100' },
-  scope: { S: 'default' },
-  mode: { S: 'tracking' },
-  status: { S: 'active' },
-  lastSeenId: { S: '0b6f3a52-5d5e-4b5f-9a57-6f1d3c1e2a4b' },
-  lastSeenDate: { S: '2026-11-26T13:00:00.000Z' },
-  windowDigest: { S: 'a'.repeat(64) },
-  version: { N: '1234' },
-  createdAt: { S: '2026-11-26T13:00:00.000Z' },
-  updatedAt: { S: '2026-11-26T13:00:00.000Z' },
-});
+export const WATCHLIST_ENTRY_BYTES = dynamoItemSize(
+  marshall({
+    ...WATCH_STATE,
+    customerId: '564590100',
+    lastSeenId: A_UUID,
+    lastSeenDate: AT,
+    version: 1234,
+    updatedAt: AT,
+  }),
+);
 
 export interface CostInputs {
   run: StrategyRun;
