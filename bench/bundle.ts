@@ -20,7 +20,7 @@ const HANDLERS = {
 } as const;
 const GOAL_BYTES = 300 * 1024;
 const GOAL_RATIO = 1.15;
-const IMPORT_RUNS = 7;
+const IMPORT_RUNS = 11;
 
 /** The package a bundled file came from (`@scope/name` or `name`), or `(ours)`. */
 function packageOf(file: string): string {
