@@ -45,7 +45,7 @@ describe('numeric settings: both bounds, each with its reason', () => {
     [
       'SEEN_CAPACITY',
       '4500',
-      "SEEN_CAPACITY: must be at most 4000: 4,000 ids of up to 71 bytes (sha256 keys) keep a customer's cursor under DynamoDB's 400 KB item limit",
+      "SEEN_CAPACITY: must be at most 4000: 4,000 ids of up to 71 bytes (sha256 keys) keep a customer's cursor within its 350 KB byte budget",
     ],
     [
       'SEEN_CAPACITY',

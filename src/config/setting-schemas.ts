@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { DEFAULT_EVENTS_PATH, isLoopbackHost } from '../adapters/capillary/capillary-urls.js';
+import { MAX_CURSOR_ITEM_BYTES } from '../domain/cursor-budget.js';
 import { type PsiMode, PsiModeSchema } from '../domain/event-detail.js';
 
 /**
@@ -144,7 +145,7 @@ export const NUMBER_RULES = {
     },
     max: {
       value: 4_000,
-      why: "4,000 ids of up to 71 bytes (sha256 keys) keep a customer's cursor under DynamoDB's 400 KB item limit",
+      why: `4,000 ids of up to 71 bytes (sha256 keys) keep a customer's cursor within its ${MAX_CURSOR_ITEM_BYTES / 1000} KB byte budget`,
     },
   },
   DLQ_MAX_MESSAGE_BYTES: {

@@ -152,7 +152,7 @@ describe('the construct accepts exactly what the function accepts', () => {
       {
         env: 'SEEN_CAPACITY',
         message:
-          "must be at most 4000: 4,000 ids of up to 71 bytes (sha256 keys) keep a customer's cursor under DynamoDB's 400 KB item limit",
+          "must be at most 4000: 4,000 ids of up to 71 bytes (sha256 keys) keep a customer's cursor within its 350 KB byte budget",
       },
     ]);
     expect(

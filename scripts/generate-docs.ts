@@ -1,0 +1,12 @@
+// `npm run schema`: writes every generated artefact (the event JSON Schema, the README's settings
+// table, the CDK context table of docs/deploying.md), so the docs cannot drift from the code.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { generatedDocs } from './generated-docs.js';
+
+const root = new URL('../', import.meta.url);
+for (const { path, text } of generatedDocs()) {
+  const target = new URL(path, root);
+  if (readFileSync(target, 'utf8') === text) continue;
+  writeFileSync(target, text);
+  process.stderr.write(`wrote ${path}\n`);
+}
