@@ -1,0 +1,128 @@
+// Every number README.md and docs/deploying.md state about the code, read from the docs and
+// compared with the constant (or the behaviour) it describes, so a change to either shows here.
+// The generated tables are checked by generated-docs.test.ts; the construct's deployed values
+// by deployed-numbers.test.ts.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { LIMITS } from '../../infra/props-validation.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../../src/adapters/capillary/response-body.js';
+import { MAX_EVENTS_PER_RESPONSE } from '../../src/adapters/capillary/response-interpreter.js';
+import { DEFAULT_LINGER_MS } from '../../src/adapters/eventbridge/batching-publisher.js';
+import {
+  MAX_ENTRIES_PER_PUT_EVENTS,
+  MAX_PUT_EVENTS_BYTES,
+} from '../../src/adapters/eventbridge/eventbridge-publisher.js';
+import { EXIT_CUSTOMER_FAILED, EXIT_OK, EXIT_USAGE } from '../../src/cli/cli-io.js';
+import { settingDefault } from '../../src/config/setting-schemas.js';
+import { inFlightFor, MAX_IN_FLIGHT } from '../../src/domain/adaptive-concurrency.js';
+import { MAX_CURSOR_ITEM_BYTES } from '../../src/domain/cursor-budget.js';
+import { MAX_CUSTOMER_ID } from '../../src/domain/customer-state.js';
+import { REDRIVE_VISIBILITY_SECONDS } from '../../src/domain/dead-letter-redrive.js';
+import { MAX_EVENT_DEPTH, MAX_EVENT_JSON_BYTES } from '../../src/domain/event-key.js';
+import { MIN_SECRET_PIECE } from '../../src/domain/redaction.js';
+import { CUSTOMERS_PER_MESSAGE } from '../../src/domain/work-queue.js';
+import { SANDBOX_INTERVAL_SECONDS } from '../../src/runtime/create-runtime.js';
+import { invocationDeadlines, SECRET_MAX_AGE_SECONDS } from '../../src/runtime/lambda-runtime.js';
+
+const doc = (path: string) =>
+  readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8').replace(/\s+/g, ' ');
+const readme = doc('README.md');
+const deploying = doc('docs/deploying.md');
+const packageJson = JSON.parse(doc('package.json')) as { engines: { node: string } };
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+const thousands = (n: number) => n.toLocaleString('en-US');
+
+/** The first number captured by `pattern` in `text` (a docs sentence with one number in it). */
+function stated(text: string, pattern: RegExp): number {
+  const match = pattern.exec(text);
+  if (!match?.[1]) throw new Error(`the docs no longer say ${pattern}`);
+  return Number(match[1].replaceAll(',', ''));
+}
+
+describe('README.md states what the code does', () => {
+  it.each([
+    ['work messages', `messages of up to ${CUSTOMERS_PER_MESSAGE} claimed customers`],
+    [
+      'PutEvents batches',
+      `≤${MAX_ENTRIES_PER_PUT_EVENTS} entries / ${MAX_PUT_EVENTS_BYTES / KiB} KiB`,
+    ],
+    ['the seen set', `at least \`SEEN_CAPACITY\` (${settingDefault('SEEN_CAPACITY')})`],
+    [
+      'the cursor budget',
+      `${MAX_CURSOR_ITEM_BYTES / 1000} KB by DynamoDB's item-size rules (its hard limit is 400 KB)`,
+    ],
+    ['events per response', `| events in one response | ${thousands(MAX_EVENTS_PER_RESPONSE)} |`],
+    ['its message', `more than the ${MAX_EVENTS_PER_RESPONSE} one poll accepts`],
+    ['the body cap', `${DEFAULT_MAX_RESPONSE_BYTES / MiB} MiB (\`maxResponseBytes\`)`],
+    [
+      'one event',
+      `${MAX_EVENT_DEPTH} levels of nesting, ${MAX_EVENT_JSON_BYTES / MiB} MiB as JSON`,
+    ],
+    ['one entry', `| one EventBridge entry | ${MAX_PUT_EVENTS_BYTES / KiB} KiB |`],
+    ['redaction at a cut', `the first ${MIN_SECRET_PIECE} characters or more of a secret`],
+    ['the sandbox interval', `a poll every ${SANDBOX_INTERVAL_SECONDS} seconds`],
+    ['exit 0', `**${EXIT_OK}** done`],
+    ['exit 1', `**${EXIT_CUSTOMER_FAILED}** something was not done`],
+    ['exit 2', `**${EXIT_USAGE}** bad settings or usage`],
+    ['customer ids', `from 1 to ${MAX_CUSTOMER_ID} (int64)`],
+    ['redrive', `a ${REDRIVE_VISIBILITY_SECONDS / 60}-minute visibility timeout`],
+    ['the secret cache', `read at run time and cached ${SECRET_MAX_AGE_SECONDS / 60} minutes`],
+    [
+      'PutEvents packing',
+      `up to ${MAX_ENTRIES_PER_PUT_EVENTS} entries (and the request byte limit) after a ${DEFAULT_LINGER_MS} ms linger`,
+    ],
+    ['the in-flight bound', `in flight (at most ${MAX_IN_FLIGHT})`],
+    [
+      'supported Node',
+      `${packageJson.engines.node.replace('>=', '')} or newer for the CLI (\`engines\`)`,
+    ],
+  ])('%s', (_what, sentence) => {
+    expect(readme).toContain(sentence);
+  });
+
+  it('sizes the customers in flight by the formula it states', () => {
+    const headroom = stated(readme, /ceil\(CAPILLARY_RPS × observed latency × (\d+)\) \+ 1/);
+    for (const [rps, latencyMs] of [
+      [10, 250],
+      [200, 50],
+      [1.6, 900],
+    ] as const) {
+      expect(inFlightFor(rps, latencyMs)).toBe(Math.ceil(rps * (latencyMs / 1000) * headroom) + 1);
+    }
+  });
+
+  it('stops a worker when it says', () => {
+    const publishSeconds = stated(readme, /publishes no window fetched in its last (\d+) s/);
+    const boundPlus = stated(readme, /the request timeout plus (\d+) s, at most half/);
+    const remainingMs = 600_000;
+    const timeoutMs = 10_000;
+    const { deadline, publishBy } = invocationDeadlines(
+      0,
+      remainingMs,
+      timeoutMs + boundPlus * 1000,
+    );
+    expect(remainingMs - publishBy).toBe(publishSeconds * 1000);
+    expect(remainingMs - deadline).toBe(timeoutMs + boundPlus * 1000);
+    // at most half of its time
+    expect(invocationDeadlines(0, 20_000, 15_000).deadline).toBe(10_000);
+  });
+});
+
+describe('docs/deploying.md states what the code does', () => {
+  it.each([
+    [
+      'the secret cache',
+      `cache it for ${SECRET_MAX_AGE_SECONDS / 60} minutes, so a new value is used within ${SECRET_MAX_AGE_SECONDS / 60} minutes`,
+    ],
+    [
+      'work messages',
+      `in messages of up to ${CUSTOMERS_PER_MESSAGE}, every ${CUSTOMERS_PER_MESSAGE * 10} claims`,
+    ],
+    ['alert attributes', `up to ${LIMITS.maxAlertAttributes} \`detail.attributes\` entries`],
+    ['the cursor budget', `the cursor item's ${MAX_CURSOR_ITEM_BYTES / 1000} KB byte budget`],
+  ])('%s', (_what, sentence) => {
+    expect(deploying).toContain(sentence);
+  });
+});
