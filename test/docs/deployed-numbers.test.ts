@@ -2,11 +2,12 @@
 // context table's construct defaults, the alarms) is read from the doc and compared with the
 // template `cdk synth` builds from cdk.json, so the construct and its docs cannot drift apart.
 import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CapillaryEventPollerStack } from '../../infra/capillary-event-poller-stack.js';
 import { readAppContext } from '../../infra/context.js';
+import { validatePollerProps } from '../../infra/props-validation.js';
 
 /** The CloudFormation properties read here (each resource has only its own). */
 interface Properties {
@@ -51,6 +52,17 @@ function synth(extra: Record<string, unknown> = {}): Deployed {
   const stack = new CapillaryEventPollerStack(app, settings.stackName, { poller: settings.poller });
   const template = Template.fromStack(stack).toJSON() as { Resources: Deployed['resources'] };
   return { resources: Object.values(template.Resources) };
+}
+
+/** The problems `cdk synth` would report for this context, without synthesizing. */
+function contextProblems(extra: Record<string, unknown>): string {
+  const app = new App({ context: { ...cdkJson, ...extra } });
+  try {
+    const settings = readAppContext((key) => app.node.tryGetContext(key));
+    return validatePollerProps(settings.poller(new Stack(app, 'Check'))).join('\n');
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 const deploying = readFileSync(new URL('../../docs/deploying.md', import.meta.url), 'utf8');
@@ -194,6 +206,20 @@ describe('docs/deploying.md: the context table states the construct defaults', (
     expect(minutes(alarm(byDefault, 'LagSeconds').Threshold)).toBe(defaultOf('lagAlarmMinutes'));
   });
 
+  // Refused, whatever the message: at 0 minutes the construct fails on a negative derived
+  // timeout before it can name pollIntervalMinutes.
+  it.each(['workers', 'memorySize', 'pollIntervalMinutes'])(
+    '%s: the stated range is the one accepted',
+    (key) => {
+      const match = /^\| `\w+` \| [^|]+ \| (\d+) to (\d+) \|/.exec(row(`\`${key}\``));
+      const [min, max] = [Number(match?.[1]), Number(match?.[2])];
+      for (const accepted of [min, max]) expect(contextProblems({ [key]: accepted })).toBe('');
+      for (const refused of [min - 1, max + 1]) {
+        expect(contextProblems({ [key]: refused }), `${key}=${refused}`).not.toBe('');
+      }
+    },
+  );
+
   it('derives the timeout and the claim from the interval as stated', () => {
     const timeout = row('`timeoutSeconds`');
     const headroom = stated(timeout, /interval − (\d+) s/);
@@ -284,5 +310,81 @@ describe('docs/deploying.md: the alarms table', () => {
       stated(row('Dead-letter queue'), /has ≥ (\d+) visible/),
       stated(row('Work dead-letter queue'), /has ≥ (\d+) visible/),
     ]);
+  });
+});
+
+describe('the webhooks table and delivery guarantees', () => {
+  const webhook = {
+    name: 'orders',
+    eventNames: ['Purchase'],
+    url: 'https://orders.example.com/capillary',
+    auth: { apiKey: { header: 'x-api-key', secret: 'orders/capillary-webhook' } },
+  };
+  const withWebhook = (fields: Record<string, unknown> = {}) =>
+    synth({ webhooks: JSON.stringify([{ ...webhook, ...fields }]) });
+  const range = (field: string) => {
+    const match = /\| (\d+) to (\d+)/.exec(row(`\`${field}\``));
+    if (!match) throw new Error(`the ${field} row states no range`);
+    return [Number(match[1]), Number(match[2])] as const;
+  };
+
+  const problemsOf = (fields: Record<string, unknown>) =>
+    contextProblems({ webhooks: JSON.stringify([{ ...webhook, ...fields }]) });
+
+  it.each(['rateLimitPerSecond', 'retryAttempts', 'maxEventAgeSeconds'])(
+    '%s: the stated range is the one accepted',
+    (field) => {
+      const [min, max] = range(field);
+      const problem = field.replace('Seconds', '');
+      for (const accepted of [min, max]) expect(problemsOf({ [field]: accepted })).toBe('');
+      for (const refused of [min - 1, max + 1]) {
+        expect(problemsOf({ [field]: refused }), `${field}=${refused}`).toContain(problem);
+      }
+    },
+  );
+
+  it('deploys the stated defaults', () => {
+    const deployed = withWebhook();
+    const rule = one(deployed, 'AWS::Events::Rule', (r) =>
+      JSON.stringify(r).includes('Purchase'),
+    ) as unknown as {
+      Targets: {
+        RetryPolicy: { MaximumRetryAttempts: number; MaximumEventAgeInSeconds: number };
+      }[];
+    };
+    const retry = rule.Targets[0]?.RetryPolicy;
+    expect(retry?.MaximumRetryAttempts).toBe(
+      stated(row('`retryAttempts`'), /^\| `\w+` \| `(\d+)`/),
+    );
+    expect(retry?.MaximumEventAgeInSeconds).toBe(
+      stated(row('`maxEventAgeSeconds`'), /^\| `\w+` \| `(\d+)`/),
+    );
+    const text = deploying.replace(/\s+/g, ' ');
+    expect(retry?.MaximumRetryAttempts).toBe(
+      stated(text, /a \*\*retry policy\*\*: (\d+) attempts/),
+    );
+    expect(minutes(retry?.MaximumEventAgeInSeconds ?? 0) / 60).toBe(
+      stated(text, /attempts over (\d+) hours by default/),
+    );
+    const destination = one(deployed, 'AWS::Events::ApiDestination') as unknown as {
+      InvocationRateLimitPerSecond: number;
+    };
+    expect(destination.InvocationRateLimitPerSecond).toBe(
+      stated(row('`rateLimitPerSecond`'), /otherwise (\d+)/),
+    );
+    const failed = alarm(deployed, 'FailedInvocations');
+    expect([failed.Threshold, minutes(failed.Period)]).toEqual([
+      stated(text, /`FailedInvocations` \(≥ (\d+) in/),
+      stated(text, /`FailedInvocations` \(≥ \d+ in (\d+) minutes\)/),
+    ]);
+  });
+});
+
+describe('README.md: the work queue', () => {
+  it('states the receives before a message is parked', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(workQueue(byDefault).RedrivePolicy?.maxReceiveCount).toBe(
+      stated(readme, /──\((\d+) failed receives\)──/),
+    );
   });
 });
