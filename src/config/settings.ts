@@ -69,6 +69,23 @@ export interface Settings {
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
+/** The two settings that hold each kind of credentials when no secret ARN is given. */
+const CREDENTIAL_SETTINGS = {
+  basic: ['CAPILLARY_USERNAME', 'CAPILLARY_PASSWORD'],
+  oauth: ['CAPILLARY_CLIENT_KEY', 'CAPILLARY_CLIENT_SECRET'],
+} as const satisfies Record<CapillaryCredentials['kind'], readonly [SettingName, SettingName]>;
+
+function credentialsOf(
+  kind: CapillaryCredentials['kind'],
+  first: string | undefined,
+  second: string | undefined,
+): CapillaryCredentials | undefined {
+  if (!first || !second) return undefined;
+  return kind === 'basic'
+    ? { kind, username: first, password: second }
+    : { kind, clientKey: first, clientSecret: second };
+}
+
 export interface LoadOptions {
   /** The CLI may fall back to embedded services; the Lambda must be fully configured. */
   allowEmbedded: boolean;
@@ -101,27 +118,10 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
   if (!given('CAPILLARY_BASE_URL')) {
     if (!options.allowEmbedded) need('CAPILLARY_BASE_URL', 'here (no sandbox in Lambda)');
   } else if (!given('CAPILLARY_SECRET_ARN')) {
-    if (e.CAPILLARY_AUTH === 'basic') {
-      need('CAPILLARY_USERNAME', 'with CAPILLARY_AUTH=basic');
-      need('CAPILLARY_PASSWORD', 'with CAPILLARY_AUTH=basic');
-      if (e.CAPILLARY_USERNAME && e.CAPILLARY_PASSWORD) {
-        credentials = {
-          kind: 'basic',
-          username: e.CAPILLARY_USERNAME,
-          password: e.CAPILLARY_PASSWORD,
-        };
-      }
-    } else {
-      need('CAPILLARY_CLIENT_KEY', 'with CAPILLARY_AUTH=oauth');
-      need('CAPILLARY_CLIENT_SECRET', 'with CAPILLARY_AUTH=oauth');
-      if (e.CAPILLARY_CLIENT_KEY && e.CAPILLARY_CLIENT_SECRET) {
-        credentials = {
-          kind: 'oauth',
-          clientKey: e.CAPILLARY_CLIENT_KEY,
-          clientSecret: e.CAPILLARY_CLIENT_SECRET,
-        };
-      }
-    }
+    const [first, second] = CREDENTIAL_SETTINGS[e.CAPILLARY_AUTH];
+    need(first, `with CAPILLARY_AUTH=${e.CAPILLARY_AUTH}`);
+    need(second, `with CAPILLARY_AUTH=${e.CAPILLARY_AUTH}`);
+    credentials = credentialsOf(e.CAPILLARY_AUTH, e[first], e[second]);
   }
 
   const embeddedTable = !given('TABLE_NAME') && !given('DYNAMODB_ENDPOINT');
