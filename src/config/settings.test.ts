@@ -96,6 +96,12 @@ describe('loadSettings', () => {
         CAPILLARY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:c',
       }),
     ).toEqual([]);
+    // An unknown kind is reported, and its credentials are checked as oauth's.
+    expect(problemsOf({ CAPILLARY_BASE_URL: 'https://x.test', CAPILLARY_AUTH: 'token' })).toEqual([
+      'CAPILLARY_AUTH: must be one of "basic", "oauth"',
+      'CAPILLARY_CLIENT_KEY: is required with CAPILLARY_AUTH=oauth',
+      'CAPILLARY_CLIENT_SECRET: is required with CAPILLARY_AUTH=oauth',
+    ]);
   });
 
   it('requires real services in Lambda, where nothing is embedded', () => {

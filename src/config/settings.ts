@@ -118,10 +118,12 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
   if (!given('CAPILLARY_BASE_URL')) {
     if (!options.allowEmbedded) need('CAPILLARY_BASE_URL', 'here (no sandbox in Lambda)');
   } else if (!given('CAPILLARY_SECRET_ARN')) {
-    const [first, second] = CREDENTIAL_SETTINGS[e.CAPILLARY_AUTH];
-    need(first, `with CAPILLARY_AUTH=${e.CAPILLARY_AUTH}`);
-    need(second, `with CAPILLARY_AUTH=${e.CAPILLARY_AUTH}`);
-    credentials = credentialsOf(e.CAPILLARY_AUTH, e[first], e[second]);
+    // An invalid CAPILLARY_AUTH (reported already) is checked as oauth, as any other value.
+    const kind = e.CAPILLARY_AUTH === 'basic' ? 'basic' : 'oauth';
+    const [first, second] = CREDENTIAL_SETTINGS[kind];
+    need(first, `with CAPILLARY_AUTH=${kind}`);
+    need(second, `with CAPILLARY_AUTH=${kind}`);
+    credentials = credentialsOf(kind, e[first], e[second]);
   }
 
   const embeddedTable = !given('TABLE_NAME') && !given('DYNAMODB_ENDPOINT');
