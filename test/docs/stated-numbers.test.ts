@@ -13,7 +13,7 @@ import {
   MAX_PUT_EVENTS_BYTES,
 } from '../../src/adapters/eventbridge/eventbridge-publisher.js';
 import { EXIT_CUSTOMER_FAILED, EXIT_OK, EXIT_USAGE } from '../../src/cli/cli-io.js';
-import { settingDefault } from '../../src/config/setting-schemas.js';
+import { NUMBER_RULES, settingDefault } from '../../src/config/setting-schemas.js';
 import { inFlightFor, MAX_IN_FLIGHT } from '../../src/domain/adaptive-concurrency.js';
 import { MAX_CURSOR_ITEM_BYTES } from '../../src/domain/cursor-budget.js';
 import { MAX_CUSTOMER_ID } from '../../src/domain/customer-state.js';
@@ -122,7 +122,24 @@ describe('docs/deploying.md states what the code does', () => {
     ],
     ['alert attributes', `up to ${LIMITS.maxAlertAttributes} \`detail.attributes\` entries`],
     ['the cursor budget', `the cursor item's ${MAX_CURSOR_ITEM_BYTES / 1000} KB byte budget`],
+    [
+      'the longest idle interval (knobs)',
+      `| ${NUMBER_RULES.MAX_POLL_INTERVAL_SECONDS.max.value / 86_400} days; equal to \`pollInterval\` turns the tiers off |`,
+    ],
+    [
+      'the longest claim (knobs)',
+      `| claim ≤ ${NUMBER_RULES.CLAIM_SECONDS.max.value / 60} minutes, longer than the timeout |`,
+    ],
   ])('%s', (_what, sentence) => {
     expect(deploying).toContain(sentence);
+  });
+
+  it('states the same workers range in the knobs as in the context table', () => {
+    const range = (row: RegExp) => row.exec(deploying)?.slice(1, 3);
+    const context = range(/\| `workers` \| `\d+` \| (\d+) to (\d+) \|/);
+    expect(context).toHaveLength(2);
+    expect(range(/\| `workers` \| [^|]+ \| (\d+) to (\d+), and the account's free/)).toEqual(
+      context,
+    );
   });
 });
