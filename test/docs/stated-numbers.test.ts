@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../infra/props-validation.js';
+import { DEFAULT_CREDENTIALS_MAX_AGE_MS } from '../../src/adapters/capillary/credentials-cache.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../src/adapters/capillary/response-body.js';
 import { MAX_EVENTS_PER_RESPONSE } from '../../src/adapters/capillary/response-interpreter.js';
 import { DEFAULT_LINGER_MS } from '../../src/adapters/eventbridge/batching-publisher.js';
@@ -22,7 +23,7 @@ import { MAX_EVENT_DEPTH, MAX_EVENT_JSON_BYTES } from '../../src/domain/event-ke
 import { MIN_SECRET_PIECE } from '../../src/domain/redaction.js';
 import { CUSTOMERS_PER_MESSAGE } from '../../src/domain/work-queue.js';
 import { SANDBOX_INTERVAL_SECONDS } from '../../src/runtime/create-runtime.js';
-import { invocationDeadlines, SECRET_MAX_AGE_SECONDS } from '../../src/runtime/lambda-runtime.js';
+import { invocationDeadlines } from '../../src/runtime/lambda-runtime.js';
 
 const doc = (path: string) =>
   readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8').replace(/\s+/g, ' ');
@@ -68,7 +69,10 @@ describe('README.md states what the code does', () => {
     ['exit 2', `**${EXIT_USAGE}** bad settings or usage`],
     ['customer ids', `from 1 to ${MAX_CUSTOMER_ID} (int64)`],
     ['redrive', `a ${REDRIVE_VISIBILITY_SECONDS / 60}-minute visibility timeout`],
-    ['the secret cache', `read at run time and cached ${SECRET_MAX_AGE_SECONDS / 60} minutes`],
+    [
+      'the secret cache',
+      `read at run time and cached ${DEFAULT_CREDENTIALS_MAX_AGE_MS / 60_000} minutes`,
+    ],
     [
       'PutEvents packing',
       `up to ${MAX_ENTRIES_PER_PUT_EVENTS} entries (and the request byte limit) after a ${DEFAULT_LINGER_MS} ms linger`,
@@ -114,7 +118,7 @@ describe('docs/deploying.md states what the code does', () => {
   it.each([
     [
       'the secret cache',
-      `cache it for ${SECRET_MAX_AGE_SECONDS / 60} minutes, so a new value is used within ${SECRET_MAX_AGE_SECONDS / 60} minutes`,
+      `cache it for ${DEFAULT_CREDENTIALS_MAX_AGE_MS / 60_000} minutes, so a new value is used within ${DEFAULT_CREDENTIALS_MAX_AGE_MS / 60_000} minutes`,
     ],
     [
       'work messages',
