@@ -20,7 +20,7 @@ import {
   MAX_ENTRIES_PER_PUT_EVENTS,
   MAX_PUT_EVENTS_BYTES,
   packPutEventsBatches,
-} from '../src/adapters/eventbridge/eventbridge-publisher.js';
+} from '../src/adapters/eventbridge/put-events-entries.js';
 import { inFlightFor, LatencyEstimate } from '../src/domain/adaptive-concurrency.js';
 import { CapillaryEventSchema } from '../src/domain/capillary-event.js';
 import type { CustomerState } from '../src/domain/customer-state.js';

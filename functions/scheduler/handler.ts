@@ -3,15 +3,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { loadSettings, type Settings, schedulePolicy } from '../../src/config/settings.js';
+import { schedulePolicy } from '../../src/config/settings.js';
 import { runTick, type TickSummary, tickLimit } from '../../src/domain/schedule-tick.js';
 import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../src/observability/metric-names.js';
 import { tickMetrics } from '../../src/observability/tick-metrics.js';
 import {
-  createCursorStore,
-  createDynamoDbClient,
-  createWorkQueue,
-} from '../../src/runtime/create-adapters.js';
+  createSchedulerDependencies,
+  type SchedulerDependencies,
+} from '../../src/runtime/create-lambda-dependencies.js';
 import { domainLogger, LAMBDA_DEFAULT_INTERVAL_SECONDS } from '../../src/runtime/lambda-runtime.js';
 
 /** No claim is made in the last part of a tick (20%, at least 5 s): what is claimed is queued. */
@@ -23,31 +22,19 @@ const logger = new Logger({ serviceName });
 const log = domainLogger(logger);
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 
-type Container = { settings: Settings; deps: Parameters<typeof runTick>[0] };
-let container: Container | undefined;
-
-function buildOnce(): Container {
-  if (container) return container;
-  const settings = loadSettings(process.env, { allowEmbedded: false });
-  const store = createCursorStore(
-    createDynamoDbClient(settings, settings.table.endpoint as URL | undefined),
-    settings,
-  );
-  const workQueue = createWorkQueue(settings, process.env);
-  container = { settings, deps: { store, workQueue, logger: log, clock: () => new Date() } };
-  return container;
-}
+let container: SchedulerDependencies | undefined;
 
 export const handler = async (
   _event: unknown,
   context: Context,
 ): Promise<TickSummary & { notQueuedCount: number }> => {
   logger.addContext(context);
-  const { settings, deps } = buildOnce();
+  container ??= createSchedulerDependencies(process.env, log);
+  const { settings, tick } = container;
   const now = Date.now();
   const remainingMs = context.getRemainingTimeInMillis();
   const policy = schedulePolicy(settings, LAMBDA_DEFAULT_INTERVAL_SECONDS);
-  const summary = await runTick(deps, {
+  const summary = await runTick(tick, {
     owner: `tick-${context.awsRequestId}`,
     now,
     limit: tickLimit(

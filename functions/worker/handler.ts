@@ -4,27 +4,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { loadSettings, type Settings, schedulePolicy } from '../../src/config/settings.js';
 import { describeError } from '../../src/domain/errors.js';
-import { type PollWorkOptions, pollWork } from '../../src/domain/poll-work.js';
+import { pollWork } from '../../src/domain/poll-work.js';
 import { boundedSummary } from '../../src/domain/run-sweep.js';
 import { parseWorkMessage } from '../../src/domain/work-queue.js';
 import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../src/observability/metric-names.js';
 import { sweepMetrics } from '../../src/observability/sweep-metrics.js';
 import { TICK_ONLY_METRICS } from '../../src/observability/tick-metrics.js';
-import { credentialsLoader } from '../../src/runtime/capillary-secret.js';
 import {
-  createCursorStore,
-  createDynamoDbClient,
-  createPollDependencies,
-  type PollerDependencies,
-} from '../../src/runtime/create-adapters.js';
-import {
-  domainLogger,
-  invocationDeadlines,
-  LAMBDA_DEFAULT_INTERVAL_SECONDS,
-} from '../../src/runtime/lambda-runtime.js';
-import { POLLER_VERSION } from '../../src/version.js';
+  createWorkerDependencies,
+  type WorkerDependencies,
+} from '../../src/runtime/create-lambda-dependencies.js';
+import { domainLogger, invocationDeadlines } from '../../src/runtime/lambda-runtime.js';
 
 // POWERTOOLS_SERVICE_NAME (set by the construct) names the metrics' dimension the alarms watch.
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME;
@@ -32,44 +23,12 @@ const logger = new Logger({ serviceName });
 const log = domainLogger(logger);
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 
-type Container = {
-  settings: Settings;
-  deps: PollerDependencies;
-  options: Omit<PollWorkOptions, 'deadline' | 'publishBy'>;
-};
-let container: Container | undefined;
-
-function buildOnce(): Container {
-  if (container) return container;
-  const settings = loadSettings(process.env, { allowEmbedded: false });
-  const client = createDynamoDbClient(settings, settings.table.endpoint as URL | undefined);
-  const store = createCursorStore(client, settings);
-  const deps = createPollDependencies(settings, {
-    logger: log,
-    stdout: process.stdout,
-    store,
-    // Every worker and CLI poll on the table shares CAPILLARY_RPS through it.
-    quotaTable: { client, tableName: settings.table.name },
-    capillaryBaseUrl: settings.capillary.baseUrl as URL,
-    credentials: credentialsLoader(settings),
-  });
-  const options = {
-    concurrency: settings.poll.concurrency,
-    // Sized from CAPILLARY_RPS and the observed latency; POLL_CONCURRENCY only bounds it.
-    inFlightLimit: deps.inFlightLimit,
-    psiMode: settings.poll.psiMode,
-    seenCapacity: settings.poll.seenCapacity,
-    version: POLLER_VERSION,
-    policy: schedulePolicy(settings, LAMBDA_DEFAULT_INTERVAL_SECONDS),
-    requestsPerSecond: settings.capillary.requestsPerSecond,
-  };
-  container = { settings, deps, options };
-  return container;
-}
+let container: WorkerDependencies | undefined;
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
-  const { settings, deps, options } = buildOnce();
+  container ??= createWorkerDependencies(process.env, log);
+  const { settings, poll, options } = container;
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     const messageId = record.messageId;
@@ -82,7 +41,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       batchItemFailures.push({ itemIdentifier: messageId });
       continue;
     }
-    const { summary, unstarted } = await pollWork(message, deps, {
+    const { summary, unstarted } = await pollWork(message, poll, {
       ...options,
       ...invocationDeadlines(
         Date.now(),

@@ -1,19 +1,15 @@
 // The one place adapters are built from settings: the CLI and the Lambda both come through here.
 import type { Writable } from 'node:stream';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CapillaryClient } from '../adapters/capillary/capillary-client.js';
-import { isLoopbackHost } from '../adapters/capillary/capillary-urls.js';
 import type { CredentialsSource } from '../adapters/capillary/credentials-cache.js';
 import { TokenBucket } from '../adapters/capillary/rate-limiter.js';
 import { DynamoDbCursorStore } from '../adapters/dynamodb/dynamodb-cursor-store.js';
 import { DynamoDbQuotaGate } from '../adapters/dynamodb/dynamodb-quota-gate.js';
 import { BatchingPublisher } from '../adapters/eventbridge/batching-publisher.js';
-import {
-  createEventBridgeClient,
-  EventBridgePublisher,
-} from '../adapters/eventbridge/eventbridge-publisher.js';
+import { EventBridgePublisher } from '../adapters/eventbridge/eventbridge-publisher.js';
 import { SqsDeadLetterQueue } from '../adapters/sqs/sqs-dead-letter-queue.js';
-import { createSqsClient, SqsDeadLetterSink } from '../adapters/sqs/sqs-dead-letter-sink.js';
+import { SqsDeadLetterSink } from '../adapters/sqs/sqs-dead-letter-sink.js';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue.js';
 import { StdoutPublisher } from '../adapters/stdout/stdout-publisher.js';
 import { ServiceUrlSchema, type Settings } from '../config/settings.js';
@@ -28,24 +24,15 @@ import type {
   OutgoingEvent,
   QuotaGate,
 } from '../domain/ports.js';
+import { createEventBridgeClient, createSqsClient, loopbackCredentials } from './aws-clients.js';
 
-/** Emulators on this machine accept any key; real AWS gets the SDK's normal credential chain. */
-function credentialsFor(endpoint: URL | undefined) {
-  if (endpoint && isLoopbackHost(endpoint.hostname) && !process.env.AWS_ACCESS_KEY_ID) {
-    return { accessKeyId: 'local', secretAccessKey: 'local' };
-  }
-  return undefined;
-}
-
-export function createDynamoDbClient(
-  settings: Settings,
-  endpoint: URL | undefined,
-): DynamoDBClient {
-  const credentials = credentialsFor(endpoint);
-  return new DynamoDBClient({
+/** An SQS client for a queue: at SQS_ENDPOINT when set, else at the queue's own URL. */
+function sqsClientFor(settings: Settings, queueUrl: URL) {
+  const { sqsEndpoint } = settings.events;
+  return createSqsClient({
     region: settings.region,
-    ...(endpoint ? { endpoint: endpoint.toString() } : {}),
-    ...(credentials ? { credentials } : {}),
+    endpoint: sqsEndpoint,
+    credentials: loopbackCredentials(sqsEndpoint ?? queueUrl),
   });
 }
 
@@ -111,7 +98,7 @@ export function createEventPublisher(
         client: createEventBridgeClient({
           region: settings.region,
           endpoint: events.endpoint,
-          credentials: credentialsFor(events.endpoint),
+          credentials: loopbackCredentials(events.endpoint),
         }),
         busName: events.busName,
         source: events.source,
@@ -129,11 +116,7 @@ export function createDeadLetterQueue(settings: Settings): DeadLetterQueue {
     );
   }
   return new SqsDeadLetterQueue({
-    client: createSqsClient({
-      region: settings.region,
-      endpoint: events.sqsEndpoint,
-      credentials: credentialsFor(events.sqsEndpoint ?? events.deadLetterQueueUrl),
-    }),
+    client: sqsClientFor(settings, events.deadLetterQueueUrl),
     queueUrl: events.deadLetterQueueUrl,
   });
 }
@@ -168,11 +151,7 @@ export function createPollDependencies(
   });
   const deadLetters = events.deadLetterQueueUrl
     ? new SqsDeadLetterSink({
-        client: createSqsClient({
-          region: settings.region,
-          endpoint: events.sqsEndpoint,
-          credentials: credentialsFor(events.sqsEndpoint ?? events.deadLetterQueueUrl),
-        }),
+        client: sqsClientFor(settings, events.deadLetterQueueUrl),
         queueUrl: events.deadLetterQueueUrl,
         maxMessageBytes: events.deadLetterMaxMessageBytes,
         logger,
@@ -205,11 +184,7 @@ export function createWorkQueue(settings: Settings, env: NodeJS.ProcessEnv): Sqs
   }
   const queueUrl = parsed.data;
   return new SqsWorkQueue({
-    client: createSqsClient({
-      region: settings.region,
-      endpoint: settings.events.sqsEndpoint,
-      credentials: credentialsFor(settings.events.sqsEndpoint ?? queueUrl),
-    }),
+    client: sqsClientFor(settings, queueUrl),
     queueUrl,
   });
 }

@@ -10,10 +10,10 @@ import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
 import type { CursorStore, EventPublisher, Logger } from '../domain/ports.js';
 import { SANDBOX_CUSTOMER_ID, startCapillarySandbox } from '../sandbox/capillary-sandbox.js';
 import { POLLER_VERSION } from '../version.js';
+import { createDynamoDbClient, loopbackCredentials } from './aws-clients.js';
 import {
   createCursorStore,
   createDeadLetterQueue,
-  createDynamoDbClient,
   createEventPublisher,
   createPollDependencies,
   type PollerDependencies,
@@ -81,7 +81,11 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
           : `• DynamoDB: embedded (dynalite), data kept in ${EMBEDDED_DATA_DIRECTORY}/ — set TABLE_NAME (and DYNAMODB_ENDPOINT) to use a real table`,
       );
     }
-    const client = createDynamoDbClient(settings, endpoint);
+    const client = createDynamoDbClient({
+      region: settings.region,
+      endpoint,
+      credentials: loopbackCredentials(endpoint),
+    });
     closers.push(async () => client.destroy());
     const store = createCursorStore(client, settings);
     const ensureTable = () => createCursorTable(client, settings.table.name);

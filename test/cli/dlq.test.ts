@@ -1,7 +1,8 @@
 // dlq list / redrive / purge through the real CLI, against the SQS and EventBridge wire doubles.
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createSqsClient, SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
+import { SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
 import type { OutgoingEvent } from '../../src/domain/ports.js';
+import { createSqsClient } from '../../src/runtime/aws-clients.js';
 import { DUMMY_CREDENTIALS, detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';
 import { SqsDouble } from '../support/sqs-double.js';
 import { type CliRun, runCliProcess, shown } from './cli-process.js';

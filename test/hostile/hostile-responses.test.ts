@@ -11,13 +11,11 @@ import { basicAuthorization } from '../../src/adapters/capillary/basic-auth.js';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../src/adapters/capillary/response-body.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
-import {
-  createEventBridgeClient,
-  EventBridgePublisher,
-} from '../../src/adapters/eventbridge/eventbridge-publisher.js';
-import { createSqsClient, SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
+import { EventBridgePublisher } from '../../src/adapters/eventbridge/eventbridge-publisher.js';
+import { SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
 import { runSweep, type SweepSummary } from '../../src/domain/run-sweep.js';
+import { createEventBridgeClient, createSqsClient } from '../../src/runtime/aws-clients.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import { DUMMY_CREDENTIALS, detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';
 import { capturingLogger, rawEvent, rawEvents, uniqueIdOf } from '../support/poller-fixtures.js';

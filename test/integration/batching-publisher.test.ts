@@ -1,12 +1,10 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BatchingPublisher } from '../../src/adapters/eventbridge/batching-publisher.js';
-import {
-  createEventBridgeClient,
-  EventBridgePublisher,
-  MAX_PUT_EVENTS_BYTES,
-} from '../../src/adapters/eventbridge/eventbridge-publisher.js';
+import { EventBridgePublisher } from '../../src/adapters/eventbridge/eventbridge-publisher.js';
+import { MAX_PUT_EVENTS_BYTES } from '../../src/adapters/eventbridge/put-events-entries.js';
 import type { OutgoingEvent, PublishOutcome } from '../../src/domain/ports.js';
+import { createEventBridgeClient } from '../../src/runtime/aws-clients.js';
 import {
   DUMMY_CREDENTIALS,
   detailOf,

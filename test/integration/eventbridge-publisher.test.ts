@@ -1,14 +1,16 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  createEventBridgeClient,
   EventBridgePublisher,
   type EventBridgePublisherOptions,
+} from '../../src/adapters/eventbridge/eventbridge-publisher.js';
+import {
   MAX_ENTRIES_PER_PUT_EVENTS,
   MAX_PUT_EVENTS_BYTES,
   putEventsEntrySize,
-} from '../../src/adapters/eventbridge/eventbridge-publisher.js';
+} from '../../src/adapters/eventbridge/put-events-entries.js';
 import type { OutgoingEvent } from '../../src/domain/ports.js';
+import { createEventBridgeClient } from '../../src/runtime/aws-clients.js';
 import {
   DUMMY_CREDENTIALS,
   detailOf,

@@ -8,16 +8,14 @@ import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.j
 import type { CapillaryCredentials } from '../../src/adapters/capillary/credentials-cache.js';
 import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
-import {
-  createEventBridgeClient,
-  EventBridgePublisher,
-} from '../../src/adapters/eventbridge/eventbridge-publisher.js';
-import { createSqsClient, SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
+import { EventBridgePublisher } from '../../src/adapters/eventbridge/eventbridge-publisher.js';
+import { SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { type CustomerState, newCustomerState } from '../../src/domain/customer-state.js';
 import type { PsiMode } from '../../src/domain/event-detail.js';
 import type { PollDependencies } from '../../src/domain/poll-customer.js';
 import { runSweep, type SweepSummary } from '../../src/domain/run-sweep.js';
+import { createEventBridgeClient, createSqsClient } from '../../src/runtime/aws-clients.js';
 import { createPollDependencies } from '../../src/runtime/create-adapters.js';
 import { CapillaryDouble } from '../support/capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';

@@ -1,12 +1,10 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createSqsClient,
-  DEFAULT_DEAD_LETTER_MAX_MESSAGE_BYTES,
-  MAX_SEND_MESSAGE_BATCH_BYTES,
-  SqsDeadLetterSink,
-} from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
+import { DEFAULT_DEAD_LETTER_MAX_MESSAGE_BYTES } from '../../src/adapters/sqs/dead-letter-message.js';
+import { SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
+import { MAX_SEND_MESSAGE_BATCH_BYTES } from '../../src/adapters/sqs/sqs-message.js';
 import type { OutgoingEvent } from '../../src/domain/ports.js';
+import { createSqsClient } from '../../src/runtime/aws-clients.js';
 import { DUMMY_CREDENTIALS } from '../support/eventbridge-double.js';
 import { SqsDouble, wireMessageSize } from '../support/sqs-double.js';
 

@@ -1,8 +1,8 @@
 // The scheduler's work queue against the SQS double (the real SendMessageBatch wire protocol).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSqsClient } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
 import { SqsWorkQueue } from '../../src/adapters/sqs/sqs-work-queue.js';
 import { parseWorkMessage, workMessages } from '../../src/domain/work-queue.js';
+import { createSqsClient } from '../../src/runtime/aws-clients.js';
 import { claimedCustomers } from '../support/claimed-customers.js';
 import { DUMMY_CREDENTIALS } from '../support/eventbridge-double.js';
 import { SqsDouble } from '../support/sqs-double.js';

@@ -1,10 +1,7 @@
 import { describeError } from '../../domain/errors.js';
 import type { EventPublisher, OutgoingEvent, PublishOutcome } from '../../domain/ports.js';
-import {
-  MAX_ENTRIES_PER_PUT_EVENTS,
-  MAX_PUT_EVENTS_BYTES,
-  packPutEventsBatches,
-} from './eventbridge-publisher.js';
+import { packBatches } from '../batch-packer.js';
+import { MAX_ENTRIES_PER_PUT_EVENTS, MAX_PUT_EVENTS_BYTES } from './put-events-entries.js';
 
 export const DEFAULT_LINGER_MS = 20;
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 16;
@@ -107,7 +104,11 @@ export class BatchingPublisher implements EventPublisher {
   #flush(all: boolean): void {
     const full = this.#queue.length >= this.#maxEntries || this.#queuedBytes >= this.#maxBytes;
     if (all || full) {
-      const batches = packPutEventsBatches(this.#queue, this.#maxEntries, this.#maxBytes);
+      const batches = packBatches(
+        this.#queue,
+        { maxCount: this.#maxEntries, maxBytes: this.#maxBytes },
+        (item) => item.size,
+      );
       const last = batches.at(-1);
       const keep =
         !all && last !== undefined && last.length < this.#maxEntries ? batches.pop() : undefined;

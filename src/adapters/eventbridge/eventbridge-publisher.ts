@@ -1,95 +1,25 @@
 import {
-  EventBridgeClient,
-  type EventBridgeClientConfig,
+  type EventBridgeClient,
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
 import { describeError } from '../../domain/errors.js';
 import type { EventPublisher, Logger, OutgoingEvent, PublishOutcome } from '../../domain/ports.js';
+import { awsErrorSummary } from '../aws-error-summary.js';
 import { backoffDelayMs } from '../backoff.js';
-
-/** PutEvents accepts at most 10 entries per request. */
-export const MAX_ENTRIES_PER_PUT_EVENTS = 10;
-/** PutEvents accepts at most 256 KiB per request, as the sum of the entry sizes below. */
-export const MAX_PUT_EVENTS_BYTES = 262_144;
-/** What a set `Time` counts for in an entry's size, whatever its value. */
-export const PUT_EVENTS_TIME_BYTES = 14;
+import {
+  MAX_PUT_EVENTS_BYTES,
+  packPutEventsBatches,
+  putEventsEntrySize,
+} from './put-events-entries.js';
+import { classifyEntryCode, classifyRequestError } from './put-events-verdicts.js';
 
 export const DEFAULT_PUBLISH_MAX_ATTEMPTS = 4;
 export const DEFAULT_PUBLISH_BASE_DELAY_MS = 100;
 export const DEFAULT_PUBLISH_MAX_DELAY_MS = 5_000;
 
-const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
-
-/**
- * An entry's size as AWS documents it ("Calculating Amazon EventBridge PutEvents event entry size"):
- * 14 bytes for `Time` when set, plus the UTF-8 bytes of `Source`, `DetailType`, `Detail` and each of
- * `Resources`. `EventBusName` and `TraceHeader` do not count.
- */
-export function putEventsEntrySize(entry: PutEventsRequestEntry): number {
-  let size = entry.Time === undefined ? 0 : PUT_EVENTS_TIME_BYTES;
-  if (entry.Source !== undefined) size += utf8Bytes(entry.Source);
-  if (entry.DetailType !== undefined) size += utf8Bytes(entry.DetailType);
-  if (entry.Detail !== undefined) size += utf8Bytes(entry.Detail);
-  for (const resource of entry.Resources ?? []) size += utf8Bytes(resource);
-  return size;
-}
-
-/**
- * Splits sized items, in order, into batches of at most `maxEntries` items and `maxBytes` bytes.
- * Every item must fit on its own (`size <= maxBytes`); callers set bigger ones aside first.
- */
-export function packPutEventsBatches<T extends { size: number }>(
-  items: readonly T[],
-  maxEntries = MAX_ENTRIES_PER_PUT_EVENTS,
-  maxBytes = MAX_PUT_EVENTS_BYTES,
-): T[][] {
-  const batches: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    if (current.length > 0 && (current.length >= maxEntries || bytes + item.size > maxBytes)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += item.size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
-}
-
-export interface EventBridgeClientOptions {
-  region: string;
-  /** Set for a local double or a VPC endpoint; the regional endpoint otherwise. */
-  endpoint?: URL | string | undefined;
-  credentials?: EventBridgeClientConfig['credentials'];
-  /** Per request socket timeout. */
-  requestTimeoutMs?: number;
-}
-
-/**
- * The client `EventBridgePublisher` expects: the SDK's own retries are off (`maxAttempts: 1`)
- * because the publisher owns retrying. It must: only it knows to retry the failed entries of a
- * partially failed request (the SDK sees a 200), and two retry loops would multiply
- * (SDK 3 attempts x publisher 4 attempts = 12 requests per batch under throttling).
- */
-export function createEventBridgeClient(options: EventBridgeClientOptions): EventBridgeClient {
-  return new EventBridgeClient({
-    region: options.region,
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint.toString() }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
-    maxAttempts: 1,
-    requestHandler: {
-      requestTimeout: options.requestTimeoutMs ?? 10_000,
-      connectionTimeout: 5_000,
-    },
-  });
-}
-
 export interface EventBridgePublisherOptions {
-  /** Build it with `createEventBridgeClient` (SDK retries off; see there). */
+  /** Build it with `createEventBridgeClient` (src/runtime/aws-clients.ts: SDK retries off). */
   client: EventBridgeClient;
   busName: string;
   source: string;
@@ -101,78 +31,6 @@ export interface EventBridgePublisherOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   logger?: Logger;
-}
-
-/**
- * Per AWS (PutEventsResultEntry.ErrorCode) the retryable entry errors are InternalFailure and
- * ThrottlingException: retried with backoff, `failed` when attempts run out.
- */
-const RETRYABLE_ENTRY_CODES = new Set(['InternalFailure', 'ThrottlingException']);
-/**
- * AWS lists these as non-retryable, so they are not retried now. They are about the publisher's
- * permissions or account, not about the event, which would be accepted once access is fixed:
- * they are `failed` (tried again on a later run) rather than `rejected` (parked for good).
- */
-const ACCESS_ENTRY_CODES = new Set([
-  'AccessDeniedException',
-  'InvalidAccountIdException',
-  'NotAuthorizedForSourceException',
-  'NotAuthorizedForDetailTypeException',
-]);
-// Everything else (MalformedDetail, InvalidArgument, RedactionFailure, unknown codes) is about the
-// entry itself and non-retryable: sending the same entry again cannot succeed, so it is `rejected`.
-
-type EntryVerdict = 'retry' | 'failed' | 'rejected';
-
-function classifyEntryCode(code: string): EntryVerdict {
-  if (RETRYABLE_ENTRY_CODES.has(code)) return 'retry';
-  if (ACCESS_ENTRY_CODES.has(code)) return 'failed';
-  return 'rejected';
-}
-
-const THROTTLING_ERRORS = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'SlowDown',
-]);
-const TRANSIENT_ERRORS = new Set([
-  'InternalException',
-  'InternalFailure',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-
-type RequestVerdict = 'transient' | 'invalid' | 'permanent';
-
-/** A whole request's failure: retry it, isolate a bad entry, or give up for now. */
-function classifyRequestError(error: unknown): RequestVerdict {
-  if (!(error instanceof Error)) return 'transient';
-  const { name } = error;
-  const sdk = error as Error & {
-    $metadata?: { httpStatusCode?: number };
-    $retryable?: unknown;
-  };
-  const status = sdk.$metadata?.httpStatusCode;
-  if (THROTTLING_ERRORS.has(name) || TRANSIENT_ERRORS.has(name) || sdk.$retryable) {
-    return 'transient';
-  }
-  // No HTTP status: the request never got an answer (connection refused or reset, timeout).
-  if (status === undefined || status >= 500 || status === 429) return 'transient';
-  if (name === 'ValidationException' || name === 'SerializationException') return 'invalid';
-  return 'permanent';
-}
-
-function errorSummary(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return describeError(error);
 }
 
 interface Pending {
@@ -293,13 +151,13 @@ export class EventBridgePublisher implements EventPublisher {
         results = response.Entries ?? [];
       } catch (error) {
         const verdict = classifyRequestError(error);
-        const reason = `PutEvents failed: ${errorSummary(error)}`;
+        const reason = `PutEvents failed: ${awsErrorSummary(error)}`;
         if (verdict === 'transient') {
           if (attempt < this.#maxAttempts) {
             this.#logger?.warn('PutEvents request failed, retrying', {
               attempt,
               entries: pending.length,
-              error: errorSummary(error),
+              error: awsErrorSummary(error),
             });
             await this.#backoff(attempt);
             continue;
@@ -317,7 +175,7 @@ export class EventBridgePublisher implements EventPublisher {
           // fault: send each on its own so one bad entry cannot hold back the others.
           this.#logger?.warn('PutEvents request refused as invalid, isolating its entries', {
             entries: pending.length,
-            error: errorSummary(error),
+            error: awsErrorSummary(error),
           });
           for (const item of pending) await this.#sendBatch([item], settle);
           return;

@@ -11,6 +11,13 @@ import * as z from 'zod';
 import type { DeadLetterQueue, ParkedEvent } from '../../domain/dead-letter-redrive.js';
 import { describeError, PollerError } from '../../domain/errors.js';
 import { EventDetailSchema } from '../../domain/event-detail.js';
+import {
+  batchCallsOf,
+  MAX_REASON_ATTRIBUTE_CHARS,
+  stringAttribute,
+  toSqsBody,
+  truncate,
+} from './sqs-message.js';
 
 /** An SQS call on the dead-letter queue failed as a whole. */
 export class DeadLetterQueueError extends PollerError {
@@ -39,7 +46,6 @@ const ParkedBodySchema = z.object({
 /** Message attributes added by a failed redrive, next to the sink's customerId/eventName/reason. */
 const FIRST_PARKED_AT = 'firstParkedAt';
 const REDRIVE_ATTEMPTS = 'redriveAttempts';
-const MAX_REASON_ATTRIBUTE_CHARS = 256;
 
 /**
  * The poller's dead-letter queue read back: ReceiveMessage (hiding what it reads for the
@@ -73,16 +79,12 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
   }
 
   async release(messages: readonly ParkedEvent[]): Promise<void> {
-    for (const batch of batchesOf(messages)) {
+    for (const batch of batchCallsOf(messages)) {
       await this.#call('ChangeMessageVisibilityBatch', () =>
         this.#client.send(
           new ChangeMessageVisibilityBatchCommand({
             QueueUrl: this.#queueUrl,
-            Entries: batch.map((message, index) => ({
-              Id: `m${index}`,
-              ReceiptHandle: message.receiptHandle,
-              VisibilityTimeout: 0,
-            })),
+            Entries: receiptEntries(batch).map((entry) => ({ ...entry, VisibilityTimeout: 0 })),
           }),
         ),
       );
@@ -93,15 +95,12 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     messages: readonly ParkedEvent[],
   ): Promise<{ message: ParkedEvent; reason: string }[]> {
     const failed: { message: ParkedEvent; reason: string }[] = [];
-    for (const batch of batchesOf(messages)) {
+    for (const batch of batchCallsOf(messages)) {
       const response = await this.#call('DeleteMessageBatch', () =>
         this.#client.send(
           new DeleteMessageBatchCommand({
             QueueUrl: this.#queueUrl,
-            Entries: batch.map((message, index) => ({
-              Id: `m${index}`,
-              ReceiptHandle: message.receiptHandle,
-            })),
+            Entries: receiptEntries(batch),
           }),
         ),
       );
@@ -125,10 +124,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
         new SendMessageCommand({
           QueueUrl: this.#queueUrl,
           // As the sink writes bodies: U+FFFE and U+FFFF are refused by SQS, an escape is not.
-          MessageBody: JSON.stringify(body).replace(
-            /[\uFFFE\uFFFF]/g,
-            (char) => `\\u${char.charCodeAt(0).toString(16)}`,
-          ),
+          MessageBody: toSqsBody(body),
           MessageAttributes: {
             ...message.attributes,
             reason: stringAttribute(truncate(reason, MAX_REASON_ATTRIBUTE_CHARS)),
@@ -226,21 +222,7 @@ function summarize(error: unknown): string {
   return describeError(error);
 }
 
-function batchesOf<T>(items: readonly T[]): T[][] {
-  const batches: T[][] = [];
-  for (let start = 0; start < items.length; start += 10)
-    batches.push(items.slice(start, start + 10));
-  return batches;
-}
-
-const NOT_ALLOWED_IN_SQS = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
-
-function stringAttribute(value: string): MessageAttributeValue {
-  // Attribute values must not be empty and take the same characters as a body.
-  const clean = value.replace(NOT_ALLOWED_IN_SQS, '\uFFFD');
-  return { DataType: 'String', StringValue: clean === '' ? '-' : clean };
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+/** Batch entries naming messages by receipt handle; `m<i>` is the message's place in the batch. */
+function receiptEntries(batch: readonly ParkedEvent[]): { Id: string; ReceiptHandle: string }[] {
+  return batch.map((message, index) => ({ Id: `m${index}`, ReceiptHandle: message.receiptHandle }));
 }

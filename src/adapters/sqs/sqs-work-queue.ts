@@ -1,10 +1,10 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describeError } from '../../domain/errors.js';
 import type { WorkMessage, WorkQueue, WorkSendOutcome } from '../../domain/work-queue.js';
-import { MAX_MESSAGES_PER_SEND_MESSAGE_BATCH } from './sqs-dead-letter-sink.js';
+import { batchCallsOf } from './sqs-message.js';
 
 export interface SqsWorkQueueOptions {
-  /** Build it with `createSqsClient` (the SDK retries throttling, 5xx and network errors). */
+  /** Build it with `createSqsClient` (src/runtime/aws-clients.ts: the SDK retries requests). */
   client: SQSClient;
   queueUrl: string | URL;
 }
@@ -31,8 +31,7 @@ export class SqsWorkQueue implements WorkQueue {
     let pending = messages.map((_, index) => index);
     for (let attempt = 1; attempt <= 2 && pending.length > 0; attempt++) {
       const retry: number[] = [];
-      for (let start = 0; start < pending.length; start += MAX_MESSAGES_PER_SEND_MESSAGE_BATCH) {
-        const group = pending.slice(start, start + MAX_MESSAGES_PER_SEND_MESSAGE_BATCH);
+      for (const group of batchCallsOf(pending)) {
         try {
           const response = await this.#client.send(
             new SendMessageBatchCommand({

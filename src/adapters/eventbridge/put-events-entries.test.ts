@@ -5,7 +5,7 @@ import {
   PUT_EVENTS_TIME_BYTES,
   packPutEventsBatches,
   putEventsEntrySize,
-} from './eventbridge-publisher.js';
+} from './put-events-entries.js';
 
 describe('putEventsEntrySize', () => {
   it('counts the UTF-8 bytes of Source, DetailType and Detail', () => {

@@ -1,0 +1,78 @@
+// The composition root of the Lambda handlers: what each builds once per container, from the
+// environment, through the same adapter factories as the CLI (create-adapters.ts).
+import { schedulePolicy } from '../config/settings.js';
+import type { PollWorkOptions } from '../domain/poll-work.js';
+import type { Logger } from '../domain/ports.js';
+import type { runTick } from '../domain/schedule-tick.js';
+import { POLLER_VERSION } from '../version.js';
+import { createDynamoDbClient, loopbackCredentials } from './aws-clients.js';
+import { credentialsLoader } from './capillary-secret.js';
+import {
+  createCursorStore,
+  createPollDependencies,
+  createWorkQueue,
+  type PollerDependencies,
+} from './create-adapters.js';
+import { LAMBDA_DEFAULT_INTERVAL_SECONDS } from './lambda-runtime.js';
+import { type LambdaSettings, loadLambdaSettings } from './lambda-settings.js';
+
+/** The scheduler's settings and what `runTick` needs. */
+export interface SchedulerDependencies {
+  settings: LambdaSettings;
+  tick: Parameters<typeof runTick>[0];
+}
+
+/** The worker's settings, what `pollWork` needs, and its options but for the invocation's deadlines. */
+export interface WorkerDependencies {
+  settings: LambdaSettings;
+  poll: PollerDependencies;
+  options: Omit<PollWorkOptions, 'deadline' | 'publishBy'>;
+}
+
+function createTable(settings: LambdaSettings) {
+  const { endpoint } = settings.table;
+  const client = createDynamoDbClient({
+    region: settings.region,
+    endpoint,
+    credentials: loopbackCredentials(endpoint),
+  });
+  return { client, store: createCursorStore(client, settings) };
+}
+
+export function createSchedulerDependencies(
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+): SchedulerDependencies {
+  const settings = loadLambdaSettings(env);
+  const { store } = createTable(settings);
+  const workQueue = createWorkQueue(settings, env);
+  return { settings, tick: { store, workQueue, logger, clock: () => new Date() } };
+}
+
+export function createWorkerDependencies(
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+): WorkerDependencies {
+  const settings = loadLambdaSettings(env);
+  const { client, store } = createTable(settings);
+  const poll = createPollDependencies(settings, {
+    logger,
+    stdout: process.stdout,
+    store,
+    // Every worker and CLI poll on the table shares CAPILLARY_RPS through it.
+    quotaTable: { client, tableName: settings.table.name },
+    capillaryBaseUrl: settings.capillary.baseUrl,
+    credentials: credentialsLoader(settings),
+  });
+  const options = {
+    concurrency: settings.poll.concurrency,
+    // Sized from CAPILLARY_RPS and the observed latency; POLL_CONCURRENCY only bounds it.
+    inFlightLimit: poll.inFlightLimit,
+    psiMode: settings.poll.psiMode,
+    seenCapacity: settings.poll.seenCapacity,
+    version: POLLER_VERSION,
+    policy: schedulePolicy(settings, LAMBDA_DEFAULT_INTERVAL_SECONDS),
+    requestsPerSecond: settings.capillary.requestsPerSecond,
+  };
+  return { settings, poll, options };
+}
