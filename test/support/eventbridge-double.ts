@@ -13,14 +13,9 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import {
-  closeLoopbackServer,
-  header,
-  readBody,
-  sendAwsJson,
-  startLoopbackServer,
-} from './loopback-server.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AwsJsonDouble, type EntryFaultMatch } from './aws-json-double.js';
+import { header, readBody, sendAwsJson } from './loopback-server.js';
 
 export const DUMMY_CREDENTIALS = {
   accessKeyId: 'AKIDLOCALDOUBLE',
@@ -59,17 +54,15 @@ export interface AcceptedEntry extends WirePutEventsEntry {
   requestIndex: number;
 }
 
-export interface EntryFault {
-  /** Entry positions within a request, or a test on the entry. */
-  match: readonly number[] | ((entry: WirePutEventsEntry, index: number) => boolean);
+export interface EntryFault extends EntryFaultMatch<WirePutEventsEntry> {
   errorCode: string;
   errorMessage?: string;
-  /** How many of the next requests in which it matches an entry it applies to (default 1; `Infinity`: all). */
-  requests?: number;
 }
 
-interface ActiveFault extends EntryFault {
-  remaining: number;
+interface RequestRefusal {
+  status: number;
+  type: string;
+  message: string;
 }
 
 /** The entry size as AWS documents it, computed independently of the adapter under test. */
@@ -86,28 +79,22 @@ export function detailOf(entry: WirePutEventsEntry): Record<string, unknown> {
   return JSON.parse(entry.Detail ?? 'null') as Record<string, unknown>;
 }
 
-export class EventBridgeDouble {
+export class EventBridgeDouble extends AwsJsonDouble<
+  WirePutEventsEntry,
+  EntryFault,
+  RequestRefusal
+> {
   readonly requests: RecordedPutEventsRequest[] = [];
   readonly accepted: AcceptedEntry[] = [];
-  #requestFaults: { remaining: number; status: number; type: string; message: string }[] = [];
-  #faults: ActiveFault[] = [];
   #answeredListeners = new Set<(request: RecordedPutEventsRequest) => void>();
 
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
-
   static async start(): Promise<EventBridgeDouble> {
-    let double: EventBridgeDouble | undefined;
-    const { server, origin } = await startLoopbackServer(() => double?.handle.bind(double));
-    double = new EventBridgeDouble(server, origin);
-    return double;
+    return new EventBridgeDouble().listen();
   }
 
   /** Fails matching entries with an entry-level error code for the next `requests` requests. */
   failEntries(fault: EntryFault): void {
-    this.#faults.push({ ...fault, remaining: fault.requests ?? 1 });
+    this.queueEntryFault(fault);
   }
 
   /** Answers the next `requests` requests with a whole-request ThrottlingException (HTTP 400). */
@@ -127,8 +114,7 @@ export class EventBridgeDouble {
     requests = 1,
     error: { status?: number; type?: string; message?: string } = {},
   ): void {
-    this.#requestFaults.push({
-      remaining: requests,
+    this.queueRefusal(requests, {
       status: error.status ?? 500,
       type: error.type ?? 'InternalException',
       message: error.message ?? 'An internal error occurred.',
@@ -149,15 +135,10 @@ export class EventBridgeDouble {
   reset(): void {
     this.requests.length = 0;
     this.accepted.length = 0;
-    this.#requestFaults = [];
-    this.#faults = [];
+    this.clearFaults();
   }
 
-  async close(): Promise<void> {
-    await closeLoopbackServer(this.server);
-  }
-
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  protected async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const raw = await readBody(request);
     const target = header(request, 'x-amz-target');
     const contentType = header(request, 'content-type');
@@ -198,12 +179,8 @@ export class EventBridgeDouble {
     const entries = Array.isArray(body.Entries) ? (body.Entries as WirePutEventsEntry[]) : [];
     record.entries = entries;
 
-    const refusal = this.#requestFaults[0];
-    if (refusal) {
-      refusal.remaining--;
-      if (refusal.remaining <= 0) this.#requestFaults.shift();
-      return fail(refusal.status, refusal.type, refusal.message);
-    }
+    const refusal = this.nextRefusal();
+    if (refusal) return fail(refusal.status, refusal.type, refusal.message);
     if (entries.length < 1 || entries.length > MAX_ENTRIES) {
       const bound =
         entries.length < 1
@@ -224,15 +201,10 @@ export class EventBridgeDouble {
       );
     }
 
-    const applied = new Set<ActiveFault>();
+    const faults = this.entryFaults(entries);
     const results = entries.map((entry, index) => {
-      const fault = this.#faults.find((candidate) =>
-        typeof candidate.match === 'function'
-          ? candidate.match(entry, index)
-          : candidate.match.includes(index),
-      );
+      const fault = faults[index];
       if (fault) {
-        applied.add(fault);
         return {
           ErrorCode: fault.errorCode,
           ErrorMessage: fault.errorMessage ?? `injected ${fault.errorCode}`,
@@ -244,8 +216,6 @@ export class EventBridgeDouble {
       this.accepted.push({ ...entry, EventId, requestIndex });
       return { EventId };
     });
-    for (const fault of applied) fault.remaining--;
-    this.#faults = this.#faults.filter((fault) => fault.remaining > 0);
 
     record.status = 200;
     send(response, 200, {

@@ -18,14 +18,9 @@
  */
 
 import { createHash, randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import {
-  closeLoopbackServer,
-  header,
-  readBody,
-  sendAwsJson,
-  startLoopbackServer,
-} from './loopback-server.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AwsJsonDouble, type EntryFaultMatch } from './aws-json-double.js';
+import { header, readBody, sendAwsJson } from './loopback-server.js';
 
 export const SQS_DOUBLE_ACCOUNT = '000000000000';
 
@@ -66,18 +61,13 @@ export interface RecordedMessage {
   requestIndex: number;
 }
 
-export interface SqsEntryFault {
-  /** Entry positions within a request, or a test on the entry. */
-  match: readonly number[] | ((entry: WireSendMessageBatchEntry, index: number) => boolean);
+export interface SqsEntryFault extends EntryFaultMatch<WireSendMessageBatchEntry> {
   code: string;
   message?: string;
   senderFault?: boolean;
-  /** How many of the next requests in which it matches an entry it applies to (default 1). */
-  requests?: number;
 }
 
 interface RequestFault {
-  remaining: number;
   status: number;
   code: string;
   message: string;
@@ -129,35 +119,41 @@ export interface QueuedMessage {
   receiveCount: number;
 }
 
-export class SqsDouble {
+export class SqsDouble extends AwsJsonDouble<
+  WireSendMessageBatchEntry,
+  SqsEntryFault,
+  RequestFault
+> {
   readonly requests: RecordedSqsRequest[] = [];
   /** Every message ever sent, deleted ones included. */
   readonly messages: RecordedMessage[] = [];
   #queue: QueuedMessage[] = [];
-  #requestFaults: RequestFault[] = [];
-  #faults: (SqsEntryFault & { remaining: number })[] = [];
 
   private constructor(
-    private readonly server: Server,
-    readonly url: string,
-    readonly queueUrl: string,
+    readonly queueName: string,
     readonly maxMessageBytes: number,
-  ) {}
+  ) {
+    super();
+  }
 
   /** `maxMessageBytes`: the queue's MaximumMessageSize (default 256 KiB). */
   static async start(
     options: { queueName?: string; maxMessageBytes?: number } = {},
   ): Promise<SqsDouble> {
-    let double: SqsDouble | undefined;
-    const { server, origin: url } = await startLoopbackServer(() => double?.handle.bind(double));
-    const queueUrl = `${url}/${SQS_DOUBLE_ACCOUNT}/${options.queueName ?? 'capillary-event-poller-dlq'}`;
-    double = new SqsDouble(server, url, queueUrl, options.maxMessageBytes ?? 262_144);
-    return double;
+    return new SqsDouble(
+      options.queueName ?? 'capillary-event-poller-dlq',
+      options.maxMessageBytes ?? 262_144,
+    ).listen();
+  }
+
+  /** The queue's URL, on the double's endpoint. */
+  get queueUrl(): string {
+    return `${this.url}/${SQS_DOUBLE_ACCOUNT}/${this.queueName}`;
   }
 
   /** Fails matching entries (they land in `Failed`) for the next `requests` requests that match. */
   failEntries(fault: SqsEntryFault): void {
-    this.#faults.push({ ...fault, remaining: fault.requests ?? 1 });
+    this.queueEntryFault(fault);
   }
 
   /** Refuses the next `requests` requests as a whole (default HTTP 500 InternalError). */
@@ -165,8 +161,7 @@ export class SqsDouble {
     requests = 1,
     error: { status?: number; code?: string; message?: string } = {},
   ): void {
-    this.#requestFaults.push({
-      remaining: requests,
+    this.queueRefusal(requests, {
       status: error.status ?? 500,
       code: error.code ?? 'InternalError',
       message: error.message ?? 'We encountered an internal error. Please try again.',
@@ -207,15 +202,10 @@ export class SqsDouble {
     this.requests.length = 0;
     this.messages.length = 0;
     this.#queue = [];
-    this.#requestFaults = [];
-    this.#faults = [];
+    this.clearFaults();
   }
 
-  async close(): Promise<void> {
-    await closeLoopbackServer(this.server);
-  }
-
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  protected async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const raw = await readBody(request);
     const record: RecordedSqsRequest = {
       target: header(request, 'x-amz-target'),
@@ -245,32 +235,7 @@ export class SqsDouble {
       return fail(400, 'InvalidParameterValue', 'InvalidParameterValue', 'expected AWS JSON 1.0');
     }
     const queueOperation = QUEUE_OPERATIONS[record.target ?? ''];
-    if (queueOperation) {
-      let parsed: Record<string, unknown>;
-      try {
-        parsed = JSON.parse(raw) as Record<string, unknown>;
-      } catch {
-        return fail(400, 'InvalidParameterValue', 'InvalidParameterValue', 'malformed JSON');
-      }
-      record.queueUrl = parsed.QueueUrl as string | undefined;
-      const refusal = this.#requestFaults[0];
-      if (refusal) {
-        refusal.remaining--;
-        if (refusal.remaining <= 0) this.#requestFaults.shift();
-        return fail(refusal.status, refusal.code, refusal.code, refusal.message);
-      }
-      if (parsed.QueueUrl !== this.queueUrl) {
-        return fail(
-          400,
-          'QueueDoesNotExist',
-          'AWS.SimpleQueueService.NonExistentQueue',
-          'The specified queue does not exist.',
-        );
-      }
-      record.status = 200;
-      return send(response, 200, queueOperation(this, parsed, requestIndex));
-    }
-    if (record.target !== 'AmazonSQS.SendMessageBatch') {
+    if (!queueOperation && record.target !== 'AmazonSQS.SendMessageBatch') {
       return fail(
         400,
         'UnsupportedOperation',
@@ -278,31 +243,31 @@ export class SqsDouble {
         `unsupported target ${String(record.target)}`,
       );
     }
-    let body: { QueueUrl?: string; Entries?: unknown };
+    let parsed: Record<string, unknown>;
     try {
-      body = JSON.parse(raw) as typeof body;
+      parsed = JSON.parse(raw) as Record<string, unknown>;
     } catch {
       return fail(400, 'InvalidParameterValue', 'InvalidParameterValue', 'malformed JSON');
     }
-    record.queueUrl = body.QueueUrl;
-    const entries = Array.isArray(body.Entries)
-      ? (body.Entries as WireSendMessageBatchEntry[])
+    record.queueUrl = parsed.QueueUrl as string | undefined;
+    const entries = Array.isArray(parsed.Entries)
+      ? (parsed.Entries as WireSendMessageBatchEntry[])
       : [];
-    record.entries = entries;
+    if (!queueOperation) record.entries = entries;
 
-    const refusal = this.#requestFaults[0];
-    if (refusal) {
-      refusal.remaining--;
-      if (refusal.remaining <= 0) this.#requestFaults.shift();
-      return fail(refusal.status, refusal.code, refusal.code, refusal.message);
-    }
-    if (body.QueueUrl !== this.queueUrl) {
+    const refusal = this.nextRefusal();
+    if (refusal) return fail(refusal.status, refusal.code, refusal.code, refusal.message);
+    if (parsed.QueueUrl !== this.queueUrl) {
       return fail(
         400,
         'QueueDoesNotExist',
         'AWS.SimpleQueueService.NonExistentQueue',
         'The specified queue does not exist.',
       );
+    }
+    if (queueOperation) {
+      record.status = 200;
+      return send(response, 200, queueOperation(this, parsed, requestIndex));
     }
     if (entries.length === 0) {
       return senderError(
@@ -342,15 +307,10 @@ export class SqsDouble {
 
     const Successful: Record<string, string>[] = [];
     const Failed: { Id: string; SenderFault: boolean; Code: string; Message: string }[] = [];
-    const applied = new Set<SqsEntryFault & { remaining: number }>();
+    const faults = this.entryFaults(entries);
     entries.forEach((entry, index) => {
-      const fault = this.#faults.find((candidate) =>
-        typeof candidate.match === 'function'
-          ? candidate.match(entry, index)
-          : candidate.match.includes(index),
-      );
+      const fault = faults[index];
       if (fault) {
-        applied.add(fault);
         Failed.push({
           Id: entry.Id,
           SenderFault: fault.senderFault ?? false,
@@ -376,14 +336,12 @@ export class SqsDouble {
       Successful.push({
         Id: entry.Id,
         MessageId: messageId,
-        MD5OfMessageBody: createHash('md5').update(entry.MessageBody, 'utf8').digest('hex'),
+        MD5OfMessageBody: md5(entry.MessageBody),
         ...(Object.keys(attributes).length > 0
           ? { MD5OfMessageAttributes: md5OfMessageAttributes(attributes) }
           : {}),
       });
     });
-    for (const fault of applied) fault.remaining--;
-    this.#faults = this.#faults.filter((fault) => fault.remaining > 0);
 
     record.status = 200;
     send(response, 200, { Successful, Failed });

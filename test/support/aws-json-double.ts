@@ -1,0 +1,81 @@
+// What the AWS doubles (EventBridge, SQS) share: a loopback server speaking the AWS JSON protocol,
+// whole requests refused on demand, and entry-level faults matched by position or by a test.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { closeLoopbackServer, startLoopbackServer } from './loopback-server.js';
+
+/** An injected entry failure: which entries, and for how many of the next requests. */
+export interface EntryFaultMatch<Entry> {
+  /** Entry positions within a request, or a test on the entry. */
+  match: readonly number[] | ((entry: Entry, index: number) => boolean);
+  /** How many of the next requests in which it matches an entry it applies to (default 1; `Infinity`: all). */
+  requests?: number;
+}
+
+type Counted<T> = T & { remaining: number };
+
+export abstract class AwsJsonDouble<Entry, Fault extends EntryFaultMatch<Entry>, Refusal> {
+  #server: Server | undefined;
+  #url = '';
+  #refusals: Counted<Refusal>[] = [];
+  #faults: Counted<Fault>[] = [];
+
+  /** The endpoint to give the SDK client. */
+  get url(): string {
+    return this.#url;
+  }
+
+  protected abstract handle(request: IncomingMessage, response: ServerResponse): Promise<void>;
+
+  /** Starts serving; the double's `start()` calls it once. */
+  protected async listen(): Promise<this> {
+    const { server, origin } = await startLoopbackServer(() => this.handle.bind(this));
+    this.#server = server;
+    this.#url = origin;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    if (this.#server) await closeLoopbackServer(this.#server);
+  }
+
+  /** Refuses the next `requests` requests as a whole with `refusal`. */
+  protected queueRefusal(requests: number, refusal: Refusal): void {
+    this.#refusals.push({ ...refusal, remaining: requests });
+  }
+
+  /** The refusal for this request, if one is pending (it counts down). */
+  protected nextRefusal(): Refusal | undefined {
+    const refusal = this.#refusals[0];
+    if (refusal === undefined) return undefined;
+    refusal.remaining--;
+    if (refusal.remaining <= 0) this.#refusals.shift();
+    return refusal;
+  }
+
+  /** Fails matching entries for the next `requests` requests in which they match. */
+  protected queueEntryFault(fault: Fault): void {
+    this.#faults.push({ ...fault, remaining: fault.requests ?? 1 });
+  }
+
+  /** The fault for each entry of a request (`undefined`: none); each one applied counts down once. */
+  protected entryFaults(entries: readonly Entry[]): (Fault | undefined)[] {
+    const applied = new Set<Counted<Fault>>();
+    const faults = entries.map((entry, index) => {
+      const fault = this.#faults.find((candidate) =>
+        typeof candidate.match === 'function'
+          ? candidate.match(entry, index)
+          : candidate.match.includes(index),
+      );
+      if (fault) applied.add(fault);
+      return fault;
+    });
+    for (const fault of applied) fault.remaining--;
+    this.#faults = this.#faults.filter((fault) => fault.remaining > 0);
+    return faults;
+  }
+
+  protected clearFaults(): void {
+    this.#refusals = [];
+    this.#faults = [];
+  }
+}
