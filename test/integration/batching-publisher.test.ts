@@ -4,14 +4,15 @@ import { BatchingPublisher } from '../../src/adapters/eventbridge/batching-publi
 import { EventBridgePublisher } from '../../src/adapters/eventbridge/eventbridge-publisher.js';
 import { MAX_PUT_EVENTS_BYTES } from '../../src/adapters/eventbridge/put-events-entries.js';
 import type { OutgoingEvent, PublishOutcome } from '../../src/domain/ports.js';
-import { createEventBridgeClient } from '../../src/runtime/aws-clients.js';
+import { closeWire } from '../support/aws-json-double.js';
 import {
-  DUMMY_CREDENTIALS,
   detailOf,
-  EventBridgeDouble,
+  type EventBridgeDouble,
+  startEventBridgeWire,
   type WirePutEventsEntry,
   wireEntrySize,
 } from '../support/eventbridge-double.js';
+import { outgoingEvent } from '../support/outgoing-event.js';
 
 const BUS = 'capillary-events';
 const SOURCE = 'capillary.events';
@@ -19,32 +20,17 @@ const BASE = Date.UTC(2025, 4, 8, 8, 56, 57);
 
 function makeEvent(customerId: string, n: number, padding = ''): OutgoingEvent {
   const key = `${customerId}-${n}`;
-  const time = new Date(BASE + n * 1000);
-  return {
+  return outgoingEvent({
     key,
     customerId,
-    detailType: 'TestingEvent_FE',
-    time,
-    detail: {
-      customerId,
-      orgId: 100737,
-      eventName: 'TestingEvent_FE',
-      uniqueId: `unique-${key}`,
-      eventId: `event-${key}`,
-      date: time.toISOString(),
-      source: 'INSTORE',
-      tillCode: 'till-1',
-      displayName: 'Testing Event',
-      attributes: { n, padding },
-      poller: {
-        eventKey: key,
-        scope: 'default',
-        observedAt: new Date(BASE + 60_000).toISOString(),
-        version: '0.1.0',
-        psi: { mode: 'mask', attributes: [] },
-      },
-    },
-  };
+    time: new Date(BASE + n * 1000),
+    uniqueId: `unique-${key}`,
+    eventId: `event-${key}`,
+    tillCode: 'till-1',
+    displayName: 'Testing Event',
+    attributes: { n, padding },
+    observedAt: new Date(BASE + 60_000),
+  });
 }
 
 const keyOf = (entry: WirePutEventsEntry) =>
@@ -73,18 +59,9 @@ describe('BatchingPublisher against the EventBridge wire double', () => {
   };
 
   beforeAll(async () => {
-    double = await EventBridgeDouble.start();
-    client = createEventBridgeClient({
-      region: 'us-east-1',
-      endpoint: double.url,
-      credentials: DUMMY_CREDENTIALS,
-    });
+    ({ double, client } = await startEventBridgeWire());
   });
-
-  afterAll(async () => {
-    client.destroy();
-    await double.close();
-  });
+  afterAll(() => closeWire({ double, client }));
 
   beforeEach(() => {
     double.reset();

@@ -10,47 +10,32 @@ import {
   putEventsEntrySize,
 } from '../../src/adapters/eventbridge/put-events-entries.js';
 import type { OutgoingEvent } from '../../src/domain/ports.js';
-import { createEventBridgeClient } from '../../src/runtime/aws-clients.js';
+import { closeWire } from '../support/aws-json-double.js';
 import {
-  DUMMY_CREDENTIALS,
   detailOf,
-  EventBridgeDouble,
+  type EventBridgeDouble,
+  startEventBridgeWire,
   type WirePutEventsEntry,
   wireEntrySize,
 } from '../support/eventbridge-double.js';
+import { outgoingEvent } from '../support/outgoing-event.js';
 
 const BUS = 'capillary-events';
 const SOURCE = 'capillary.events';
 const BASE = Date.UTC(2025, 4, 8, 8, 56, 57);
 
 function makeEvent(n: number, attributes: Record<string, unknown> = {}): OutgoingEvent {
-  const key = `key-${String(n).padStart(3, '0')}`;
-  const time = new Date(BASE + n * 1000);
-  return {
-    key,
+  return outgoingEvent({
+    key: `key-${String(n).padStart(3, '0')}`,
     customerId: '564590100',
-    detailType: 'TestingEvent_FE',
-    time,
-    detail: {
-      customerId: '564590100',
-      orgId: 100737,
-      eventName: 'TestingEvent_FE',
-      uniqueId: `unique-${n}`,
-      eventId: `event-${n}`,
-      date: time.toISOString(),
-      source: 'INSTORE',
-      tillCode: 'till-1',
-      displayName: 'Testing Event',
-      attributes: { n, ...attributes },
-      poller: {
-        eventKey: key,
-        scope: 'default',
-        observedAt: new Date(BASE + 60_000).toISOString(),
-        version: '0.1.0',
-        psi: { mode: 'mask', attributes: [] },
-      },
-    },
-  };
+    time: new Date(BASE + n * 1000),
+    uniqueId: `unique-${n}`,
+    eventId: `event-${n}`,
+    tillCode: 'till-1',
+    displayName: 'Testing Event',
+    attributes: { n, ...attributes },
+    observedAt: new Date(BASE + 60_000),
+  });
 }
 
 const keyOf = (entry: WirePutEventsEntry) =>
@@ -75,18 +60,9 @@ describe('EventBridgePublisher against the EventBridge wire double', () => {
     });
 
   beforeAll(async () => {
-    double = await EventBridgeDouble.start();
-    client = createEventBridgeClient({
-      region: 'us-east-1',
-      endpoint: double.url,
-      credentials: DUMMY_CREDENTIALS,
-    });
+    ({ double, client } = await startEventBridgeWire());
   });
-
-  afterAll(async () => {
-    client.destroy();
-    await double.close();
-  });
+  afterAll(() => closeWire({ double, client }));
 
   beforeEach(() => {
     double.reset();
@@ -336,14 +312,9 @@ describe('EventBridgePublisher against the EventBridge wire double', () => {
   });
 
   it('retries network errors and reports them as failed when they persist', async () => {
-    const closed = await EventBridgeDouble.start();
-    const url = closed.url;
+    // A client on a double that is gone: every connection is refused.
+    const { double: closed, client: deadClient } = await startEventBridgeWire();
     await closed.close();
-    const deadClient = createEventBridgeClient({
-      region: 'us-east-1',
-      endpoint: url,
-      credentials: DUMMY_CREDENTIALS,
-    });
     try {
       const outcomes = await publisher({ client: deadClient, maxAttempts: 2 }).publish([
         makeEvent(0),

@@ -4,9 +4,9 @@ import { DEFAULT_DEAD_LETTER_MAX_MESSAGE_BYTES } from '../../src/adapters/sqs/de
 import { SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
 import { MAX_SEND_MESSAGE_BATCH_BYTES } from '../../src/adapters/sqs/sqs-message.js';
 import type { OutgoingEvent } from '../../src/domain/ports.js';
-import { createSqsClient } from '../../src/runtime/aws-clients.js';
-import { DUMMY_CREDENTIALS } from '../support/eventbridge-double.js';
-import { SqsDouble, wireMessageSize } from '../support/sqs-double.js';
+import { closeWire } from '../support/aws-json-double.js';
+import { outgoingEvent } from '../support/outgoing-event.js';
+import { type SqsDouble, startSqsWire, wireMessageSize } from '../support/sqs-double.js';
 
 const BASE = Date.UTC(2025, 4, 8, 8, 56, 57);
 
@@ -18,34 +18,15 @@ function makeEvent(
     eventName?: string;
   } = {},
 ): OutgoingEvent {
-  const key = `key-${String(n).padStart(3, '0')}`;
-  const time = new Date(BASE + n * 1000);
-  const eventName = options.eventName ?? 'TestingEvent_FE';
-  return {
-    key,
+  return outgoingEvent({
+    key: `key-${String(n).padStart(3, '0')}`,
     customerId: '564590100',
-    detailType: eventName,
-    time,
-    detail: {
-      customerId: '564590100',
-      orgId: 100737,
-      eventName,
-      uniqueId: `unique-${n}`,
-      eventId: options.eventId === undefined ? `event-${n}` : options.eventId,
-      date: time.toISOString(),
-      source: 'INSTORE',
-      tillCode: null,
-      displayName: null,
-      attributes: { n, ...options.attributes },
-      poller: {
-        eventKey: key,
-        scope: 'default',
-        observedAt: time.toISOString(),
-        version: '0.1.0',
-        psi: { mode: 'mask', attributes: [] },
-      },
-    },
-  };
+    time: new Date(BASE + n * 1000),
+    uniqueId: `unique-${n}`,
+    eventId: options.eventId === undefined ? `event-${n}` : options.eventId,
+    attributes: { n, ...options.attributes },
+    ...(options.eventName === undefined ? {} : { eventName: options.eventName }),
+  });
 }
 
 const park = (event: OutgoingEvent, reason = 'MalformedDetail: Detail is malformed.') => ({
@@ -73,18 +54,9 @@ describe('SqsDeadLetterSink against the SQS wire double', () => {
     new SqsDeadLetterSink({ client, queueUrl: options.queueUrl ?? double.queueUrl, ...options });
 
   beforeAll(async () => {
-    double = await SqsDouble.start();
-    client = createSqsClient({
-      region: 'us-east-1',
-      endpoint: double.url,
-      credentials: DUMMY_CREDENTIALS,
-    });
+    ({ double, client } = await startSqsWire());
   });
-
-  afterAll(async () => {
-    client.destroy();
-    await double.close();
-  });
+  afterAll(() => closeWire({ double, client }));
 
   beforeEach(() => double.reset());
 
@@ -142,12 +114,8 @@ describe('SqsDeadLetterSink against the SQS wire double', () => {
   });
 
   it('keeps each batch within 1 MiB', async () => {
-    const big = await SqsDouble.start({ maxMessageBytes: 1_048_576 });
-    const bigClient = createSqsClient({
-      region: 'us-east-1',
-      endpoint: big.url,
-      credentials: DUMMY_CREDENTIALS,
-    });
+    const bigWire = await startSqsWire({ maxMessageBytes: 1_048_576 });
+    const { double: big, client: bigClient } = bigWire;
     try {
       // ~300 KB each: 4 of them are over 1 MiB.
       const items = Array.from({ length: 5 }, (_, n) =>
@@ -168,8 +136,7 @@ describe('SqsDeadLetterSink against the SQS wire double', () => {
       // With a 1 MiB queue, these are parked with their detail.
       expect(big.bodies<ParkedBody>().every((body) => body.detail !== undefined)).toBe(true);
     } finally {
-      bigClient.destroy();
-      await big.close();
+      await closeWire(bigWire);
     }
   });
 

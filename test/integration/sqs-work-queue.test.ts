@@ -2,24 +2,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqsWorkQueue } from '../../src/adapters/sqs/sqs-work-queue.js';
 import { parseWorkMessage, workMessages } from '../../src/domain/work-queue.js';
-import { createSqsClient } from '../../src/runtime/aws-clients.js';
 import { claimedCustomers } from '../support/claimed-customers.js';
-import { DUMMY_CREDENTIALS } from '../support/eventbridge-double.js';
-import { SqsDouble } from '../support/sqs-double.js';
+import { type SqsDouble, startSqsWire } from '../support/sqs-double.js';
 
 let sqs: SqsDouble;
 let queue: SqsWorkQueue;
 
 beforeAll(async () => {
-  sqs = await SqsDouble.start({ queueName: 'capillary-event-poller-work' });
-  queue = new SqsWorkQueue({
-    client: createSqsClient({
-      region: 'us-east-1',
-      endpoint: new URL(sqs.url),
-      credentials: DUMMY_CREDENTIALS,
-    }),
-    queueUrl: sqs.queueUrl,
-  });
+  const wire = await startSqsWire({ queueName: 'capillary-event-poller-work' });
+  sqs = wire.double;
+  queue = new SqsWorkQueue({ client: wire.client, queueUrl: sqs.queueUrl });
 });
 beforeEach(() => sqs.reset());
 afterAll(() => sqs.close());

@@ -13,6 +13,15 @@ export interface EntryFaultMatch<Entry> {
 
 type Counted<T> = T & { remaining: number };
 
+/** Ends a double and the SDK client a test built on it. */
+export async function closeWire(wire: {
+  double: { close(): Promise<void> };
+  client: { destroy(): void };
+}): Promise<void> {
+  wire.client.destroy();
+  await wire.double.close();
+}
+
 export abstract class AwsJsonDouble<Entry, Fault extends EntryFaultMatch<Entry>, Refusal> {
   #server: Server | undefined;
   #url = '';

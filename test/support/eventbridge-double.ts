@@ -14,6 +14,8 @@
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { createEventBridgeClient } from '../../src/runtime/aws-clients.js';
 import { AwsJsonDouble, type EntryFaultMatch } from './aws-json-double.js';
 import { header, readBody, sendAwsJson } from './loopback-server.js';
 
@@ -77,6 +79,20 @@ export function wireEntrySize(entry: WirePutEventsEntry): number {
 /** The parsed `Detail` of a wire entry. */
 export function detailOf(entry: WirePutEventsEntry): Record<string, unknown> {
   return JSON.parse(entry.Detail ?? 'null') as Record<string, unknown>;
+}
+
+/** A started double and the poller's EventBridge client on it; `closeWire` ends both. */
+export async function startEventBridgeWire(): Promise<{
+  double: EventBridgeDouble;
+  client: EventBridgeClient;
+}> {
+  const double = await EventBridgeDouble.start();
+  const client = createEventBridgeClient({
+    region: 'us-east-1',
+    endpoint: double.url,
+    credentials: DUMMY_CREDENTIALS,
+  });
+  return { double, client };
 }
 
 export class EventBridgeDouble extends AwsJsonDouble<

@@ -19,7 +19,10 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { createSqsClient } from '../../src/runtime/aws-clients.js';
 import { AwsJsonDouble, type EntryFaultMatch } from './aws-json-double.js';
+import { DUMMY_CREDENTIALS } from './eventbridge-double.js';
 import { header, readBody, sendAwsJson } from './loopback-server.js';
 
 export const SQS_DOUBLE_ACCOUNT = '000000000000';
@@ -117,6 +120,19 @@ export interface QueuedMessage {
   visibleAt: number;
   receiptHandle: string | undefined;
   receiveCount: number;
+}
+
+/** A started double and the poller's SQS client on it; `closeWire` ends both. */
+export async function startSqsWire(
+  options: Parameters<typeof SqsDouble.start>[0] = {},
+): Promise<{ double: SqsDouble; client: SQSClient }> {
+  const double = await SqsDouble.start(options);
+  const client = createSqsClient({
+    region: 'us-east-1',
+    endpoint: double.url,
+    credentials: DUMMY_CREDENTIALS,
+  });
+  return { double, client };
 }
 
 export class SqsDouble extends AwsJsonDouble<

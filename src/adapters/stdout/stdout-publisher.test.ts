@@ -1,36 +1,18 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { outgoingEvent } from '../../../test/support/outgoing-event.js';
 import type { OutgoingEvent } from '../../domain/ports.js';
 import { StdoutPublisher } from './stdout-publisher.js';
 
 function makeEvent(n: number): OutgoingEvent {
-  const key = `key-${n}`;
-  const time = new Date(Date.UTC(2025, 4, 8, 8, 56, 57 + n));
-  return {
-    key,
+  return outgoingEvent({
+    key: `key-${n}`,
     customerId: '564590100',
-    detailType: 'TestingEvent_FE',
-    time,
-    detail: {
-      customerId: '564590100',
-      orgId: 100737,
-      eventName: 'TestingEvent_FE',
-      uniqueId: null,
-      eventId: `event-${n}`,
-      date: time.toISOString(),
-      source: 'INSTORE',
-      tillCode: null,
-      displayName: null,
-      attributes: { note: 'line\nbreak', n },
-      poller: {
-        eventKey: key,
-        scope: 'default',
-        observedAt: time.toISOString(),
-        version: '0.1.0',
-        psi: { mode: 'mask', attributes: [] },
-      },
-    },
-  };
+    time: new Date(Date.UTC(2025, 4, 8, 8, 56, 57 + n)),
+    uniqueId: null,
+    eventId: `event-${n}`,
+    attributes: { note: 'line\nbreak', n },
+  });
 }
 
 function capture() {
