@@ -6,10 +6,9 @@ import { MAX_PUT_EVENTS_BYTES } from '../../src/adapters/eventbridge/put-events-
 import type { OutgoingEvent, PublishOutcome } from '../../src/domain/ports.js';
 import { closeWire } from '../support/aws-json-double.js';
 import {
-  detailOf,
   type EventBridgeDouble,
+  eventKeyOf,
   startEventBridgeWire,
-  type WirePutEventsEntry,
   wireEntrySize,
 } from '../support/eventbridge-double.js';
 import { outgoingEvent } from '../support/outgoing-event.js';
@@ -32,9 +31,6 @@ function makeEvent(customerId: string, n: number, padding = ''): OutgoingEvent {
     observedAt: new Date(BASE + 60_000),
   });
 }
-
-const keyOf = (entry: WirePutEventsEntry) =>
-  (detailOf(entry).poller as { eventKey: string }).eventKey;
 
 /** Each customer's events, published by one `publish` call per customer, all at once. */
 function customers(count: number, eventsEach: number, padding = ''): OutgoingEvent[][] {
@@ -104,14 +100,14 @@ describe('BatchingPublisher against the EventBridge wire double', () => {
     // The first request is refused as a whole (not retryable), and one entry of another is bad.
     double.failRequests(1, { status: 400, type: 'AccessDeniedException', message: 'denied' });
     double.failEntries({
-      match: (entry) => keyOf(entry) === '125-0',
+      match: (entry) => eventKeyOf(entry) === '125-0',
       errorCode: 'MalformedDetail',
       requests: Number.POSITIVE_INFINITY,
     });
 
     const results = await Promise.all(batches.map((events) => publisher.publish(events)));
 
-    const refusedKeys = new Set(double.requests[0]?.entries.map(keyOf));
+    const refusedKeys = new Set(double.requests[0]?.entries.map(eventKeyOf));
     expect(refusedKeys.size).toBe(10);
     const byKey = new Map<string, PublishOutcome>(results.flat().map((o) => [o.key, o]));
     for (const [key, outcome] of byKey) {

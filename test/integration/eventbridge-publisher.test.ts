@@ -14,8 +14,8 @@ import { closeWire } from '../support/aws-json-double.js';
 import {
   detailOf,
   type EventBridgeDouble,
+  eventKeyOf,
   startEventBridgeWire,
-  type WirePutEventsEntry,
   wireEntrySize,
 } from '../support/eventbridge-double.js';
 import { outgoingEvent } from '../support/outgoing-event.js';
@@ -37,9 +37,6 @@ function makeEvent(n: number, attributes: Record<string, unknown> = {}): Outgoin
     observedAt: new Date(BASE + 60_000),
   });
 }
-
-const keyOf = (entry: WirePutEventsEntry) =>
-  (detailOf(entry).poller as { eventKey: string }).eventKey;
 
 describe('EventBridgePublisher against the EventBridge wire double', () => {
   let double: EventBridgeDouble;
@@ -97,10 +94,10 @@ describe('EventBridgePublisher against the EventBridge wire double', () => {
     const outcomes = await publisher().publish(events);
 
     expect(double.requests.map((request) => request.entries.length)).toEqual([10, 10, 5]);
-    expect(double.requests.flatMap((request) => request.entries.map(keyOf))).toEqual(
+    expect(double.requests.flatMap((request) => request.entries.map(eventKeyOf))).toEqual(
       events.map((event) => event.key),
     );
-    expect(double.accepted.map(keyOf)).toEqual(events.map((event) => event.key));
+    expect(double.accepted.map(eventKeyOf)).toEqual(events.map((event) => event.key));
     expect(outcomes).toEqual(events.map((event) => ({ key: event.key, status: 'published' })));
   });
 
@@ -124,7 +121,7 @@ describe('EventBridgePublisher against the EventBridge wire double', () => {
       const total = request.entries.reduce((sum, entry) => sum + wireEntrySize(entry), 0);
       expect(total).toBeLessThanOrEqual(MAX_PUT_EVENTS_BYTES);
     }
-    expect(double.accepted.map(keyOf)).toEqual(events.map((event) => event.key));
+    expect(double.accepted.map(eventKeyOf)).toEqual(events.map((event) => event.key));
   });
 
   it('rejects an event too large on its own and never sends it, publishing the others', async () => {
@@ -139,14 +136,14 @@ describe('EventBridgePublisher against the EventBridge wire double', () => {
     expect(reason).toContain(String(size));
     expect(reason).toContain(String(MAX_PUT_EVENTS_BYTES));
     expect(outcomes[2]).toEqual({ key: 'key-002', status: 'published' });
-    const sent = double.requests.flatMap((request) => request.entries.map(keyOf));
+    const sent = double.requests.flatMap((request) => request.entries.map(eventKeyOf));
     expect(sent).toEqual(['key-000', 'key-002']);
   });
 
   it('retries only the entries that failed with retryable codes, then publishes them', async () => {
     const events = Array.from({ length: 5 }, (_, n) => makeEvent(n));
     double.failEntries({
-      match: (entry) => keyOf(entry) === 'key-001',
+      match: (entry) => eventKeyOf(entry) === 'key-001',
       errorCode: 'ThrottlingException',
       errorMessage: 'Rate exceeded',
     });
@@ -156,9 +153,9 @@ describe('EventBridgePublisher against the EventBridge wire double', () => {
 
     expect(outcomes).toEqual(events.map((event) => ({ key: event.key, status: 'published' })));
     expect(double.requests).toHaveLength(2);
-    expect(double.requests[0]?.entries.map(keyOf)).toEqual(events.map((event) => event.key));
-    expect(double.requests[1]?.entries.map(keyOf)).toEqual(['key-001', 'key-003']);
-    expect(double.accepted.map(keyOf).sort()).toEqual(events.map((event) => event.key));
+    expect(double.requests[0]?.entries.map(eventKeyOf)).toEqual(events.map((event) => event.key));
+    expect(double.requests[1]?.entries.map(eventKeyOf)).toEqual(['key-001', 'key-003']);
+    expect(double.accepted.map(eventKeyOf).sort()).toEqual(events.map((event) => event.key));
     expect(sleeps).toHaveLength(1);
   });
 
@@ -198,7 +195,7 @@ describe('EventBridgePublisher against the EventBridge wire double', () => {
 
   it('gives up on entries that keep failing with a retryable code after maxAttempts', async () => {
     double.failEntries({
-      match: (entry) => keyOf(entry) === 'key-001',
+      match: (entry) => eventKeyOf(entry) === 'key-001',
       errorCode: 'InternalFailure',
       requests: Infinity,
     });
@@ -210,7 +207,7 @@ describe('EventBridgePublisher against the EventBridge wire double', () => {
     expect(outcomes[1]?.status === 'failed' && outcomes[1].reason).toMatch(
       /InternalFailure.*after 3 attempts/,
     );
-    expect(double.requests.map((request) => request.entries.map(keyOf))).toEqual([
+    expect(double.requests.map((request) => request.entries.map(eventKeyOf))).toEqual([
       ['key-000', 'key-001'],
       ['key-001'],
       ['key-001'],
@@ -296,7 +293,7 @@ describe('EventBridgePublisher against the EventBridge wire double', () => {
     const outcomes = await publisher().publish(events);
 
     expect(outcomes).toEqual(events.map((event) => ({ key: event.key, status: 'published' })));
-    expect(double.requests.map((request) => request.entries.map(keyOf))).toEqual([
+    expect(double.requests.map((request) => request.entries.map(eventKeyOf))).toEqual([
       ['key-000', 'key-001', 'key-002'],
       ['key-000'],
       ['key-001'],
@@ -346,11 +343,11 @@ describe('EventBridgePublisher against the EventBridge wire double', () => {
       n === 4 ? makeEvent(n, { blob: 'z'.repeat(270_000) }) : makeEvent(n),
     );
     double.failEntries({
-      match: (entry) => keyOf(entry) === 'key-012',
+      match: (entry) => eventKeyOf(entry) === 'key-012',
       errorCode: 'ThrottlingException',
     });
     double.failEntries({
-      match: (entry) => keyOf(entry) === 'key-007',
+      match: (entry) => eventKeyOf(entry) === 'key-007',
       errorCode: 'InvalidArgument',
     });
 

@@ -13,6 +13,21 @@ export interface EntryFaultMatch<Entry> {
 
 type Counted<T> = T & { remaining: number };
 
+/** Starts a double and builds an SDK client on it (`createClient`: the poller's factory). */
+export async function startWire<Double extends { url: string }, Client>(
+  starting: Promise<Double>,
+  createClient: (options: { region: string; endpoint: string; credentials: Credentials }) => Client,
+  credentials: Credentials,
+): Promise<{ double: Double; client: Client }> {
+  const double = await starting;
+  return {
+    double,
+    client: createClient({ region: 'us-east-1', endpoint: double.url, credentials }),
+  };
+}
+
+type Credentials = { accessKeyId: string; secretAccessKey: string };
+
 /** Ends a double and the SDK client a test built on it. */
 export async function closeWire(wire: {
   double: { close(): Promise<void> };

@@ -14,9 +14,8 @@
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { createEventBridgeClient } from '../../src/runtime/aws-clients.js';
-import { AwsJsonDouble, type EntryFaultMatch } from './aws-json-double.js';
+import { AwsJsonDouble, type EntryFaultMatch, startWire } from './aws-json-double.js';
 import { header, readBody, sendAwsJson } from './loopback-server.js';
 
 export const DUMMY_CREDENTIALS = {
@@ -81,19 +80,14 @@ export function detailOf(entry: WirePutEventsEntry): Record<string, unknown> {
   return JSON.parse(entry.Detail ?? 'null') as Record<string, unknown>;
 }
 
-/** A started double and the poller's EventBridge client on it; `closeWire` ends both. */
-export async function startEventBridgeWire(): Promise<{
-  double: EventBridgeDouble;
-  client: EventBridgeClient;
-}> {
-  const double = await EventBridgeDouble.start();
-  const client = createEventBridgeClient({
-    region: 'us-east-1',
-    endpoint: double.url,
-    credentials: DUMMY_CREDENTIALS,
-  });
-  return { double, client };
+/** The poller's key of the event a wire entry carries (`detail.poller.eventKey`). */
+export function eventKeyOf(entry: WirePutEventsEntry): string {
+  return (detailOf(entry).poller as { eventKey: string }).eventKey;
 }
+
+/** A started double and the poller's EventBridge client on it; `closeWire` ends both. */
+export const startEventBridgeWire = () =>
+  startWire(EventBridgeDouble.start(), createEventBridgeClient, DUMMY_CREDENTIALS);
 
 export class EventBridgeDouble extends AwsJsonDouble<
   WirePutEventsEntry,

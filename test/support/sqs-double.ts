@@ -19,9 +19,8 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../../src/runtime/aws-clients.js';
-import { AwsJsonDouble, type EntryFaultMatch } from './aws-json-double.js';
+import { AwsJsonDouble, type EntryFaultMatch, startWire } from './aws-json-double.js';
 import { DUMMY_CREDENTIALS } from './eventbridge-double.js';
 import { header, readBody, sendAwsJson } from './loopback-server.js';
 
@@ -123,17 +122,8 @@ export interface QueuedMessage {
 }
 
 /** A started double and the poller's SQS client on it; `closeWire` ends both. */
-export async function startSqsWire(
-  options: Parameters<typeof SqsDouble.start>[0] = {},
-): Promise<{ double: SqsDouble; client: SQSClient }> {
-  const double = await SqsDouble.start(options);
-  const client = createSqsClient({
-    region: 'us-east-1',
-    endpoint: double.url,
-    credentials: DUMMY_CREDENTIALS,
-  });
-  return { double, client };
-}
+export const startSqsWire = (options: Parameters<typeof SqsDouble.start>[0] = {}) =>
+  startWire(SqsDouble.start(options), createSqsClient, DUMMY_CREDENTIALS);
 
 export class SqsDouble extends AwsJsonDouble<
   WireSendMessageBatchEntry,
