@@ -27,7 +27,7 @@ const SQS_RETRIES = { retryMode: 'standard', maxAttempts: 3 } as const;
 
 type Credentials = EventBridgeClientConfig['credentials'] & SQSClientConfig['credentials'];
 
-export interface AwsClientOptions {
+interface AwsClientOptions {
   region: string;
   /** Set for a local emulator or double, or a VPC endpoint; the regional endpoint otherwise. */
   endpoint?: URL | string | undefined;
@@ -59,7 +59,7 @@ export function createDynamoDbClient(options: AwsClientOptions): DynamoDBClient 
   return new DynamoDBClient({ ...clientConfig(options), ...DYNAMODB_RETRIES });
 }
 
-export interface EventBridgeClientOptions extends AwsClientOptions {
+interface EventBridgeClientOptions extends AwsClientOptions {
   /** Per request socket timeout. */
   requestTimeoutMs?: number;
 }

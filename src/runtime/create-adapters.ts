@@ -40,7 +40,7 @@ export function createCursorStore(client: DynamoDBClient, settings: Settings): C
   return new DynamoDbCursorStore({ client, tableName: settings.table.name });
 }
 
-export interface AdapterContext {
+interface AdapterContext {
   logger: Logger;
   /** Where the stdout sink writes. */
   stdout: Writable;
@@ -71,7 +71,7 @@ export interface PollerDependencies extends PollDependencies {
   quota: QuotaGate;
 }
 
-export function createQuotaGate(settings: Settings, context: AdapterContext): QuotaGate {
+function createQuotaGate(settings: Settings, context: AdapterContext): QuotaGate {
   const { requestsPerSecond } = settings.capillary;
   if (!context.quotaTable) return new TokenBucket({ ratePerSecond: requestsPerSecond });
   return new DynamoDbQuotaGate({

@@ -10,12 +10,12 @@ import { parseWorkMessage } from '../../src/domain/work-queue.js';
 import { METRICS_NAMESPACE, MetricName } from '../../src/observability/metric-names.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import {
-  captureOutput,
   type EmfBlob,
   emfBlobs,
   emfUnits,
   environment,
-  fakeContext,
+  invocationError,
+  invoke,
 } from '../support/lambda-harness.js';
 import { SqsDouble } from '../support/sqs-double.js';
 
@@ -105,9 +105,7 @@ describe('scheduler Lambda handler', () => {
   it('claims a tick’s quota of due customers, queues them by 25, and prints the tick metrics as EMF', async () => {
     env.set(schedulerEnv(await tableWith(70)));
     const handler = await importHandler();
-    const context = fakeContext('capillary-scheduler');
-
-    const { result: summary, lines } = await captureOutput(() => handler({}, context));
+    const { result: summary, lines, context } = await invoke(handler, {}, 'capillary-scheduler');
 
     expect(summary).toMatchObject({ claimed: 30, queued: 30, notQueuedCount: 0, deferred: 40 });
     const messages = sqs.messages.map((message) => parseWorkMessage(message.body));
@@ -139,7 +137,7 @@ describe('scheduler Lambda handler', () => {
 
     // The next tick (warm container) takes the next 30: the first ones are still claimed.
     sqs.reset();
-    const second = await captureOutput(() => handler({}, fakeContext('capillary-scheduler')));
+    const second = await invoke(handler, {}, 'capillary-scheduler');
     expect(second.result.claimed).toBe(30);
     const next = sqs.messages.flatMap((message) => parseWorkMessage(message.body).customers);
     const overlap = next.filter((customer) =>
@@ -151,7 +149,7 @@ describe('scheduler Lambda handler', () => {
   it('claims no more than SWEEP_MAX_POLLS', async () => {
     env.set(schedulerEnv(await tableWith(12), { SWEEP_MAX_POLLS: '7' }));
     const handler = await importHandler();
-    const { result } = await captureOutput(() => handler({}, fakeContext('capillary-scheduler')));
+    const { result } = await invoke(handler, {}, 'capillary-scheduler');
     expect(result).toMatchObject({ claimed: 7, queued: 7, deferred: 5 });
   });
 
@@ -159,9 +157,7 @@ describe('scheduler Lambda handler', () => {
     env.set(schedulerEnv(await tableWith(80), { CAPILLARY_RPS: '2' }));
     sqs.failRequests(10, { status: 400, code: 'AccessDenied', message: 'not authorized' });
     const handler = await importHandler();
-    const { result, stderr } = await captureOutput(() =>
-      handler({}, fakeContext('capillary-scheduler')),
-    );
+    const { result, stderr } = await invoke(handler, {}, 'capillary-scheduler');
     expect(result).toMatchObject({ claimed: 80, queued: 0, notQueuedCount: 80 });
     expect(result.notQueued).toHaveLength(50);
     expect(result.notQueued[0]?.reason).toContain('not authorized');
@@ -173,12 +169,7 @@ describe('scheduler Lambda handler', () => {
     const { WORK_QUEUE_URL: _queue, ...rest } = schedulerEnv(await tableWith(0));
     env.set(rest);
     const handler = await importHandler();
-    const { result: error } = await captureOutput(() =>
-      handler({}, fakeContext('capillary-scheduler')).then(
-        () => undefined,
-        (thrown: unknown) => thrown as Error & { problems?: { setting: string }[] },
-      ),
-    );
+    const error = await invocationError(handler, {}, 'capillary-scheduler');
     expect(error?.name).toBe('ConfigErrors');
     expect(error?.problems?.map((problem) => problem.setting)).toEqual(['WORK_QUEUE_URL']);
   });

@@ -15,12 +15,12 @@ import { CapillaryDouble } from '../support/capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import { detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';
 import {
-  captureOutput,
   type EmfBlob,
   emfBlobs,
   emfUnits,
   environment,
-  fakeContext,
+  invocationError,
+  invoke,
 } from '../support/lambda-harness.js';
 import { rawEvents, uniqueIdOf } from '../support/poller-fixtures.js';
 import { SqsDouble } from '../support/sqs-double.js';
@@ -137,7 +137,7 @@ function sqsEvent(body: string, messageId: string): SQSEvent {
 /** Runs one scheduler tick and returns the queued messages as SQS events. */
 async function tick(scheduler: Scheduler): Promise<SQSEvent[]> {
   sqs.reset();
-  await captureOutput(() => scheduler({}, fakeContext('capillary-scheduler')));
+  await invoke(scheduler, {}, 'capillary-scheduler');
   return sqs.messages.map((message) => sqsEvent(message.body, message.messageId));
 }
 
@@ -173,9 +173,7 @@ describe('worker Lambda handler', () => {
 
     const [event, ...more] = await tick(scheduler);
     expect(more).toEqual([]);
-    const { result, lines, stderr } = await captureOutput(() =>
-      worker(event as SQSEvent, fakeContext('capillary-worker')),
-    );
+    const { result, lines, stderr } = await invoke(worker, event as SQSEvent, 'capillary-worker');
 
     // A failed customer is recorded on its schedule; the message itself succeeded.
     expect(result).toEqual({ batchItemFailures: [] });
@@ -222,11 +220,9 @@ describe('worker Lambda handler', () => {
     const { scheduler, worker } = await importHandlers();
     capillary.setEvents('2000', rawEvents('2000', 1, 1));
     sqs.reset();
-    const tickRun = await captureOutput(() => scheduler({}, fakeContext('capillary-scheduler')));
+    const tickRun = await invoke(scheduler, {}, 'capillary-scheduler');
     const events = sqs.messages.map((message) => sqsEvent(message.body, message.messageId));
-    const workRun = await captureOutput(() =>
-      worker(events[0] as SQSEvent, fakeContext('capillary-worker')),
-    );
+    const workRun = await invoke(worker, events[0] as SQSEvent, 'capillary-worker');
     const units = {
       ...emfUnits(emfBlobs(tickRun.lines)[0] as EmfBlob),
       ...emfUnits(emfBlobs(workRun.lines)[0] as EmfBlob),
@@ -240,10 +236,8 @@ describe('worker Lambda handler', () => {
     capillary.setEvents('3000', rawEvents('3000', 1, 2));
     capillary.setEvents('3001', rawEvents('3001', 1, 2));
     const [event] = await tick(scheduler);
-    await captureOutput(() => worker(event as SQSEvent, fakeContext('capillary-worker')));
-    const again = await captureOutput(() =>
-      worker(event as SQSEvent, fakeContext('capillary-worker')),
-    );
+    await invoke(worker, event as SQSEvent, 'capillary-worker');
+    const again = await invoke(worker, event as SQSEvent, 'capillary-worker');
     expect(again.result).toEqual({ batchItemFailures: [] });
     expect(eventBridge.accepted).toHaveLength(4);
   });
@@ -256,17 +250,13 @@ describe('worker Lambda handler', () => {
     const [event] = await tick(scheduler);
     const messageId = event?.Records[0]?.messageId;
     // No time left: nothing is started.
-    const cut = await captureOutput(() =>
-      worker(event as SQSEvent, fakeContext('capillary-worker', 0)),
-    );
+    const cut = await invoke(worker, event as SQSEvent, 'capillary-worker', 0);
     expect(cut.result).toEqual({ batchItemFailures: [{ itemIdentifier: messageId }] });
     expect(eventBridge.accepted).toHaveLength(0);
     expect(emfBlobs(cut.lines)[0]?.[MetricName.CustomersDeferred]).toBe(2);
 
     // Redelivered while the claims hold: polled.
-    const redelivered = await captureOutput(() =>
-      worker(event as SQSEvent, fakeContext('capillary-worker')),
-    );
+    const redelivered = await invoke(worker, event as SQSEvent, 'capillary-worker');
     expect(redelivered.result).toEqual({ batchItemFailures: [] });
     expect(eventBridge.accepted).toHaveLength(2);
   });
@@ -278,9 +268,7 @@ describe('worker Lambda handler', () => {
     const [good] = await tick(scheduler);
     const bad = sqsEvent('{"customers": "all of them"}', 'bad-message');
     const batch: SQSEvent = { Records: [...bad.Records, ...(good as SQSEvent).Records] };
-    const { result, stderr } = await captureOutput(() =>
-      worker(batch, fakeContext('capillary-worker')),
-    );
+    const { result, stderr } = await invoke(worker, batch, 'capillary-worker');
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad-message' }] });
     expect(stderr).toContain('Work message unreadable');
     expect(eventBridge.accepted).toHaveLength(1);
@@ -290,12 +278,7 @@ describe('worker Lambda handler', () => {
     const { EVENT_BUS_NAME: _bus, ...rest } = lambdaEnv(await tableWith([]));
     env.set(rest);
     const { worker } = await importHandlers();
-    const { result: error } = await captureOutput(() =>
-      worker({ Records: [] }, fakeContext('capillary-worker')).then(
-        () => undefined,
-        (thrown: unknown) => thrown as Error & { problems?: { setting: string }[] },
-      ),
-    );
+    const error = await invocationError(worker, { Records: [] }, 'capillary-worker');
     expect(error?.name).toBe('ConfigErrors');
     expect(error?.problems?.map((problem) => problem.setting)).toContain('EVENT_BUS_NAME');
   });

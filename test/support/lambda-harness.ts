@@ -65,6 +65,37 @@ export async function captureOutput<T>(
   }
 }
 
+type Handler<E, R> = (event: E, context: Context) => Promise<R>;
+
+/** Invokes a handler as Lambda would (a fresh context of `functionName`), its output captured. */
+export async function invoke<E, R>(
+  handler: Handler<E, R>,
+  event: E,
+  functionName: string,
+  remainingMs?: number,
+): Promise<Awaited<ReturnType<typeof captureOutput<R>>> & { context: Context }> {
+  const context = fakeContext(functionName, remainingMs);
+  return { ...(await captureOutput(() => handler(event, context))), context };
+}
+
+/** The error an invocation throws (a `ConfigErrors` lists its problems), or `undefined`. */
+export async function invocationError<E>(
+  handler: Handler<E, unknown>,
+  event: E,
+  functionName: string,
+): Promise<(Error & { problems?: { setting: string }[] }) | undefined> {
+  const { result } = await invoke(
+    (e: E, context) =>
+      handler(e, context).then(
+        () => undefined,
+        (thrown: unknown) => thrown as Error & { problems?: { setting: string }[] },
+      ),
+    event,
+    functionName,
+  );
+  return result;
+}
+
 export interface EmfBlob {
   _aws: {
     Timestamp: number;

@@ -1,7 +1,7 @@
 // What a PutEvents failure means for the events in it: retry, give up for now, or reject for good.
 
 /** An entry's verdict: retry it now, `failed` (a later run tries again), or `rejected` for good. */
-export type EntryVerdict = 'retry' | 'failed' | 'rejected';
+type EntryVerdict = 'retry' | 'failed' | 'rejected';
 
 /**
  * Per AWS (PutEventsResultEntry.ErrorCode) the retryable entry errors are InternalFailure and
@@ -45,7 +45,7 @@ const TRANSIENT_REQUEST_ERRORS = new Set([
   'RequestTimeoutException',
 ]);
 
-export type RequestVerdict = 'transient' | 'invalid' | 'permanent';
+type RequestVerdict = 'transient' | 'invalid' | 'permanent';
 
 /** A whole request's failure: retry it, isolate a bad entry, or give up for now. */
 export function classifyRequestError(error: unknown): RequestVerdict {

@@ -17,7 +17,7 @@ import {
  */
 export const DEFAULT_DEAD_LETTER_MAX_MESSAGE_BYTES = 262_144;
 /** Capillary's read of one event by its id, for messages parked without their detail. */
-export const CAPILLARY_EVENT_LOOKUP_PATH = '/v2/events/event_data';
+const CAPILLARY_EVENT_LOOKUP_PATH = '/v2/events/event_data';
 
 const MAX_REASON_CHARS_WITHOUT_DETAIL = 4_096;
 
@@ -31,7 +31,7 @@ interface ParkedEventHeader {
 }
 
 /** The body of a parked message. */
-export type DeadLetterMessage =
+type DeadLetterMessage =
   | (ParkedEventHeader & { detail: OutgoingEvent['detail'] })
   | (ParkedEventHeader & {
       eventName: string;
@@ -43,7 +43,7 @@ export type DeadLetterMessage =
       detailOmitted: { detailBytes: number; maxMessageBytes: number; refetch: string };
     });
 
-export interface BuiltDeadLetterMessage {
+interface BuiltDeadLetterMessage {
   entry: Omit<SendMessageBatchRequestEntry, 'Id'>;
   size: number;
   detailIncluded: boolean;

@@ -3,7 +3,7 @@ import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { type BatchLimits, packBatches } from '../batch-packer.js';
 
 /** SendMessageBatch (and the other batch calls) take at most 10 entries. */
-export const MAX_MESSAGES_PER_SEND_MESSAGE_BATCH = 10;
+const MAX_MESSAGES_PER_SEND_MESSAGE_BATCH = 10;
 /** SendMessageBatch takes at most 1 MiB in all (the sum of the message sizes). */
 export const MAX_SEND_MESSAGE_BATCH_BYTES = 1_048_576;
 
