@@ -141,6 +141,21 @@ async function tick(scheduler: Scheduler): Promise<SQSEvent[]> {
   return sqs.messages.map((message) => sqsEvent(message.body, message.messageId));
 }
 
+/**
+ * A table watching these customers, each with events 1..n at Capillary, fresh handlers, and one
+ * tick run: the worker and the messages the tick queued.
+ */
+async function tickedWith(
+  eventCounts: Record<string, number>,
+): Promise<{ worker: Worker; events: SQSEvent[] }> {
+  env.set(lambdaEnv(await tableWith(Object.keys(eventCounts))));
+  const { scheduler, worker } = await importHandlers();
+  for (const [customerId, count] of Object.entries(eventCounts)) {
+    capillary.setEvents(customerId, rawEvents(customerId, 1, count));
+  }
+  return { worker, events: await tick(scheduler) };
+}
+
 beforeAll(async () => {
   [capillary, eventBridge, sqs] = await Promise.all([
     CapillaryDouble.start(),
@@ -231,11 +246,10 @@ describe('worker Lambda handler', () => {
   });
 
   it('publishes nothing twice when SQS delivers a message again after it was done', async () => {
-    env.set(lambdaEnv(await tableWith(['3000', '3001'])));
-    const { scheduler, worker } = await importHandlers();
-    capillary.setEvents('3000', rawEvents('3000', 1, 2));
-    capillary.setEvents('3001', rawEvents('3001', 1, 2));
-    const [event] = await tick(scheduler);
+    const {
+      worker,
+      events: [event],
+    } = await tickedWith({ '3000': 2, '3001': 2 });
     await invoke(worker, event as SQSEvent, 'capillary-worker');
     const again = await invoke(worker, event as SQSEvent, 'capillary-worker');
     expect(again.result).toEqual({ batchItemFailures: [] });
@@ -243,11 +257,10 @@ describe('worker Lambda handler', () => {
   });
 
   it('reports a message it could not finish, so SQS brings it back, and polls it then', async () => {
-    env.set(lambdaEnv(await tableWith(['4000', '4001'])));
-    const { scheduler, worker } = await importHandlers();
-    capillary.setEvents('4000', rawEvents('4000', 1, 1));
-    capillary.setEvents('4001', rawEvents('4001', 1, 1));
-    const [event] = await tick(scheduler);
+    const {
+      worker,
+      events: [event],
+    } = await tickedWith({ '4000': 1, '4001': 1 });
     const messageId = event?.Records[0]?.messageId;
     // No time left: nothing is started.
     const cut = await invoke(worker, event as SQSEvent, 'capillary-worker', 0);
@@ -262,10 +275,10 @@ describe('worker Lambda handler', () => {
   });
 
   it('reports an unreadable message as failed (it rests on the work dead-letter queue), and goes on with the others', async () => {
-    env.set(lambdaEnv(await tableWith(['6000'])));
-    const { scheduler, worker } = await importHandlers();
-    capillary.setEvents('6000', rawEvents('6000', 1, 1));
-    const [good] = await tick(scheduler);
+    const {
+      worker,
+      events: [good],
+    } = await tickedWith({ '6000': 1 });
     const bad = sqsEvent('{"customers": "all of them"}', 'bad-message');
     const batch: SQSEvent = { Records: [...bad.Records, ...(good as SQSEvent).Records] };
     const { result, stderr } = await invoke(worker, batch, 'capillary-worker');

@@ -1,7 +1,7 @@
 // What the AWS doubles (EventBridge, SQS) share: a loopback server speaking the AWS JSON protocol,
 // whole requests refused on demand, and entry-level faults matched by position or by a test.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { closeLoopbackServer, startLoopbackServer } from './loopback-server.js';
+import { closeLoopbackServer, sendAwsJson, startLoopbackServer } from './loopback-server.js';
 
 /** An injected entry failure: which entries, and for how many of the next requests. */
 export interface EntryFaultMatch<Entry> {
@@ -48,7 +48,20 @@ export abstract class AwsJsonDouble<Entry, Fault extends EntryFaultMatch<Entry>,
     return this.#url;
   }
 
+  /** The AWS JSON protocol version the service speaks (`1.0` SQS, `1.1` EventBridge). */
+  protected abstract readonly protocol: '1.0' | '1.1';
+
   protected abstract handle(request: IncomingMessage, response: ServerResponse): Promise<void>;
+
+  /** Answers in the service's protocol. */
+  protected send(
+    response: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
+    sendAwsJson(response, this.protocol, status, body, headers);
+  }
 
   /** Starts serving; the double's `start()` calls it once. */
   protected async listen(): Promise<this> {

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createEventBridgeClient } from '../../src/runtime/aws-clients.js';
 import { AwsJsonDouble, type EntryFaultMatch, startWire } from './aws-json-double.js';
-import { header, readBody, sendAwsJson } from './loopback-server.js';
+import { header, readBody } from './loopback-server.js';
 
 export const DUMMY_CREDENTIALS = {
   accessKeyId: 'AKIDLOCALDOUBLE',
@@ -94,6 +94,7 @@ export class EventBridgeDouble extends AwsJsonDouble<
   EntryFault,
   RequestRefusal
 > {
+  protected readonly protocol = '1.1';
   readonly requests: RecordedPutEventsRequest[] = [];
   readonly accepted: AcceptedEntry[] = [];
   #answeredListeners = new Set<(request: RecordedPutEventsRequest) => void>();
@@ -167,7 +168,7 @@ export class EventBridgeDouble extends AwsJsonDouble<
     const fail = (status: number, type: string, message: string) => {
       record.status = status;
       record.errorType = type;
-      send(response, status, { __type: type, message }, { 'x-amzn-ErrorType': type });
+      this.send(response, status, { __type: type, message }, { 'x-amzn-ErrorType': type });
     };
 
     if (request.method !== 'POST' || contentType !== 'application/x-amz-json-1.1') {
@@ -228,7 +229,7 @@ export class EventBridgeDouble extends AwsJsonDouble<
     });
 
     record.status = 200;
-    send(response, 200, {
+    this.send(response, 200, {
       FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length,
       Entries: results,
     });
@@ -250,13 +251,4 @@ function validateEntry(
     return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
   }
   return undefined;
-}
-
-function send(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  sendAwsJson(response, '1.1', status, body, headers);
 }

@@ -22,7 +22,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSqsClient } from '../../src/runtime/aws-clients.js';
 import { AwsJsonDouble, type EntryFaultMatch, startWire } from './aws-json-double.js';
 import { DUMMY_CREDENTIALS } from './eventbridge-double.js';
-import { header, readBody, sendAwsJson } from './loopback-server.js';
+import { header, readBody } from './loopback-server.js';
 
 export const SQS_DOUBLE_ACCOUNT = '000000000000';
 
@@ -130,6 +130,7 @@ export class SqsDouble extends AwsJsonDouble<
   SqsEntryFault,
   RequestFault
 > {
+  protected readonly protocol = '1.0';
   readonly requests: RecordedSqsRequest[] = [];
   /** Every message ever sent, deleted ones included. */
   readonly messages: RecordedMessage[] = [];
@@ -227,7 +228,7 @@ export class SqsDouble extends AwsJsonDouble<
       record.status = status;
       record.errorType = type;
       const fault = status >= 500 ? 'Receiver' : 'Sender';
-      send(
+      this.send(
         response,
         status,
         { __type: `com.amazonaws.sqs#${type}`, message },
@@ -273,7 +274,7 @@ export class SqsDouble extends AwsJsonDouble<
     }
     if (queueOperation) {
       record.status = 200;
-      return send(response, 200, queueOperation(this, parsed, requestIndex));
+      return this.send(response, 200, queueOperation(this, parsed, requestIndex));
     }
     if (entries.length === 0) {
       return senderError(
@@ -350,7 +351,7 @@ export class SqsDouble extends AwsJsonDouble<
     });
 
     record.status = 200;
-    send(response, 200, { Successful, Failed });
+    this.send(response, 200, { Successful, Failed });
   }
 }
 
@@ -482,13 +483,4 @@ function validateMessage(
     };
   }
   return undefined;
-}
-
-function send(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  sendAwsJson(response, '1.0', status, body, headers);
 }
