@@ -12,7 +12,7 @@ import { DEFAULT_LINGER_MS } from '../../src/adapters/eventbridge/batching-publi
 import {
   MAX_ENTRIES_PER_PUT_EVENTS,
   MAX_PUT_EVENTS_BYTES,
-} from '../../src/adapters/eventbridge/eventbridge-publisher.js';
+} from '../../src/adapters/eventbridge/put-events-entries.js';
 import { EXIT_CUSTOMER_FAILED, EXIT_OK, EXIT_USAGE } from '../../src/cli/cli-io.js';
 import { NUMBER_RULES, settingDefault } from '../../src/config/setting-schemas.js';
 import { inFlightFor, MAX_IN_FLIGHT } from '../../src/domain/adaptive-concurrency.js';
