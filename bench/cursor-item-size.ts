@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { encodeItem } from '../src/adapters/dynamodb/dynamodb-cursor-store.js';
+import { encodeCursorItem as encodeItem } from '../src/adapters/dynamodb/cursor-item.js';
 import { dynamoItemSize } from '../src/adapters/dynamodb/dynamodb-item-size.js';
 import { type CustomerState, newCustomerState } from '../src/domain/customer-state.js';
 

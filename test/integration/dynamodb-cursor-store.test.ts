@@ -7,12 +7,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCursorTable } from '../../src/adapters/dynamodb/create-cursor-table.js';
+import { encodeCursorItem } from '../../src/adapters/dynamodb/cursor-item.js';
 import {
   CursorStoreError,
-  DynamoDbCursorStore,
-  encodeItem,
   UnreadableCustomerError,
-} from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
+} from '../../src/adapters/dynamodb/cursor-store-errors.js';
+import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import type { CustomerState, WatchEntry } from '../../src/domain/customer-state.js';
 import { PollerError } from '../../src/domain/errors.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
@@ -116,7 +116,7 @@ describe('DynamoDbCursorStore against DynamoDB Local', () => {
     const { Item } = await client.send(
       new GetItemCommand({ TableName: tableName, Key: { customerId: { S: tracked.customerId } } }),
     );
-    expect(Item).toEqual(encodeItem(tracked));
+    expect(Item).toEqual(encodeCursorItem(tracked));
     expect(Item?.seenIds).toEqual({ L: [{ S: 'evt-1' }, { S: 'sha256:ab12' }, { S: 'evt-3' }] });
     expect(Item?.seenAt).toEqual({
       L: [{ N: '1735689600000' }, { N: '1735776000000' }, { N: '1735862400000' }],
@@ -130,6 +130,62 @@ describe('DynamoDbCursorStore against DynamoDB Local', () => {
     expect(empty.Item?.lastSeenId).toEqual({ NULL: true });
     expect(empty.Item?.seenFloor).toEqual({ NULL: true });
     expect(empty.Item?.seenIds).toEqual({ L: [] });
+  });
+
+  it('reads and writes, byte for byte, the layout the hand-written encoder stored before marshall', async () => {
+    const { store, tableName } = await freshStore('old-layout');
+    // Literal items as 0.x wrote them: every table in use holds these.
+    const oldTracked: Record<string, AttributeValue> = {
+      customerId: { S: '1234567890123456789' },
+      scope: { S: 'child' },
+      mode: { S: 'tracking' },
+      status: { S: 'paused' },
+      lastSeenId: { S: 'evt-3' },
+      lastSeenDate: { S: '2025-01-03T00:00:00Z' },
+      seenIds: { L: [{ S: 'evt-1' }, { S: 'sha256:ab12' }, { S: 'evt-3' }] },
+      seenAt: { L: [{ N: '1735689600000' }, { N: '1735776000000' }, { N: '1735862400000' }] },
+      seenFloor: { N: '1735603200000' },
+      windowDigest: { S: 'kGz0b1Hk3bXq1m9v1Fq2Aw' },
+      version: { N: '7' },
+      createdAt: { S: '2025-01-02T03:04:05.000Z' },
+      updatedAt: { S: '2025-01-02T03:04:05.000Z' },
+    };
+    const oldFresh: Record<string, AttributeValue> = {
+      customerId: { S: '42' },
+      scope: { S: 'default' },
+      mode: { S: 'baseline' },
+      status: { S: 'active' },
+      lastSeenId: { NULL: true },
+      lastSeenDate: { NULL: true },
+      seenIds: { L: [] },
+      seenAt: { L: [] },
+      seenFloor: { NULL: true },
+      windowDigest: { NULL: true },
+      version: { N: '0' },
+      createdAt: { S: '2025-01-02T03:04:05.000Z' },
+      updatedAt: { S: '2025-01-02T03:04:05.000Z' },
+    };
+    expect(encodeCursorItem(tracked)).toEqual(oldTracked);
+    expect(encodeCursorItem(customer('42'))).toEqual(oldFresh);
+
+    for (const Item of [oldTracked, oldFresh]) {
+      await client.send(new PutItemCommand({ TableName: tableName, Item }));
+    }
+    expect(await store.getCustomer(tracked.customerId)).toEqual(tracked);
+    expect(await store.getCustomer('42')).toEqual(customer('42'));
+
+    // Saved by the new code, read back raw: the old layout again.
+    const next = { ...tracked, seen: [...tracked.seen, { id: 'evt-4', at: 1 }], version: 8 };
+    expect(await store.saveState(next, 7)).toBe('saved');
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { customerId: { S: tracked.customerId } } }),
+    );
+    expect(Item).toEqual({
+      ...oldTracked,
+      seenIds: { L: [...(oldTracked.seenIds?.L ?? []), { S: 'evt-4' }] },
+      seenAt: { L: [...(oldTracked.seenAt?.L ?? []), { N: '1' }] },
+      version: { N: '8' },
+    });
   });
 
   it('does not overwrite a customer that is already watched', async () => {
@@ -202,7 +258,7 @@ describe('DynamoDbCursorStore against DynamoDB Local', () => {
     await store.addCustomer(tracked);
     const put = (item: CustomerState, patch: Record<string, AttributeValue>) =>
       client.send(
-        new PutItemCommand({ TableName: tableName, Item: { ...encodeItem(item), ...patch } }),
+        new PutItemCommand({ TableName: tableName, Item: { ...encodeCursorItem(item), ...patch } }),
       );
     await put(customer('2'), { version: { S: 'seven' } });
     await put(customer('3'), { seenIds: { L: [{ S: 'x' }] } }); // seenAt stays empty

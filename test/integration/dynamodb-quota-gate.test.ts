@@ -1,11 +1,8 @@
-import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DynamoDbQuotaGate,
-  QUOTA_ITEM_KEY,
-  QuotaGateError,
-} from '../../src/adapters/dynamodb/dynamodb-quota-gate.js';
+import { DynamoDbQuotaGate } from '../../src/adapters/dynamodb/dynamodb-quota-gate.js';
+import { QUOTA_ITEM_KEY, QuotaGateError } from '../../src/adapters/dynamodb/quota-item.js';
 import { largestExcess, quotaUse } from '../../src/domain/gcra.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 
@@ -39,6 +36,40 @@ describe('DynamoDbQuotaGate (DynamoDB Local)', () => {
     const item = await quotaItem(tableName);
     expect(item).toMatchObject({ customerId: QUOTA_ITEM_KEY, ratePerSecond: 50 });
     expect(item?.tat).toBeGreaterThan(0);
+  });
+
+  it('takes from a quota item in the layout the hand-written encoder stored, and keeps it', async () => {
+    const tableName = await createTestTable(client, 'quota-old-layout');
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          customerId: { S: QUOTA_ITEM_KEY },
+          tat: { N: '0' },
+          pausedUntil: { N: '0' },
+          version: { N: '41' },
+          ratePerSecond: { N: '50' },
+          updatedAt: { S: '2026-01-01T00:00:00.000Z' },
+        },
+      }),
+    );
+    const gate = new DynamoDbQuotaGate({ client, tableName, ratePerSecond: 50 });
+    await gate.take();
+    const { Item } = await client.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { customerId: { S: QUOTA_ITEM_KEY } },
+        ConsistentRead: true,
+      }),
+    );
+    expect(Item).toEqual({
+      customerId: { S: QUOTA_ITEM_KEY },
+      tat: { N: expect.stringMatching(/^[1-9][0-9]*$/) },
+      pausedUntil: { N: '0' },
+      version: { N: '42' },
+      ratePerSecond: { N: '50' },
+      updatedAt: { S: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+    });
   });
 
   it('keeps three pollers on one table within the budget together, and keeps it busy', async () => {

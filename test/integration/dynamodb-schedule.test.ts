@@ -11,10 +11,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCursorTable } from '../../src/adapters/dynamodb/create-cursor-table.js';
-import {
-  DynamoDbCursorStore,
-  encodeItem,
-} from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
+import { encodeCursorItem } from '../../src/adapters/dynamodb/cursor-item.js';
+import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import type { ClaimedCustomer, DueCustomer } from '../../src/domain/claimed-customer.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
 import { claimDue } from '../../src/domain/poll-claimed.js';
@@ -90,6 +88,68 @@ describe('schedule items and the due index', () => {
     expect(await store.nextDueAt()).toBe(T0);
   });
 
+  it('writes and claims schedule items in the layout the hand-written encoder stored', async () => {
+    const { store, tableName } = await freshStore('schedule-layout');
+    await watch(store, '42');
+    const scheduleOf = async (customerId: string) =>
+      (
+        await client.send(
+          new GetItemCommand({
+            TableName: tableName,
+            Key: { customerId: { S: `schedule#${customerId}` } },
+          }),
+        )
+      ).Item;
+    // Literally what 0.x wrote: tables in use hold these.
+    const oldLayout = {
+      customerId: { S: 'schedule#42' },
+      scope: { S: 'default' },
+      status: { S: 'active' },
+      mode: { S: 'backfill' },
+      windowDigest: { NULL: true },
+      nextPollAt: { N: String(T0) },
+      idlePolls: { N: '0' },
+      lastPolledAt: { NULL: true },
+      createdAt: { N: String(T0) },
+      dueShard: { S: '3' },
+    };
+    expect(await scheduleOf('42')).toEqual(oldLayout);
+
+    // An old item, put as it was, is due and claimed by the new code.
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { ...oldLayout, customerId: { S: 'schedule#43' }, dueShard: { S: '0' } },
+      }),
+    );
+    expect(await dueList(store, T0)).toEqual([
+      { customerId: '42', nextPollAt: T0, idlePolls: 0 },
+      { customerId: '43', nextPollAt: T0, idlePolls: 0 },
+    ]);
+    const [claimed] = await claimAll(store, 'a', T0);
+    expect(claimed).toBeDefined();
+    expect(
+      await store.completePoll(claimed as ClaimedCustomer, {
+        schedule: { nextPollAt: T0 + 1, idlePolls: 2, lastPolledAt: T0 },
+        mode: 'tracking',
+        windowDigest: 'abc',
+        lastError: { reason: 'boom', at: T0 },
+      }),
+    ).toBe('completed');
+    expect(await scheduleOf(claimed?.customerId ?? '')).toEqual({
+      ...oldLayout,
+      customerId: { S: `schedule#${claimed?.customerId}` },
+      dueShard: { S: claimed?.customerId === '42' ? '3' : '0' },
+      mode: { S: 'tracking' },
+      windowDigest: { S: 'abc' },
+      nextPollAt: { N: String(T0 + 1) },
+      idlePolls: { N: '2' },
+      lastPolledAt: { N: String(T0) },
+      lastError: { S: 'boom' },
+      lastFailedAt: { N: String(T0) },
+    });
+  });
+
   it('lists due customers most overdue first across shards, page by page', async () => {
     const { store } = await freshStore('due-order', 2);
     const ids = Array.from({ length: 20 }, (_, index) => String(700 + index));
@@ -145,7 +205,7 @@ describe('schedule items and the due index', () => {
     await client.send(
       new PutItemCommand({
         TableName: tableName,
-        Item: encodeItem(
+        Item: encodeCursorItem(
           newCustomerState({ customerId: '6', scope: 'child', backfill: false }, new Date(T0)),
         ),
       }),
@@ -329,7 +389,7 @@ describe('init on a table made before schedules', () => {
       await client.send(
         new PutItemCommand({
           TableName: tableName,
-          Item: encodeItem({ ...state, status, mode: 'tracking' }),
+          Item: encodeCursorItem({ ...state, status, mode: 'tracking' }),
         }),
       );
     }

@@ -6,7 +6,9 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { CustomerState } from '../../domain/customer-state.js';
-import { CursorStoreError, encodeItem } from './dynamodb-cursor-store.js';
+import { cursorKey, encodeCursorItem } from './cursor-item.js';
+import { CursorStoreError } from './cursor-store-errors.js';
+import { callTable } from './cursor-table.js';
 import { newScheduleItem } from './schedule-item.js';
 
 /** BatchGetItem reads at most 100 keys, BatchWriteItem writes at most 25 items. */
@@ -70,11 +72,11 @@ async function existingIds(
   const found = new Set<string>();
   let keys: Record<string, AttributeValue>[] = [
     ...new Set(chunk.map((state) => state.customerId)),
-  ].map((customerId) => ({ customerId: { S: customerId } }));
+  ].map((customerId) => cursorKey(customerId));
   for (let round = 0; keys.length > 0; round++) {
     if (round > 0) await pause(round, options);
     if (round > UNPROCESSED_ROUNDS) throw unprocessed('BatchGetItem', options, chunk[0]);
-    const response = await call('BatchGetItem', options, chunk[0], () =>
+    const response = await callTable(options, 'BatchGetItem', chunk[0]?.customerId, () =>
       options.client.send(
         new BatchGetItemCommand({
           RequestItems: {
@@ -98,7 +100,7 @@ async function existingIds(
 /** Each new customer is two items: its cursor and its schedule item (due at once). */
 async function writeAll(fresh: readonly CustomerState[], options: BatchAddOptions): Promise<void> {
   const now = Date.now();
-  const items = fresh.flatMap((state) => [encodeItem(state), newScheduleItem(state, now)]);
+  const items = fresh.flatMap((state) => [encodeCursorItem(state), newScheduleItem(state, now)]);
   for (let start = 0; start < items.length; start += WRITE_BATCH) {
     const batch = items.slice(start, start + WRITE_BATCH);
     const first = fresh[start / 2];
@@ -106,26 +108,13 @@ async function writeAll(fresh: readonly CustomerState[], options: BatchAddOption
     for (let round = 0; requests.length > 0; round++) {
       if (round > 0) await pause(round, options);
       if (round > UNPROCESSED_ROUNDS) throw unprocessed('BatchWriteItem', options, first);
-      const response = await call('BatchWriteItem', options, first, () =>
+      const response = await callTable(options, 'BatchWriteItem', first?.customerId, () =>
         options.client.send(
           new BatchWriteItemCommand({ RequestItems: { [options.tableName]: requests } }),
         ),
       );
       requests = response.UnprocessedItems?.[options.tableName] ?? [];
     }
-  }
-}
-
-async function call<T>(
-  operation: string,
-  options: BatchAddOptions,
-  state: CustomerState | undefined,
-  send: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await send();
-  } catch (error) {
-    throw new CursorStoreError(operation, options.tableName, state?.customerId, error);
   }
 }
 

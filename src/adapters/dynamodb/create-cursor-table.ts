@@ -1,23 +1,20 @@
 import {
   type AttributeDefinition,
-  type AttributeValue,
   CreateTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
   type GlobalSecondaryIndex,
-  PutItemCommand,
-  ScanCommand,
   type TableDescription,
   UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
+import { addMissingSchedules } from './add-missing-schedules.js';
+import { CursorStoreError, tableStateError } from './cursor-store-errors.js';
 import {
   DUE_INDEX_NAME,
   DUE_INDEX_PARTITION_KEY,
   DUE_INDEX_PROJECTED_ATTRIBUTES,
   DUE_INDEX_SORT_KEY,
 } from './due-index.js';
-import { CursorStoreError, decodeWatchEntry } from './dynamodb-cursor-store.js';
-import { itemKind, newScheduleItem } from './schedule-item.js';
 
 export interface CreateCursorTableOptions {
   /** How long to wait for the table (and a new index) to become ACTIVE; default 5 minutes. */
@@ -82,7 +79,7 @@ export async function createCursorTable(
     await addDueIndex(client, table, tableName, timeoutMs);
     updated = true;
   }
-  const created = await addMissingSchedules(client, tableName, options.now ?? Date.now());
+  const created = await addMissingSchedules({ client, tableName }, options.now ?? Date.now());
   return updated || created > 0 ? 'updated' : 'exists';
 }
 
@@ -126,142 +123,73 @@ async function addDueIndex(
   } catch (error) {
     throw new CursorStoreError('UpdateTable (add the due index)', tableName, undefined, error);
   }
-  const deadline = Date.now() + timeoutMs;
-  for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 2_000)) {
-    const { Table } = await client
-      .send(new DescribeTableCommand({ TableName: tableName }))
-      .catch((error: unknown) => {
-        throw new CursorStoreError('DescribeTable', tableName, undefined, error);
-      });
-    const status = Table?.GlobalSecondaryIndexes?.find(
+  await describeUntilActive(client, tableName, timeoutMs, false, (described) => {
+    const status = described?.GlobalSecondaryIndexes?.find(
       (index) => index.IndexName === DUE_INDEX_NAME,
     )?.IndexStatus;
-    if (status === 'ACTIVE') return;
     if (status === undefined) {
       // Accepted but not building: dynalite (the embedded DynamoDB) cannot add an index.
       throw new CursorStoreError(
         'UpdateTable (add the due index)',
         tableName,
         undefined,
-        stateError(
+        tableStateError(
           `this DynamoDB accepted the ${DUE_INDEX_NAME} index but is not building it (dynalite, the embedded DynamoDB, cannot add an index to a table made by an older version): delete .data/dynalite to start afresh and watch the customers again, or use another TABLE_NAME`,
         ),
       );
     }
-    if (Date.now() + delayMs > deadline) {
-      throw new CursorStoreError(
-        'DescribeTable',
-        tableName,
-        undefined,
-        stateError(
-          `the ${DUE_INDEX_NAME} index is ${status ?? 'missing'} after ${Math.round(timeoutMs / 1000)} s, not ACTIVE`,
-        ),
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-  }
+    return status === 'ACTIVE' ? 'ACTIVE' : `the ${DUE_INDEX_NAME} index is ${status}`;
+  });
 }
 
-/**
- * Creates the schedule item of every customer watched before schedule items existed (due at
- * once, so none waits); returns how many. Reads the table once, without the seen sets.
- */
-async function addMissingSchedules(
-  client: DynamoDBClient,
-  tableName: string,
-  now: number,
-): Promise<number> {
-  const cursors = new Map<string, Record<string, AttributeValue>>();
-  const scheduled = new Set<string>();
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client
-      .send(
-        new ScanCommand({
-          TableName: tableName,
-          ProjectionExpression: '#a0, #a1, #a2, #a3, #a4, #a5, #a6, #a7, #a8, #a9',
-          ExpressionAttributeNames: {
-            '#a0': 'customerId',
-            '#a1': 'scope',
-            '#a2': 'mode',
-            '#a3': 'status',
-            '#a4': 'windowDigest',
-            '#a5': 'createdAt',
-            '#a6': 'version',
-            '#a7': 'updatedAt',
-            '#a8': 'lastSeenId',
-            '#a9': 'lastSeenDate',
-          },
-          ExclusiveStartKey: startKey,
-        }),
-      )
-      .catch((error: unknown) => {
-        throw new CursorStoreError('Scan', tableName, undefined, error);
-      });
-    for (const item of page.Items ?? []) {
-      const kind = itemKind(item.customerId?.S);
-      if (kind.kind === 'cursor') cursors.set(kind.customerId, item);
-      else if (kind.kind === 'schedule') scheduled.add(kind.customerId);
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
-  let created = 0;
-  for (const [customerId, item] of cursors) {
-    if (scheduled.has(customerId)) continue;
-    const decoded = decodeWatchEntry(item);
-    // An unreadable cursor is reported by `watch list`; it gets no schedule until fixed.
-    if (!decoded.ok) continue;
-    try {
-      await client.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: newScheduleItem(decoded.watch, now),
-          ConditionExpression: 'attribute_not_exists(customerId)',
-        }),
-      );
-      created++;
-    } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') continue;
-      throw new CursorStoreError('PutItem (schedule)', tableName, customerId, error);
-    }
-  }
-  return created;
-}
-
-async function waitUntilActive(
+function waitUntilActive(
   client: DynamoDBClient,
   tableName: string,
   timeoutMs: number,
 ): Promise<TableDescription> {
+  // Just created: DescribeTable may not see it yet.
+  return describeUntilActive(client, tableName, timeoutMs, true, (described) => {
+    const status = described === undefined ? 'not found' : (described.TableStatus ?? 'unknown');
+    if (status === 'DELETING') {
+      throw new CursorStoreError('DescribeTable', tableName, undefined, tableStateError(status));
+    }
+    return status;
+  });
+}
+
+/**
+ * DescribeTable with growing pauses until `stateOf` says `ACTIVE` (it may throw to give up). With
+ * `waitForMissing`, a table DescribeTable does not find is `undefined` and waited for.
+ */
+async function describeUntilActive(
+  client: DynamoDBClient,
+  tableName: string,
+  timeoutMs: number,
+  waitForMissing: boolean,
+  stateOf: (table: TableDescription | undefined) => string,
+): Promise<TableDescription> {
   const deadline = Date.now() + timeoutMs;
-  let delayMs = 50;
-  let last = 'unknown';
-  for (;;) {
+  for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 2_000)) {
+    let table: TableDescription | undefined;
     try {
-      const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-      last = Table?.TableStatus ?? 'unknown';
-      if (Table !== undefined && last === 'ACTIVE') return Table;
-      if (last === 'DELETING') {
-        throw new CursorStoreError('DescribeTable', tableName, undefined, stateError(last));
-      }
+      ({ Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName })));
     } catch (error) {
-      if (error instanceof CursorStoreError) throw error;
-      // Just created: DescribeTable may not see it yet.
-      if (!(error instanceof Error && error.name === 'ResourceNotFoundException')) {
+      const missing = error instanceof Error && error.name === 'ResourceNotFoundException';
+      if (!(missing && waitForMissing)) {
         throw new CursorStoreError('DescribeTable', tableName, undefined, error);
       }
-      last = 'not found';
     }
+    const state = stateOf(table);
+    if (table !== undefined && state === 'ACTIVE') return table;
     if (Date.now() + delayMs > deadline) {
       throw new CursorStoreError(
         'DescribeTable',
         tableName,
         undefined,
-        stateError(`${last} after ${Math.round(timeoutMs / 1000)} s, not ACTIVE`),
+        tableStateError(`${state} after ${Math.round(timeoutMs / 1000)} s, not ACTIVE`),
       );
     }
     await new Promise((resolve) => setTimeout(resolve, delayMs));
-    delayMs = Math.min(delayMs * 2, 2_000);
   }
 }
 
@@ -279,13 +207,9 @@ function checkKeySchema(table: TableDescription, tableName: string): void {
       'DescribeTable',
       tableName,
       undefined,
-      stateError(`the table exists with key ${found}; the poller needs customerId (HASH, S) alone`),
+      tableStateError(
+        `the table exists with key ${found}; the poller needs customerId (HASH, S) alone`,
+      ),
     );
   }
-}
-
-function stateError(message: string): Error {
-  const error = new Error(message);
-  error.name = 'TableState';
-  return error;
 }

@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cursorItemBytes } from '../../domain/cursor-budget.js';
 import { type CustomerState, newCustomerState } from '../../domain/customer-state.js';
-import { encodeItem } from './dynamodb-cursor-store.js';
+import { encodeCursorItem } from './cursor-item.js';
 import { dynamoItemSize } from './dynamodb-item-size.js';
 
 describe('the domain counts the cursor item as the store encodes it', () => {
-  it('cursorItemBytes equals the DynamoDB size of encodeItem for any state', () => {
+  it('cursorItemBytes equals the DynamoDB size of encodeCursorItem for any state', () => {
     const id = fc.string({ minLength: 1, maxLength: 120, unit: 'grapheme' });
     const at = fc.integer({ min: 0, max: 8_640_000_000_000 });
     fc.assert(
@@ -28,7 +28,7 @@ describe('the domain counts the cursor item as the store encodes it', () => {
             windowDigest: lastSeenId === null ? null : 'AAAAAAAAAAAAAAAAAAAAAA',
             version,
           };
-          expect(cursorItemBytes(state)).toBe(dynamoItemSize(encodeItem(state)));
+          expect(cursorItemBytes(state)).toBe(dynamoItemSize(encodeCursorItem(state)));
         },
       ),
       { numRuns: 200 },

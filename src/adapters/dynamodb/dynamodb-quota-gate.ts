@@ -1,41 +1,23 @@
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
-import { describeError, PollerError } from '../../domain/errors.js';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { describeError } from '../../domain/errors.js';
 import {
   burstToleranceMs,
-  EMPTY_QUOTA_STATE,
   pausedState,
   type QuotaPolicy,
-  type QuotaState,
   reserveSlots,
   slotReadiness,
 } from '../../domain/gcra.js';
 import type { Logger, QuotaGate } from '../../domain/ports.js';
+import { type KnownQuota, QUOTA_ITEM_KEY, QuotaGateError, QuotaItem } from './quota-item.js';
 
 /*
  * The Capillary budget of every poller on the table (Lambda workers, any CLI `poll`), kept in one
- * item of the poller's table:
- *
- *   customerId     S   'quota#capillary' (not a customer id: readers of customers skip it)
- *   tat            N   epoch ms up to which budget is promised (GCRA, see src/domain/gcra.ts)
- *   pausedUntil    N   epoch ms; no slot starts before it (a 429's Retry-After)
- *   version        N   bumped by every write, the condition of the next one
- *   ratePerSecond  N   the rate of the last writer, for people reading the table
- *   updatedAt      S   ISO-8601
- *
- * A poller takes a block of slots (about a second of budget) per conditional UpdateItem, so
- * DynamoDB sees about one write a second per busy poller whatever the rate, and hands the slots
- * out locally, one request each, at their evenly spaced times. Only conditional writes: dynalite
- * (the embedded table) has no transactions. Clocks of the pollers are assumed in step (NTP): a
- * poller whose clock is off by d ms adds at most rate × d / 1000 requests to a burst.
+ * item of the poller's table (`quota-item.ts`). A poller takes a block of slots (about a second of
+ * budget) per conditional UpdateItem, so DynamoDB sees about one write a second per busy poller
+ * whatever the rate, and hands the slots out locally, one request each, at their evenly spaced
+ * times. Clocks of the pollers are assumed in step (NTP): a poller whose clock is off by d ms adds
+ * at most rate × d / 1000 requests to a burst.
  */
-
-export const QUOTA_ITEM_KEY = 'quota#capillary';
 
 export interface DynamoDbQuotaGateOptions {
   client: DynamoDBClient;
@@ -65,41 +47,13 @@ export interface DynamoDbQuotaGateOptions {
   releaseWhenIdle?: boolean;
 }
 
-/** The quota item cannot be read or written. Polls wait on it, so this fails the poll. */
-export class QuotaGateError extends PollerError {
-  constructor(
-    readonly tableName: string,
-    problem: string,
-    options?: { cause?: unknown },
-  ) {
-    super(
-      `the shared Capillary quota (item ${QUOTA_ITEM_KEY} in table ${tableName}) cannot be used: ${problem}`,
-      'check that the table exists and that the poller may GetItem and UpdateItem on it; a corrupt quota item can be deleted (it is created again)',
-      options,
-    );
-  }
-}
-
-const QuotaItemSchema = z.object({
-  tat: z.number().finite().default(0),
-  pausedUntil: z.number().finite().default(0),
-  version: z.number().int().nonnegative(),
-});
-
-interface Known {
-  state: QuotaState;
-  /** `undefined`: the item does not exist. */
-  version: number | undefined;
-}
-
 const MAX_WRITE_ATTEMPTS = 8;
 const NO_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export class DynamoDbQuotaGate implements QuotaGate {
   readonly policy: QuotaPolicy;
-  readonly #client: DynamoDBClient;
+  readonly #item: QuotaItem;
   readonly #tableName: string;
-  readonly #key: Record<string, AttributeValue>;
   readonly #blockMs: number;
   readonly #fullBlock: number;
   readonly #logger: Logger;
@@ -111,7 +65,7 @@ export class DynamoDbQuotaGate implements QuotaGate {
   readonly #releaseWhenIdle: boolean;
   /** Slots this poller holds, ascending epoch ms. */
   #slots: number[] = [];
-  #known: Known | undefined;
+  #known: KnownQuota | undefined;
   #fetching: Promise<void> | undefined;
   /** Takers waiting for a slot. */
   #waiting = 0;
@@ -135,9 +89,8 @@ export class DynamoDbQuotaGate implements QuotaGate {
       throw new RangeError(`burst must be at least 1, got ${burst}`);
     }
     this.policy = { ratePerSecond, burst };
-    this.#client = options.client;
+    this.#item = new QuotaItem(options.client, options.tableName, options.key ?? QUOTA_ITEM_KEY);
     this.#tableName = options.tableName;
-    this.#key = { customerId: { S: options.key ?? QUOTA_ITEM_KEY } };
     this.#blockMs = (options.blockSeconds ?? 1) * 1000;
     this.#fullBlock = Math.max(1, Math.round((ratePerSecond * this.#blockMs) / 1000));
     this.#logger = options.logger ?? NO_LOGGER;
@@ -197,25 +150,9 @@ export class DynamoDbQuotaGate implements QuotaGate {
     this.#slots = this.#slots.filter((slot) => slot >= until);
     try {
       this.#writes++;
-      const answer = await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#tableName,
-          Key: this.#key,
-          UpdateExpression:
-            'SET pausedUntil = :until, tat = if_not_exists(tat, :zero), version = if_not_exists(version, :zero) + :one, updatedAt = :iso',
-          ConditionExpression: 'attribute_not_exists(pausedUntil) OR pausedUntil < :until',
-          ExpressionAttributeValues: {
-            ':until': { N: String(until) },
-            ':zero': { N: '0' },
-            ':one': { N: '1' },
-            ':iso': { S: new Date(this.#now()).toISOString() },
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      if (answer.Attributes) this.#known = this.#decode(answer.Attributes);
+      const after = await this.#item.pause(until, this.#now());
+      if (after) this.#known = after; // else someone paused longer already
     } catch (error) {
-      if (isConditionFailure(error)) return; // someone paused longer already
       this.#logger.warn('Could not share the Capillary pause with the other pollers', {
         table: this.#tableName,
         pauseMs: ms,
@@ -246,30 +183,15 @@ export class DynamoDbQuotaGate implements QuotaGate {
       if (tat >= known.state.tat) return false;
       const version = known.version + 1;
       this.#writes++;
-      await this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#tableName,
-          Key: this.#key,
-          UpdateExpression: 'SET tat = :tat, version = :version, updatedAt = :iso',
-          ConditionExpression: 'version = :expected',
-          ExpressionAttributeValues: {
-            ':tat': { N: String(tat) },
-            ':version': { N: String(version) },
-            ':expected': { N: String(known.version) },
-            ':iso': { S: new Date(this.#now()).toISOString() },
-          },
-        }),
-      );
+      if (!(await this.#item.release(tat, known.version, this.#now()))) return false;
       this.#known = { state: { ...known.state, tat }, version };
       released = true;
       return true;
     } catch (error) {
-      if (!isConditionFailure(error)) {
-        this.#logger.warn('Could not give unused Capillary budget back', {
-          table: this.#tableName,
-          problem: describeError(error),
-        });
-      }
+      this.#logger.warn('Could not give unused Capillary budget back', {
+        table: this.#tableName,
+        problem: describeError(error),
+      });
       return false;
     } finally {
       // Not given back: still this poller's, before any block fetched meanwhile.
@@ -342,7 +264,7 @@ export class DynamoDbQuotaGate implements QuotaGate {
 
   async #takeBlock(): Promise<void> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
-      const known = this.#known ?? (await this.#read());
+      const known = this.#known ?? (await this.#item.read());
       const now = this.#now();
       const base = pausedState(known.state, this.#localPause);
       // A slot more than the burst tolerance old cannot be used: reserve as of when the write
@@ -353,94 +275,28 @@ export class DynamoDbQuotaGate implements QuotaGate {
       );
       const reserved = reserveSlots(base, this.policy, this.#blockSize(now), now + transit);
       const version = (known.version ?? 0) + 1;
-      try {
-        this.#writes++;
-        const sentAt = this.#now();
-        await this.#client.send(
-          new UpdateItemCommand({
-            TableName: this.#tableName,
-            Key: this.#key,
-            UpdateExpression:
-              'SET tat = :tat, pausedUntil = :paused, version = :version, ratePerSecond = :rate, updatedAt = :iso',
-            ConditionExpression:
-              known.version === undefined
-                ? 'attribute_not_exists(customerId)'
-                : 'version = :expected',
-            ExpressionAttributeValues: {
-              ':tat': { N: String(reserved.state.tat) },
-              ':paused': { N: String(reserved.state.pausedUntil) },
-              ':version': { N: String(version) },
-              ':rate': { N: String(this.policy.ratePerSecond) },
-              ':iso': { S: new Date(now).toISOString() },
-              ...(known.version === undefined ? {} : { ':expected': { N: String(known.version) } }),
-            },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
+      this.#writes++;
+      const sentAt = this.#now();
+      const answer = await this.#item
+        .reserve(reserved.state, known.version, this.policy.ratePerSecond, now)
+        .catch((error: unknown) => {
+          this.#known = undefined;
+          throw error;
+        });
+      if (answer.written) {
         this.#lastWriteMs = this.#now() - sentAt;
         this.#known = { state: reserved.state, version };
         this.#slots.push(...reserved.slots);
         this.#onReserve?.(reserved.slots);
         return;
-      } catch (error) {
-        if (!isConditionFailure(error)) {
-          this.#known = undefined;
-          throw new QuotaGateError(this.#tableName, `UpdateItem failed: ${describeError(error)}`, {
-            cause: error,
-          });
-        }
-        // Another poller wrote first: start again from what it wrote (returned with the failure
-        // by DynamoDB; read again where the emulator does not return it).
-        const item = (error as { Item?: Record<string, AttributeValue> }).Item;
-        this.#known = item ? this.#decode(item) : undefined;
-        if (attempt > 2) await this.#sleep(this.#random() * 20 * attempt);
       }
+      // Another poller wrote first: start again from what it wrote.
+      this.#known = answer.current;
+      if (attempt > 2) await this.#sleep(this.#random() * 20 * attempt);
     }
     throw new QuotaGateError(
       this.#tableName,
       `${MAX_WRITE_ATTEMPTS} conditional writes in a row lost to other pollers`,
     );
   }
-
-  async #read(): Promise<Known> {
-    let item: Record<string, AttributeValue> | undefined;
-    try {
-      const answer = await this.#client.send(
-        new GetItemCommand({ TableName: this.#tableName, Key: this.#key, ConsistentRead: true }),
-      );
-      item = answer.Item;
-    } catch (error) {
-      throw new QuotaGateError(this.#tableName, `GetItem failed: ${describeError(error)}`, {
-        cause: error,
-      });
-    }
-    if (item === undefined) return { state: EMPTY_QUOTA_STATE, version: undefined };
-    return this.#decode(item);
-  }
-
-  #decode(item: Record<string, AttributeValue>): Known {
-    const parsed = QuotaItemSchema.safeParse({
-      tat: numberOf(item.tat),
-      pausedUntil: numberOf(item.pausedUntil),
-      version: numberOf(item.version),
-    });
-    if (!parsed.success) {
-      throw new QuotaGateError(
-        this.#tableName,
-        `the item is not a quota item (tat, pausedUntil, version): ${parsed.error.issues
-          .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
-          .join('; ')}`,
-      );
-    }
-    const { tat, pausedUntil, version } = parsed.data;
-    return { state: { tat, pausedUntil }, version };
-  }
-}
-
-function numberOf(value: AttributeValue | undefined): number | undefined {
-  return value?.N === undefined ? undefined : Number(value.N);
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }

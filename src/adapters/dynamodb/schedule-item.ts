@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { type ScheduleState, ScheduleStateSchema } from '../../domain/claimed-customer.js';
 import {
@@ -8,9 +8,9 @@ import {
   ScopeSchema,
   WatchModeSchema,
 } from '../../domain/customer-state.js';
-import { describeError } from '../../domain/errors.js';
 import { initialSchedule } from '../../domain/schedule.js';
 import { dueShardOf } from './due-index.js';
+import { type ParsedItem, parseItem } from './parse-item.js';
 
 /*
  * Schedule item: one per watched customer, key `schedule#<id>`, small (well under 1 KB, so a write
@@ -37,7 +37,7 @@ const CUSTOMER_KEY = /^[0-9]{1,19}$/;
 const SCHEDULE_KEY = /^schedule#([0-9]{1,19})$/;
 
 export function scheduleKey(customerId: string): Record<string, AttributeValue> {
-  return { customerId: { S: `${SCHEDULE_KEY_PREFIX}${customerId}` } };
+  return marshall({ customerId: `${SCHEDULE_KEY_PREFIX}${customerId}` });
 }
 
 /** What an item's key says it is: the table also holds the quota item and maybe others. */
@@ -60,18 +60,22 @@ export function newScheduleItem(
 ): Record<string, AttributeValue> {
   const createdAt = Date.parse(state.createdAt);
   const schedule = initialSchedule(Number.isNaN(createdAt) ? now : Math.min(createdAt, now));
-  return {
-    ...scheduleKey(state.customerId),
-    scope: { S: state.scope },
-    status: { S: state.status },
-    mode: { S: state.mode },
-    windowDigest: state.windowDigest === null ? { NULL: true } : { S: state.windowDigest },
-    nextPollAt: { N: String(schedule.nextPollAt) },
-    idlePolls: { N: '0' },
-    lastPolledAt: { NULL: true },
-    createdAt: { N: String(Number.isNaN(createdAt) ? now : createdAt) },
-    ...(state.status === 'active' ? { dueShard: { S: dueShardOf(state.customerId) } } : {}),
-  };
+  return marshall(
+    {
+      customerId: `${SCHEDULE_KEY_PREFIX}${state.customerId}`,
+      scope: state.scope,
+      status: state.status,
+      mode: state.mode,
+      windowDigest: state.windowDigest,
+      nextPollAt: schedule.nextPollAt,
+      idlePolls: 0,
+      lastPolledAt: null,
+      createdAt: Number.isNaN(createdAt) ? now : createdAt,
+      // Absent while paused: the due index holds active customers only.
+      dueShard: state.status === 'active' ? dueShardOf(state.customerId) : undefined,
+    },
+    { removeUndefinedValues: true },
+  );
 }
 
 const StoredScheduleSchema = z
@@ -100,26 +104,10 @@ export interface DecodedSchedule {
 }
 
 /** Never throws: a schedule item, or what is wrong with it. */
-export function decodeSchedule(
-  item: Record<string, AttributeValue>,
-): { ok: true; schedule: DecodedSchedule } | { ok: false; problem: string } {
-  let plain: Record<string, unknown>;
-  try {
-    plain = unmarshall(item);
-  } catch (error) {
-    return { ok: false, problem: describeError(error) };
-  }
-  const parsed = StoredScheduleSchema.safeParse(plain);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      problem: parsed.error.issues
-        .slice(0, 5)
-        .map((issue) => `${issue.path.join('.') || '(item)'}: ${issue.message}`)
-        .join('; '),
-    };
-  }
-  const value = parsed.data;
+export function decodeSchedule(item: Record<string, AttributeValue>): ParsedItem<DecodedSchedule> {
+  const parsed = parseItem(item, StoredScheduleSchema);
+  if (!parsed.ok) return parsed;
+  const value = parsed.value;
   const kind = itemKind(value.customerId);
   const customerId = kind.kind === 'schedule' ? kind.customerId : value.customerId;
   if (!CustomerIdSchema.safeParse(customerId).success) {
@@ -127,7 +115,7 @@ export function decodeSchedule(
   }
   return {
     ok: true,
-    schedule: {
+    value: {
       customerId,
       scope: value.scope,
       mode: value.mode,

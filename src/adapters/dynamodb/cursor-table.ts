@@ -1,0 +1,93 @@
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import { isConditionFailure } from './conditional-update.js';
+import { CursorStoreError } from './cursor-store-errors.js';
+
+/** The table of cursor, schedule and quota items, as each room of the store reaches it. */
+export interface CursorTable {
+  client: DynamoDBClient;
+  tableName: string;
+}
+
+/** One DynamoDB call on the table; any failure becomes a `CursorStoreError` naming it. */
+export async function callTable<T>(
+  table: CursorTable,
+  operation: string,
+  customerId: string | undefined,
+  send: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    throw new CursorStoreError(operation, table.tableName, customerId, error);
+  }
+}
+
+export async function getItem(
+  table: CursorTable,
+  key: Record<string, AttributeValue>,
+  customerId: string,
+  consistent = true,
+): Promise<Record<string, AttributeValue> | undefined> {
+  const result = await callTable(table, 'GetItem', customerId, () =>
+    table.client.send(
+      new GetItemCommand({ TableName: table.tableName, Key: key, ConsistentRead: consistent }),
+    ),
+  );
+  return result.Item;
+}
+
+/** Writes the item unless one with its key exists; `true` when it did. */
+export async function putIfAbsent(
+  table: CursorTable,
+  item: Record<string, AttributeValue>,
+  operation: string,
+  customerId: string,
+): Promise<boolean> {
+  try {
+    await table.client.send(
+      new PutItemCommand({
+        TableName: table.tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(customerId)',
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw new CursorStoreError(operation, table.tableName, customerId, error);
+  }
+}
+
+/**
+ * Every item of the table with only `attributes`, page by page (`pageLimit` items evaluated per
+ * Scan; unset, DynamoDB's 1 MB pages).
+ */
+export async function* scanItems(
+  table: CursorTable,
+  attributes: readonly string[],
+  pageLimit?: number,
+): AsyncGenerator<Record<string, AttributeValue>> {
+  const names = Object.fromEntries(attributes.map((name, index) => [`#a${index}`, name]));
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await callTable(table, 'Scan', undefined, () =>
+      table.client.send(
+        new ScanCommand({
+          TableName: table.tableName,
+          ProjectionExpression: Object.keys(names).join(', '),
+          ExpressionAttributeNames: names,
+          ExclusiveStartKey: startKey,
+          Limit: pageLimit,
+        }),
+      ),
+    );
+    yield* page.Items ?? [];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+}

@@ -1,0 +1,123 @@
+import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import * as z from 'zod';
+import type { DueCustomer } from '../../domain/claimed-customer.js';
+import { compareMostOverdue } from '../../domain/schedule.js';
+import { type CursorTable, callTable, getItem } from './cursor-table.js';
+import { DUE_INDEX_NAME, DUE_SHARDS } from './due-index.js';
+import { parseItem } from './parse-item.js';
+import { itemKind, scheduleKey } from './schedule-item.js';
+
+/** A due-index entry: the schedule item's key, due time and (projected) tier. */
+const DueEntrySchema = z.object({
+  customerId: z.string(),
+  nextPollAt: z.number().int(),
+  idlePolls: z.unknown().optional(),
+});
+const TierSchema = z.object({ idlePolls: z.unknown().optional() });
+const NextPollSchema = z.object({ nextPollAt: z.number().int() });
+
+/** The customers due by `now`: each shard read page by page, ascending, merged most overdue first. */
+export async function* dueCustomers(
+  table: CursorTable,
+  pageLimit: number,
+  now: number,
+): AsyncGenerator<DueCustomer> {
+  const shards = Array.from({ length: DUE_SHARDS }, (_, shard) =>
+    dueInShard(table, pageLimit, String(shard), now),
+  );
+  try {
+    const heads = await Promise.all(shards.map((shard) => shard.next()));
+    for (;;) {
+      let best = -1;
+      for (let index = 0; index < heads.length; index++) {
+        const head = heads[index];
+        if (head === undefined || head.done) continue;
+        const current = heads[best];
+        if (
+          best < 0 ||
+          (current && !current.done && compareMostOverdue(head.value, current.value) < 0)
+        ) {
+          best = index;
+        }
+      }
+      if (best < 0) return;
+      const chosen = heads[best] as IteratorYieldResult<DueCustomer>;
+      yield chosen.value;
+      heads[best] = await (shards[best] as AsyncGenerator<DueCustomer>).next();
+    }
+  } finally {
+    await Promise.all(shards.map((shard) => shard.return(undefined)));
+  }
+}
+
+async function* dueInShard(
+  table: CursorTable,
+  pageLimit: number,
+  shard: string,
+  now: number,
+): AsyncGenerator<DueCustomer> {
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await callTable(table, 'Query', undefined, () =>
+      table.client.send(
+        new QueryCommand({
+          TableName: table.tableName,
+          IndexName: DUE_INDEX_NAME,
+          KeyConditionExpression: 'dueShard = :shard AND nextPollAt <= :now',
+          ExpressionAttributeValues: marshall({ ':shard': shard, ':now': now }),
+          ScanIndexForward: true,
+          Limit: pageLimit,
+          ExclusiveStartKey: startKey,
+        }),
+      ),
+    );
+    for (const item of page.Items ?? []) {
+      const entry = parseItem(item, DueEntrySchema);
+      const kind = itemKind(entry.ok ? entry.value.customerId : undefined);
+      if (!entry.ok || kind.kind !== 'schedule') continue;
+      // An index made without the tier (KEYS_ONLY by hand): read it from the item, or every
+      // claim of a customer past its first idle poll would fail its condition forever.
+      const tier = entry.value.idlePolls ?? (await storedTier(table, kind.customerId));
+      yield {
+        customerId: kind.customerId,
+        nextPollAt: entry.value.nextPollAt,
+        idlePolls: typeof tier === 'number' && Number.isSafeInteger(tier) ? tier : 0,
+      };
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+}
+
+async function storedTier(table: CursorTable, customerId: string): Promise<unknown> {
+  const item = await getItem(table, scheduleKey(customerId), customerId, false);
+  const parsed = item && parseItem(item, TierSchema);
+  return parsed?.ok ? parsed.value.idlePolls : undefined;
+}
+
+/** The earliest due time of any active customer, or `undefined` when none is scheduled. */
+export async function nextDueAt(table: CursorTable): Promise<number | undefined> {
+  const firsts = await Promise.all(
+    Array.from({ length: DUE_SHARDS }, (_, shard) =>
+      callTable(table, 'Query', undefined, () =>
+        table.client.send(
+          new QueryCommand({
+            TableName: table.tableName,
+            IndexName: DUE_INDEX_NAME,
+            KeyConditionExpression: 'dueShard = :shard',
+            ExpressionAttributeValues: marshall({ ':shard': String(shard) }),
+            ScanIndexForward: true,
+            Limit: 1,
+          }),
+        ),
+      ),
+    ),
+  );
+  const times = firsts
+    .flatMap((page) => page.Items ?? [])
+    .flatMap((item) => {
+      const parsed = parseItem(item, NextPollSchema);
+      return parsed.ok ? [parsed.value.nextPollAt] : [];
+    });
+  return times.length === 0 ? undefined : Math.min(...times);
+}

@@ -1,0 +1,117 @@
+import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { ClaimedCustomer, DueCustomer } from '../../domain/claimed-customer.js';
+import type { ClaimRequest, PollCompletion } from '../../domain/ports.js';
+import { conditionalUpdate, isConditionFailure } from './conditional-update.js';
+import { CursorStoreError, UnreadableCustomerError } from './cursor-store-errors.js';
+import type { CursorTable } from './cursor-table.js';
+import { decodeSchedule, scheduleKey } from './schedule-item.js';
+
+/**
+ * Claims a due customer on its schedule item with one conditional write: still active, still due,
+ * still at the listed tier, and not held by another poller. `undefined` when another poller won.
+ * The claim writes the tentative schedule, which stands if this poller dies.
+ */
+export async function claim(
+  table: CursorTable,
+  due: DueCustomer,
+  request: ClaimRequest,
+): Promise<ClaimedCustomer | undefined> {
+  const { tentative } = request;
+  let old: Record<string, AttributeValue> | undefined;
+  try {
+    const result = await table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: scheduleKey(due.customerId),
+        ...conditionalUpdate({
+          set: {
+            nextPollAt: tentative.nextPollAt,
+            idlePolls: tentative.idlePolls,
+            lastPolledAt: tentative.lastPolledAt,
+            claimOwner: request.owner,
+            claimedUntil: request.claimedUntil,
+          },
+          condition:
+            '#status = :active AND #nextPollAt <= :now AND #idlePolls = :listedIdle AND (attribute_not_exists(#claimedUntil) OR #claimedUntil <= :now)',
+          conditionValues: {
+            ':active': 'active',
+            ':now': request.now,
+            ':listedIdle': due.idlePolls,
+          },
+        }),
+        // The item as it was: scope, mode and digest for the poll, and the schedule before the
+        // claim, which a failed poll goes back to.
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    old = result.Attributes;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw new CursorStoreError('UpdateItem (claim)', table.tableName, due.customerId, error);
+  }
+  const decoded = old && decodeSchedule(old);
+  if (!decoded?.ok) {
+    throw new UnreadableCustomerError(
+      due.customerId,
+      table.tableName,
+      `schedule item: ${decoded?.problem ?? 'empty'}`,
+    );
+  }
+  const schedule = decoded.value;
+  return {
+    customerId: due.customerId,
+    scope: schedule.scope,
+    mode: schedule.mode,
+    windowDigest: schedule.windowDigest,
+    idlePolls: schedule.state.idlePolls,
+    lastPolledAt: schedule.state.lastPolledAt,
+    nextPollAt: tentative.nextPollAt,
+    claimOwner: request.owner,
+    claimedUntil: request.claimedUntil,
+  };
+}
+
+/** Records a poll's outcome and ends the claim; `lost` when the claim is no longer this one. */
+export async function completePoll(
+  table: CursorTable,
+  claimed: ClaimedCustomer,
+  completion: PollCompletion,
+): Promise<'completed' | 'lost'> {
+  const { lastError } = completion;
+  try {
+    await table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: scheduleKey(claimed.customerId),
+        ...conditionalUpdate({
+          set: {
+            nextPollAt: completion.schedule.nextPollAt,
+            idlePolls: completion.schedule.idlePolls,
+            lastPolledAt: completion.schedule.lastPolledAt,
+            mode: completion.mode,
+            windowDigest: completion.windowDigest,
+            ...(lastError
+              ? { lastError: lastError.reason.slice(0, 500), lastFailedAt: lastError.at }
+              : {}),
+          },
+          remove: [
+            'claimOwner',
+            'claimedUntil',
+            ...(lastError === null ? ['lastError', 'lastFailedAt'] : []),
+          ],
+          condition: '#claimOwner = :owner AND #claimedUntil = :until',
+          conditionValues: { ':owner': claimed.claimOwner, ':until': claimed.claimedUntil },
+        }),
+      }),
+    );
+    return 'completed';
+  } catch (error) {
+    if (isConditionFailure(error)) return 'lost';
+    throw new CursorStoreError(
+      'UpdateItem (complete poll)',
+      table.tableName,
+      claimed.customerId,
+      error,
+    );
+  }
+}
