@@ -188,6 +188,15 @@ describe('DynamoDbCursorStore against DynamoDB Local', () => {
     });
   });
 
+  it('lists a cursor item written before the window digest existed, as no digest', async () => {
+    const { store, tableName } = await freshStore('no-digest');
+    const { windowDigest: _digest, ...older } = encodeCursorItem(customer('31'));
+    await client.send(new PutItemCommand({ TableName: tableName, Item: older }));
+
+    expect(await store.getCustomer('31')).toEqual(customer('31'));
+    expect(await listAll(store)).toEqual([{ kind: 'ok', watch: watchOf(customer('31')) }]);
+  });
+
   it('does not overwrite a customer that is already watched', async () => {
     const { store } = await freshStore('add-existing');
     await store.addCustomer(tracked);

@@ -80,8 +80,9 @@ const StoredItemSchema = CustomerStateSchema.omit({ seen: true })
   }))
   .pipe(CustomerStateSchema);
 
+/** An item written before the window digest existed has none: read as no digest. */
 const StoredWatchEntrySchema = z
-  .looseObject({ windowDigest: z.unknown() })
+  .looseObject({ windowDigest: z.unknown().optional() })
   .transform((item) => ({ ...item, windowDigest: item.windowDigest ?? null }))
   .pipe(WatchEntrySchema);
 
