@@ -13,24 +13,19 @@ import {
   UnreadableCustomerError,
 } from '../../src/adapters/dynamodb/cursor-store-errors.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
-import type { CustomerState, WatchEntry } from '../../src/domain/customer-state.js';
+import {
+  type CustomerState,
+  newCustomerState,
+  type WatchEntry,
+} from '../../src/domain/customer-state.js';
 import { PollerError } from '../../src/domain/errors.js';
-import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
+import { dynamoDbLocalClient, freshCursorStore } from '../support/dynamodb-local.js';
 
+/** A customer just watched on 2025-01-02T03:04:05.000Z, with `overrides`. */
 function customer(customerId: string, overrides: Partial<CustomerState> = {}): CustomerState {
+  const watched = new Date('2025-01-02T03:04:05.000Z');
   return {
-    customerId,
-    scope: 'default',
-    mode: 'baseline',
-    status: 'active',
-    lastSeenId: null,
-    lastSeenDate: null,
-    seen: [],
-    seenFloor: null,
-    windowDigest: null,
-    version: 0,
-    createdAt: '2025-01-02T03:04:05.000Z',
-    updatedAt: '2025-01-02T03:04:05.000Z',
+    ...newCustomerState({ customerId, scope: 'default', backfill: false }, watched),
     ...overrides,
   };
 }
@@ -76,10 +71,8 @@ beforeAll(() => {
 });
 afterAll(() => client.destroy());
 
-async function freshStore(label: string, scanPageLimit?: number) {
-  const tableName = await createTestTable(client, label);
-  return { tableName, store: new DynamoDbCursorStore({ client, tableName, scanPageLimit }) };
-}
+const freshStore = (label: string, scanPageLimit?: number) =>
+  freshCursorStore(client, label, { scanPageLimit });
 
 describe('DynamoDbCursorStore against DynamoDB Local', () => {
   it('adds, gets, lists and removes a full customer state unchanged', async () => {
@@ -140,30 +133,27 @@ describe('DynamoDbCursorStore against DynamoDB Local', () => {
       scope: { S: 'child' },
       mode: { S: 'tracking' },
       status: { S: 'paused' },
+      seenIds: { L: [{ S: 'evt-1' }, { S: 'sha256:ab12' }, { S: 'evt-3' }] },
       lastSeenId: { S: 'evt-3' },
       lastSeenDate: { S: '2025-01-03T00:00:00Z' },
-      seenIds: { L: [{ S: 'evt-1' }, { S: 'sha256:ab12' }, { S: 'evt-3' }] },
-      seenAt: { L: [{ N: '1735689600000' }, { N: '1735776000000' }, { N: '1735862400000' }] },
       seenFloor: { N: '1735603200000' },
       windowDigest: { S: 'kGz0b1Hk3bXq1m9v1Fq2Aw' },
+      seenAt: { L: [{ N: '1735689600000' }, { N: '1735776000000' }, { N: '1735862400000' }] },
       version: { N: '7' },
       createdAt: { S: '2025-01-02T03:04:05.000Z' },
       updatedAt: { S: '2025-01-02T03:04:05.000Z' },
     };
+    const nulls = ['lastSeenId', 'lastSeenDate', 'seenFloor', 'windowDigest'];
     const oldFresh: Record<string, AttributeValue> = {
+      ...oldTracked,
       customerId: { S: '42' },
       scope: { S: 'default' },
       mode: { S: 'baseline' },
       status: { S: 'active' },
-      lastSeenId: { NULL: true },
-      lastSeenDate: { NULL: true },
+      ...Object.fromEntries(nulls.map((name) => [name, { NULL: true }])),
       seenIds: { L: [] },
       seenAt: { L: [] },
-      seenFloor: { NULL: true },
-      windowDigest: { NULL: true },
       version: { N: '0' },
-      createdAt: { S: '2025-01-02T03:04:05.000Z' },
-      updatedAt: { S: '2025-01-02T03:04:05.000Z' },
     };
     expect(encodeCursorItem(tracked)).toEqual(oldTracked);
     expect(encodeCursorItem(customer('42'))).toEqual(oldFresh);

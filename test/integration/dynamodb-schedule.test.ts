@@ -18,7 +18,7 @@ import { newCustomerState } from '../../src/domain/customer-state.js';
 import { claimDue } from '../../src/domain/poll-claimed.js';
 import { runSweep } from '../../src/domain/run-sweep.js';
 import type { SchedulePolicy } from '../../src/domain/schedule.js';
-import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
+import { dynamoDbLocalClient, freshCursorStore } from '../support/dynamodb-local.js';
 import {
   apiEvent,
   captureLogger,
@@ -35,13 +35,8 @@ beforeAll(() => {
 });
 afterAll(() => client.destroy());
 
-async function freshStore(label: string, duePageLimit?: number) {
-  const tableName = await createTestTable(client, label);
-  return {
-    tableName,
-    store: new DynamoDbCursorStore({ client, tableName, duePageLimit, now: () => T0 }),
-  };
-}
+const freshStore = (label: string, duePageLimit?: number) =>
+  freshCursorStore(client, label, { duePageLimit, now: () => T0 });
 
 async function watch(store: DynamoDbCursorStore, customerId: string, at = T0) {
   return store.addCustomer(

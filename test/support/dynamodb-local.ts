@@ -11,6 +11,10 @@ import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { createCursorTable } from '../../src/adapters/dynamodb/create-cursor-table.js';
+import {
+  DynamoDbCursorStore,
+  type DynamoDbCursorStoreOptions,
+} from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -95,6 +99,16 @@ export async function createTestTable(client: DynamoDBClient, label = 'cursors')
   const tableName = `test-${safe}-${randomUUID()}`;
   await createCursorTable(client, tableName);
   return tableName;
+}
+
+/** A cursor store on a fresh test table (`createTestTable`), and the table's name. */
+export async function freshCursorStore(
+  client: DynamoDBClient,
+  label: string,
+  options: Omit<DynamoDbCursorStoreOptions, 'client' | 'tableName'> = {},
+): Promise<{ tableName: string; store: DynamoDbCursorStore }> {
+  const tableName = await createTestTable(client, label);
+  return { tableName, store: new DynamoDbCursorStore({ client, tableName, ...options }) };
 }
 
 class JavaMissingError extends Error {}

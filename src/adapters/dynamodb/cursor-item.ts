@@ -43,20 +43,11 @@ export function cursorKey(customerId: string): Record<string, AttributeValue> {
 
 /** The cursor item of a customer state (layout above). */
 export function encodeCursorItem(state: CustomerState): Record<string, AttributeValue> {
+  const { seen, ...attributes } = state;
   return marshall({
-    customerId: state.customerId,
-    scope: state.scope,
-    mode: state.mode,
-    status: state.status,
-    lastSeenId: state.lastSeenId,
-    lastSeenDate: state.lastSeenDate,
-    seenIds: state.seen.map((entry) => entry.id),
-    seenAt: state.seen.map((entry) => entry.at),
-    seenFloor: state.seenFloor,
-    windowDigest: state.windowDigest,
-    version: state.version,
-    createdAt: state.createdAt,
-    updatedAt: state.updatedAt,
+    ...attributes,
+    seenIds: seen.map((entry) => entry.id),
+    seenAt: seen.map((entry) => entry.at),
   });
 }
 

@@ -74,20 +74,31 @@ export async function* scanItems(
   pageLimit?: number,
 ): AsyncGenerator<Record<string, AttributeValue>> {
   const names = Object.fromEntries(attributes.map((name, index) => [`#a${index}`, name]));
-  let startKey: Record<string, AttributeValue> | undefined;
+  yield* pagedItems(table, 'Scan', (startKey) =>
+    table.client.send(
+      new ScanCommand({
+        TableName: table.tableName,
+        ProjectionExpression: Object.keys(names).join(', '),
+        ExpressionAttributeNames: names,
+        ExclusiveStartKey: startKey,
+        Limit: pageLimit,
+      }),
+    ),
+  );
+}
+
+type Key = Record<string, AttributeValue>;
+
+/** The items of a Scan or Query, page after page from each `LastEvaluatedKey`, until the last. */
+export async function* pagedItems(
+  table: CursorTable,
+  operation: string,
+  page: (startKey: Key | undefined) => Promise<{ Items?: Key[]; LastEvaluatedKey?: Key }>,
+): AsyncGenerator<Key> {
+  let startKey: Key | undefined;
   do {
-    const page = await callTable(table, 'Scan', undefined, () =>
-      table.client.send(
-        new ScanCommand({
-          TableName: table.tableName,
-          ProjectionExpression: Object.keys(names).join(', '),
-          ExpressionAttributeNames: names,
-          ExclusiveStartKey: startKey,
-          Limit: pageLimit,
-        }),
-      ),
-    );
-    yield* page.Items ?? [];
-    startKey = page.LastEvaluatedKey;
+    const answer = await callTable(table, operation, undefined, () => page(startKey));
+    yield* answer.Items ?? [];
+    startKey = answer.LastEvaluatedKey;
   } while (startKey !== undefined);
 }

@@ -1,9 +1,9 @@
-import { type AttributeValue, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import type { DueCustomer } from '../../domain/claimed-customer.js';
 import { compareMostOverdue } from '../../domain/schedule.js';
-import { type CursorTable, callTable, getItem } from './cursor-table.js';
+import { type CursorTable, callTable, getItem, pagedItems } from './cursor-table.js';
 import { DUE_INDEX_NAME, DUE_SHARDS } from './due-index.js';
 import { parseItem } from './parse-item.js';
 import { itemKind, scheduleKey } from './schedule-item.js';
@@ -57,36 +57,32 @@ async function* dueInShard(
   shard: string,
   now: number,
 ): AsyncGenerator<DueCustomer> {
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await callTable(table, 'Query', undefined, () =>
-      table.client.send(
-        new QueryCommand({
-          TableName: table.tableName,
-          IndexName: DUE_INDEX_NAME,
-          KeyConditionExpression: 'dueShard = :shard AND nextPollAt <= :now',
-          ExpressionAttributeValues: marshall({ ':shard': shard, ':now': now }),
-          ScanIndexForward: true,
-          Limit: pageLimit,
-          ExclusiveStartKey: startKey,
-        }),
-      ),
-    );
-    for (const item of page.Items ?? []) {
-      const entry = parseItem(item, DueEntrySchema);
-      const kind = itemKind(entry.ok ? entry.value.customerId : undefined);
-      if (!entry.ok || kind.kind !== 'schedule') continue;
-      // An index made without the tier (KEYS_ONLY by hand): read it from the item, or every
-      // claim of a customer past its first idle poll would fail its condition forever.
-      const tier = entry.value.idlePolls ?? (await storedTier(table, kind.customerId));
-      yield {
-        customerId: kind.customerId,
-        nextPollAt: entry.value.nextPollAt,
-        idlePolls: typeof tier === 'number' && Number.isSafeInteger(tier) ? tier : 0,
-      };
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
+  const pages = pagedItems(table, 'Query', (startKey) =>
+    table.client.send(
+      new QueryCommand({
+        TableName: table.tableName,
+        IndexName: DUE_INDEX_NAME,
+        KeyConditionExpression: 'dueShard = :shard AND nextPollAt <= :now',
+        ExpressionAttributeValues: marshall({ ':shard': shard, ':now': now }),
+        ScanIndexForward: true,
+        Limit: pageLimit,
+        ExclusiveStartKey: startKey,
+      }),
+    ),
+  );
+  for await (const item of pages) {
+    const entry = parseItem(item, DueEntrySchema);
+    const kind = itemKind(entry.ok ? entry.value.customerId : undefined);
+    if (!entry.ok || kind.kind !== 'schedule') continue;
+    // An index made without the tier (KEYS_ONLY by hand): read it from the item, or every
+    // claim of a customer past its first idle poll would fail its condition forever.
+    const tier = entry.value.idlePolls ?? (await storedTier(table, kind.customerId));
+    yield {
+      customerId: kind.customerId,
+      nextPollAt: entry.value.nextPollAt,
+      idlePolls: typeof tier === 'number' && Number.isSafeInteger(tier) ? tier : 0,
+    };
+  }
 }
 
 async function storedTier(table: CursorTable, customerId: string): Promise<unknown> {
