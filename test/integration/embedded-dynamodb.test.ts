@@ -6,11 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCursorTable } from '../../src/adapters/dynamodb/create-cursor-table.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import {
-  announcementPath,
   EmbeddedDynamoDbError,
   openEmbeddedDynamoDb,
   startEmbeddedDynamoDb,
 } from '../../src/adapters/dynamodb/embedded-dynamodb.js';
+import { announcementPath } from '../../src/adapters/dynamodb/embedded-dynamodb-announcement.js';
 import type { CustomerState } from '../../src/domain/customer-state.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
