@@ -59,8 +59,9 @@ const QuotaItemSchema = z
 
 /**
  * The reads and conditional writes of the quota item; the gate decides what to write. Every
- * write bumps `version`; a lost condition is an answer (another poller wrote first), any other
- * failure of a write is thrown as it came.
+ * write bumps `version`; a lost condition is an answer (another poller wrote first). A failed
+ * read or block reservation is a `QuotaGateError` (the poll cannot go on); a failed pause or
+ * release is thrown as it came, for the gate to log.
  */
 export class QuotaItem {
   readonly #client: DynamoDBClient;
