@@ -1,7 +1,7 @@
 import type { UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 
-export interface ConditionalUpdate {
+interface ConditionalUpdate {
   /** Attributes to set, by name: `null` stores NULL, `undefined` leaves the attribute as it is. */
   set: Record<string, unknown>;
   remove?: readonly string[];

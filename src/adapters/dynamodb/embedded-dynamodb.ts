@@ -30,7 +30,7 @@ type LevelModule = {
 export class EmbeddedDynamoDbError extends PollerError {}
 
 /** Another process holds the directory's LevelDB lock. */
-export class EmbeddedDynamoDbLockedError extends EmbeddedDynamoDbError {}
+class EmbeddedDynamoDbLockedError extends EmbeddedDynamoDbError {}
 
 /**
  * The embedded database of `directory`, shared between processes: joins the one another process

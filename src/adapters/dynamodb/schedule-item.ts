@@ -32,7 +32,7 @@ import { type ParsedItem, parseItem } from './parse-item.js';
  *   lastFailedAt  N
  */
 
-export const SCHEDULE_KEY_PREFIX = 'schedule#';
+const SCHEDULE_KEY_PREFIX = 'schedule#';
 const CUSTOMER_KEY = /^[0-9]{1,19}$/;
 const SCHEDULE_KEY = /^schedule#([0-9]{1,19})$/;
 
