@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { CapillaryEventPoller, type CapillaryEventPollerProps } from './capillary-event-poller.js';
+import { CapillaryEventPoller } from './capillary-event-poller.js';
+import type { CapillaryEventPollerProps } from './capillary-event-poller-props.js';
 
 export interface CapillaryEventPollerStackProps extends StackProps {
   /**

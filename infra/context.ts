@@ -13,13 +13,13 @@ import type {
   PollerAlert,
   PollerLogLevel,
   PsiMode,
-} from './capillary-event-poller.js';
+} from './capillary-event-poller-props.js';
+import { readContextWebhooks } from './context-webhooks.js';
 import {
   ENVIRONMENT_PROPS,
   environmentPropProblems,
   settingTextProblems,
 } from './props-validation.js';
-import { readContextWebhooks } from './webhook-props.js';
 
 /**
  * The deploy-time settings `infra/app.ts` reads from CDK context: `-c key=value` on the command

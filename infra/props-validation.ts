@@ -4,10 +4,10 @@ import {
   settingDefault,
   settingProblems,
 } from '../src/config/setting-schemas.js';
-import type { CapillaryEventPollerProps, PollerAlert } from './capillary-event-poller.js';
-import { validateOnReplay } from './replay-guard.js';
+import type { CapillaryEventPollerProps, PollerAlert } from './capillary-event-poller-props.js';
+import { validateOnReplay } from './delivery/replay-guard.js';
+import { validateWebhooks } from './delivery/webhook-validation.js';
 import { validateScaleOutProps } from './scale-out.js';
-import { validateWebhooks } from './webhook-props.js';
 
 /**
  * Lambda's limits and the construct's own rules. The ranges of settings the function reads are

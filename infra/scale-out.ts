@@ -1,7 +1,7 @@
 // The scale-out's knobs: their defaults and checks, shared by the construct and its validation.
 import { Duration, Token } from 'aws-cdk-lib';
 import { type SettingName, settingProblems } from '../src/config/setting-schemas.js';
-import type { CapillaryEventPollerProps } from './capillary-event-poller.js';
+import type { CapillaryEventPollerProps } from './capillary-event-poller-props.js';
 
 /** Claimed customers per work-queue message (a worker invocation's share of a tick). */
 export const CUSTOMERS_PER_MESSAGE = 25;

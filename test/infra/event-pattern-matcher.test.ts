@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { guardAgainstReplay, REPLAY_NAME_FIELD } from '../../infra/replay-guard.js';
+import { guardAgainstReplay, REPLAY_NAME_FIELD } from '../../infra/delivery/replay-guard.js';
 import { matchesEventPattern } from '../support/event-pattern-matcher.js';
 
 // The matcher's own cases, from EventBridge's documented matching rules, so a replay-guard test

@@ -7,10 +7,8 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  CapillaryEventPoller,
-  type CapillaryEventPollerProps,
-} from '../../infra/capillary-event-poller.js';
+import { CapillaryEventPoller } from '../../infra/capillary-event-poller.js';
+import type { CapillaryEventPollerProps } from '../../infra/capillary-event-poller-props.js';
 import {
   ENVIRONMENT_PROPS,
   type EnvironmentProp,

@@ -2,10 +2,8 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
-import {
-  CapillaryEventPoller,
-  type CapillaryEventPollerProps,
-} from '../../infra/capillary-event-poller.js';
+import { CapillaryEventPoller } from '../../infra/capillary-event-poller.js';
+import type { CapillaryEventPollerProps } from '../../infra/capillary-event-poller-props.js';
 import { CONTEXT_KEYS, readAppContext } from '../../infra/context.js';
 import { validatePollerProps } from '../../infra/props-validation.js';
 import { BASE_URL, testApp, thrownMessage } from './support.js';

@@ -5,7 +5,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CapillaryEventPollerStack } from '../../infra/capillary-event-poller-stack.js';
-import type { PollerWebhook } from '../../infra/webhook-props.js';
+import type { PollerWebhook } from '../../infra/delivery/webhook-props.js';
 import { matchesEventPattern } from '../support/event-pattern-matcher.js';
 import { acknowledgements, BASE_URL, nagFindings, synthPollerStack } from './support.js';
 
