@@ -1,6 +1,6 @@
 // Shared by the infra tests: an App configured like `cdk synth` (cdk.json context) minus bundling.
 import { readFileSync } from 'node:fs';
-import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import nag from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -80,12 +80,14 @@ export function onlyResource(
   return { id, ...resource };
 }
 
-/** The template's resource behind an L2 construct (its default child). */
+/** The template's resource behind an L2 construct (its default child), or of an L1 itself. */
 export function resourceIn(
   template: Template,
   construct: IConstruct,
 ): { id: string; Properties: Record<string, unknown>; [key: string]: unknown } {
-  const cfn = construct.node.defaultChild as CfnElement;
+  const cfn = (
+    CfnElement.isCfnElement(construct) ? construct : construct.node.defaultChild
+  ) as CfnElement;
   const id = Stack.of(cfn).getLogicalId(cfn);
   const resource = template.toJSON().Resources?.[id] as
     | { Properties: Record<string, unknown> }
