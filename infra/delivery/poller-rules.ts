@@ -1,5 +1,5 @@
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -90,9 +90,10 @@ export class PollerRules {
       'alert',
       alert.name,
       rule,
-      new targets.SnsTopic(topic, {
-        message: new AlertMessage({ alertName: alert.name, attributes: alert.attributes ?? [] }),
-      }),
+      alertTopicTarget(
+        topic,
+        new AlertMessage({ alertName: alert.name, attributes: alert.attributes ?? [] }),
+      ),
     );
     this.alertRules[alert.name] = rule;
     this.alertTopics[alert.name] = topic;
@@ -125,4 +126,29 @@ export class PollerRules {
       onReplay,
     );
   }
+}
+
+/**
+ * `targets.SnsTopic`, with the topic policy letting EventBridge publish for this rule only
+ * (`aws:SourceArn`, which EventBridge sends to SNS). The key statement stays unconditioned: AWS
+ * does not support `aws:SourceArn` or `aws:SourceAccount` in a KMS key policy for
+ * EventBridge-to-encrypted-topic delivery (Amazon SNS Developer Guide, key management), and a
+ * condition there would drop every alert silently.
+ */
+function alertTopicTarget(topic: sns.ITopic, message: events.RuleTargetInput): events.IRuleTarget {
+  return {
+    bind: (rule) => {
+      const eventBridge = new iam.ServicePrincipal('events.amazonaws.com');
+      topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [eventBridge],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: { ArnEquals: { 'aws:SourceArn': rule.ruleRef.ruleArn } },
+        }),
+      );
+      topic.masterKey?.grant(eventBridge, 'kms:Decrypt', 'kms:GenerateDataKey*');
+      return { arn: topic.topicArn, input: message, targetResource: topic };
+    },
+  };
 }

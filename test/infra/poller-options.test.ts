@@ -333,6 +333,10 @@ describe('a poller on existing resources, with alerts', () => {
               Action: 'sns:Publish',
               Principal: { Service: 'events.amazonaws.com' },
               Resource: ref(topic?.topicArn),
+              // For the alert's own rule only.
+              Condition: {
+                ArnEquals: { 'aws:SourceArn': ref(stack.poller.alertRules['high-value']?.ruleArn) },
+              },
             },
           ]),
         },
