@@ -4,7 +4,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synthEveryFeatureStack } from './every-feature-stack.js';
-import { BASE_URL, synthPollerStack } from './support.js';
+import { ALARMS_OF_THIS_ACCOUNT, synthDefaultPollerStack } from './support.js';
 
 interface Statement {
   readonly Sid?: string;
@@ -65,13 +65,7 @@ const RESOURCE_POLICIES = [
 ];
 
 describe.each([
-  [
-    'the default stack',
-    () =>
-      synthPollerStack({
-        poller: { capillaryBaseUrl: BASE_URL, opsEmails: ['oncall@example.com'] },
-      }).template,
-  ],
+  ['the default stack', () => synthDefaultPollerStack().template],
   ['a stack with every feature', () => synthEveryFeatureStack().template],
 ])('policy documents of %s', (_name, synth) => {
   let found: Found[];
@@ -158,25 +152,7 @@ describe.each([
         // CloudWatch sends the alarm's ARN and account: this account's alarms only.
         expect([where, statement.Condition]).toEqual([
           'AWS::KMS::Key KeyPolicy',
-          {
-            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
-            ArnLike: {
-              'aws:SourceArn': {
-                'Fn::Join': [
-                  '',
-                  [
-                    'arn:',
-                    { Ref: 'AWS::Partition' },
-                    ':cloudwatch:',
-                    { Ref: 'AWS::Region' },
-                    ':',
-                    { Ref: 'AWS::AccountId' },
-                    ':alarm:*',
-                  ],
-                ],
-              },
-            },
-          },
+          ALARMS_OF_THIS_ACCOUNT,
         ]);
         continue;
       }

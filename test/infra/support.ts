@@ -4,6 +4,7 @@ import { App, CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import nag from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { beforeAll } from 'vitest';
 import {
   CapillaryEventPollerStack,
   type CapillaryEventPollerStackProps,
@@ -105,3 +106,82 @@ export function thrownMessage(action: () => unknown): string {
   }
   throw new Error('expected an error, none was thrown');
 }
+
+/** The default poller stack the rooms' tests read: an ops email, everything else defaulted. */
+export function synthDefaultPollerStack(): Synthesized {
+  return synthPollerStack({
+    poller: { capillaryBaseUrl: BASE_URL, opsEmails: ['oncall@example.com'] },
+  });
+}
+
+/** The default stack, synthesized once for the test file that makes this (in its `beforeAll`). */
+export class DefaultPollerStack {
+  private synthesized: Synthesized | undefined;
+
+  constructor() {
+    beforeAll(() => {
+      this.synthesized = synthDefaultPollerStack();
+    }, 120_000);
+  }
+
+  get stack(): CapillaryEventPollerStack {
+    if (this.synthesized === undefined) throw new Error('read the stack inside a test');
+    return this.synthesized.stack;
+  }
+
+  get poller(): CapillaryEventPollerStack['poller'] {
+    return this.stack.poller;
+  }
+
+  get template(): Template {
+    if (this.synthesized === undefined) throw new Error('read the template inside a test');
+    return this.synthesized.template;
+  }
+
+  /** A token as the template writes it. */
+  readonly ref = (value: unknown): unknown => this.stack.resolve(value);
+  /** The template's resource behind a construct. */
+  readonly resourceOf = (construct: IConstruct) => resourceIn(this.template, construct);
+  /** The logical ID a token refers to. */
+  readonly logicalId = (value: unknown): string => logicalIdOf(this.stack, value);
+}
+
+/** The logical ID a token of `stack` refers to (`Ref` or `Fn::GetAtt`). */
+export function logicalIdOf(stack: Stack, value: unknown): string {
+  const resolved = stack.resolve(value) as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
+  const id = resolved.Ref ?? resolved['Fn::GetAtt']?.[0];
+  if (id === undefined) throw new Error(`not a reference: ${JSON.stringify(resolved)}`);
+  return id;
+}
+
+/** The statement every queue policy starts with: plain HTTP denied to everyone. */
+export function denyPlainHttp(queueArn: unknown): Record<string, unknown> {
+  return {
+    Action: 'sqs:*',
+    Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    Effect: 'Deny',
+    Principal: { AWS: '*' },
+    Resource: queueArn,
+  };
+}
+
+/** The condition on CloudWatch's use of the topics' key: this account's alarms only. */
+export const ALARMS_OF_THIS_ACCOUNT = {
+  StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+  ArnLike: {
+    'aws:SourceArn': {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':cloudwatch:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':alarm:*',
+        ],
+      ],
+    },
+  },
+};

@@ -5,8 +5,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
-import { PollerDeliveries } from '../../infra/delivery/delivery-target.js';
-import { testApp } from './support.js';
+import { PollerDeliveries } from '../../../infra/delivery/delivery-target.js';
+import { testApp } from '../support.js';
 
 const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:ops';
 

@@ -1,15 +1,15 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type * as events from 'aws-cdk-lib/aws-events';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CapillaryEventPollerStack } from '../../infra/capillary-event-poller-stack.js';
-import { matchesEventPattern } from '../support/event-pattern-matcher.js';
+import type { CapillaryEventPollerStack } from '../../../infra/capillary-event-poller-stack.js';
+import { matchesEventPattern } from '../../support/event-pattern-matcher.js';
 import {
   DOWNSTREAM_BUS_ARN,
   ORDERS_KEY_ARN,
   synthEveryFeatureStack,
   WEBHOOKS,
-} from './every-feature-stack.js';
-import { acknowledgements, nagFindings } from './support.js';
+} from '../every-feature-stack.js';
+import { acknowledgements, denyPlainHttp, nagFindings } from '../support.js';
 
 // One synthesis: webhooks of every kind, an alert, and two onEvent rules (one replay-inclusive).
 let stack: CapillaryEventPollerStack;
@@ -305,13 +305,7 @@ describe('delivery guarantees on every rule target', () => {
       Queues: [{ Ref: queueId }],
       PolicyDocument: {
         Statement: [
-          {
-            Action: 'sqs:*',
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            Effect: 'Deny',
-            Principal: { AWS: '*' },
-            Resource: ref(orders.deadLetterQueue?.queueArn),
-          },
+          denyPlainHttp(ref(orders.deadLetterQueue?.queueArn)),
           {
             Action: 'sqs:SendMessage',
             Condition: { ArnEquals: { 'aws:SourceArn': ref(orders.rule.ruleArn) } },

@@ -1,11 +1,11 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { CapillaryEventPoller } from '../../infra/capillary-event-poller.js';
-import { readAppContext } from '../../infra/context.js';
-import type { PollerWebhook } from '../../infra/delivery/webhook-props.js';
-import { validateWebhooks } from '../../infra/delivery/webhook-validation.js';
-import { validatePollerProps } from '../../infra/props-validation.js';
-import { BASE_URL, testApp, thrownMessage } from './support.js';
+import { CapillaryEventPoller } from '../../../infra/capillary-event-poller.js';
+import { readAppContext } from '../../../infra/context.js';
+import type { PollerWebhook } from '../../../infra/delivery/webhook-props.js';
+import { validateWebhooks } from '../../../infra/delivery/webhook-validation.js';
+import { validatePollerProps } from '../../../infra/props-validation.js';
+import { BASE_URL, testApp, thrownMessage } from '../support.js';
 
 const apiKey = { apiKey: { header: 'x-api-key', secret: 'orders/api-key' } };
 const ok: PollerWebhook = {

@@ -1,0 +1,312 @@
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { BASE_URL, DefaultPollerStack, denyPlainHttp, onlyResource } from '../support.js';
+
+const defaults = new DefaultPollerStack();
+const { ref, resourceOf, logicalId } = defaults;
+
+describe('polling in the default stack', () => {
+  it('creates the credentials secret empty (a template of the basic shape), retained', () => {
+    const secret = onlyResource(defaults.template, 'AWS::SecretsManager::Secret');
+    expect(secret.Properties.SecretString).toBe('{"username":"","password":""}');
+    expect(secret.Properties.GenerateSecretString).toBeUndefined();
+    expect(secret.Properties.Description).toContain('{"username":"...","password":"..."}');
+    expect(secret.DeletionPolicy).toBe('Retain');
+  });
+
+  describe('the functions', () => {
+    const newestNode = () =>
+      Object.getOwnPropertyNames(lambda.Runtime)
+        .filter((name) => /^NODEJS_\d+_X$/.test(name))
+        .map((name) => (lambda.Runtime as unknown as Record<string, lambda.Runtime>)[name])
+        .filter((runtime): runtime is lambda.Runtime => runtime !== undefined)
+        .sort((a, b) => Number(b.name.match(/\d+/)?.[0]) - Number(a.name.match(/\d+/)?.[0]))[0];
+
+    it('runs a scheduler on the newest Node.js of this aws-cdk-lib, one tick at a time', () => {
+      const fn = resourceOf(defaults.poller.scheduler);
+      expect(fn.Properties).toMatchObject({
+        Runtime: newestNode()?.name,
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 256,
+        Timeout: 50,
+        ReservedConcurrentExecutions: 1,
+        LoggingConfig: {
+          LogGroup: { Ref: logicalId(defaults.poller.schedulerLogGroup.logGroupName) },
+        },
+        Role: ref(defaults.poller.scheduler.role?.roleArn),
+      });
+      expect(newestNode()?.name).toBe('nodejs24.x');
+    });
+
+    it('runs workers on ARM64 with no reserved concurrency: the event source bounds them', () => {
+      const fn = resourceOf(defaults.poller.worker);
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 512,
+        Timeout: 50,
+        LoggingConfig: {
+          LogGroup: { Ref: logicalId(defaults.poller.workerLogGroup.logGroupName) },
+        },
+        Role: ref(defaults.poller.worker.role?.roleArn),
+      });
+      expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    });
+
+    const shared = () => ({
+      TABLE_NAME: ref(defaults.poller.table.tableName),
+      EVENT_BUS_NAME: ref(defaults.poller.eventBus.eventBusName),
+      EVENT_SOURCE: 'capillary.events',
+      CAPILLARY_BASE_URL: BASE_URL,
+      CAPILLARY_AUTH: 'basic',
+      CAPILLARY_SECRET_ARN: ref(defaults.poller.secret.secretArn),
+      CAPILLARY_RPS: '10',
+      POLL_INTERVAL_SECONDS: '60',
+      MAX_POLL_INTERVAL_SECONDS: '3600',
+      CLAIM_SECONDS: '120',
+      // No POLL_CONCURRENCY: in-flight polls are sized from CAPILLARY_RPS and the latency.
+      SEEN_CAPACITY: '200',
+      PSI_MODE: 'mask',
+      LOG_LEVEL: 'INFO',
+      POWERTOOLS_SERVICE_NAME: 'capillary-event-poller',
+      POWERTOOLS_METRICS_NAMESPACE: 'CapillaryEventPoller',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    const variables = (construct: IConstruct) =>
+      (resourceOf(construct).Properties.Environment as { Variables: unknown }).Variables;
+
+    it('gives the scheduler its settings and the work queue, no credential among them', () => {
+      expect(variables(defaults.poller.scheduler)).toEqual({
+        ...shared(),
+        WORK_QUEUE_URL: ref(defaults.poller.workQueue.queueUrl),
+      });
+    });
+
+    it('gives the workers their settings and the dead-letter queue, no credential among them', () => {
+      expect(variables(defaults.poller.worker)).toEqual({
+        ...shared(),
+        DLQ_URL: ref(defaults.poller.deadLetterQueue.queueUrl),
+        DLQ_MAX_MESSAGE_BYTES: '1048576',
+      });
+    });
+
+    it('never retries a failed or stale scheduler tick (the next tick covers it)', () => {
+      defaults.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+      defaults.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalId(defaults.poller.scheduler.functionName) },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 0,
+        MaximumEventAgeInSeconds: 60,
+      });
+    });
+
+    it('logs each function to its own log group, kept 30 days', () => {
+      for (const group of [defaults.poller.schedulerLogGroup, defaults.poller.workerLogGroup]) {
+        expect(resourceOf(group).Properties).toEqual({ RetentionInDays: 30 });
+      }
+    });
+  });
+
+  describe('fan-out', () => {
+    it('queues claimed customers on an encrypted, SSL-only work queue whose messages outlive the worker timeout', () => {
+      const queue = resourceOf(defaults.poller.workQueue);
+      expect(queue.Properties).toEqual({
+        SqsManagedSseEnabled: true,
+        // Worker timeout (50 s) plus 30 s: a message comes back only once its worker is gone.
+        VisibilityTimeout: 80,
+        MessageRetentionPeriod: 3600,
+        RedrivePolicy: {
+          deadLetterTargetArn: ref(defaults.poller.workDeadLetterQueue.queueArn),
+          maxReceiveCount: 3,
+        },
+      });
+      expect(queue.Properties.VisibilityTimeout).toBeGreaterThan(
+        resourceOf(defaults.poller.worker).Properties.Timeout as number,
+      );
+    });
+
+    it('parks work that failed 3 receives on an encrypted, SSL-only work dead-letter queue', () => {
+      expect(resourceOf(defaults.poller.workDeadLetterQueue).Properties).toEqual({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 1_209_600,
+      });
+      for (const queue of [defaults.poller.workQueue, defaults.poller.workDeadLetterQueue]) {
+        defaults.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [ref(queue.queueUrl)],
+          PolicyDocument: {
+            Statement: [denyPlainHttp(ref(queue.queueArn))],
+          },
+        });
+      }
+    });
+
+    it('drains the work queue with at most 4 workers, one message each, reporting failed messages alone', () => {
+      expect(onlyResource(defaults.template, 'AWS::Lambda::EventSourceMapping').Properties).toEqual(
+        {
+          EventSourceArn: ref(defaults.poller.workQueue.queueArn),
+          FunctionName: { Ref: logicalId(defaults.poller.worker.functionName) },
+          BatchSize: 1,
+          ScalingConfig: { MaximumConcurrency: 4 },
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        },
+      );
+    });
+  });
+
+  describe('least privilege', () => {
+    const policyOf = (role: iam.IRole | undefined) => {
+      const found = Object.values(
+        defaults.template.findResources('AWS::IAM::Policy', {
+          Properties: { Roles: [{ Ref: logicalId(role?.roleName) }] },
+        }),
+      ) as { Properties: { PolicyDocument: unknown } }[];
+      expect(found).toHaveLength(1);
+      return found[0]?.Properties.PolicyDocument;
+    };
+
+    it('lets the scheduler query the due index, claim items, send to the work queue and write its logs, nothing else', () => {
+      const poller = defaults.poller;
+      expect(policyOf(poller.scheduler.role)).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: ref(poller.schedulerLogGroup.logGroupArn),
+          },
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:Query',
+            Resource: { 'Fn::Join': ['', [ref(poller.table.tableArn), '/index/due']] },
+          },
+          { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: ref(poller.table.tableArn) },
+          { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: ref(poller.workQueue.queueArn) },
+        ],
+      });
+    });
+
+    it('lets a worker consume the work queue, put events on its bus, use its table items, read its secret, park on the dead-letter queue, write its logs, nothing else', () => {
+      const poller = defaults.poller;
+      expect(policyOf(poller.worker.role)).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: ref(poller.workerLogGroup.logGroupArn),
+          },
+          {
+            Effect: 'Allow',
+            Action: [
+              'sqs:ChangeMessageVisibility',
+              'sqs:DeleteMessage',
+              'sqs:GetQueueAttributes',
+              'sqs:GetQueueUrl',
+              'sqs:ReceiveMessage',
+            ],
+            Resource: ref(poller.workQueue.queueArn),
+          },
+          {
+            Effect: 'Allow',
+            Action: 'events:PutEvents',
+            Resource: ref(poller.eventBus.eventBusArn),
+          },
+          {
+            Effect: 'Allow',
+            Action: [
+              'dynamodb:DeleteItem',
+              'dynamodb:GetItem',
+              'dynamodb:PutItem',
+              'dynamodb:UpdateItem',
+            ],
+            Resource: ref(poller.table.tableArn),
+          },
+          {
+            Effect: 'Allow',
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+            Resource: ref(poller.secret.secretArn),
+          },
+          {
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Resource: ref(poller.deadLetterQueue.queueArn),
+          },
+        ],
+      });
+    });
+
+    it('gives the function roles no managed policy and only Lambda as their principal', () => {
+      for (const fn of [defaults.poller.scheduler, defaults.poller.worker]) {
+        const role = resourceOf(fn.role as iam.Role);
+        expect(role.Properties).toEqual({
+          AssumeRolePolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Action: 'sts:AssumeRole',
+                Effect: 'Allow',
+                Principal: { Service: 'lambda.amazonaws.com' },
+              },
+            ],
+          },
+          Description: expect.stringMatching(/^capillary-event-poller (scheduler|worker): /),
+        });
+      }
+    });
+
+    it('lets only EventBridge Scheduler of this account invoke only the scheduler', () => {
+      defaults.template.hasResourceProperties('AWS::IAM::Role', {
+        AssumeRolePolicyDocument: {
+          Statement: [
+            {
+              Action: 'sts:AssumeRole',
+              Effect: 'Allow',
+              Principal: { Service: 'scheduler.amazonaws.com' },
+              Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            },
+          ],
+        },
+      });
+      defaults.template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: 'lambda:InvokeFunction',
+              Resource: ref(defaults.poller.scheduler.functionArn),
+            },
+          ],
+        },
+      });
+    });
+
+    it('has no wildcard resource in any IAM policy', () => {
+      const statements = Object.values(defaults.template.findResources('AWS::IAM::Policy')).flatMap(
+        (policy) =>
+          (policy as { Properties: { PolicyDocument: { Statement: { Resource: unknown }[] } } })
+            .Properties.PolicyDocument.Statement,
+      );
+      expect(statements.length).toBe(11);
+      for (const statement of statements)
+        expect(JSON.stringify(statement.Resource)).not.toMatch(/\*/);
+    });
+  });
+
+  it('starts a scheduler tick every minute with EventBridge Scheduler, without retries', () => {
+    expect(onlyResource(defaults.template, 'AWS::Scheduler::Schedule').Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: ref(defaults.poller.scheduler.functionArn),
+        RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/ScheduleRole/), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+      },
+    });
+  });
+});
