@@ -112,8 +112,7 @@ export class CapillaryEventPoller extends Construct {
     const maxPollInterval = props.maxPollInterval ?? defaultMaxPollInterval(pollInterval);
 
     // --- State: one item per watched customer, its cursor beside it.
-    const state = new PollerTable(this, {
-      table: props.table,
+    const state = new PollerTable(this, props.table, {
       removalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
       keepWatchlistIndex: props.keepWatchlistIndex ?? false,
     });

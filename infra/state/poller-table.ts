@@ -13,13 +13,6 @@ import {
 /** The table's partition key: one item per watched customer (see src/domain/customer-state.ts). */
 const TABLE_PARTITION_KEY = 'customerId';
 
-export interface PollerTableProps {
-  /** An existing table (with the `due` index); none creates one. */
-  readonly table: dynamodb.ITable | undefined;
-  readonly removalPolicy: RemovalPolicy;
-  readonly keepWatchlistIndex: boolean;
-}
-
 /**
  * The state room: one item per watched customer, its schedule and cursor beside it. The grants say
  * exactly which item actions each function needs (the table's own grants add `index/*` and actions
@@ -28,9 +21,16 @@ export interface PollerTableProps {
 export class PollerTable {
   public readonly table: dynamodb.ITable;
 
-  /** `scope` is the poller itself, so the table keeps its construct path and logical ID. */
-  constructor(scope: Construct, props: PollerTableProps) {
-    this.table = props.table ?? createTable(scope, props.removalPolicy, props.keepWatchlistIndex);
+  /**
+   * Adopts `existing` (which has the `due` index), or creates the table with `scope`, the poller
+   * itself, so it keeps its construct path and logical ID.
+   */
+  constructor(
+    scope: Construct,
+    existing: dynamodb.ITable | undefined,
+    created: { readonly removalPolicy: RemovalPolicy; readonly keepWatchlistIndex: boolean },
+  ) {
+    this.table = existing ?? createTable(scope, created.removalPolicy, created.keepWatchlistIndex);
   }
 
   /** Query the due index: what a scheduler tick reads. */

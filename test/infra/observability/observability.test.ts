@@ -69,38 +69,45 @@ describe('observability of the default stack', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
     const quiet = { TreatMissingData: 'notBreaching' };
+    /** A count (Sum) alarm on one period, or on 3 periods out of 3. */
+    const countOnce = (metric: object, threshold: number) => ({
+      ...metric,
+      Statistic: 'Sum',
+      ...once,
+      ...atLeast(threshold),
+      ...quiet,
+    });
+    const countSustained = (metric: object) => ({
+      ...metric,
+      Statistic: 'Sum',
+      ...sustained,
+      ...atLeast(1),
+      ...quiet,
+    });
+    const maximumSustained = (metric: object, threshold: object) => ({
+      ...metric,
+      Statistic: 'Maximum',
+      ...sustained,
+      ...threshold,
+      ...quiet,
+    });
+    const above = (threshold: number) => ({
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    const queueNotEmpty = (queue: sqs.IQueue) => ({
+      ...queueMetric(queue),
+      ...once,
+      ...atLeast(1),
+      ...quiet,
+    });
+    const scheduler = (metric: string) => lambdaMetric(defaults.poller.scheduler, metric);
+    const worker = (metric: string) => lambdaMetric(defaults.poller.worker, metric);
 
     it.each([
-      [
-        'poll errors',
-        () => ({
-          ...custom(MetricName.PollErrors),
-          Statistic: 'Sum',
-          ...once,
-          ...atLeast(5),
-          ...quiet,
-        }),
-      ],
-      [
-        'scheduler errors',
-        () => ({
-          ...lambdaMetric(defaults.poller.scheduler, 'Errors'),
-          Statistic: 'Sum',
-          ...once,
-          ...atLeast(1),
-          ...quiet,
-        }),
-      ],
-      [
-        'scheduler throttles',
-        () => ({
-          ...lambdaMetric(defaults.poller.scheduler, 'Throttles'),
-          Statistic: 'Sum',
-          ...sustained,
-          ...atLeast(1),
-          ...quiet,
-        }),
-      ],
+      ['poll errors', () => countOnce(custom(MetricName.PollErrors), 5)],
+      ['scheduler errors', () => countOnce(scheduler('Errors'), 1)],
+      ['scheduler throttles', () => countSustained(scheduler('Throttles'))],
       [
         'no completed scheduler run for 10 minutes (missing data breaches)',
         () => ({
@@ -113,96 +120,27 @@ describe('observability of the default stack', () => {
           TreatMissingData: 'breaching',
         }),
       ],
-      [
-        'worker errors',
-        () => ({
-          ...lambdaMetric(defaults.poller.worker, 'Errors'),
-          Statistic: 'Sum',
-          ...once,
-          ...atLeast(1),
-          ...quiet,
-        }),
-      ],
-      [
-        'worker throttles',
-        () => ({
-          ...lambdaMetric(defaults.poller.worker, 'Throttles'),
-          Statistic: 'Sum',
-          ...sustained,
-          ...atLeast(1),
-          ...quiet,
-        }),
-      ],
+      ['worker errors', () => countOnce(worker('Errors'), 1)],
+      ['worker throttles', () => countSustained(worker('Throttles'))],
       [
         'worker duration near the timeout (90% of 50 s)',
-        () => ({
-          ...lambdaMetric(defaults.poller.worker, 'Duration'),
-          Statistic: 'Maximum',
-          ...sustained,
-          ...atLeast(45_000),
-          ...quiet,
-        }),
+        () => maximumSustained(worker('Duration'), atLeast(45_000)),
       ],
-      [
-        'dead-letter queue not empty',
-        () => ({
-          ...queueMetric(defaults.poller.deadLetterQueue),
-          ...once,
-          ...atLeast(1),
-          ...quiet,
-        }),
-      ],
+      ['dead-letter queue not empty', () => queueNotEmpty(defaults.poller.deadLetterQueue)],
       [
         'work dead-letter queue not empty',
-        () => ({
-          ...queueMetric(defaults.poller.workDeadLetterQueue),
-          ...once,
-          ...atLeast(1),
-          ...quiet,
-        }),
+        () => queueNotEmpty(defaults.poller.workDeadLetterQueue),
       ],
       [
         'lag above 15 minutes for 15 minutes',
-        () => ({
-          ...custom(MetricName.LagSeconds),
-          Statistic: 'Maximum',
-          ...sustained,
-          Threshold: 900,
-          ComparisonOperator: 'GreaterThanThreshold',
-          ...quiet,
-        }),
+        () => maximumSustained(custom(MetricName.LagSeconds), above(900)),
       ],
       [
         'customers overdue for 15 minutes',
-        () => ({
-          ...custom(MetricName.CustomersOverdue),
-          Statistic: 'Maximum',
-          ...sustained,
-          Threshold: 0,
-          ComparisonOperator: 'GreaterThanThreshold',
-          ...quiet,
-        }),
+        () => maximumSustained(custom(MetricName.CustomersOverdue), above(0)),
       ],
-      [
-        'any coverage gap',
-        () => ({
-          ...custom(MetricName.CoverageGaps),
-          Statistic: 'Sum',
-          ...once,
-          ...atLeast(1),
-          ...quiet,
-        }),
-      ],
-      [
-        'any cursor over its byte budget',
-        () => ({
-          ...custom(MetricName.CursorsOverBudget),
-          Statistic: 'Sum',
-          ...once,
-          ...atLeast(1),
-          ...quiet,
-        }),
-      ],
+      ['any coverage gap', () => countOnce(custom(MetricName.CoverageGaps), 1)],
+      ['any cursor over its byte budget', () => countOnce(custom(MetricName.CursorsOverBudget), 1)],
     ])('alarms on %s, notifying the ops topic on alarm and on recovery', (_name, expected) => {
       defaults.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         ...expected(),

@@ -1,5 +1,6 @@
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { BASE_URL, DefaultPollerStack, denyPlainHttp, onlyResource } from '../support.js';
@@ -168,16 +169,19 @@ describe('polling in the default stack', () => {
       return found[0]?.Properties.PolicyDocument;
     };
 
+    /** The first statement of each function's policy: its own log group, nothing else. */
+    const writesLogsTo = (logGroup: logs.ILogGroup) => ({
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: ref(logGroup.logGroupArn),
+    });
+
     it('lets the scheduler query the due index, claim items, send to the work queue and write its logs, nothing else', () => {
       const poller = defaults.poller;
       expect(policyOf(poller.scheduler.role)).toEqual({
         Version: '2012-10-17',
         Statement: [
-          {
-            Effect: 'Allow',
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: ref(poller.schedulerLogGroup.logGroupArn),
-          },
+          writesLogsTo(poller.schedulerLogGroup),
           {
             Effect: 'Allow',
             Action: 'dynamodb:Query',
@@ -194,11 +198,7 @@ describe('polling in the default stack', () => {
       expect(policyOf(poller.worker.role)).toEqual({
         Version: '2012-10-17',
         Statement: [
-          {
-            Effect: 'Allow',
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: ref(poller.workerLogGroup.logGroupArn),
-          },
+          writesLogsTo(poller.workerLogGroup),
           {
             Effect: 'Allow',
             Action: [
