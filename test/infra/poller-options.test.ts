@@ -11,6 +11,7 @@ import type { CapillaryEventPollerStack } from '../../infra/capillary-event-poll
 import {
   acknowledgements,
   BASE_URL,
+  cursorReadWrite,
   nagFindings,
   onlyResource,
   resourceIn,
@@ -184,16 +185,7 @@ describe('a poller on existing resources, with alerts', () => {
           },
           Match.objectLike({ Resource: ref(stack.poller.workQueue.queueArn) }),
           { Effect: 'Allow', Action: 'events:PutEvents', Resource: BUS_ARN },
-          {
-            Effect: 'Allow',
-            Action: [
-              'dynamodb:DeleteItem',
-              'dynamodb:GetItem',
-              'dynamodb:PutItem',
-              'dynamodb:UpdateItem',
-            ],
-            Resource: ref(stack.poller.table.tableArn),
-          },
+          cursorReadWrite(ref(stack.poller.table.tableArn)),
           {
             Effect: 'Allow',
             Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],

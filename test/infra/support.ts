@@ -185,3 +185,12 @@ export const ALARMS_OF_THIS_ACCOUNT = {
     },
   },
 };
+
+/** The worker's one table statement: what a poll does to items, on the table itself (no index). */
+export function cursorReadWrite(tableArn: unknown): Record<string, unknown> {
+  return {
+    Effect: 'Allow',
+    Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    Resource: tableArn,
+  };
+}

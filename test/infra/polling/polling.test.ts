@@ -3,7 +3,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { BASE_URL, DefaultPollerStack, denyPlainHttp, onlyResource } from '../support.js';
+import {
+  BASE_URL,
+  cursorReadWrite,
+  DefaultPollerStack,
+  denyPlainHttp,
+  onlyResource,
+} from '../support.js';
 
 const defaults = new DefaultPollerStack();
 const { ref, resourceOf, logicalId } = defaults;
@@ -215,16 +221,7 @@ describe('polling in the default stack', () => {
             Action: 'events:PutEvents',
             Resource: ref(poller.eventBus.eventBusArn),
           },
-          {
-            Effect: 'Allow',
-            Action: [
-              'dynamodb:DeleteItem',
-              'dynamodb:GetItem',
-              'dynamodb:PutItem',
-              'dynamodb:UpdateItem',
-            ],
-            Resource: ref(poller.table.tableArn),
-          },
+          cursorReadWrite(ref(poller.table.tableArn)),
           {
             Effect: 'Allow',
             Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
