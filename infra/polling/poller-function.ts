@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { lambdaBundlingOptions } from '../lambda-bundling.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -65,19 +66,8 @@ export function createPollerFunction(
     // The newest Node.js in this aws-cdk-lib; Graviton is cheaper for the same I/O-bound work.
     runtime: lambda.Runtime.NODEJS_24_X,
     architecture: lambda.Architecture.ARM_64,
-    bundling: {
-      format: nodejs.OutputFormat.ESM,
-      target: 'node24',
-      mainFields: ['module', 'main'],
-      minify: true,
-      sourceMap: true,
-      sourcesContent: false,
-      // The runtime ships AWS SDK v3; Powertools, zod and the rest are bundled.
-      externalModules: ['@aws-sdk/*'],
-      banner:
-        "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-      forceDockerBundling: false,
-    },
+    // The one bundling definition, which `npm run bench -- bundle` measures.
+    bundling: lambdaBundlingOptions(),
   });
   return { fn, role, logGroup };
 }
