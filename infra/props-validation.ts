@@ -16,7 +16,10 @@ import { validateScaleOutProps } from './scale-out.js';
  */
 export const LIMITS = {
   maxTimeoutSeconds: 900,
-  /** The handler keeps 30 s back for polls in flight (SAFETY_MARGIN_MS): leave it time to work. */
+  /**
+   * A worker keeps one poll's bound back for polls in flight (the request timeout + 5 s, at most
+   * half its time: `invocationDeadlines`): leave it time to work.
+   */
   minTimeoutSeconds: 40,
   minMemoryMb: 128,
   maxMemoryMb: 10_240,
