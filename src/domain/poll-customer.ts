@@ -2,14 +2,9 @@ import type { RejectedEvent } from './capillary-event.js';
 import { isCoverageGap } from './coverage-gap.js';
 import { type CursorOverBudget, seenLookup } from './cursor-budget.js';
 import type { CustomerState, WatchEntry } from './customer-state.js';
-import {
-  advanceCursor,
-  detectNewEvents,
-  type KeyedEvent,
-  windowDigest,
-} from './detect-new-events.js';
+import { detectNewEvents, type KeyedEvent, windowDigest } from './detect-new-events.js';
 import { describeError } from './errors.js';
-import { type PsiMode, toEventDetail } from './event-detail.js';
+import type { PsiMode } from './event-detail.js';
 import { isolateWindow, setAsidePoisoned } from './poisoned-events.js';
 import type {
   CursorStore,
@@ -17,9 +12,9 @@ import type {
   DeadLetterSink,
   EventPublisher,
   Logger,
-  OutgoingEvent,
-  PublishOutcome,
 } from './ports.js';
+import { publishNewEvents, type UnpublishedEvent } from './publish-new-events.js';
+import { saveCursor } from './save-cursor.js';
 
 export interface PollDependencies {
   source: CustomerEventsSource;
@@ -41,13 +36,6 @@ export interface PollOptions {
    * invocation to publish and save the cursor, which would risk emitting twice.
    */
   publishBy?: number | undefined;
-}
-
-/** An event that went nowhere this poll: it stays unacknowledged and is tried again next poll. */
-export interface UnpublishedEvent {
-  key: string;
-  eventName: string;
-  reason: string;
 }
 
 export interface CustomerPollResult {
@@ -79,10 +67,6 @@ export interface CustomerPollResult {
   cursorOverBudget?: CursorOverBudget;
 }
 
-/**
- * Polls one customer: fetch, detect, publish oldest first, park what can never be published, and
- * move the cursor past acknowledged events only. Never throws: a failure is part of the result.
- */
 /** A poll's result before anything happened: fetched nothing, published nothing. */
 export function emptyPollResult(customerId: string): CustomerPollResult {
   return {
@@ -98,6 +82,10 @@ export function emptyPollResult(customerId: string): CustomerPollResult {
   };
 }
 
+/**
+ * Polls one customer: fetch, detect, publish oldest first, park what can never be published, and
+ * move the cursor past acknowledged events only. Never throws: a failure is part of the result.
+ */
 export async function pollCustomer(
   watch: Pick<WatchEntry, 'customerId' | 'scope' | 'mode' | 'windowDigest'>,
   deps: PollDependencies,
@@ -106,6 +94,7 @@ export async function pollCustomer(
   const result = emptyPollResult(watch.customerId);
   const log = { customerId: watch.customerId };
 
+  // 1. Fetch the customer's window.
   let window: KeyedEvent[];
   let poisoned: RejectedEvent[];
   try {
@@ -125,6 +114,7 @@ export async function pollCustomer(
     return { ...result, status: 'deferred' };
   }
 
+  // 2. Read the cursor and detect what is new.
   let state: CustomerState | undefined;
   try {
     state = await deps.store.getCustomer(watch.customerId);
@@ -154,58 +144,19 @@ export async function pollCustomer(
   }
   result.newEvents = detection.fresh.length;
 
-  const outgoing = detection.fresh.map((candidate) =>
-    toOutgoing(state, candidate, observedAt, options),
-  );
-  const outcomes = await publishSafely(deps.publisher, outgoing);
-  const acknowledgedKeys = new Set<string>();
-  const rejected: { event: OutgoingEvent; reason: string }[] = [];
-  outcomes.forEach((outcome, index) => {
-    const event = outgoing[index] as OutgoingEvent;
-    if (outcome.status === 'published') {
-      acknowledgedKeys.add(outcome.key);
-      result.published++;
-      const lagMs = observedAt.getTime() - event.time.getTime();
-      result.maxLagMs = Math.max(result.maxLagMs ?? lagMs, lagMs);
-    } else if (outcome.status === 'rejected' && deps.deadLetters) {
-      rejected.push({ event, reason: outcome.reason });
-    } else {
-      result.unpublished.push({
-        key: outcome.key,
-        eventName: event.detailType,
-        reason: outcome.reason,
-      });
-    }
-  });
-  if (rejected.length > 0 && deps.deadLetters) {
-    for (const parked of await parkSafely(deps.deadLetters, rejected)) {
-      const { event, reason } = parked.item;
-      if (parked.outcome.parked) {
-        acknowledgedKeys.add(event.key);
-        result.parked++;
-        deps.logger.warn('Event parked in the dead-letter queue', {
-          ...log,
-          key: event.key,
-          reason,
-        });
-      } else {
-        result.unpublished.push({
-          key: event.key,
-          eventName: event.detailType,
-          reason: `${reason}; parking failed: ${parked.outcome.reason}`,
-        });
-      }
-    }
-  }
+  // 3. Publish the new events, oldest first; park what the bus rejects for good.
+  const context = { state, observedAt, psiMode: options.psiMode, version: options.version };
+  const published = await publishNewEvents(detection.fresh, context, deps);
+  result.published = published.published;
+  result.parked = published.parked;
+  result.unpublished.push(...published.unpublished);
+  result.maxLagMs = published.maxLagMs;
 
-  // Events that cannot be published as they are: parked (or reported) on their own.
+  // 4. Events that cannot be published as they are: parked (or reported) on their own.
   const setAside = await setAsidePoisoned(poisoned, {
-    state,
+    ...context,
     isSeen: seenLookup(state.seen),
     deadLetters: deps.deadLetters,
-    observedAt,
-    psiMode: options.psiMode,
-    version: options.version,
   });
   result.parked += setAside.parked;
   result.unpublished.push(...setAside.unpublished);
@@ -213,87 +164,20 @@ export async function pollCustomer(
     deps.logger.warn('Event parked in the dead-letter queue', { ...log, reason });
   }
 
+  // 5. Save the cursor past what is safely out.
   const completeDigest = result.unpublished.length === 0 ? digest : null;
-  const next = advanceCursor(state, {
-    window,
-    acknowledged: detection.fresh.filter((candidate) => acknowledgedKeys.has(candidate.key)),
-    setAside: setAside.acknowledged,
-    capacity: options.seenCapacity,
-    now: deps.clock(),
-    windowDigest: completeDigest,
-    onOverBudget: (report) => {
-      result.cursorOverBudget = report;
-      deps.logger.error('Cursor over its byte budget: the window alone does not fit', {
-        ...log,
-        ...report,
-      });
+  const saved = await saveCursor(
+    state,
+    {
+      window,
+      acknowledged: published.acknowledged,
+      setAside: setAside.acknowledged,
+      capacity: options.seenCapacity,
+      windowDigest: completeDigest,
     },
-  });
-  if (next) {
-    try {
-      if ((await deps.store.saveState(next, state.version)) === 'conflict') {
-        deps.logger.warn('Cursor changed by another poller; this poll is not applied', log);
-        return { ...result, status: 'conflict', reason: 'cursor changed by another poller' };
-      }
-    } catch (error) {
-      return { ...result, status: 'failed', reason: `cursor not saved: ${describeError(error)}` };
-    }
-  }
+    deps,
+  );
+  if (saved.cursorOverBudget) result.cursorOverBudget = saved.cursorOverBudget;
+  if (saved.status !== 'saved') return { ...result, status: saved.status, reason: saved.reason };
   return { ...result, windowDigest: completeDigest };
-}
-
-function toOutgoing(
-  state: CustomerState,
-  candidate: KeyedEvent,
-  observedAt: Date,
-  options: PollOptions,
-): OutgoingEvent {
-  return {
-    key: candidate.key,
-    customerId: state.customerId,
-    detailType: candidate.event.eventName,
-    time: new Date(candidate.at),
-    detail: toEventDetail(candidate.event, {
-      customerId: state.customerId,
-      scope: state.scope,
-      eventKey: candidate.key,
-      observedAt,
-      version: options.version,
-      psiMode: options.psiMode,
-    }),
-  };
-}
-
-/** A publisher that throws (a bug, a dead network) fails every event of this poll, nothing more. */
-async function publishSafely(
-  publisher: EventPublisher,
-  events: OutgoingEvent[],
-): Promise<PublishOutcome[]> {
-  if (events.length === 0) return [];
-  try {
-    return await publisher.publish(events);
-  } catch (error) {
-    const reason = describeError(error);
-    return events.map((event) => ({ key: event.key, status: 'failed', reason }));
-  }
-}
-
-async function parkSafely(sink: DeadLetterSink, items: { event: OutgoingEvent; reason: string }[]) {
-  try {
-    const outcomes = await sink.park(items);
-    return items.map((item, index) => ({
-      item,
-      outcome: outcomes[index] ?? {
-        key: item.event.key,
-        parked: false as const,
-        reason: 'no outcome',
-      },
-    }));
-  } catch (error) {
-    const reason = describeError(error);
-    return items.map((item) => ({
-      item,
-      outcome: { key: item.event.key, parked: false as const, reason },
-    }));
-  }
 }
