@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapConcurrently, parseCustomerIdList } from './customer-id-list.js';
+import { parseCustomerIdList } from './customer-id-list.js';
 import { UsageError } from './parse-command.js';
 
 describe('parseCustomerIdList', () => {
@@ -33,20 +33,5 @@ describe('parseCustomerIdList', () => {
         'ids.txt:4: invalid customer id "9999999999999999999": a customer id is at most 9223372036854775807 (the int64 maximum)',
       ]);
     }
-  });
-});
-
-describe('mapConcurrently', () => {
-  it('keeps input order and never runs more than the limit at once', async () => {
-    let running = 0;
-    let peak = 0;
-    const results = await mapConcurrently([5, 1, 4, 2, 3, 0], 2, async (ms) => {
-      peak = Math.max(peak, ++running);
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      running--;
-      return ms * 10;
-    });
-    expect(results).toEqual([50, 10, 40, 20, 30, 0]);
-    expect(peak).toBe(2);
   });
 });

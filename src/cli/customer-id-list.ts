@@ -18,21 +18,3 @@ export function parseCustomerIdList(text: string, source: string): string[] {
   if (problems.length > 0) throw new UsageError(problems);
   return [...ids];
 }
-
-/** Runs `work` over `items` with at most `concurrency` at once, results in input order. */
-export async function mapConcurrently<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
-}

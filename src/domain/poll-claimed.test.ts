@@ -6,9 +6,10 @@ import {
   RecordingPublisher,
   ScriptedSource,
 } from '../../test/support/in-memory-ports.js';
+import { claimDue } from './claim-due.js';
 import { ClaimedCustomerSchema } from './claimed-customer.js';
 import { newCustomerState } from './customer-state.js';
-import { claimDue, pollClaimed } from './poll-claimed.js';
+import { pollClaimed } from './poll-claimed.js';
 import type { SchedulePolicy } from './schedule.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { ClaimedCustomer, DueCustomer } from './claimed-customer.js';
+import type { ClaimedCustomer } from './claimed-customer.js';
 import { describeError } from './errors.js';
 import {
   type CustomerPollResult,
@@ -15,89 +14,6 @@ import {
   type SchedulePolicy,
   scheduleAfterPoll,
 } from './schedule.js';
-
-export interface ClaimOptions {
-  /** Who holds the claims (one id per sweep or scheduler tick). */
-  owner: string;
-  /** Epoch ms: customers with `nextPollAt <= now` are due. */
-  now: number;
-  /** Stops after this many claims; unset: every due customer. */
-  limit?: number | undefined;
-  policy: SchedulePolicy;
-  /** How long a claim holds (`CLAIM_SECONDS` × 1000). */
-  claimMs: number;
-}
-
-/** A claim owner no other sweep uses. */
-export function newClaimOwner(prefix = 'sweep'): string {
-  return `${prefix}-${randomUUID()}`;
-}
-
-/**
- * Due customers, most overdue first, each claimed before it is yielded; a customer another poller
- * holds (or that changed since the due index listed it) is skipped. Stop iterating and nothing
- * more is claimed or read.
- */
-export async function* claimDue(
-  deps: Pick<PollDependencies, 'store' | 'clock'>,
-  options: ClaimOptions,
-): AsyncGenerator<ClaimedCustomer> {
-  const due = deps.store.dueCustomers(options.now)[Symbol.asyncIterator]();
-  try {
-    yield* claimFrom(due, deps, options);
-  } finally {
-    await due.return?.();
-  }
-}
-
-/**
- * Claims from an iterator of due customers, leaving the iterator open when the caller stops, so a
- * sweep can go on reading what stayed due (for its overdue count) without claiming it.
- */
-export async function* claimFrom(
-  due: AsyncIterator<DueCustomer>,
-  deps: Pick<PollDependencies, 'store' | 'clock'>,
-  options: ClaimOptions & {
-    onDue?: (customer: DueCustomer, claimed: boolean) => void;
-    /** Without it, a failed claim ends the iteration with its error. */
-    onClaimError?: (customer: DueCustomer, error: unknown) => void;
-  },
-): AsyncGenerator<ClaimedCustomer> {
-  let claims = 0;
-  while (options.limit === undefined || claims < options.limit) {
-    const next = await due.next();
-    if (next.done) return;
-    const now = deps.clock().getTime();
-    const claimedUntil = now + options.claimMs;
-    const idle = scheduleAfterPoll(
-      { nextPollAt: next.value.nextPollAt, idlePolls: next.value.idlePolls, lastPolledAt: null },
-      options.policy,
-      'idle',
-      now,
-    );
-    // Never due again while the claim holds: a poller that dies leaves a customer that is due
-    // when its claim expires, not one the due index keeps offering to claims that must fail.
-    const tentative = { ...idle, nextPollAt: Math.max(idle.nextPollAt, claimedUntil) };
-    let claimed: ClaimedCustomer | undefined;
-    try {
-      claimed = await deps.store.claim(next.value, {
-        owner: options.owner,
-        now,
-        claimedUntil,
-        tentative,
-      });
-    } catch (error) {
-      // One customer's broken schedule item (or a throttled write) must not stop the others.
-      if (!options.onClaimError) throw error;
-      options.onClaimError(next.value, error);
-      continue;
-    }
-    options.onDue?.(next.value, claimed !== undefined);
-    if (claimed === undefined) continue;
-    claims++;
-    yield claimed;
-  }
-}
 
 export interface PollClaimedOptions extends PollOptions {
   policy: SchedulePolicy;

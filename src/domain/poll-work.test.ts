@@ -6,9 +6,9 @@ import {
   RecordingPublisher,
   ScriptedSource,
 } from '../../test/support/in-memory-ports.js';
+import { claimDue } from './claim-due.js';
 import type { ClaimedCustomer } from './claimed-customer.js';
 import { newCustomerState } from './customer-state.js';
-import { claimDue } from './poll-claimed.js';
 import { pollWork } from './poll-work.js';
 import { workMessages } from './work-queue.js';
 

@@ -1,7 +1,11 @@
-import { describeError } from './errors.js';
-import { type PollClaimedOptions, pollClaimed } from './poll-claimed.js';
+import type { PollClaimedOptions } from './poll-claimed.js';
 import type { PollDependencies } from './poll-customer.js';
-import { emptySweepSummary, record, type SweepSummary } from './run-sweep.js';
+import {
+  countRequests,
+  emptySweepSummary,
+  pollConcurrently,
+  type SweepSummary,
+} from './run-sweep.js';
 import type { WorkMessage } from './work-queue.js';
 
 export interface PollWorkOptions extends PollClaimedOptions {
@@ -34,35 +38,11 @@ export async function pollWork(
   const started = deps.clock();
   const requestsBefore = deps.source.requestsSent?.();
   const summary = workSummary(started, message.customers.length);
-  const inFlightLimit = options.inFlightLimit ?? (() => options.concurrency);
-  const inFlight = new Set<Promise<void>>();
-  let startedCount = 0;
-  for (const claimed of message.customers) {
-    if (options.deadline !== undefined && deps.clock().getTime() >= options.deadline) break;
-    startedCount++;
-    const task = pollClaimed(claimed, deps, options)
-      .then((result) => record(summary, result, deps))
-      .catch((error: unknown) => {
-        // pollClaimed never throws; this keeps a bug in it from stopping the others.
-        summary.failures.push({ customerId: claimed.customerId, reason: describeError(error) });
-      })
-      .finally(() => inFlight.delete(task));
-    inFlight.add(task);
-    while (inFlight.size >= Math.max(1, Math.floor(inFlightLimit()))) {
-      await Promise.race(inFlight);
-    }
-  }
-  await Promise.all(inFlight);
+  const startedCount = await pollConcurrently(message.customers, summary, deps, options);
   const unstarted = message.customers.length - startedCount;
   summary.deferred += unstarted;
   summary.durationMs = deps.clock().getTime() - started.getTime();
-  const requestsAfter = deps.source.requestsSent?.();
-  if (requestsBefore !== undefined && requestsAfter !== undefined) {
-    summary.requestsSent = requestsAfter - requestsBefore;
-  }
-  if (options.requestsPerSecond !== undefined) {
-    summary.requestBudget = (options.requestsPerSecond * summary.durationMs) / 1000;
-  }
+  countRequests(summary, requestsBefore, deps, options);
   return { summary, unstarted };
 }
 

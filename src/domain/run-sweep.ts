@@ -1,14 +1,9 @@
-import type { ClaimedCustomer, DueCustomer } from './claimed-customer.js';
+import { claimThenCountBacklog, newClaimOwner } from './claim-due.js';
+import type { ClaimedCustomer } from './claimed-customer.js';
 import { describeError } from './errors.js';
-import {
-  type ClaimedPollResult,
-  claimFrom,
-  newClaimOwner,
-  type PollClaimedOptions,
-  pollClaimed,
-} from './poll-claimed.js';
+import { forEachConcurrently } from './for-each-concurrently.js';
+import { type ClaimedPollResult, type PollClaimedOptions, pollClaimed } from './poll-claimed.js';
 import type { PollDependencies } from './poll-customer.js';
-import { intervalAfter, type SchedulePolicy } from './schedule.js';
 
 export interface SweepOptions extends PollClaimedOptions {
   /** Polls in flight at once (`POLL_CONCURRENCY`) unless `inFlightLimit` says otherwise. */
@@ -117,72 +112,71 @@ export async function runSweep(
   const startMs = started.getTime();
   const requestsBefore = deps.source.requestsSent?.();
   const summary = emptySweepSummary(started);
-  let oldestStalenessMs: number | undefined;
-  const noteStaleness = (due: DueCustomer, now: number) => {
-    const staleness = estimatedStalenessMs(due, options.policy, now);
-    oldestStalenessMs = Math.max(oldestStalenessMs ?? staleness, staleness);
-    return staleness;
-  };
-  const inFlightLimit = options.inFlightLimit ?? (() => options.concurrency);
-  const inFlight = new Set<Promise<void>>();
-  const start = (claimed: ClaimedCustomer) => {
-    const task = pollClaimed(claimed, deps, options)
-      .then((result) => record(summary, result, deps))
-      .catch((error: unknown) => {
-        // pollClaimed never throws; this keeps a bug in it from stopping the sweep.
-        summary.failures.push({ customerId: claimed.customerId, reason: describeError(error) });
-      })
-      .finally(() => inFlight.delete(task));
-    inFlight.add(task);
-  };
-  const outOfTime = () =>
-    options.deadline !== undefined && deps.clock().getTime() >= options.deadline;
-
-  const due = deps.store.dueCustomers(startMs)[Symbol.asyncIterator]();
-  try {
-    const claims = claimFrom(due, deps, {
+  const backlog = await claimThenCountBacklog(
+    deps,
+    {
       owner: options.owner ?? newClaimOwner(),
       now: startMs,
       limit: options.maxPolls,
       policy: options.policy,
       claimMs: options.claimSeconds * 1000,
-      onDue: (customer, claimed) => {
-        if (claimed) noteStaleness(customer, deps.clock().getTime());
-      },
+      overdueScanLimit: options.overdueScanLimit,
       onClaimError: (customer, error) => {
         const reason = `not claimed: ${describeError(error)}`;
         summary.failures.push({ customerId: customer.customerId, reason });
         deps.logger.error('Customer poll failed', { customerId: customer.customerId, reason });
       },
-    });
-    if (!outOfTime()) {
-      for await (const claimed of claims) {
-        summary.claimed++;
-        start(claimed);
-        while (inFlight.size >= Math.max(1, Math.floor(inFlightLimit()))) {
-          await Promise.race(inFlight);
-        }
-        if (outOfTime()) break;
-      }
-    }
-    await Promise.all(inFlight);
-    // What stays due: counted (up to a bound) so a sweep that cannot keep up says so.
-    const now = deps.clock().getTime();
-    const limit = options.overdueScanLimit ?? 1_000;
-    for (let seen = 0; seen < limit; seen++) {
-      const next = await due.next();
-      if (next.done) break;
-      summary.deferred++;
-      if (noteStaleness(next.value, now) > options.policy.maxIntervalMs) summary.overdue++;
-    }
-  } finally {
-    await Promise.all(inFlight);
-    await due.return?.();
-  }
-
+    },
+    async (claims) => {
+      summary.claimed = await pollConcurrently(claims, summary, deps, options);
+    },
+  );
+  // What stays due: counted (up to a bound) so a sweep that cannot keep up says so.
+  summary.deferred += backlog.deferred;
+  summary.overdue = backlog.overdue;
+  summary.oldestStalenessSeconds = backlog.oldestStalenessSeconds;
   summary.durationMs = deps.clock().getTime() - startMs;
-  summary.oldestStalenessSeconds =
-    oldestStalenessMs === undefined ? undefined : Math.round(oldestStalenessMs / 1000);
+  countRequests(summary, requestsBefore, deps, options);
+  return summary;
+}
+
+/**
+ * Polls claimed customers with at most `inFlightLimit()` (default `concurrency`) in flight, until
+ * they run out or the deadline comes; adds each result to `summary`. Returns how many started.
+ */
+export function pollConcurrently(
+  claims: Iterable<ClaimedCustomer> | AsyncIterable<ClaimedCustomer>,
+  summary: SweepSummary,
+  deps: PollDependencies,
+  options: PollClaimedOptions & {
+    concurrency: number;
+    inFlightLimit?: (() => number) | undefined;
+    deadline?: number | undefined;
+  },
+): Promise<number> {
+  return forEachConcurrently(
+    claims,
+    (claimed) =>
+      pollClaimed(claimed, deps, options)
+        .then((result) => record(summary, result, deps))
+        .catch((error: unknown) => {
+          // pollClaimed never throws; this keeps a bug in it from stopping the others.
+          summary.failures.push({ customerId: claimed.customerId, reason: describeError(error) });
+        }),
+    {
+      limit: options.inFlightLimit ?? (() => options.concurrency),
+      stop: () => options.deadline !== undefined && deps.clock().getTime() >= options.deadline,
+    },
+  );
+}
+
+/** The Capillary requests sent since `requestsBefore`, and the budget they are measured against. */
+export function countRequests(
+  summary: SweepSummary,
+  requestsBefore: number | undefined,
+  deps: Pick<PollDependencies, 'source'>,
+  options: { requestsPerSecond?: number | undefined },
+): void {
   const requestsAfter = deps.source.requestsSent?.();
   if (requestsBefore !== undefined && requestsAfter !== undefined) {
     summary.requestsSent = requestsAfter - requestsBefore;
@@ -190,20 +184,6 @@ export async function runSweep(
   if (options.requestsPerSecond !== undefined) {
     summary.requestBudget = (options.requestsPerSecond * summary.durationMs) / 1000;
   }
-  return summary;
-}
-
-/**
- * How long since a due customer was last polled, from what the due index shows: its next poll
- * was set one interval (of its tier) after its last poll. Exact after a successful poll; a
- * customer never polled counts from when it was watched, plus one shortest interval.
- */
-export function estimatedStalenessMs(
-  due: DueCustomer,
-  policy: SchedulePolicy,
-  now: number,
-): number {
-  return Math.max(0, now - due.nextPollAt + intervalAfter(policy, due.idlePolls));
 }
 
 /** Adds one claimed poll's result to a summary (the workers' messages use it too). */

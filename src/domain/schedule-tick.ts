@@ -1,7 +1,6 @@
-import type { ClaimedCustomer, DueCustomer } from './claimed-customer.js';
-import { claimFrom } from './poll-claimed.js';
+import { claimThenCountBacklog } from './claim-due.js';
+import type { ClaimedCustomer } from './claimed-customer.js';
 import type { PollDependencies } from './poll-customer.js';
-import { estimatedStalenessMs } from './run-sweep.js';
 import type { SchedulePolicy } from './schedule.js';
 import { CUSTOMERS_PER_MESSAGE, type WorkQueue, workMessages } from './work-queue.js';
 
@@ -60,12 +59,6 @@ export async function runTick(
     overdue: 0,
     oldestStalenessSeconds: undefined,
   };
-  let oldestStalenessMs: number | undefined;
-  const noteStaleness = (due: DueCustomer, now: number) => {
-    const staleness = estimatedStalenessMs(due, options.policy, now);
-    oldestStalenessMs = Math.max(oldestStalenessMs ?? staleness, staleness);
-    return staleness;
-  };
   let pending: ClaimedCustomer[] = [];
   const flush = async () => {
     if (pending.length === 0) return;
@@ -85,18 +78,7 @@ export async function runTick(
     });
   };
 
-  const due = deps.store.dueCustomers(options.now)[Symbol.asyncIterator]();
-  try {
-    const claims = claimFrom(due, deps, {
-      owner: options.owner,
-      now: options.now,
-      limit: options.limit,
-      policy: options.policy,
-      claimMs: options.claimMs,
-      onDue: (customer, claimed) => {
-        if (claimed) noteStaleness(customer, deps.clock().getTime());
-      },
-    });
+  const backlog = await claimThenCountBacklog(deps, options, async (claims) => {
     try {
       for await (const claimed of claims) {
         summary.claimed++;
@@ -108,17 +90,10 @@ export async function runTick(
       // Even when a claim failed: what is claimed already goes to the workers.
       await flush();
     }
-    const now = deps.clock().getTime();
-    const scanLimit = options.overdueScanLimit ?? 1_000;
-    for (let seen = 0; seen < scanLimit; seen++) {
-      const next = await due.next();
-      if (next.done) break;
-      summary.deferred++;
-      if (noteStaleness(next.value, now) > options.policy.maxIntervalMs) summary.overdue++;
-    }
-  } finally {
-    await due.return?.();
-  }
+  });
+  summary.deferred = backlog.deferred;
+  summary.overdue = backlog.overdue;
+  summary.oldestStalenessSeconds = backlog.oldestStalenessSeconds;
   if (summary.notQueued.length > 0) {
     deps.logger.warn(
       'Claimed customers not queued; they are claimed again once their claims expire',
@@ -129,8 +104,6 @@ export async function runTick(
     );
   }
   summary.durationMs = deps.clock().getTime() - startMs;
-  summary.oldestStalenessSeconds =
-    oldestStalenessMs === undefined ? undefined : Math.round(oldestStalenessMs / 1000);
   return summary;
 }
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { schedulePolicy } from '../../config/settings.js';
-import { newClaimOwner } from '../../domain/poll-claimed.js';
+import { newClaimOwner } from '../../domain/claim-due.js';
 import { boundedSummary, runSweep, type SweepSummary } from '../../domain/run-sweep.js';
 import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
 import { commonFailureHint } from '../failure-hint.js';

@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import type { ClaimedCustomer, DueCustomer } from './claimed-customer.js';
+import type { CursorStore } from './ports.js';
+import { intervalAfter, type SchedulePolicy, scheduleAfterPoll } from './schedule.js';
+
+/*
+ * Claiming: the first step after the schedule. A claim holds a due customer for one poller until
+ * it expires, so the scheduler (or the CLI's sweep) hands each due customer to exactly one poll.
+ */
+
+type ClaimDependencies = { store: CursorStore; clock: () => Date };
+
+export interface ClaimOptions {
+  /** Who holds the claims (one id per sweep or scheduler tick). */
+  owner: string;
+  /** Epoch ms: customers with `nextPollAt <= now` are due. */
+  now: number;
+  /** Stops after this many claims; unset: every due customer. */
+  limit?: number | undefined;
+  policy: SchedulePolicy;
+  /** How long a claim holds (`CLAIM_SECONDS` × 1000). */
+  claimMs: number;
+}
+
+/** A claim owner no other sweep uses. */
+export function newClaimOwner(prefix = 'sweep'): string {
+  return `${prefix}-${randomUUID()}`;
+}
+
+/**
+ * Due customers, most overdue first, each claimed before it is yielded; a customer another poller
+ * holds (or that changed since the due index listed it) is skipped. Stop iterating and nothing
+ * more is claimed or read.
+ */
+export async function* claimDue(
+  deps: ClaimDependencies,
+  options: ClaimOptions,
+): AsyncGenerator<ClaimedCustomer> {
+  const due = deps.store.dueCustomers(options.now)[Symbol.asyncIterator]();
+  try {
+    yield* claimFrom(due, deps, options);
+  } finally {
+    await due.return?.();
+  }
+}
+
+/**
+ * Claims from an iterator of due customers, leaving the iterator open when the caller stops, so a
+ * sweep can go on reading what stayed due (for its overdue count) without claiming it.
+ */
+export async function* claimFrom(
+  due: AsyncIterator<DueCustomer>,
+  deps: ClaimDependencies,
+  options: ClaimOptions & {
+    onDue?: (customer: DueCustomer, claimed: boolean) => void;
+    /** Without it, a failed claim ends the iteration with its error. */
+    onClaimError?: (customer: DueCustomer, error: unknown) => void;
+  },
+): AsyncGenerator<ClaimedCustomer> {
+  let claims = 0;
+  while (options.limit === undefined || claims < options.limit) {
+    const next = await due.next();
+    if (next.done) return;
+    const now = deps.clock().getTime();
+    const claimedUntil = now + options.claimMs;
+    const idle = scheduleAfterPoll(
+      { nextPollAt: next.value.nextPollAt, idlePolls: next.value.idlePolls, lastPolledAt: null },
+      options.policy,
+      'idle',
+      now,
+    );
+    // Never due again while the claim holds: a poller that dies leaves a customer that is due
+    // when its claim expires, not one the due index keeps offering to claims that must fail.
+    const tentative = { ...idle, nextPollAt: Math.max(idle.nextPollAt, claimedUntil) };
+    let claimed: ClaimedCustomer | undefined;
+    try {
+      claimed = await deps.store.claim(next.value, {
+        owner: options.owner,
+        now,
+        claimedUntil,
+        tentative,
+      });
+    } catch (error) {
+      // One customer's broken schedule item (or a throttled write) must not stop the others.
+      if (!options.onClaimError) throw error;
+      options.onClaimError(next.value, error);
+      continue;
+    }
+    options.onDue?.(next.value, claimed !== undefined);
+    if (claimed === undefined) continue;
+    claims++;
+    yield claimed;
+  }
+}
+
+export interface DueBacklog {
+  /** Due customers left for later: read after the claims stopped, up to `overdueScanLimit`. */
+  deferred: number;
+  /** Of those, the ones whose staleness exceeds the longest interval. */
+  overdue: number;
+  /**
+   * The oldest staleness among the due customers read (when claimed, or when the claims stopped),
+   * seconds; `undefined` when none was due. Estimated from the due index.
+   */
+  oldestStalenessSeconds: number | undefined;
+}
+
+/**
+ * Claims due customers, most overdue first, and hands the claims to `consume` (which stops taking
+ * them when its budget is spent); then reads on down the due index, a bounded way, to count what
+ * stays due, so a sweep or tick that cannot keep up says so. Nothing more is claimed meanwhile.
+ */
+export async function claimThenCountBacklog(
+  deps: ClaimDependencies,
+  options: ClaimOptions & {
+    /** Without it, a failed claim ends the claims with its error. */
+    onClaimError?: (customer: DueCustomer, error: unknown) => void;
+    /** Due customers read after the claims stopped, to count the overdue ones. Default 1,000. */
+    overdueScanLimit?: number | undefined;
+  },
+  consume: (claims: AsyncGenerator<ClaimedCustomer>) => Promise<void>,
+): Promise<DueBacklog> {
+  const backlog: DueBacklog = { deferred: 0, overdue: 0, oldestStalenessSeconds: undefined };
+  let oldestStalenessMs: number | undefined;
+  const noteStaleness = (due: DueCustomer, now: number) => {
+    const staleness = estimatedStalenessMs(due, options.policy, now);
+    oldestStalenessMs = Math.max(oldestStalenessMs ?? staleness, staleness);
+    return staleness;
+  };
+  const due = deps.store.dueCustomers(options.now)[Symbol.asyncIterator]();
+  try {
+    await consume(
+      claimFrom(due, deps, {
+        ...options,
+        onDue: (customer, claimed) => {
+          if (claimed) noteStaleness(customer, deps.clock().getTime());
+        },
+      }),
+    );
+    const now = deps.clock().getTime();
+    const limit = options.overdueScanLimit ?? 1_000;
+    for (let seen = 0; seen < limit; seen++) {
+      const next = await due.next();
+      if (next.done) break;
+      backlog.deferred++;
+      if (noteStaleness(next.value, now) > options.policy.maxIntervalMs) backlog.overdue++;
+    }
+  } finally {
+    await due.return?.();
+  }
+  backlog.oldestStalenessSeconds =
+    oldestStalenessMs === undefined ? undefined : Math.round(oldestStalenessMs / 1000);
+  return backlog;
+}
+
+/**
+ * How long since a due customer was last polled, from what the due index shows: its next poll
+ * was set one interval (of its tier) after its last poll. Exact after a successful poll; a
+ * customer never polled counts from when it was watched, plus one shortest interval.
+ */
+function estimatedStalenessMs(due: DueCustomer, policy: SchedulePolicy, now: number): number {
+  return Math.max(0, now - due.nextPollAt + intervalAfter(policy, due.idlePolls));
+}
