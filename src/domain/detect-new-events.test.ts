@@ -1,12 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  apiEvent,
-  captureLogger,
-  InMemoryCursorStore,
-  RecordingPublisher,
-  ScriptedSource,
-} from '../../test/support/in-memory-ports.js';
+import { apiEvent } from '../../test/support/in-memory-ports.js';
+import { pollHarness } from '../../test/support/poll-harness.js';
 import { CapillaryEventSchema } from './capillary-event.js';
 import { type CustomerState, newCustomerState } from './customer-state.js';
 import { advanceCursor, detectNewEvents, keyWindow } from './detect-new-events.js';
@@ -222,10 +217,8 @@ describe('exactly once over random histories', () => {
         fc.integer({ min: 1, max: 8 }),
         fc.integer({ min: 1, max: 12 }),
         async (steps, windowSize, capacity) => {
-          const store = new InMemoryCursorStore();
-          const source = new ScriptedSource();
-          const publisher = new RecordingPublisher();
-          const deps = { store, source, publisher, logger: captureLogger(), clock: () => NOW };
+          const deps = pollHarness({ now: NOW.getTime() });
+          const { store, source, publisher } = deps;
           const options = { psiMode: 'mask' as const, seenCapacity: capacity, version: 'test' };
           await store.addCustomer(
             newCustomerState({ customerId: '7', scope: 'default', backfill: true }, NOW),

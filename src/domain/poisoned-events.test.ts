@@ -1,11 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  apiEvent,
-  captureLogger,
-  InMemoryCursorStore,
-  RecordingDeadLetters,
-  RecordingPublisher,
-} from '../../test/support/in-memory-ports.js';
+import { apiEvent } from '../../test/support/in-memory-ports.js';
+import { type PollHarness, pollHarness } from '../../test/support/poll-harness.js';
 import { type CapillaryEvent, parseEventWindow } from './capillary-event.js';
 import { type CustomerState, newCustomerState } from './customer-state.js';
 import { pollCustomer } from './poll-customer.js';
@@ -37,32 +32,26 @@ describe('one event that cannot be published never blocks its customer', () => {
   };
   const badDate = apiEvent({ uniqueId: 'bad-date', date: 'the day after tomorrow' });
 
-  let store: InMemoryCursorStore;
+  let harness: PollHarness<true>;
   let source: RawSource;
-  let publisher: RecordingPublisher;
-  let deadLetters: RecordingDeadLetters;
-  let logger: ReturnType<typeof captureLogger>;
-  const current = async () => (await store.getCustomer('42')) as CustomerState;
+  const current = async () => (await harness.store.getCustomer('42')) as CustomerState;
 
   beforeEach(async () => {
-    store = new InMemoryCursorStore();
+    harness = pollHarness({ now: NOW.getTime(), deadLetters: true });
     source = new RawSource();
-    publisher = new RecordingPublisher();
-    deadLetters = new RecordingDeadLetters();
-    logger = captureLogger();
-    await store.addCustomer(
+    await harness.store.addCustomer(
       newCustomerState({ customerId: '42', scope: 'default', backfill: true }, NOW),
     );
   });
 
   it('parks a 100,000-level event and an undatable one, publishes the others in order, once', async () => {
     source.data = [valid2, badDate, deepNoIds, valid1];
-    const deps = { store, source, publisher, deadLetters, logger, clock: () => NOW };
+    const deps = { ...harness, source };
 
     const first = await pollCustomer(await current(), deps, options);
     expect(first).toMatchObject({ status: 'ok', published: 2, parked: 2, unpublished: [] });
-    expect(publisher.published.map((event) => event.key)).toEqual(['v1', 'v2']);
-    const reasons = deadLetters.parked.map((item) => item.reason);
+    expect(harness.publisher.published.map((event) => event.key)).toEqual(['v1', 'v2']);
+    const reasons = harness.deadLetters.parked.map((item) => item.reason);
     expect(reasons).toEqual([
       expect.stringMatching(/^event bad-date at position 1 of the response.*date: not a date/),
       expect.stringMatching(
@@ -72,13 +61,13 @@ describe('one event that cannot be published never blocks its customer', () => {
 
     const second = await pollCustomer(await current(), deps, options);
     expect(second).toMatchObject({ status: 'ok', published: 0, parked: 0 });
-    expect(deadLetters.parked).toHaveLength(2);
-    expect(publisher.published).toHaveLength(2);
+    expect(harness.deadLetters.parked).toHaveLength(2);
+    expect(harness.publisher.published).toHaveLength(2);
   });
 
   it('without a dead-letter queue, reports the event by key and position on every poll', async () => {
     source.data = [valid2, badDate, valid1];
-    const deps = { store, source, publisher, logger, clock: () => NOW };
+    const deps = { ...harness, source, deadLetters: undefined };
     for (let pollNumber = 0; pollNumber < 3; pollNumber++) {
       const result = await pollCustomer(await current(), deps, options);
       expect(result.unpublished).toEqual([
@@ -89,7 +78,7 @@ describe('one event that cannot be published never blocks its customer', () => {
         },
       ]);
     }
-    expect(publisher.published.map((event) => event.key)).toEqual(['v1', 'v2']);
+    expect(harness.publisher.published.map((event) => event.key)).toEqual(['v1', 'v2']);
     expect((await current()).seen.map((entry) => entry.id).sort()).toEqual(['v1', 'v2']);
   });
 
@@ -104,16 +93,18 @@ describe('one event that cannot be published never blocks its customer', () => {
     const unchecked: CustomerEventsSource = {
       fetchEvents: async () => ({ events: [checked, deep], warnings: [] }),
     };
-    const deps = { store, source: unchecked, publisher, deadLetters, logger, clock: () => NOW };
+    const deps = { ...harness, source: unchecked };
     const result = await pollCustomer(await current(), deps, options);
     expect(result).toMatchObject({ status: 'ok', published: 1, parked: 1 });
-    expect(deadLetters.parked[0]?.reason).toMatch(/position 1 .*nested more than 64 levels/);
+    expect(harness.deadLetters.parked[0]?.reason).toMatch(
+      /position 1 .*nested more than 64 levels/,
+    );
   });
 
   it('counts an identity once: a set-aside event with the key of a valid one is dropped', async () => {
     const twin = { ...badDate, uniqueId: 'v1' };
     source.data = [valid2, twin, valid1];
-    const deps = { store, source, publisher, deadLetters, logger, clock: () => NOW };
+    const deps = { ...harness, source };
     const result = await pollCustomer(await current(), deps, options);
     expect(result).toMatchObject({ status: 'ok', published: 2, parked: 0, unpublished: [] });
     expect((await current()).seen.map((entry) => entry.id).sort()).toEqual(['v1', 'v2']);

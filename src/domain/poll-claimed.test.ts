@@ -1,11 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  apiEvent,
-  captureLogger,
-  InMemoryCursorStore,
-  RecordingPublisher,
-  ScriptedSource,
-} from '../../test/support/in-memory-ports.js';
+import { apiEvent } from '../../test/support/in-memory-ports.js';
+import { type PollHarness, pollHarness } from '../../test/support/poll-harness.js';
 import { claimDue } from './claim-due.js';
 import { ClaimedCustomerSchema } from './claimed-customer.js';
 import { newCustomerState } from './customer-state.js';
@@ -31,28 +26,21 @@ function events(from: number, to: number) {
 }
 
 describe('claimDue and pollClaimed', () => {
-  let store: InMemoryCursorStore;
-  let source: ScriptedSource;
-  let publisher: RecordingPublisher;
-  let logger: ReturnType<typeof captureLogger>;
-  let now: number;
-  const deps = () => ({ store, source, publisher, logger, clock: () => new Date(now) });
+  let harness: PollHarness;
+  const deps = () => harness;
   const claimOne = async (claimMs = 120_000, owner = 'poller-a') => {
     const claims = [];
+    const now = harness.now();
     for await (const claimed of claimDue(deps(), { owner, now, policy, claimMs })) {
       claims.push(claimed);
     }
     return claims;
   };
-  const schedule = () => store.schedules.get('42');
+  const schedule = () => harness.store.schedules.get('42');
 
   beforeEach(async () => {
-    store = new InMemoryCursorStore();
-    source = new ScriptedSource();
-    publisher = new RecordingPublisher();
-    logger = captureLogger();
-    now = T0;
-    await store.addCustomer(
+    harness = pollHarness({ now: T0 });
+    await harness.store.addCustomer(
       newCustomerState({ customerId: '42', scope: 'child', backfill: false }, new Date(T0)),
     );
   });
@@ -76,7 +64,7 @@ describe('claimDue and pollClaimed', () => {
   });
 
   it('records the baseline, then an idle poll of the same window reads nothing and writes nothing', async () => {
-    source.setWindow('42', events(1, 3));
+    harness.source.setWindow('42', events(1, 3));
     const [first] = await claimOne();
     const baselined = await pollClaimed(first!, deps(), options);
     expect(baselined).toMatchObject({ status: 'ok', baselined: true, outcome: 'idle' });
@@ -84,35 +72,45 @@ describe('claimDue and pollClaimed', () => {
     expect(schedule()?.windowDigest).not.toBeNull();
 
     // Due again after its (doubled) interval; a claim shorter than the interval needs no release.
-    now = schedule()!.nextPollAt;
+    harness.setNow(schedule()!.nextPollAt);
     const [second] = await claimOne(30_000);
-    const [reads, writes, completions] = [store.reads, store.writes, store.completions];
+    const [reads, writes, completions] = [
+      harness.store.reads,
+      harness.store.writes,
+      harness.store.completions,
+    ];
     const idle = await pollClaimed(second!, deps(), options);
     expect(idle).toMatchObject({ status: 'ok', newEvents: 0, outcome: 'idle', claimLost: false });
-    expect([store.reads - reads, store.writes - writes, store.completions - completions]).toEqual([
-      0, 0, 0,
-    ]);
+    expect([
+      harness.store.reads - reads,
+      harness.store.writes - writes,
+      harness.store.completions - completions,
+    ]).toEqual([0, 0, 0]);
     // The claim's tentative schedule stands: the next tier.
     expect(schedule()).toMatchObject({
       idlePolls: 2,
-      nextPollAt: now + 240_000,
-      lastPolledAt: now,
+      nextPollAt: harness.now() + 240_000,
+      lastPolledAt: harness.now(),
     });
   });
 
   it('brings a customer with new events back to the shortest interval', async () => {
-    source.setWindow('42', events(1, 3));
+    harness.source.setWindow('42', events(1, 3));
     await pollClaimed((await claimOne())[0]!, deps(), options);
-    now += 10 * 60_000;
-    source.setWindow('42', events(1, 5));
+    harness.advance(10 * 60_000);
+    harness.source.setWindow('42', events(1, 5));
     const result = await pollClaimed((await claimOne())[0]!, deps(), options);
     expect(result).toMatchObject({ newEvents: 2, published: 2, outcome: 'active' });
-    expect(schedule()).toMatchObject({ idlePolls: 0, nextPollAt: now + 60_000, lastPolledAt: now });
+    expect(schedule()).toMatchObject({
+      idlePolls: 0,
+      nextPollAt: harness.now() + 60_000,
+      lastPolledAt: harness.now(),
+    });
     expect(schedule()?.claimedUntil).toBeUndefined();
   });
 
   it('keeps the tier after a failed poll, records why, and tries again after its interval', async () => {
-    source.fail('42', 'HTTP 503 from Capillary');
+    harness.source.fail('42', 'HTTP 503 from Capillary');
     const result = await pollClaimed((await claimOne())[0]!, deps(), options);
     expect(result).toMatchObject({ status: 'failed', outcome: 'failed' });
     expect(schedule()).toMatchObject({
@@ -125,40 +123,37 @@ describe('claimDue and pollClaimed', () => {
   });
 
   it('publishes nothing once its claim is about to expire, and counts the claim as lost', async () => {
-    source.setWindow('42', events(1, 3));
+    harness.source.setWindow('42', events(1, 3));
     await pollClaimed((await claimOne())[0]!, deps(), options);
-    now += 10 * 60_000;
-    source.setWindow('42', events(1, 4));
+    harness.advance(10 * 60_000);
+    harness.source.setWindow('42', events(1, 4));
     const [claimed] = await claimOne(60_000);
-    const fetch = source.fetchEvents.bind(source);
-    source.fetchEvents = async (customer) => {
-      now += 55_000; // a slow answer: within 10 s of the claim's end
-      return fetch(customer);
-    };
+    // A slow answer: within 10 s of the claim's end.
+    harness.source.beforeFetch = () => harness.advance(55_000);
     const result = await pollClaimed(claimed!, deps(), options);
     expect(result).toMatchObject({ status: 'deferred', claimLost: true, published: 0 });
-    expect(publisher.published).toEqual([]);
+    expect(harness.publisher.published).toEqual([]);
     // Due again at once for whoever has time; the event goes out then.
-    expect(schedule()).toMatchObject({ nextPollAt: now });
+    expect(schedule()).toMatchObject({ nextPollAt: harness.now() });
   });
 
   it('skips a claim that has already expired (a late redelivery) without fetching', async () => {
     const [claimed] = await claimOne(60_000);
-    now += 61_000;
+    harness.advance(61_000);
     const result = await pollClaimed(claimed!, deps(), options);
     expect(result).toMatchObject({ status: 'deferred', claimLost: true });
-    expect(source.calls).toBe(0);
+    expect(harness.source.calls).toBe(0);
   });
 
   it('does not let a poll whose claim was taken over record its schedule', async () => {
-    source.setWindow('42', events(1, 3));
+    harness.source.setWindow('42', events(1, 3));
     const [stale] = await claimOne(60_000);
     // The holder died: the customer is due again at its tentative time, after the claim expired.
-    now = stale!.nextPollAt;
+    harness.setNow(stale!.nextPollAt);
     const [fresh] = await claimOne(60_000, 'poller-b');
     expect(fresh?.claimOwner).toBe('poller-b');
     expect(
-      await store.completePoll(stale!, {
+      await harness.store.completePoll(stale!, {
         schedule: { nextPollAt: 1, idlePolls: 0, lastPolledAt: 1 },
       }),
     ).toBe('lost');
@@ -166,11 +161,11 @@ describe('claimDue and pollClaimed', () => {
   });
 
   it('counts a coverage gap: 60 new events against a window of 50 publishes the 50 still visible', async () => {
-    source.setWindow('42', events(1, 50));
+    harness.source.setWindow('42', events(1, 50));
     await pollClaimed((await claimOne())[0]!, deps(), options);
-    now += 3_600_000;
+    harness.advance(3_600_000);
     // 60 events since: the API shows the newest 50, the first 10 scrolled out unseen.
-    source.setWindow('42', events(61, 110));
+    harness.source.setWindow('42', events(61, 110));
     const result = await pollClaimed((await claimOne())[0]!, deps(), options);
     expect(result).toMatchObject({
       coverageGap: true,
@@ -178,19 +173,19 @@ describe('claimDue and pollClaimed', () => {
       published: 50,
       outcome: 'active',
     });
-    expect(publisher.published.map((published) => published.key)).toEqual(
+    expect(harness.publisher.published.map((published) => published.key)).toEqual(
       Array.from({ length: 50 }, (_, index) => `e${61 + index}`),
     );
-    expect(schedule()).toMatchObject({ idlePolls: 0, nextPollAt: now + 60_000 });
-    const warning = logger.lines.find((line) => /coverage gap/i.test(line.message));
+    expect(schedule()).toMatchObject({ idlePolls: 0, nextPollAt: harness.now() + 60_000 });
+    const warning = harness.logger.lines.find((line) => /coverage gap/i.test(line.message));
     expect(warning).toMatchObject({ level: 'warn', attributes: { customerId: '42' } });
   });
 
   it('sees no coverage gap when the window still overlaps the seen set', async () => {
-    source.setWindow('42', events(1, 50));
+    harness.source.setWindow('42', events(1, 50));
     await pollClaimed((await claimOne())[0]!, deps(), options);
-    now += 3_600_000;
-    source.setWindow('42', events(50, 99));
+    harness.advance(3_600_000);
+    harness.source.setWindow('42', events(50, 99));
     const result = await pollClaimed((await claimOne())[0]!, deps(), options);
     expect(result).toMatchObject({ coverageGap: false, published: 49 });
   });

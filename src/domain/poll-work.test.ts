@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  apiEvent,
-  captureLogger,
-  InMemoryCursorStore,
-  RecordingPublisher,
-  ScriptedSource,
-} from '../../test/support/in-memory-ports.js';
+import { pollHarness, slowFetches, watchFleet } from '../../test/support/poll-harness.js';
 import { claimDue } from './claim-due.js';
 import type { ClaimedCustomer } from './claimed-customer.js';
-import { newCustomerState } from './customer-state.js';
 import { pollWork } from './poll-work.js';
 import { workMessages } from './work-queue.js';
 
@@ -24,25 +17,8 @@ const options = {
 
 /** Customers watched with --backfill, each with one event, claimed by a tick. */
 async function claimedFleet(count: number) {
-  let now = NOW;
-  const store = new InMemoryCursorStore();
-  const source = new ScriptedSource();
-  for (let index = 1; index <= count; index++) {
-    const customerId = String(index);
-    await store.addCustomer(
-      newCustomerState({ customerId, scope: 'default', backfill: true }, new Date(NOW)),
-    );
-    source.setWindow(customerId, [
-      apiEvent({ uniqueId: `e-${customerId}`, date: '2025-12-31T23:00:00Z' }),
-    ]);
-  }
-  const deps = {
-    store,
-    source,
-    publisher: new RecordingPublisher(),
-    logger: captureLogger(),
-    clock: () => new Date(now),
-  };
+  const deps = pollHarness({ now: NOW });
+  await watchFleet(deps, count, (customerId) => `e-${customerId}`);
   const claimed: ClaimedCustomer[] = [];
   for await (const customer of claimDue(deps, {
     owner: 'tick-1',
@@ -53,7 +29,7 @@ async function claimedFleet(count: number) {
   })) {
     claimed.push(customer);
   }
-  return { deps, claimed, advance: (ms: number) => (now += ms) };
+  return { deps, claimed, advance: deps.advance };
 }
 
 describe('pollWork', () => {
@@ -70,17 +46,9 @@ describe('pollWork', () => {
 
   it('never runs more polls at once than the concurrency allows', async () => {
     const { deps, claimed } = await claimedFleet(25);
-    let running = 0;
-    let peak = 0;
-    const fetch = deps.source.fetchEvents.bind(deps.source);
-    deps.source.fetchEvents = async (customer) => {
-      peak = Math.max(peak, ++running);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-      running--;
-      return fetch(customer);
-    };
+    slowFetches(deps.source, 1);
     await pollWork(workMessages(claimed)[0]!, deps, options);
-    expect(peak).toBe(4);
+    expect(deps.source.peakInFlight).toBe(4);
   });
 
   it('starts no customer after its deadline, and says how many are left for the message to come back', async () => {

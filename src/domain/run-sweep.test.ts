@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  apiEvent,
-  captureLogger,
-  InMemoryCursorStore,
-  RecordingPublisher,
-  ScriptedSource,
-} from '../../test/support/in-memory-ports.js';
+import { apiEvent } from '../../test/support/in-memory-ports.js';
+import { pollHarness, slowFetches, watchFleet } from '../../test/support/poll-harness.js';
 import { newCustomerState } from './customer-state.js';
 import { boundedSummary, runSweep } from './run-sweep.js';
 
@@ -20,19 +15,9 @@ const options = {
 };
 
 async function setup(count: number) {
-  const store = new InMemoryCursorStore();
-  const source = new ScriptedSource();
-  const publisher = new RecordingPublisher();
-  for (let index = 1; index <= count; index++) {
-    const customerId = String(index);
-    await store.addCustomer(
-      newCustomerState({ customerId, scope: 'default', backfill: true }, NOW),
-    );
-    source.setWindow(customerId, [
-      apiEvent({ uniqueId: `event-of-${customerId}`, date: '2025-12-31T23:00:00Z' }),
-    ]);
-  }
-  return { store, source, publisher, logger: captureLogger(), clock: () => NOW };
+  const deps = pollHarness({ now: NOW.getTime() });
+  await watchFleet(deps, count);
+  return deps;
 }
 
 describe('runSweep', () => {
@@ -47,18 +32,10 @@ describe('runSweep', () => {
 
   it('never runs more polls at once than the concurrency allows', async () => {
     const deps = await setup(20);
-    let running = 0;
-    let peak = 0;
-    const fetch = deps.source.fetchEvents.bind(deps.source);
-    deps.source.fetchEvents = async (customer) => {
-      peak = Math.max(peak, ++running);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      running--;
-      return fetch(customer);
-    };
+    slowFetches(deps.source, 2);
     const summary = await runSweep(deps, options);
     expect(summary.polled).toBe(20);
-    expect(peak).toBe(3);
+    expect(deps.source.peakInFlight).toBe(3);
   });
 
   it('skips paused customers: they leave the due list', async () => {
@@ -71,13 +48,7 @@ describe('runSweep', () => {
 
   it('starts no customer after the deadline and counts them as deferred', async () => {
     const deps = await setup(5);
-    let now = NOW.getTime();
-    deps.clock = () => new Date(now);
-    const fetch = deps.source.fetchEvents.bind(deps.source);
-    deps.source.fetchEvents = async (customer) => {
-      now += 1000;
-      return fetch(customer);
-    };
+    deps.source.beforeFetch = () => deps.advance(1000);
     const summary = await runSweep(deps, {
       ...options,
       concurrency: 1,
@@ -89,13 +60,7 @@ describe('runSweep', () => {
 
   it('does not publish a window fetched after the publish deadline, and changes nothing', async () => {
     const deps = await setup(2);
-    let now = NOW.getTime();
-    deps.clock = () => new Date(now);
-    const fetch = deps.source.fetchEvents.bind(deps.source);
-    deps.source.fetchEvents = async (customer) => {
-      now += 5000; // a slow answer
-      return fetch(customer);
-    };
+    deps.source.beforeFetch = () => deps.advance(5000); // a slow answer
     const before = structuredClone([...deps.store.states.values()]);
     const summary = await runSweep(deps, { ...options, publishBy: NOW.getTime() + 1000 });
     expect(summary).toMatchObject({ polled: 0, deferred: 2, published: 0, failures: [] });
@@ -105,10 +70,7 @@ describe('runSweep', () => {
 
   it('names customers whose new events could not be published', async () => {
     const deps = await setup(2);
-    deps.publisher.decide = (event) =>
-      event.customerId === '2'
-        ? { key: event.key, status: 'failed', reason: 'ThrottlingException' }
-        : { key: event.key, status: 'published' };
+    deps.publisher.refuse('event-of-2', 'failed', 'ThrottlingException');
     const summary = await runSweep(deps, options);
     expect(summary.unpublished).toEqual([
       {
@@ -125,18 +87,14 @@ describe('runSweep', () => {
 describe('runSweep: who is polled when', () => {
   it('is fair: 400 customers, 50 polls a sweep, tiers off: 8 sweeps poll each customer exactly once', async () => {
     const deps = await setup(400);
-    const polls = new Map<string, number>();
-    const fetch = deps.source.fetchEvents.bind(deps.source);
-    deps.source.fetchEvents = async (customer) => {
-      polls.set(customer.customerId, (polls.get(customer.customerId) ?? 0) + 1);
-      return fetch(customer);
-    };
-    let now = NOW.getTime();
-    deps.clock = () => new Date(now);
     for (let sweep = 0; sweep < 8; sweep++) {
       const summary = await runSweep(deps, { ...options, maxPolls: 50 });
       expect(summary).toMatchObject({ claimed: 50, polled: 50 });
-      now += 1_000; // sweeps back to back, well within the 60 s interval
+      deps.advance(1_000); // sweeps back to back, well within the 60 s interval
+    }
+    const polls = new Map<string, number>();
+    for (const customerId of deps.source.fetched) {
+      polls.set(customerId, (polls.get(customerId) ?? 0) + 1);
     }
     expect(polls.size).toBe(400);
     expect(new Set(polls.values())).toEqual(new Set([1]));
@@ -146,12 +104,8 @@ describe('runSweep: who is polled when', () => {
     const deps = await setup(6);
     const policy = { minIntervalMs: 60_000, maxIntervalMs: 480_000 };
     const pollTimes = new Map<string, number[]>();
-    let now = NOW.getTime();
-    deps.clock = () => new Date(now);
-    const fetch = deps.source.fetchEvents.bind(deps.source);
-    deps.source.fetchEvents = async (customer) => {
-      pollTimes.set(customer.customerId, [...(pollTimes.get(customer.customerId) ?? []), now]);
-      return fetch(customer);
+    deps.source.beforeFetch = (customerId) => {
+      pollTimes.set(customerId, [...(pollTimes.get(customerId) ?? []), deps.now()]);
     };
     const active = ['1', '2'];
     const sweeps = 30;
@@ -163,13 +117,13 @@ describe('runSweep: who is polled when', () => {
         ];
         for (let n = 1; n <= sweep; n++) {
           window.unshift(
-            apiEvent({ uniqueId: `${customerId}-${n}`, date: new Date(now).toISOString() }),
+            apiEvent({ uniqueId: `${customerId}-${n}`, date: deps.clock().toISOString() }),
           );
         }
         deps.source.setWindow(customerId, window);
       }
       await runSweep(deps, { ...options, policy });
-      now += 60_000;
+      deps.advance(60_000);
     }
     for (const customerId of active) expect(pollTimes.get(customerId)).toHaveLength(sweeps);
     for (const customerId of ['3', '4', '5', '6']) {
@@ -179,7 +133,7 @@ describe('runSweep: who is polled when', () => {
       // interval up to the 480 s staleness bound.
       expect(gaps.slice(0, 5)).toEqual([60_000, 120_000, 240_000, 480_000, 480_000]);
       expect(Math.max(...gaps)).toBe(480_000);
-      expect(now - 60_000 - (times.at(-1) as number)).toBeLessThan(480_000);
+      expect(deps.now() - 60_000 - (times.at(-1) as number)).toBeLessThan(480_000);
       expect(times.length).toBeLessThan(sweeps / 3);
     }
   });
@@ -234,16 +188,8 @@ describe('runSweep: who is polled when', () => {
 
   it('reads the in-flight limit before each claim, so it can follow the quota', async () => {
     const deps = await setup(12);
-    let running = 0;
-    const peaks: number[] = [];
-    const fetch = deps.source.fetchEvents.bind(deps.source);
-    deps.source.fetchEvents = async (customer) => {
-      running++;
-      peaks.push(running);
-      await new Promise((resolve) => setImmediate(resolve));
-      running--;
-      return fetch(customer);
-    };
+    deps.source.beforeFetch = () => new Promise((resolve) => setImmediate(resolve));
+    const peaks = deps.source.inFlightAtStart;
     let limit = 1;
     const summary = await runSweep(deps, {
       ...options,

@@ -193,6 +193,13 @@ export class ScriptedSource implements CustomerEventsSource {
   readonly windows = new Map<string, CapillaryEvent[]>();
   readonly failures = new Map<string, string[]>();
   calls = 0;
+  /** Customer ids in the order they were fetched. */
+  readonly fetched: string[] = [];
+  /** How many fetches were in flight as each one started, itself included. */
+  readonly inFlightAtStart: number[] = [];
+  #inFlight = 0;
+  /** Runs as each fetch starts: a test moves its clock, or waits so that polls overlap. */
+  beforeFetch: ((customerId: string) => void | Promise<void>) | undefined;
 
   setWindow(customerId: string, events: unknown[]): void {
     this.windows.set(
@@ -203,8 +210,20 @@ export class ScriptedSource implements CustomerEventsSource {
   fail(customerId: string, ...reasons: string[]): void {
     this.failures.set(customerId, [...(this.failures.get(customerId) ?? []), ...reasons]);
   }
+  /** The most fetches in flight at once so far. */
+  get peakInFlight(): number {
+    return Math.max(0, ...this.inFlightAtStart);
+  }
   async fetchEvents({ customerId }: { customerId: string }): Promise<FetchedEvents> {
+    this.inFlightAtStart.push(++this.#inFlight);
+    try {
+      const waiting = this.beforeFetch?.(customerId);
+      if (waiting) await waiting;
+    } finally {
+      this.#inFlight--;
+    }
     this.calls++;
+    this.fetched.push(customerId);
     const reason = this.failures.get(customerId)?.shift();
     if (reason) throw new Error(reason);
     return { events: structuredClone(this.windows.get(customerId) ?? []), warnings: [] };
@@ -218,6 +237,12 @@ export class RecordingPublisher implements EventPublisher {
     key: event.key,
     status: 'published',
   });
+
+  /** Publishes everything but the event `key`, which gets `status` and `reason`. */
+  refuse(key: string, status: 'failed' | 'rejected', reason: string): void {
+    this.decide = (event) =>
+      event.key === key ? { key, status, reason } : { key: event.key, status: 'published' };
+  }
 
   async publish(events: readonly OutgoingEvent[]): Promise<PublishOutcome[]> {
     return events.map((event) => {
