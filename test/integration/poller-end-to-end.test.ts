@@ -49,6 +49,25 @@ let eventBridge: EventBridgeDouble;
 let sqs: SqsDouble;
 let dynamo: DynamoDBClient;
 
+/**
+ * Settings as a deployed poller reads them from its environment, pointed at the wire doubles and
+ * `tableName`; `extra` adds to that environment.
+ */
+function wiredSettings(tableName: string, extra: Record<string, string> = {}) {
+  return loadSettings(
+    {
+      CAPILLARY_BASE_URL: capillary.url.toString(),
+      CAPILLARY_USERNAME: USERNAME,
+      CAPILLARY_PASSWORD: PASSWORD,
+      TABLE_NAME: tableName,
+      EVENT_BUS_NAME: BUS,
+      EVENTBRIDGE_ENDPOINT: eventBridge.url.toString(),
+      ...extra,
+    },
+    { allowEmbedded: false },
+  );
+}
+
 beforeAll(async () => {
   [capillary, eventBridge, sqs] = await Promise.all([
     CapillaryDouble.start(),
@@ -506,20 +525,11 @@ describe('events too large for EventBridge', () => {
     const bigQueue = await SqsDouble.start({ maxMessageBytes: 1_048_576 });
     try {
       const tableName = await createTestTable(dynamo, 'dlq-whole');
-      const settings = loadSettings(
-        {
-          CAPILLARY_BASE_URL: capillary.url.toString(),
-          CAPILLARY_USERNAME: USERNAME,
-          CAPILLARY_PASSWORD: PASSWORD,
-          TABLE_NAME: tableName,
-          EVENT_BUS_NAME: BUS,
-          EVENTBRIDGE_ENDPOINT: eventBridge.url.toString(),
-          DLQ_URL: bigQueue.queueUrl.toString(),
-          SQS_ENDPOINT: bigQueue.url.toString(),
-          DLQ_MAX_MESSAGE_BYTES: '1048576',
-        },
-        { allowEmbedded: false },
-      );
+      const settings = wiredSettings(tableName, {
+        DLQ_URL: bigQueue.queueUrl.toString(),
+        SQS_ENDPOINT: bigQueue.url.toString(),
+        DLQ_MAX_MESSAGE_BYTES: '1048576',
+      });
       const store = new DynamoDbCursorStore({ client: dynamo, tableName });
       const deps = createPollDependencies(settings, {
         logger: capturingLogger().logger,
@@ -737,17 +747,7 @@ describe('secrets', () => {
 describe('baseline', () => {
   it('a newly watched customer emits nothing on its first sweep and only later events afterwards (wired by createPollDependencies)', async () => {
     const tableName = await createTestTable(dynamo, 'baseline');
-    const settings = loadSettings(
-      {
-        CAPILLARY_BASE_URL: capillary.url.toString(),
-        CAPILLARY_USERNAME: USERNAME,
-        CAPILLARY_PASSWORD: PASSWORD,
-        TABLE_NAME: tableName,
-        EVENT_BUS_NAME: BUS,
-        EVENTBRIDGE_ENDPOINT: eventBridge.url,
-      },
-      { allowEmbedded: false },
-    );
+    const settings = wiredSettings(tableName);
     capillary.setAuth({ kind: 'basic', username: USERNAME, password: PASSWORD });
     const log = capturingLogger();
     const store = new DynamoDbCursorStore({ client: dynamo, tableName });
