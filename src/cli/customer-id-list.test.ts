@@ -8,30 +8,31 @@ describe('parseCustomerIdList', () => {
     expect(parseCustomerIdList(text, 'ids.txt')).toEqual(['564590100', '12']);
   });
 
-  it('names every bad line with its number', () => {
-    const attempt = () => parseCustomerIdList('1\nabc\n2\n-3\n', 'ids.txt');
-    expect(attempt).toThrow(UsageError);
-    try {
-      attempt();
-    } catch (error) {
-      expect((error as UsageError).problems).toEqual([
+  it.each([
+    {
+      title: 'names every bad line with its number',
+      text: '1\nabc\n2\n-3\n',
+      problems: [
         'ids.txt:2: invalid customer id "abc": a customer id is 1 to 19 digits (0-9) and nothing else',
         'ids.txt:4: invalid customer id "-3": a customer id is 1 to 19 digits (0-9) and nothing else',
-      ]);
-    }
-  });
-
-  it('refuses padded ids and ids above the int64 maximum, as the command line does', () => {
-    const attempt = () => parseCustomerIdList('7\n007\n0007\n9999999999999999999\n', 'ids.txt');
-    expect(attempt).toThrow(UsageError);
-    try {
-      attempt();
-    } catch (error) {
-      expect((error as UsageError).problems).toEqual([
+      ],
+    },
+    {
+      title: 'refuses padded ids and ids above the int64 maximum, as the command line does',
+      text: '7\n007\n0007\n9999999999999999999\n',
+      problems: [
         'ids.txt:2: invalid customer id "007": a customer id has no leading zeros: write 7 (007 and 7 would be two customers)',
         'ids.txt:3: invalid customer id "0007": a customer id has no leading zeros: write 7 (007 and 7 would be two customers)',
         'ids.txt:4: invalid customer id "9999999999999999999": a customer id is at most 9223372036854775807 (the int64 maximum)',
-      ]);
+      ],
+    },
+  ])('$title', ({ text, problems }) => {
+    const attempt = () => parseCustomerIdList(text, 'ids.txt');
+    expect(attempt).toThrow(UsageError);
+    try {
+      attempt();
+    } catch (error) {
+      expect((error as UsageError).problems).toEqual(problems);
     }
   });
 });

@@ -15,29 +15,27 @@ const tracking = (overrides: Partial<CustomerState> = {}): CustomerState => ({
   mode: 'tracking',
   ...overrides,
 });
+/** The keyed window of API events listed newest first, as the API sends them. */
+const windowOf = (...events: Record<string, unknown>[]) => keyWindow(parse(events));
 const keysOf = (events: { key: string }[]) => events.map((event) => event.key);
 
 describe('keyWindow', () => {
   it('orders the newest-first API window oldest first, ties by API position', () => {
-    const window = keyWindow(
-      parse([
-        apiEvent({ uniqueId: 'c', date: '2025-05-08T08:56:57Z' }),
-        apiEvent({ uniqueId: 'b2', date: '2025-05-08T08:40:38Z' }),
-        apiEvent({ uniqueId: 'b1', date: '2025-05-08T08:40:38Z' }),
-        apiEvent({ uniqueId: 'a', date: '2025-05-08T08:37:49Z' }),
-      ]),
+    const window = windowOf(
+      apiEvent({ uniqueId: 'c', date: '2025-05-08T08:56:57Z' }),
+      apiEvent({ uniqueId: 'b2', date: '2025-05-08T08:40:38Z' }),
+      apiEvent({ uniqueId: 'b1', date: '2025-05-08T08:40:38Z' }),
+      apiEvent({ uniqueId: 'a', date: '2025-05-08T08:37:49Z' }),
     );
     expect(keysOf(window)).toEqual(['a', 'b1', 'b2', 'c']);
   });
 
   it('keys by uniqueId, else eventId, else a content hash, and counts a repeat once', () => {
-    const window = keyWindow(
-      parse([
-        apiEvent({ uniqueId: 'u-1', eventId: 'e-1', date: '2025-05-08T08:00:03Z' }),
-        apiEvent({ uniqueId: null, eventId: 'e-2', date: '2025-05-08T08:00:02Z' }),
-        apiEvent({ uniqueId: null, eventId: null, date: '2025-05-08T08:00:01Z', note: 'x' }),
-        apiEvent({ uniqueId: null, eventId: null, date: '2025-05-08T08:00:01Z', note: 'x' }),
-      ]),
+    const window = windowOf(
+      apiEvent({ uniqueId: 'u-1', eventId: 'e-1', date: '2025-05-08T08:00:03Z' }),
+      apiEvent({ uniqueId: null, eventId: 'e-2', date: '2025-05-08T08:00:02Z' }),
+      apiEvent({ uniqueId: null, eventId: null, date: '2025-05-08T08:00:01Z', note: 'x' }),
+      apiEvent({ uniqueId: null, eventId: null, date: '2025-05-08T08:00:01Z', note: 'x' }),
     );
     expect(window).toHaveLength(3);
     expect(keysOf(window).slice(1)).toEqual(['e-2', 'u-1']);
@@ -46,13 +44,11 @@ describe('keyWindow', () => {
 });
 
 describe('detectNewEvents', () => {
-  const window = keyWindow(
-    parse([
-      apiEvent({ uniqueId: 'late', date: '2025-05-08T08:10:00Z' }),
-      apiEvent({ uniqueId: 'same-second-2', date: '2025-05-08T08:30:00Z' }),
-      apiEvent({ uniqueId: 'same-second-1', date: '2025-05-08T08:30:00Z' }),
-      apiEvent({ uniqueId: 'seen', date: '2025-05-08T08:20:00Z' }),
-    ]),
+  const window = windowOf(
+    apiEvent({ uniqueId: 'late', date: '2025-05-08T08:10:00Z' }),
+    apiEvent({ uniqueId: 'same-second-2', date: '2025-05-08T08:30:00Z' }),
+    apiEvent({ uniqueId: 'same-second-1', date: '2025-05-08T08:30:00Z' }),
+    apiEvent({ uniqueId: 'seen', date: '2025-05-08T08:20:00Z' }),
   );
 
   it('emits nothing for a baseline customer', () => {
@@ -94,17 +90,15 @@ describe('detectNewEvents', () => {
 describe('detectNewEvents at the floor', () => {
   it('emits an unknown event dated exactly at the floor: a same-second event is not an evicted one', () => {
     const at = Date.parse('2025-05-08T08:10:00Z');
-    const window = keyWindow(parse([apiEvent({ uniqueId: 'tie', date: '2025-05-08T08:10:00Z' })]));
+    const window = windowOf(apiEvent({ uniqueId: 'tie', date: '2025-05-08T08:10:00Z' }));
     expect(keysOf(detectNewEvents(tracking({ seenFloor: at }), window).fresh)).toEqual(['tie']);
   });
 });
 
 describe('advanceCursor', () => {
-  const window = keyWindow(
-    parse([
-      apiEvent({ uniqueId: 'b', date: '2025-05-08T08:20:00Z' }),
-      apiEvent({ uniqueId: 'a', date: '2025-05-08T08:10:00Z' }),
-    ]),
+  const window = windowOf(
+    apiEvent({ uniqueId: 'b', date: '2025-05-08T08:20:00Z' }),
+    apiEvent({ uniqueId: 'a', date: '2025-05-08T08:10:00Z' }),
   );
 
   it('writes nothing when nothing was acknowledged', () => {

@@ -37,6 +37,14 @@ describe('claimDue and pollClaimed', () => {
     return claims;
   };
   const schedule = () => harness.store.schedules.get('42');
+  /** Polls a window of events 1 to 50, then `later` an hour on; the second poll's result. */
+  const pollAnHourAfterEvents1To50 = async (later: Record<string, unknown>[]) => {
+    harness.source.setWindow('42', events(1, 50));
+    await pollClaimed((await claimOne())[0]!, deps(), options);
+    harness.advance(3_600_000);
+    harness.source.setWindow('42', later);
+    return pollClaimed((await claimOne())[0]!, deps(), options);
+  };
 
   beforeEach(async () => {
     harness = pollHarness({ now: T0 });
@@ -161,12 +169,8 @@ describe('claimDue and pollClaimed', () => {
   });
 
   it('counts a coverage gap: 60 new events against a window of 50 publishes the 50 still visible', async () => {
-    harness.source.setWindow('42', events(1, 50));
-    await pollClaimed((await claimOne())[0]!, deps(), options);
-    harness.advance(3_600_000);
     // 60 events since: the API shows the newest 50, the first 10 scrolled out unseen.
-    harness.source.setWindow('42', events(61, 110));
-    const result = await pollClaimed((await claimOne())[0]!, deps(), options);
+    const result = await pollAnHourAfterEvents1To50(events(61, 110));
     expect(result).toMatchObject({
       coverageGap: true,
       newEvents: 50,
@@ -182,11 +186,7 @@ describe('claimDue and pollClaimed', () => {
   });
 
   it('sees no coverage gap when the window still overlaps the seen set', async () => {
-    harness.source.setWindow('42', events(1, 50));
-    await pollClaimed((await claimOne())[0]!, deps(), options);
-    harness.advance(3_600_000);
-    harness.source.setWindow('42', events(50, 99));
-    const result = await pollClaimed((await claimOne())[0]!, deps(), options);
+    const result = await pollAnHourAfterEvents1To50(events(50, 99));
     expect(result).toMatchObject({ coverageGap: false, published: 49 });
   });
 });
