@@ -48,7 +48,7 @@ export async function* claimDue(
  * Claims from an iterator of due customers, leaving the iterator open when the caller stops, so a
  * sweep can go on reading what stayed due (for its overdue count) without claiming it.
  */
-export async function* claimFrom(
+async function* claimFrom(
   due: AsyncIterator<DueCustomer>,
   deps: ClaimDependencies,
   options: ClaimOptions & {
