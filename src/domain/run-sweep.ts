@@ -72,12 +72,6 @@ export interface SweepSummary {
   unpublished: { customerId: string; key: string; eventName: string; reason: string }[];
 }
 
-/**
- * One sweep: claims due customers, most overdue first, and polls them with a bounded number in
- * flight, until its budget is spent (deadline, `maxPolls`, or nothing left due). It reads the due
- * index only as far as it claims, plus a bounded look further to count overdue customers. One
- * customer's failure never stops the others.
- */
 /** A summary with nothing counted yet: the sweep's and each worker's start. */
 export function emptySweepSummary(started: Date, claimed = 0): SweepSummary {
   return {
@@ -104,6 +98,12 @@ export function emptySweepSummary(started: Date, claimed = 0): SweepSummary {
   };
 }
 
+/**
+ * One sweep: claims due customers, most overdue first, and polls them with a bounded number in
+ * flight, until its budget is spent (deadline, `maxPolls`, or nothing left due). It reads the due
+ * index only as far as it claims, plus a bounded look further to count overdue customers. One
+ * customer's failure never stops the others.
+ */
 export async function runSweep(
   deps: PollDependencies,
   options: SweepOptions,
