@@ -36,11 +36,11 @@ const WATCH_STATE = {
 };
 
 /** A KEYS_ONLY `due` index entry: the table key and the index key. */
-export const DUE_INDEX_ENTRY_BYTES = dynamoItemSize(
+const DUE_INDEX_ENTRY_BYTES = dynamoItemSize(
   marshall({ customerId: 'schedule#564590100', dueShard: '3', nextPollAt: EPOCH_MS }),
 );
 /** A schedule item while claimed, with a failure recorded: its largest ordinary shape. */
-export const SCHEDULE_ITEM_BYTES = dynamoItemSize(
+const SCHEDULE_ITEM_BYTES = dynamoItemSize(
   marshall({
     ...WATCH_STATE,
     customerId: 'schedule#564590100',
@@ -55,7 +55,7 @@ export const SCHEDULE_ITEM_BYTES = dynamoItemSize(
   }),
 );
 /** A watchlist-index entry of the pre-schedule layout: the watch entry without the seen set. */
-export const WATCHLIST_ENTRY_BYTES = dynamoItemSize(
+const WATCHLIST_ENTRY_BYTES = dynamoItemSize(
   marshall({
     ...WATCH_STATE,
     customerId: '564590100',

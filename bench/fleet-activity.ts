@@ -6,7 +6,7 @@
  */
 
 /** One kind of customer: its share of the fleet and how often it starts a session. */
-export interface ActivityClass {
+interface ActivityClass {
   name: string;
   share: number;
   sessionsPerDay: number;

@@ -43,7 +43,7 @@ const SEED = 20_261_126;
 /** Sessions of a few minutes to hours (median 15 minutes), an event every 45 s on average. */
 const MIX: ActivityMix = REALISTIC_MIX;
 
-export interface StrategyReport {
+interface StrategyReport {
   quotaUse: number;
   p50DelaySeconds: number;
   p95DelaySeconds: number;

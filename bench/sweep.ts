@@ -21,7 +21,7 @@ const LATENCY_MS = 50;
 const CAPILLARY_RPS = 200;
 const SIZES = [1_000, 5_000];
 
-export interface SweepMeasurement {
+interface SweepMeasurement {
   customers: number;
   capillaryRps: number;
   latencyMs: number;

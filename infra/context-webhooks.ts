@@ -7,7 +7,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A webhook as written in cdk.json: the props, with `maxEventAgeSeconds` for `maxEventAge`. */
-export type ContextWebhook = Omit<PollerWebhook, 'maxEventAge' | 'inputTemplate'> & {
+type ContextWebhook = Omit<PollerWebhook, 'maxEventAge' | 'inputTemplate'> & {
   readonly maxEventAgeSeconds?: number;
   readonly inputTemplate?: Record<string, unknown>;
 };

@@ -27,9 +27,9 @@ export const LIMITS = {
   maxAlarmWindowMinutes: 1_440,
 } as const;
 
-export const ALERT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
-export const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-export const SERVICE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const ALERT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const SERVICE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 type Props = CapillaryEventPollerProps;

@@ -3,15 +3,13 @@ import { Duration, Token } from 'aws-cdk-lib';
 import { type SettingName, settingProblems } from '../src/config/setting-schemas.js';
 import type { CapillaryEventPollerProps } from './capillary-event-poller-props.js';
 
-/** Claimed customers per work-queue message (a worker invocation's share of a tick). */
-export const CUSTOMERS_PER_MESSAGE = 25;
 /** Receives of one work message before it is moved to the work dead-letter queue. */
 export const WORK_MAX_RECEIVES = 3;
 export const DEFAULT_WORKERS = 4;
-export const DEFAULT_MAX_POLL_INTERVAL = Duration.hours(1);
+const DEFAULT_MAX_POLL_INTERVAL = Duration.hours(1);
 export const DEFAULT_POLL_INTERVAL = Duration.minutes(1);
 
-export const SCALE_OUT_LIMITS = {
+const SCALE_OUT_LIMITS = {
   /** What an SQS event source's maximum concurrency allows. */
   minWorkers: 2,
   maxWorkers: 1_000,

@@ -23,8 +23,8 @@ export interface DeliveryRetry {
 }
 
 /** EventBridge's own defaults, written out so the template says what happens. */
-export const DEFAULT_RETRY_ATTEMPTS = 185;
-export const DEFAULT_MAX_EVENT_AGE = Duration.hours(24);
+const DEFAULT_RETRY_ATTEMPTS = 185;
+const DEFAULT_MAX_EVENT_AGE = Duration.hours(24);
 const ALARM_PERIOD = Duration.minutes(5);
 const DASHBOARD_PERIOD = Duration.minutes(1);
 

@@ -7,7 +7,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 export const REPLAY_NAME_FIELD = 'replay-name';
 
 /** The pattern condition that lets live events through and stops replayed ones. */
-export const NOT_REPLAYED: readonly Record<string, boolean>[] = [{ exists: false }];
+const NOT_REPLAYED: readonly Record<string, boolean>[] = [{ exists: false }];
 
 /**
  * `pattern` with the replay guard added, unless `onReplay` is true. Rules with side effects on

@@ -24,7 +24,7 @@ const PRESET_FIELDS = {
 const PLACEHOLDER = /<(\$[^<>]*)>/g;
 
 /** A secret reference as a CloudFormation dynamic reference: resolved at deploy, never stored. */
-export function secretReference(ref: WebhookSecretRef): SecretValue {
+function secretReference(ref: WebhookSecretRef): SecretValue {
   return SecretValue.secretsManager(
     ref.secret,
     ref.field === undefined ? {} : { jsonField: ref.field },
@@ -32,7 +32,7 @@ export function secretReference(ref: WebhookSecretRef): SecretValue {
 }
 
 /** The Slack incoming-webhook body: one line of text naming the event, customer and time. */
-export function slackTemplate(): Record<string, unknown> {
+function slackTemplate(): Record<string, unknown> {
   const f = PRESET_FIELDS;
   return {
     text: `Capillary <${f.eventName}> for customer <${f.customerId}> (org <${f.orgId}>) at <${f.time}>`,
@@ -43,7 +43,7 @@ export function slackTemplate(): Record<string, unknown> {
  * The PagerDuty Events API v2 `trigger` body. The routing key is not here: the connection adds it
  * as a secret body parameter. The event key de-duplicates redelivered events in PagerDuty.
  */
-export function pagerDutyTemplate(severity: string): Record<string, unknown> {
+function pagerDutyTemplate(severity: string): Record<string, unknown> {
   const f = PRESET_FIELDS;
   return {
     event_action: 'trigger',
@@ -67,7 +67,7 @@ export function pagerDutyTemplate(severity: string): Record<string, unknown> {
  * Turns a JSON body whose strings hold `<$.path>` placeholders into an input transformer: each
  * placeholder becomes an `EventField`, which the CDK collects into the paths map.
  */
-export function templateInput(template: Record<string, unknown>): events.RuleTargetInput {
+function templateInput(template: Record<string, unknown>): events.RuleTargetInput {
   const fill = (value: unknown): unknown => {
     if (typeof value === 'string') {
       return value.replace(PLACEHOLDER, (_, path: string) => events.EventField.fromPath(path));
@@ -182,7 +182,7 @@ export class Webhook extends Construct {
 }
 
 /** The request body: the preset's, the template, or (neither) the whole event. */
-export function webhookInput(webhook: PollerWebhook): events.RuleTargetInput | undefined {
+function webhookInput(webhook: PollerWebhook): events.RuleTargetInput | undefined {
   if (webhook.preset === 'slack') return templateInput(slackTemplate());
   if (webhook.preset === 'pagerduty') {
     return templateInput(pagerDutyTemplate(webhook.severity ?? 'warning'));

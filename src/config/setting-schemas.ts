@@ -39,7 +39,7 @@ export const ServiceUrlSchema = z.string().transform((value, ctx) => {
 });
 
 /** One end of a number's range and why it is there (the why is in the error message). */
-export interface Bound {
+interface Bound {
   readonly value: number;
   readonly why: string;
 }
@@ -204,7 +204,7 @@ const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
 const text = z.string().min(1, 'must not be empty');
 
 /** DynamoDB: 3 to 255 of a-z, A-Z, 0-9, `_`, `-`, `.` (the DynamoDB naming rules). */
-export const TableNameSchema = z.string().superRefine((value, ctx) => {
+const TableNameSchema = z.string().superRefine((value, ctx) => {
   if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value)) {
     ctx.addIssue({
       code: 'custom',
@@ -215,7 +215,7 @@ export const TableNameSchema = z.string().superRefine((value, ctx) => {
 
 const BUS_NAME = '[A-Za-z0-9._\\-/]{1,256}';
 /** EventBridge PutEvents takes a bus name (1 to 256 of letters, digits, `. _ - /`) or its ARN. */
-export const EventBusNameSchema = z.string().superRefine((value, ctx) => {
+const EventBusNameSchema = z.string().superRefine((value, ctx) => {
   const name = new RegExp(`^${BUS_NAME}$`);
   const arn = new RegExp(
     `^arn:aws[\\w-]*:events:[a-z]{2}-[a-z]+-[\\w-]+:\\d{12}:event-bus/${BUS_NAME}$`,
@@ -233,7 +233,7 @@ export const EventBusNameSchema = z.string().superRefine((value, ctx) => {
  * digits, `-` or `_` (a FIFO queue's ending in `.fifo`). The host is not checked: VPC and local
  * endpoints differ.
  */
-export const QueueUrlSchema = ServiceUrlSchema.superRefine((url, ctx) => {
+const QueueUrlSchema = ServiceUrlSchema.superRefine((url, ctx) => {
   const match = /^\/\d{12}\/([^/]+)$/.exec(url.pathname);
   const name = match?.[1] ?? '';
   const valid = /^[A-Za-z0-9_-]{1,80}$/.test(name) || /^[A-Za-z0-9_-]{1,75}\.fifo$/.test(name);
@@ -296,7 +296,7 @@ export const SETTING_SCHEMAS = {
   LOG_LEVEL: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
 };
 export type SettingName = keyof typeof SETTING_SCHEMAS;
-export const SettingsEnvSchema = z.object(SETTING_SCHEMAS);
+const SettingsEnvSchema = z.object(SETTING_SCHEMAS);
 export type SettingsEnv = z.infer<typeof SettingsEnvSchema>;
 
 /** The problems of one setting's value as it would be in the environment (empty: accepted). */

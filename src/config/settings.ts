@@ -11,15 +11,10 @@ import {
   type SettingsEnv,
 } from './setting-schemas.js';
 
-export {
-  DEFAULT_EVENT_SOURCE,
-  DEFAULT_MAX_POLL_INTERVAL_SECONDS,
-  DEFAULT_TABLE_NAME,
-  ServiceUrlSchema,
-} from './setting-schemas.js';
+export { ServiceUrlSchema } from './setting-schemas.js';
 
 /** Customers in flight for callers that size nothing themselves (unset POLL_CONCURRENCY). */
-export const DEFAULT_POLL_CONCURRENCY = 8;
+const DEFAULT_POLL_CONCURRENCY = 8;
 
 export interface Settings {
   capillary: {

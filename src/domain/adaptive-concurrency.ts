@@ -3,11 +3,11 @@
 // a poll (DynamoDB, PutEvents) and latency jitter, and one more covers rounding. Requests beyond
 // what the budget allows only queue at the quota gate, so erring high costs little.
 
-export const MIN_IN_FLIGHT = 1;
+const MIN_IN_FLIGHT = 1;
 export const MAX_IN_FLIGHT = 256;
 /** Before any request was timed. */
-export const DEFAULT_LATENCY_MS = 250;
-export const DEFAULT_HEADROOM = 2;
+const DEFAULT_LATENCY_MS = 250;
+const DEFAULT_HEADROOM = 2;
 
 export interface InFlightOptions {
   /** Multiplies the Little's law figure. Default 2. */

@@ -86,7 +86,6 @@ export const EventDataResponseSchema = z.looseObject({
     .nullish()
     .transform((value) => value ?? []),
 });
-export type EventDataResponse = z.infer<typeof EventDataResponseSchema>;
 
 /** The longest API error or warning line kept (the API's own messages are short). */
 const MAX_API_MESSAGE_CHARS = 1_000;

@@ -49,14 +49,14 @@ function isFingerprint(entry: SeenEvent): boolean {
 const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
 
 /** A number: 1 byte per 2 significant digits, plus 1 (an upper bound: trailing zeros are counted). */
-export function numberBytes(value: number): number {
+function numberBytes(value: number): number {
   return Math.ceil(String(value).replace(/^-|\.|^0+/g, '').length / 2) + 1;
 }
 
 const stringOrNull = (value: string | null) => (value === null ? 1 : utf8(value));
 
 /** What one seen entry adds: an element of `seenIds` (S) and one of `seenAt` (N), 1 byte each for the list. */
-export function seenEntryBytes(entry: SeenEvent): number {
+function seenEntryBytes(entry: SeenEvent): number {
   return 1 + utf8(entry.id) + 1 + numberBytes(entry.at);
 }
 

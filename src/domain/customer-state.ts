@@ -31,7 +31,7 @@ export const CustomerIdSchema = z.string().superRefine((value, ctx) => {
   const problem = customerIdProblem(value);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
-export type CustomerId = z.infer<typeof CustomerIdSchema>;
+type CustomerId = z.infer<typeof CustomerIdSchema>;
 
 /** `child` reads a customer of a child org through the parent org's till (Connected orgs). */
 export const ScopeSchema = z.enum(['default', 'child']);
@@ -48,7 +48,7 @@ export type WatchMode = z.infer<typeof WatchModeSchema>;
 export const WatchStatusSchema = z.enum(['active', 'paused']);
 export type WatchStatus = z.infer<typeof WatchStatusSchema>;
 
-export const SeenEventSchema = z.object({
+const SeenEventSchema = z.object({
   /** The event's identity (see `eventKey`). */
   id: z.string().min(1),
   /** The event's own date, epoch milliseconds: the eviction order of the bounded set. */

@@ -54,11 +54,7 @@ function compareKeys(a: string, b: string): number {
  * JSON.stringify writes) piece by piece to `emit`. Iterative, with an explicit stack, so no body
  * can exhaust the call stack; throws `EventShapeError` past `maxDepth`.
  */
-export function writeCanonicalJson(
-  value: unknown,
-  emit: (piece: string) => void,
-  maxDepth: number,
-): void {
+function writeCanonicalJson(value: unknown, emit: (piece: string) => void, maxDepth: number): void {
   const work: Work[] = [{ value, depth: 0 }];
   while (work.length > 0) {
     const item = work.pop() as Work;

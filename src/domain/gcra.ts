@@ -27,7 +27,7 @@ export interface QuotaState {
 export const EMPTY_QUOTA_STATE: QuotaState = { tat: 0, pausedUntil: 0 };
 
 /** Milliseconds between two slots. */
-export function slotIntervalMs(policy: QuotaPolicy): number {
+function slotIntervalMs(policy: QuotaPolicy): number {
   return 1000 / policy.ratePerSecond;
 }
 

@@ -119,7 +119,7 @@ export async function setAsidePoisoned(
 }
 
 /** `event <key> at position <n> of the response (<name>) cannot be published: <why>`. */
-export function describePoisoned(event: RejectedEvent): string {
+function describePoisoned(event: RejectedEvent): string {
   const name = event.eventName === null ? '' : ` (${event.eventName})`;
   return `event ${event.key} at position ${event.position} of the response${name} cannot be published: ${event.reason}`;
 }

@@ -8,7 +8,7 @@ import type { Logger } from './ports.js';
 export const REDACTION_MARKER = '[REDACTED]';
 
 /** Shorter secrets are not redacted: they would mangle ordinary text. */
-export const MIN_SECRET_LENGTH = 4;
+const MIN_SECRET_LENGTH = 4;
 
 /**
  * The shortest piece of a secret that is removed where a text was cut: a cut can leave the start

@@ -27,7 +27,7 @@ export interface SweepOptions extends PollClaimedOptions {
   overdueScanLimit?: number | undefined;
 }
 
-export interface CustomerFailure {
+interface CustomerFailure {
   customerId: string;
   reason: string;
 }
@@ -186,12 +186,8 @@ export function countRequests(
   }
 }
 
-/** Adds one claimed poll's result to a summary (the workers' messages use it too). */
-export function record(
-  summary: SweepSummary,
-  result: ClaimedPollResult,
-  deps: PollDependencies,
-): void {
+/** Adds one claimed poll's result to a summary. */
+function record(summary: SweepSummary, result: ClaimedPollResult, deps: PollDependencies): void {
   const { customerId } = result;
   if (result.claimLost) summary.claimsLost++;
   if (result.coverageGap) summary.coverageGaps++;

@@ -18,7 +18,7 @@ export interface SchedulePolicy {
   maxIntervalMs: number;
 }
 
-export const ScheduleSchema = z.object({
+const ScheduleSchema = z.object({
   /** Epoch ms at which the customer is due; a sweep polls customers whose time has come. */
   nextPollAt: z.number().int(),
   /** Idle polls in a row since the last one that found new events: the customer's tier. */
@@ -82,10 +82,6 @@ export function stalenessMs(
   now: number,
 ): number {
   return Math.max(0, now - (schedule.lastPolledAt ?? watchedAt));
-}
-
-export function isDue(schedule: Pick<Schedule, 'nextPollAt'>, now: number): boolean {
-  return schedule.nextPollAt <= now;
 }
 
 /** Most overdue first; ties by customer id, so the order is the same for every poller. */

@@ -10,7 +10,7 @@ import { PollerError } from './errors.js';
 export const CUSTOMERS_PER_MESSAGE = 25;
 
 /** What crosses SQS from the scheduler to a worker. */
-export const WorkMessageSchema = z.object({
+const WorkMessageSchema = z.object({
   customers: z.array(ClaimedCustomerSchema).min(1).max(CUSTOMERS_PER_MESSAGE),
 });
 export type WorkMessage = z.infer<typeof WorkMessageSchema>;

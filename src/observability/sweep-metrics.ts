@@ -11,7 +11,7 @@ export interface MetricDatum {
  * Requests sent as a share of what `CAPILLARY_RPS` allowed over the sweep, in percent; 0 when
  * the sweep was too short to measure or requests are not counted.
  */
-export function quotaUsePercent(summary: SweepSummary): number {
+function quotaUsePercent(summary: SweepSummary): number {
   const { requestsSent, requestBudget } = summary;
   if (requestsSent === undefined || requestBudget === undefined || requestBudget <= 0) return 0;
   return Math.round((1000 * requestsSent) / requestBudget) / 10;

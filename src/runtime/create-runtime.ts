@@ -21,9 +21,9 @@ import {
 import { firstSandboxSeed } from './sandbox-seed-marker.js';
 
 /** Where the embedded DynamoDB keeps its data, relative to the working directory. */
-export const EMBEDDED_DATA_DIRECTORY = path.join('.data', 'dynalite');
+const EMBEDDED_DATA_DIRECTORY = path.join('.data', 'dynalite');
 /** Poll period when none is set: a minute, or 5 s on the sandbox so a newcomer sees events flow. */
-export const DEFAULT_INTERVAL_SECONDS = 60;
+const DEFAULT_INTERVAL_SECONDS = 60;
 export const SANDBOX_INTERVAL_SECONDS = 5;
 
 /** What the CLI works with: configured services, or embedded stand-ins where nothing is set. */

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Where `npm start` notes the tables it already gave the sandbox customer. */
-export const SANDBOX_SEED_MARKER = path.join('.data', 'sandbox-seeded.json');
+const SANDBOX_SEED_MARKER = path.join('.data', 'sandbox-seeded.json');
 
 /**
  * `true` the first time it is asked for `table` (and notes it), `false` after: the sandbox

@@ -13,7 +13,7 @@ const TSX = import.meta.resolve('tsx');
  * What a CLI child gets besides its settings: PATH and HOME, no AWS profile, no colour. Nothing
  * else of the test's environment leaks in. The one list for every test that spawns the CLI.
  */
-export const CLI_CHILD_ENV: Readonly<Record<string, string>> = {
+const CLI_CHILD_ENV: Readonly<Record<string, string>> = {
   PATH: process.env.PATH ?? '/usr/bin:/bin',
   HOME: process.env.HOME ?? '/tmp',
   AWS_CONFIG_FILE: '/nonexistent/aws-config',

@@ -10,7 +10,7 @@ export type Behaviour = (
   response: ServerResponse,
 ) => Promise<void> | void;
 
-export const TOKEN_PATH = '/v3/oauth/token/generate';
+const TOKEN_PATH = '/v3/oauth/token/generate';
 
 export class HostileCapillary {
   /** Customer id of every events request, in order. */

@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import { MIN_SECRET_PIECE } from '../../src/domain/redaction.js';
 
 /** Every piece of `MIN_SECRET_PIECE` (6) characters of each secret that occurs in `text`. */
-export function secretPiecesIn(text: string, secrets: readonly string[]): string[] {
+function secretPiecesIn(text: string, secrets: readonly string[]): string[] {
   const found = new Set<string>();
   for (const secret of secrets) {
     for (let start = 0; start + MIN_SECRET_PIECE <= secret.length; start++) {

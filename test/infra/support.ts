@@ -10,7 +10,7 @@ import {
   type CapillaryEventPollerStackProps,
 } from '../../infra/capillary-event-poller-stack.js';
 
-export const cdkJsonContext: Record<string, unknown> = JSON.parse(
+const cdkJsonContext: Record<string, unknown> = JSON.parse(
   readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'),
 ).context;
 
@@ -147,7 +147,7 @@ export class DefaultPollerStack {
 }
 
 /** The logical ID a token of `stack` refers to (`Ref` or `Fn::GetAtt`). */
-export function logicalIdOf(stack: Stack, value: unknown): string {
+function logicalIdOf(stack: Stack, value: unknown): string {
   const resolved = stack.resolve(value) as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
   const id = resolved.Ref ?? resolved['Fn::GetAtt']?.[0];
   if (id === undefined) throw new Error(`not a reference: ${JSON.stringify(resolved)}`);

@@ -41,7 +41,7 @@ export interface RecordedRequest {
   customerId: string | undefined;
 }
 
-export const TOKEN_PATH = '/v3/oauth/token/generate';
+const TOKEN_PATH = '/v3/oauth/token/generate';
 const GLOBAL = Symbol('any customer');
 
 /**

@@ -4,7 +4,7 @@
 import type { CapillaryDouble } from './capillary-double.js';
 import { detailOf, type WirePutEventsEntry } from './eventbridge-double.js';
 
-export type StreamedKind = 'fresh' | 'late' | 'same-second' | 'no-ids';
+type StreamedKind = 'fresh' | 'late' | 'same-second' | 'no-ids';
 
 export interface StreamedEvent {
   customerId: string;
@@ -87,7 +87,7 @@ function toRawEvent(event: StreamedEvent): Record<string, unknown> {
 }
 
 /** `customerId#seq` of a published entry. */
-export function streamKeyOf(entry: WirePutEventsEntry): string {
+function streamKeyOf(entry: WirePutEventsEntry): string {
   const detail = detailOf(entry) as { customerId: string; attributes: { seq?: unknown } };
   return `${detail.customerId}#${String(detail.attributes.seq)}`;
 }

@@ -3,7 +3,7 @@
 import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
 
-export function fakeContext(functionName: string, remainingMs = 50_000): Context {
+function fakeContext(functionName: string, remainingMs = 50_000): Context {
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName,

@@ -11,7 +11,7 @@ import {
 } from './in-memory-ports.js';
 
 /** 2026-01-01T00:00:00Z: the domain tests' "now". */
-export const TEST_NOW = Date.parse('2026-01-01T00:00:00Z');
+const TEST_NOW = Date.parse('2026-01-01T00:00:00Z');
 
 /** Fresh in-memory ports; the clock stands still until the test moves it. */
 export function pollHarness<WithDeadLetters extends boolean = false>(

@@ -3,7 +3,7 @@
 import type { Logger } from '../../src/domain/ports.js';
 
 /** 2025-05-08T08:00:00Z: every generated event is dated from here on. */
-export const EVENT_EPOCH = Date.UTC(2025, 4, 8, 8, 0, 0);
+const EVENT_EPOCH = Date.UTC(2025, 4, 8, 8, 0, 0);
 
 export interface RawEventOptions {
   eventName?: string;

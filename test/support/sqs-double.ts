@@ -24,7 +24,7 @@ import { AwsJsonDouble, type EntryFaultMatch, startWire } from './aws-json-doubl
 import { DUMMY_CREDENTIALS } from './eventbridge-double.js';
 import { header, readBody } from './loopback-server.js';
 
-export const SQS_DOUBLE_ACCOUNT = '000000000000';
+const SQS_DOUBLE_ACCOUNT = '000000000000';
 
 const MAX_ENTRIES = 10;
 const MAX_BATCH_BYTES = 1_048_576;
@@ -87,7 +87,7 @@ export function wireMessageSize(entry: WireSendMessageBatchEntry): number {
 }
 
 /** MD5 of the attributes as SQS computes MD5OfMessageAttributes. */
-export function md5OfMessageAttributes(attributes: Record<string, WireMessageAttribute>): string {
+function md5OfMessageAttributes(attributes: Record<string, WireMessageAttribute>): string {
   const hash = createHash('md5');
   const lengthPrefixed = (bytes: Buffer) => {
     const length = Buffer.alloc(4);

@@ -9,7 +9,7 @@ import {
 } from './credentials-cache.js';
 import { type AccessToken, OAuthTokenProvider } from './oauth-token-provider.js';
 
-export const OAUTH_TOKEN_HEADER = 'x-cap-api-oauth-token';
+const OAUTH_TOKEN_HEADER = 'x-cap-api-oauth-token';
 
 export type OAuthCredentials = Extract<CapillaryCredentials, { kind: 'oauth' }>;
 

@@ -2,10 +2,10 @@ import type { Scope } from '../../domain/customer-state.js';
 import { ConfigError } from '../../domain/errors.js';
 import { InsecureCapillaryUrlError } from './capillary-errors.js';
 
-export const CUSTOMER_ID_PLACEHOLDER = '{customerId}';
+const CUSTOMER_ID_PLACEHOLDER = '{customerId}';
 /** The API's default request; `{customerId}` is URL-encoded, `scope=child` is appended when watched so. */
 export const DEFAULT_EVENTS_PATH = '/v2/events/event_data/?userId={customerId}';
-export const TOKEN_PATH = '/v3/oauth/token/generate';
+const TOKEN_PATH = '/v3/oauth/token/generate';
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 

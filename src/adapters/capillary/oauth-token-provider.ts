@@ -65,7 +65,7 @@ export class OAuthTokenProvider {
 }
 
 /** Lifetime assumed when the response omits it (Capillary's documented example). */
-export const DEFAULT_TOKEN_TTL_SECONDS = 300;
+const DEFAULT_TOKEN_TTL_SECONDS = 300;
 
 /** `{ data: { accessToken, ttlSeconds }, errors }`; `ttlSeconds` may come as a string. */
 export const TokenResponseSchema = z.looseObject({

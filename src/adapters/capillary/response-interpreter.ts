@@ -57,7 +57,7 @@ export function apiErrors(json: unknown): string | undefined {
 }
 
 /** The API's message in an error body: `errors`, else `message`, `status.message` or `error`. */
-export function apiMessage(json: unknown): string | undefined {
+function apiMessage(json: unknown): string | undefined {
   const errors = apiErrors(json);
   if (errors !== undefined) return errors;
   if (!json || typeof json !== 'object') return undefined;

@@ -4,7 +4,7 @@ import { packBatches } from '../batch-packer.js';
 import { MAX_ENTRIES_PER_PUT_EVENTS, MAX_PUT_EVENTS_BYTES } from './put-events-entries.js';
 
 export const DEFAULT_LINGER_MS = 20;
-export const DEFAULT_MAX_CONCURRENT_REQUESTS = 16;
+const DEFAULT_MAX_CONCURRENT_REQUESTS = 16;
 
 export interface BatchingPublisherOptions {
   /** Sends one packed request's events: an `EventBridgePublisher` (one PutEvents) or any publisher. */

@@ -14,9 +14,9 @@ import {
 } from './put-events-entries.js';
 import { classifyEntryCode, classifyRequestError } from './put-events-verdicts.js';
 
-export const DEFAULT_PUBLISH_MAX_ATTEMPTS = 4;
-export const DEFAULT_PUBLISH_BASE_DELAY_MS = 100;
-export const DEFAULT_PUBLISH_MAX_DELAY_MS = 5_000;
+const DEFAULT_PUBLISH_MAX_ATTEMPTS = 4;
+const DEFAULT_PUBLISH_BASE_DELAY_MS = 100;
+const DEFAULT_PUBLISH_MAX_DELAY_MS = 5_000;
 
 export interface EventBridgePublisherOptions {
   /** Build it with `createEventBridgeClient` (src/runtime/aws-clients.ts: SDK retries off). */

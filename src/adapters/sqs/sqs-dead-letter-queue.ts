@@ -20,7 +20,7 @@ import {
 } from './sqs-message.js';
 
 /** An SQS call on the dead-letter queue failed as a whole. */
-export class DeadLetterQueueError extends PollerError {
+class DeadLetterQueueError extends PollerError {
   constructor(operation: string, queueUrl: string, cause: unknown) {
     const name = cause instanceof Error && cause.name !== 'Error' ? `${cause.name}: ` : '';
     super(

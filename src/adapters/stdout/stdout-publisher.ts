@@ -10,7 +10,7 @@ export interface StdoutPublisherOptions {
 }
 
 /** One printed line: the PutEvents entry, with `Detail` as an object for readability. */
-export interface PrintedEntry {
+interface PrintedEntry {
   Source: string;
   DetailType: string;
   Time: string;
