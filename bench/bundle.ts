@@ -76,6 +76,7 @@ async function bundleHandler(entry: string, directory: string): Promise<HandlerB
 /**
  * Bundles both handlers into `directory/<name>/index.mjs` (shared with the bundle's test). The
  * bundles import `@aws-sdk/*` at run time, as from the Lambda runtime: here, from our node_modules.
+ * @internal test/infra/lambda-bundling.test.ts bundles the handlers the way the bench does.
  */
 export async function bundleHandlers(directory: string) {
   await symlink(path.join(PROJECT_ROOT, 'node_modules'), path.join(directory, 'node_modules'));

@@ -55,7 +55,10 @@ function setting<V>(
   return { env, toEnv: options.toEnv ?? envText, emit: options.emit ?? 'default' };
 }
 
-/** `toEnv` of a Duration prop whose setting is in seconds, e.g. `setting('CLAIM_SECONDS', { toEnv: inSeconds })`. */
+/**
+ * `toEnv` of a Duration prop whose setting is in seconds, e.g. `setting('CLAIM_SECONDS', { toEnv: inSeconds })`.
+ * @internal the props/settings agreement test compares limits in seconds with it.
+ */
 export function inSeconds(duration: Duration): string | undefined {
   return duration.isUnresolved() ? undefined : String(duration.toSeconds({ integral: false }));
 }

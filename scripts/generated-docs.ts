@@ -42,7 +42,10 @@ export function generatedDocs(): GeneratedFile[] {
   ];
 }
 
-/** The README's table of every setting: name, default, accepted values, what it does. */
+/**
+ * The README's table of every setting: name, default, accepted values, what it does.
+ * @internal test/docs/generated-docs.test.ts checks the table on its own.
+ */
 export function settingsTable(): string {
   const rows = (Object.keys(SETTING_SCHEMAS) as SettingName[]).map((name) => [
     `\`${name}\``,
@@ -53,7 +56,10 @@ export function settingsTable(): string {
   return markdownTable(['variable', 'default', 'allowed', 'meaning'], rows);
 }
 
-/** docs/deploying.md's table of every CDK context key. */
+/**
+ * docs/deploying.md's table of every CDK context key.
+ * @internal test/docs/generated-docs.test.ts checks the table on its own.
+ */
 export function contextTable(): string {
   const keys = Object.keys(CONTEXT_DOCS) as ContextKey[];
   const undocumented = Object.keys(CONTEXT_KEYS).filter((key) => !(key in CONTEXT_DOCS));
@@ -108,7 +114,10 @@ function choices(schema: unknown): string[] | undefined {
   return def.type === 'enum' && def.entries ? Object.values(def.entries).map(String) : undefined;
 }
 
-/** A table as Biome formats Markdown: every column padded to its widest cell. */
+/**
+ * A table as Biome formats Markdown: every column padded to its widest cell.
+ * @internal test/docs/generated-docs.test.ts checks the table layout on its own.
+ */
 export function markdownTable(header: readonly string[], rows: readonly string[][]): string {
   const cells = [header, ...rows].map((row) => row.map((cell) => cell.replaceAll('|', '\\|')));
   const widths = header.map((_, column) =>
@@ -124,7 +133,10 @@ export function markdownTable(header: readonly string[], rows: readonly string[]
   ].join('\n');
 }
 
-/** `text` with what lies between `<!-- marker:start -->` and `<!-- marker:end -->` replaced. */
+/**
+ * `text` with what lies between `<!-- marker:start -->` and `<!-- marker:end -->` replaced.
+ * @internal test/docs/generated-docs.test.ts checks the splice on its own.
+ */
 export function replaceBetweenMarkers(text: string, marker: string, content: string): string {
   const start = `<!-- ${marker}:start -->`;
   const end = `<!-- ${marker}:end -->`;

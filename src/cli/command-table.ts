@@ -206,6 +206,7 @@ export const COMMAND_TABLE = {
   },
 } satisfies Record<string, CommandSpec>;
 
+/** @internal the help-text test types its table with it. */
 export type CommandName = keyof typeof COMMAND_TABLE;
 
 /** The command named `name` (`watch-add`), if there is one. */

@@ -74,6 +74,7 @@ const apiMessage = z.unknown();
  * The response envelope, all of it valid. A non-empty `errors` is a failure whatever the HTTP
  * status; `data` must be a list (null or missing is a failure, not an empty window). The client
  * checks the envelope and then each event on its own (`parseEventWindow`).
+ * @internal its test checks the envelope rules on their own.
  */
 export const EventDataResponseSchema = z.looseObject({
   data: z.array(CapillaryEventSchema),

@@ -31,6 +31,7 @@ export function newClaimOwner(prefix = 'sweep'): string {
  * Due customers, most overdue first, each claimed before it is yielded; a customer another poller
  * holds (or that changed since the due index listed it) is skipped. Stop iterating and nothing
  * more is claimed or read.
+ * @internal the poll and schedule tests claim through it (the tick claims with claimThenCountBacklog).
  */
 export async function* claimDue(
   deps: ClaimDependencies,

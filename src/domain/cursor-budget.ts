@@ -64,6 +64,7 @@ function seenEntryBytes(entry: SeenEvent): number {
  * The item's size by DynamoDB's rules, for the layout the cursor store writes (names in UTF-8,
  * strings in UTF-8, numbers as above, 3 bytes per list, NULL 1 byte). A test holds it equal to
  * the adapter's own count of the item it encodes.
+ * @internal the budget tests compare it with the stored item's real size.
  */
 export function cursorItemBytes(state: CustomerState): number {
   let size = 0;

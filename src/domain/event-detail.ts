@@ -5,7 +5,10 @@ export const PsiModeSchema = z.enum(['mask', 'drop', 'pass']);
 /** What happens to attributes the API flags in `psiAttributes`. */
 export type PsiMode = z.infer<typeof PsiModeSchema>;
 
-/** What a masked attribute's value becomes. */
+/**
+ * What a masked attribute's value becomes.
+ * @internal the tests assert masked fields read as it.
+ */
 export const MASKED_VALUE = '[masked]';
 
 /**
@@ -42,7 +45,10 @@ export const EventDetailSchema = z
   .describe('capillary-event-poller: one Capillary customer event');
 export type EventDetail = z.infer<typeof EventDetailSchema>;
 
-/** Masks, drops or keeps the attributes named in `psi` (names compared case-insensitively). */
+/**
+ * Masks, drops or keeps the attributes named in `psi` (names compared case-insensitively).
+ * @internal its test checks the masking rules on their own.
+ */
 export function protectPsi(
   attributes: Record<string, unknown>,
   psi: readonly string[],

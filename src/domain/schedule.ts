@@ -67,7 +67,10 @@ export function scheduleAfterPoll(
   }
 }
 
-/** How late the customer is at `now` (0 when not yet due). */
+/**
+ * How late the customer is at `now` (0 when not yet due).
+ * @internal its test pins how lateness is measured.
+ */
 export function overdueMs(schedule: Pick<Schedule, 'nextPollAt'>, now: number): number {
   return Math.max(0, now - schedule.nextPollAt);
 }

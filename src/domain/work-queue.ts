@@ -15,7 +15,10 @@ const WorkMessageSchema = z.object({
 });
 export type WorkMessage = z.infer<typeof WorkMessageSchema>;
 
-/** A work message no worker can read: it can never succeed as it is. */
+/**
+ * A work message no worker can read: it can never succeed as it is.
+ * @internal its test asserts the error type.
+ */
 export class MalformedWorkMessageError extends PollerError {
   constructor(problem: string) {
     super(

@@ -24,6 +24,7 @@ import { firstSandboxSeed } from './sandbox-seed-marker.js';
 const EMBEDDED_DATA_DIRECTORY = path.join('.data', 'dynalite');
 /** Poll period when none is set: a minute, or 5 s on the sandbox so a newcomer sees events flow. */
 const DEFAULT_INTERVAL_SECONDS = 60;
+/** @internal test/docs/stated-numbers.test.ts checks the docs' number against it. */
 export const SANDBOX_INTERVAL_SECONDS = 5;
 
 /** What the CLI works with: configured services, or embedded stand-ins where nothing is set. */

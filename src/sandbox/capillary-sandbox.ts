@@ -11,7 +11,10 @@ const TILL_CODE = 'rutuja_capillary';
 const TILL_ID = 75155373;
 const USER_ID = Number(SANDBOX_CUSTOMER_ID);
 
-/** Names of the events the sandbox adds, in turn. */
+/**
+ * Names of the events the sandbox adds, in turn.
+ * @internal the client test checks the sandbox serves these names.
+ */
 export const SANDBOX_EVENT_NAMES = [
   'TestingEvent_FE',
   'Event_Rutuja',

@@ -12,7 +12,10 @@ export interface OAuthTokenProviderOptions {
   now?: () => number;
 }
 
-/** Refresh this long before expiry: 10 % of the lifetime, at most 30 s. */
+/**
+ * Refresh this long before expiry: 10 % of the lifetime, at most 30 s.
+ * @internal its test pins the refresh margin at the edges of a token's life.
+ */
 export function refreshMarginMs(ttlSeconds: number): number {
   return Math.min(30_000, ttlSeconds * 100);
 }

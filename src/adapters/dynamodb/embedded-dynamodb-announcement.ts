@@ -15,7 +15,10 @@ interface Announcement {
   directory: string;
 }
 
-/** `.data/dynalite` is announced in `.data/dynalite.endpoint.json`. */
+/**
+ * `.data/dynalite` is announced in `.data/dynalite.endpoint.json`.
+ * @internal the embedded DynamoDB test finds the announcement file with it.
+ */
 export function announcementPath(directory: string): string {
   return `${path.resolve(directory)}.endpoint.json`;
 }

@@ -27,6 +27,7 @@ type LevelModule = {
   Level: new (location: string) => { open(): Promise<void>; close(): Promise<void> };
 };
 
+/** @internal the embedded DynamoDB test asserts the error type. */
 export class EmbeddedDynamoDbError extends PollerError {}
 
 /** Another process holds the directory's LevelDB lock. */

@@ -52,6 +52,7 @@ export async function runPoll(
  * shortest interval (a customer added meanwhile is due at once). Customers still due (the sweep's
  * budget ran out) get a short pause only; a sweep that could claim nothing while customers look
  * due (other pollers hold them) waits a second, so it never spins.
+ * @internal its test pins the wake-up delay without a running poll loop.
  */
 export function wakeDelayMs(
   nextDueAt: number | undefined,
@@ -67,7 +68,10 @@ export function wakeDelayMs(
 /** Failures listed one per line in the human summary; the rest are counted. */
 const SUMMARY_FAILURES_SHOWN = 20;
 
-/** The human summary of one sweep. */
+/**
+ * The human summary of one sweep.
+ * @internal its test pins the summary line without a running poll loop.
+ */
 export function describeSummary(summary: SweepSummary): string {
   const parts = [
     `${summary.polled} customer(s) polled`,
