@@ -24,6 +24,26 @@ export interface QuotaState {
   pausedUntil: number;
 }
 
+/**
+ * The policy of a configured rate and burst, checked (the rate positive, the burst at least 1):
+ * the one check of both budgets, the process's token bucket and the table's quota gate. Without a
+ * burst, a second's worth and at least `minBurst`.
+ */
+export function checkedQuotaPolicy(
+  ratePerSecond: number,
+  burst: number | undefined,
+  minBurst: number,
+): QuotaPolicy {
+  if (!Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
+    throw new RangeError(`ratePerSecond must be a positive number, got ${ratePerSecond}`);
+  }
+  const checkedBurst = burst ?? Math.max(minBurst, Math.floor(ratePerSecond));
+  if (!Number.isFinite(checkedBurst) || checkedBurst < 1) {
+    throw new RangeError(`burst must be at least 1, got ${checkedBurst}`);
+  }
+  return { ratePerSecond, burst: checkedBurst };
+}
+
 export const EMPTY_QUOTA_STATE: QuotaState = { tat: 0, pausedUntil: 0 };
 
 /** Milliseconds between two slots. */

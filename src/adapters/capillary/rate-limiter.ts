@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { checkedQuotaPolicy } from '../../domain/gcra.js';
 import type { QuotaGate } from '../../domain/ports.js';
 
 export interface TokenBucketOptions {
@@ -30,14 +31,7 @@ export class TokenBucket implements QuotaGate {
   private pausedUntil = Number.NEGATIVE_INFINITY;
 
   constructor(options: TokenBucketOptions) {
-    const { ratePerSecond } = options;
-    if (!Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
-      throw new RangeError(`ratePerSecond must be a positive number, got ${ratePerSecond}`);
-    }
-    const burst = options.burst ?? Math.max(1, Math.floor(ratePerSecond));
-    if (!Number.isFinite(burst) || burst < 1) {
-      throw new RangeError(`burst must be at least 1, got ${burst}`);
-    }
+    const { ratePerSecond, burst } = checkedQuotaPolicy(options.ratePerSecond, options.burst, 1);
     this.ratePerSecond = ratePerSecond;
     this.burst = burst;
     this.now = options.now ?? (() => performance.now());

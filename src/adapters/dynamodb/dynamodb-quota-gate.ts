@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describeError } from '../../domain/errors.js';
 import {
   burstToleranceMs,
+  checkedQuotaPolicy,
   pausedState,
   type QuotaPolicy,
   reserveSlots,
@@ -80,15 +81,8 @@ export class DynamoDbQuotaGate implements QuotaGate {
   #releasing = false;
 
   constructor(options: DynamoDbQuotaGateOptions) {
-    const { ratePerSecond } = options;
-    if (!Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
-      throw new RangeError(`ratePerSecond must be a positive number, got ${ratePerSecond}`);
-    }
-    const burst = options.burst ?? Math.max(2, Math.floor(ratePerSecond));
-    if (!Number.isFinite(burst) || burst < 1) {
-      throw new RangeError(`burst must be at least 1, got ${burst}`);
-    }
-    this.policy = { ratePerSecond, burst };
+    this.policy = checkedQuotaPolicy(options.ratePerSecond, options.burst, 2);
+    const { ratePerSecond } = this.policy;
     this.#item = new QuotaItem(options.client, options.tableName, options.key ?? QUOTA_ITEM_KEY);
     this.#tableName = options.tableName;
     this.#blockMs = (options.blockSeconds ?? 1) * 1000;
