@@ -18,7 +18,11 @@ import type { ClaimedCustomer, DueCustomer } from '../../src/domain/claimed-cust
 import { newCustomerState } from '../../src/domain/customer-state.js';
 import { runSweep } from '../../src/domain/run-sweep.js';
 import type { SchedulePolicy } from '../../src/domain/schedule.js';
-import { dynamoDbLocalClient, freshCursorStore } from '../support/dynamodb-local.js';
+import {
+  createTestTable,
+  dynamoDbLocalClient,
+  freshCursorStore,
+} from '../support/dynamodb-local.js';
 import {
   apiEvent,
   captureLogger,
@@ -316,27 +320,22 @@ describe('claims', () => {
 
 describe('a due index made KEYS_ONLY', () => {
   it('reads the tier from the schedule item, so customers past their first idle poll are still claimed', async () => {
+    // The table `init` makes, but for the due index's projection.
+    const { Table: made } = await client.send(
+      new DescribeTableCommand({ TableName: await createTestTable(client, 'keys-only-model') }),
+    );
     const tableName = `test-keys-only-${randomUUID()}`;
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'customerId', AttributeType: 'S' },
-          { AttributeName: 'dueShard', AttributeType: 'S' },
-          { AttributeName: 'nextPollAt', AttributeType: 'N' },
-        ],
-        KeySchema: [{ AttributeName: 'customerId', KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: 'due',
-            KeySchema: [
-              { AttributeName: 'dueShard', KeyType: 'HASH' },
-              { AttributeName: 'nextPollAt', KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'KEYS_ONLY' },
-          },
-        ],
+        AttributeDefinitions: made?.AttributeDefinitions,
+        KeySchema: made?.KeySchema,
+        GlobalSecondaryIndexes: made?.GlobalSecondaryIndexes?.map(({ IndexName, KeySchema }) => ({
+          IndexName,
+          KeySchema,
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        })),
       }),
     );
     const store = new DynamoDbCursorStore({ client, tableName, now: () => T0 });
