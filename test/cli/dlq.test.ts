@@ -2,9 +2,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
 import type { OutgoingEvent } from '../../src/domain/ports.js';
-import { createSqsClient } from '../../src/runtime/aws-clients.js';
-import { DUMMY_CREDENTIALS, detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';
-import { SqsDouble } from '../support/sqs-double.js';
+import { detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';
+import { SqsDouble, sqsClientOn } from '../support/sqs-double.js';
 import { type CliRun, runCliProcess, shown } from './cli-process.js';
 
 // Each test drives several CLI processes; on a loaded machine each start takes seconds.
@@ -55,11 +54,7 @@ function event(n: number, time: Date): OutgoingEvent {
 /** Parks events the way the poller does: the real sink, onto the SQS double. */
 async function park(events: OutgoingEvent[], reason: string): Promise<void> {
   const sink = new SqsDeadLetterSink({
-    client: createSqsClient({
-      region: 'us-east-1',
-      endpoint: sqs.url,
-      credentials: DUMMY_CREDENTIALS,
-    }),
+    client: sqsClientOn(sqs),
     queueUrl: sqs.queueUrl,
   });
   const outcomes = await sink.park(events.map((item) => ({ event: item, reason })));

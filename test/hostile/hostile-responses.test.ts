@@ -15,11 +15,10 @@ import { EventBridgePublisher } from '../../src/adapters/eventbridge/eventbridge
 import { SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
 import { runSweep, type SweepSummary } from '../../src/domain/run-sweep.js';
-import { createEventBridgeClient, createSqsClient } from '../../src/runtime/aws-clients.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
-import { DUMMY_CREDENTIALS, detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';
+import { detailOf, EventBridgeDouble, eventBridgeClientOn } from '../support/eventbridge-double.js';
 import { capturingLogger, rawEvent, rawEvents, uniqueIdOf } from '../support/poller-fixtures.js';
-import { SqsDouble } from '../support/sqs-double.js';
+import { SqsDouble, sqsClientOn } from '../support/sqs-double.js';
 import {
   type Behaviour,
   drip,
@@ -349,11 +348,7 @@ function harness() {
     logger: log.logger,
   });
   const publisher = new EventBridgePublisher({
-    client: createEventBridgeClient({
-      region: 'us-east-1',
-      endpoint: eventBridge.url,
-      credentials: DUMMY_CREDENTIALS,
-    }),
+    client: eventBridgeClientOn(eventBridge),
     busName: 'hostile-bus',
     source: 'capillary.events',
     maxAttempts: 1,
@@ -361,11 +356,7 @@ function harness() {
     logger: log.logger,
   });
   const deadLetters = new SqsDeadLetterSink({
-    client: createSqsClient({
-      region: 'us-east-1',
-      endpoint: sqs.url,
-      credentials: DUMMY_CREDENTIALS,
-    }),
+    client: sqsClientOn(sqs),
     queueUrl: sqs.queueUrl,
     logger: log.logger,
   });

@@ -15,14 +15,13 @@ import { type CustomerState, newCustomerState } from '../../src/domain/customer-
 import type { PsiMode } from '../../src/domain/event-detail.js';
 import type { PollDependencies } from '../../src/domain/poll-customer.js';
 import { runSweep, type SweepSummary } from '../../src/domain/run-sweep.js';
-import { createEventBridgeClient, createSqsClient } from '../../src/runtime/aws-clients.js';
 import { createPollDependencies } from '../../src/runtime/create-adapters.js';
 import { CapillaryDouble } from '../support/capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import {
-  DUMMY_CREDENTIALS,
   detailOf,
   EventBridgeDouble,
+  eventBridgeClientOn,
   type WirePutEventsEntry,
 } from '../support/eventbridge-double.js';
 import {
@@ -32,7 +31,7 @@ import {
   rawEvents,
   uniqueIdOf,
 } from '../support/poller-fixtures.js';
-import { SqsDouble } from '../support/sqs-double.js';
+import { SqsDouble, sqsClientOn } from '../support/sqs-double.js';
 
 /** A zero interval: every customer is due again at each sweep, as these tests sweep back to back. */
 const EVERY_SWEEP = { policy: { minIntervalMs: 0, maxIntervalMs: 0 }, claimSeconds: 60 };
@@ -133,11 +132,7 @@ async function harness(options: HarnessOptions = {}): Promise<Harness> {
     logger: log.logger,
   });
   const publisher = new EventBridgePublisher({
-    client: createEventBridgeClient({
-      region: 'us-east-1',
-      endpoint: eventBridge.url,
-      credentials: DUMMY_CREDENTIALS,
-    }),
+    client: eventBridgeClientOn(eventBridge),
     busName: BUS,
     source: SOURCE,
     maxAttempts: options.publisherMaxAttempts ?? 3,
@@ -146,11 +141,7 @@ async function harness(options: HarnessOptions = {}): Promise<Harness> {
   });
   const deadLetters = options.deadLetters
     ? new SqsDeadLetterSink({
-        client: createSqsClient({
-          region: 'us-east-1',
-          endpoint: sqs.url,
-          credentials: DUMMY_CREDENTIALS,
-        }),
+        client: sqsClientOn(sqs),
         queueUrl: sqs.queueUrl,
         logger: log.logger,
       })

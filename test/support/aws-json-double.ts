@@ -13,6 +13,15 @@ export interface EntryFaultMatch<Entry> {
 
 type Counted<T> = T & { remaining: number };
 
+/** An SDK client on a double (`createClient`: the poller's factory); destroy it after. */
+export function clientOn<Client>(
+  double: { url: string },
+  createClient: (options: { region: string; endpoint: string; credentials: Credentials }) => Client,
+  credentials: Credentials,
+): Client {
+  return createClient({ region: 'us-east-1', endpoint: double.url, credentials });
+}
+
 /** Starts a double and builds an SDK client on it (`createClient`: the poller's factory). */
 export async function startWire<Double extends { url: string }, Client>(
   starting: Promise<Double>,
@@ -20,10 +29,7 @@ export async function startWire<Double extends { url: string }, Client>(
   credentials: Credentials,
 ): Promise<{ double: Double; client: Client }> {
   const double = await starting;
-  return {
-    double,
-    client: createClient({ region: 'us-east-1', endpoint: double.url, credentials }),
-  };
+  return { double, client: clientOn(double, createClient, credentials) };
 }
 
 type Credentials = { accessKeyId: string; secretAccessKey: string };

@@ -15,13 +15,17 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createEventBridgeClient } from '../../src/runtime/aws-clients.js';
-import { AwsJsonDouble, type EntryFaultMatch, startWire } from './aws-json-double.js';
+import { AwsJsonDouble, clientOn, type EntryFaultMatch, startWire } from './aws-json-double.js';
 import { header, readBody } from './loopback-server.js';
 
 export const DUMMY_CREDENTIALS = {
   accessKeyId: 'AKIDLOCALDOUBLE',
   secretAccessKey: 'local-secret',
 };
+
+/** The bus and source the publisher tests put events on (the double takes any). */
+export const TEST_BUS = 'capillary-events';
+export const TEST_SOURCE = 'capillary.events';
 
 const MAX_ENTRIES = 10;
 const MAX_REQUEST_BYTES = 262_144;
@@ -84,6 +88,10 @@ export function detailOf(entry: WirePutEventsEntry): Record<string, unknown> {
 export function eventKeyOf(entry: WirePutEventsEntry): string {
   return (detailOf(entry).poller as { eventKey: string }).eventKey;
 }
+
+/** The poller's EventBridge client on a started double. */
+export const eventBridgeClientOn = (double: { url: string }) =>
+  clientOn(double, createEventBridgeClient, DUMMY_CREDENTIALS);
 
 /** A started double and the poller's EventBridge client on it; `closeWire` ends both. */
 export const startEventBridgeWire = () =>

@@ -20,7 +20,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSqsClient } from '../../src/runtime/aws-clients.js';
-import { AwsJsonDouble, type EntryFaultMatch, startWire } from './aws-json-double.js';
+import { AwsJsonDouble, clientOn, type EntryFaultMatch, startWire } from './aws-json-double.js';
 import { DUMMY_CREDENTIALS } from './eventbridge-double.js';
 import { header, readBody } from './loopback-server.js';
 
@@ -120,6 +120,10 @@ export interface QueuedMessage {
   receiptHandle: string | undefined;
   receiveCount: number;
 }
+
+/** The poller's SQS client on a started double. */
+export const sqsClientOn = (double: { url: string }) =>
+  clientOn(double, createSqsClient, DUMMY_CREDENTIALS);
 
 /** A started double and the poller's SQS client on it; `closeWire` ends both. */
 export const startSqsWire = (options: Parameters<typeof SqsDouble.start>[0] = {}) =>
