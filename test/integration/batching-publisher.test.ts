@@ -9,26 +9,20 @@ import {
   type EventBridgeDouble,
   eventKeyOf,
   startEventBridgeWire,
+  TEST_BUS,
+  TEST_SOURCE,
   wireEntrySize,
 } from '../support/eventbridge-double.js';
-import { outgoingEvent } from '../support/outgoing-event.js';
-
-const BUS = 'capillary-events';
-const SOURCE = 'capillary.events';
-const BASE = Date.UTC(2025, 4, 8, 8, 56, 57);
+import { tillEvent } from '../support/outgoing-event.js';
 
 function makeEvent(customerId: string, n: number, padding = ''): OutgoingEvent {
   const key = `${customerId}-${n}`;
-  return outgoingEvent({
+  return tillEvent(n, {
     key,
     customerId,
-    time: new Date(BASE + n * 1000),
     uniqueId: `unique-${key}`,
     eventId: `event-${key}`,
-    tillCode: 'till-1',
-    displayName: 'Testing Event',
     attributes: { n, padding },
-    observedAt: new Date(BASE + 60_000),
   });
 }
 
@@ -46,8 +40,8 @@ describe('BatchingPublisher against the EventBridge wire double', () => {
   const batching = () => {
     const inner = new EventBridgePublisher({
       client,
-      busName: BUS,
-      source: SOURCE,
+      busName: TEST_BUS,
+      source: TEST_SOURCE,
       maxAttempts: 2,
       sleep: async () => {},
     });

@@ -16,25 +16,19 @@ import {
   type EventBridgeDouble,
   eventKeyOf,
   startEventBridgeWire,
+  TEST_BUS,
+  TEST_SOURCE,
   wireEntrySize,
 } from '../support/eventbridge-double.js';
-import { outgoingEvent } from '../support/outgoing-event.js';
-
-const BUS = 'capillary-events';
-const SOURCE = 'capillary.events';
-const BASE = Date.UTC(2025, 4, 8, 8, 56, 57);
+import { tillEvent } from '../support/outgoing-event.js';
 
 function makeEvent(n: number, attributes: Record<string, unknown> = {}): OutgoingEvent {
-  return outgoingEvent({
+  return tillEvent(n, {
     key: `key-${String(n).padStart(3, '0')}`,
     customerId: '564590100',
-    time: new Date(BASE + n * 1000),
     uniqueId: `unique-${n}`,
     eventId: `event-${n}`,
-    tillCode: 'till-1',
-    displayName: 'Testing Event',
     attributes: { n, ...attributes },
-    observedAt: new Date(BASE + 60_000),
   });
 }
 
@@ -46,8 +40,8 @@ describe('EventBridgePublisher against the EventBridge wire double', () => {
   const publisher = (options: Partial<EventBridgePublisherOptions> = {}) =>
     new EventBridgePublisher({
       client,
-      busName: BUS,
-      source: SOURCE,
+      busName: TEST_BUS,
+      source: TEST_SOURCE,
       maxAttempts: 3,
       baseDelayMs: 100,
       sleep: async (ms) => {
@@ -79,9 +73,9 @@ describe('EventBridgePublisher against the EventBridge wire double', () => {
     expect(request?.authorization).toMatch(/^AWS4-HMAC-SHA256 /);
     expect(double.accepted).toHaveLength(1);
     const entry = double.accepted[0];
-    expect(entry?.Source).toBe(SOURCE);
+    expect(entry?.Source).toBe(TEST_SOURCE);
     expect(entry?.DetailType).toBe('TestingEvent_FE');
-    expect(entry?.EventBusName).toBe(BUS);
+    expect(entry?.EventBusName).toBe(TEST_BUS);
     // The SDK sends timestamps as epoch seconds.
     expect(Number(entry?.Time)).toBe(event.time.getTime() / 1000);
     expect(entry?.Detail).toBe(JSON.stringify(event.detail));

@@ -5,10 +5,8 @@ import { SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.j
 import { MAX_SEND_MESSAGE_BATCH_BYTES } from '../../src/adapters/sqs/sqs-message.js';
 import type { OutgoingEvent } from '../../src/domain/ports.js';
 import { closeWire } from '../support/aws-json-double.js';
-import { outgoingEvent } from '../support/outgoing-event.js';
+import { FIRST_EVENT_AT, outgoingEvent } from '../support/outgoing-event.js';
 import { type SqsDouble, startSqsWire, wireMessageSize } from '../support/sqs-double.js';
-
-const BASE = Date.UTC(2025, 4, 8, 8, 56, 57);
 
 function makeEvent(
   n: number,
@@ -21,7 +19,7 @@ function makeEvent(
   return outgoingEvent({
     key: `key-${String(n).padStart(3, '0')}`,
     customerId: '564590100',
-    time: new Date(BASE + n * 1000),
+    time: new Date(FIRST_EVENT_AT + n * 1000),
     uniqueId: `unique-${n}`,
     eventId: options.eventId === undefined ? `event-${n}` : options.eventId,
     attributes: { n, ...options.attributes },

@@ -46,3 +46,23 @@ export function outgoingEvent(fields: OutgoingEventFields): OutgoingEvent {
     },
   };
 }
+
+/** When the adapter tests' numbered events start: event n is n seconds after it. */
+export const FIRST_EVENT_AT = Date.UTC(2025, 4, 8, 8, 56, 57);
+
+/**
+ * Event `n` as the EventBridge publisher tests send it: n seconds after `FIRST_EVENT_AT`, from
+ * till-1, observed a minute after the first.
+ */
+export function tillEvent(
+  n: number,
+  fields: Pick<OutgoingEventFields, 'key' | 'customerId' | 'uniqueId' | 'eventId' | 'attributes'>,
+): OutgoingEvent {
+  return outgoingEvent({
+    ...fields,
+    time: new Date(FIRST_EVENT_AT + n * 1000),
+    tillCode: 'till-1',
+    displayName: 'Testing Event',
+    observedAt: new Date(FIRST_EVENT_AT + 60_000),
+  });
+}
