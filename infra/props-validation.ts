@@ -5,6 +5,7 @@ import {
   settingProblems,
 } from '../src/config/setting-schemas.js';
 import type { CapillaryEventPollerProps, PollerAlert } from './capillary-event-poller-props.js';
+import { checkUniqueName } from './check-unique-name.js';
 import { validateOnReplay } from './delivery/replay-guard.js';
 import { validateWebhooks } from './delivery/webhook-validation.js';
 import { validateScaleOutProps } from './scale-out.js';
@@ -254,15 +255,11 @@ function validateAlerts(problems: string[], alerts: readonly PollerAlert[]): voi
   const names = new Set<string>();
   alerts.forEach((alert, index) => {
     const at = `alerts[${index}]`;
-    if (typeof alert.name !== 'string' || !ALERT_NAME_PATTERN.test(alert.name)) {
-      problems.push(
-        `${at}.name must be 1 to 64 letters, digits or "-", starting with a letter or digit, got ${show(alert.name)}`,
-      );
-    } else if (names.has(alert.name)) {
-      problems.push(`${at}.name ${show(alert.name)} is used by another alert`);
-    } else {
-      names.add(alert.name);
-    }
+    checkUniqueName(
+      problems,
+      { at, kind: 'alert', name: alert.name, pattern: ALERT_NAME_PATTERN },
+      names,
+    );
     const label = `${at} (${show(alert.name)})`;
     const eventNames = alert.eventNames ?? [];
     if (eventNames.length === 0) {

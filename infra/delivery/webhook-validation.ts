@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import { checkUniqueName } from '../check-unique-name.js';
 import {
   PAGERDUTY_SEVERITIES,
   type PollerWebhook,
@@ -28,15 +29,11 @@ export function validateWebhooks(webhooks: readonly PollerWebhook[]): string[] {
   const names = new Set<string>();
   webhooks.forEach((webhook, index) => {
     const at = `webhooks[${index}]`;
-    if (typeof webhook.name !== 'string' || !WEBHOOK_NAME_PATTERN.test(webhook.name)) {
-      problems.push(
-        `${at}.name must be 1 to 64 letters, digits or "-", starting with a letter or digit, got ${show(webhook.name)}`,
-      );
-    } else if (names.has(webhook.name)) {
-      problems.push(`${at}.name ${show(webhook.name)} is used by another webhook`);
-    } else {
-      names.add(webhook.name);
-    }
+    checkUniqueName(
+      problems,
+      { at, kind: 'webhook', name: webhook.name, pattern: WEBHOOK_NAME_PATTERN },
+      names,
+    );
     const label = `${at} (${show(webhook.name)})`;
     validateEventNames(problems, label, webhook.eventNames);
     if (webhook.detail !== undefined && !isObject(webhook.detail)) {
