@@ -81,6 +81,18 @@ export abstract class AwsJsonDouble<Entry, Fault extends EntryFaultMatch<Entry>,
     if (this.#server) await closeLoopbackServer(this.#server);
   }
 
+  /** The service's own answer to a request it failed (HTTP 500): `failRequests`' default. */
+  protected abstract readonly internalError: Refusal;
+
+  /**
+   * Refuses the next `requests` requests as a whole: by default with the service's internal error;
+   * any part can be given instead (e.g. HTTP 400 and the service's access-denied error).
+   */
+  failRequests(requests = 1, refusal: Partial<Refusal> = {}): void {
+    const given = Object.entries(refusal).filter(([, value]) => value !== undefined);
+    this.queueRefusal(requests, { ...this.internalError, ...Object.fromEntries(given) });
+  }
+
   /** Refuses the next `requests` requests as a whole with `refusal`. */
   protected queueRefusal(requests: number, refusal: Refusal): void {
     this.#refusals.push({ ...refusal, remaining: requests });

@@ -70,6 +70,13 @@ interface RequestRefusal {
   message: string;
 }
 
+/** How EventBridge refuses a request it failed. */
+const INTERNAL_ERROR: RequestRefusal = {
+  status: 500,
+  type: 'InternalException',
+  message: 'An internal error occurred.',
+};
+
 /** The entry size as AWS documents it, computed independently of the adapter under test. */
 export function wireEntrySize(entry: WirePutEventsEntry): number {
   const bytes = (text: string | undefined) => (text === undefined ? 0 : Buffer.byteLength(text));
@@ -103,6 +110,7 @@ export class EventBridgeDouble extends AwsJsonDouble<
   RequestRefusal
 > {
   protected readonly protocol = '1.1';
+  protected readonly internalError = INTERNAL_ERROR;
   readonly requests: RecordedPutEventsRequest[] = [];
   readonly accepted: AcceptedEntry[] = [];
   #answeredListeners = new Set<(request: RecordedPutEventsRequest) => void>();
@@ -122,21 +130,6 @@ export class EventBridgeDouble extends AwsJsonDouble<
       status: 400,
       type: 'ThrottlingException',
       message: 'Rate exceeded',
-    });
-  }
-
-  /**
-   * Refuses the next `requests` requests as a whole: by default HTTP 500 InternalException;
-   * any status and error type can be given (e.g. 400 ValidationException, 400 AccessDeniedException).
-   */
-  failRequests(
-    requests = 1,
-    error: { status?: number; type?: string; message?: string } = {},
-  ): void {
-    this.queueRefusal(requests, {
-      status: error.status ?? 500,
-      type: error.type ?? 'InternalException',
-      message: error.message ?? 'An internal error occurred.',
     });
   }
 

@@ -75,6 +75,13 @@ interface RequestFault {
   message: string;
 }
 
+/** How SQS refuses a request it failed. */
+const INTERNAL_ERROR: RequestFault = {
+  status: 500,
+  code: 'InternalError',
+  message: 'We encountered an internal error. Please try again.',
+};
+
 /** A message's size as SQS counts it: body, then each attribute's name, type and value. */
 export function wireMessageSize(entry: WireSendMessageBatchEntry): number {
   let size = Buffer.byteLength(entry.MessageBody ?? '');
@@ -135,6 +142,7 @@ export class SqsDouble extends AwsJsonDouble<
   RequestFault
 > {
   protected readonly protocol = '1.0';
+  protected readonly internalError = INTERNAL_ERROR;
   readonly requests: RecordedSqsRequest[] = [];
   /** Every message ever sent, deleted ones included. */
   readonly messages: RecordedMessage[] = [];
@@ -165,18 +173,6 @@ export class SqsDouble extends AwsJsonDouble<
   /** Fails matching entries (they land in `Failed`) for the next `requests` requests that match. */
   failEntries(fault: SqsEntryFault): void {
     this.queueEntryFault(fault);
-  }
-
-  /** Refuses the next `requests` requests as a whole (default HTTP 500 InternalError). */
-  failRequests(
-    requests = 1,
-    error: { status?: number; code?: string; message?: string } = {},
-  ): void {
-    this.queueRefusal(requests, {
-      status: error.status ?? 500,
-      code: error.code ?? 'InternalError',
-      message: error.message ?? 'We encountered an internal error. Please try again.',
-    });
   }
 
   /** Messages parsed as JSON bodies. */
