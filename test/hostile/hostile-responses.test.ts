@@ -11,14 +11,13 @@ import { basicAuthorization } from '../../src/adapters/capillary/basic-auth.js';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../src/adapters/capillary/response-body.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
-import { EventBridgePublisher } from '../../src/adapters/eventbridge/eventbridge-publisher.js';
-import { SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
 import { runSweep, type SweepSummary } from '../../src/domain/run-sweep.js';
+import { deliveryOnDoubles } from '../support/delivery-on-doubles.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
-import { detailOf, EventBridgeDouble, eventBridgeClientOn } from '../support/eventbridge-double.js';
+import { detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';
 import { capturingLogger, rawEvent, rawEvents, uniqueIdOf } from '../support/poller-fixtures.js';
-import { SqsDouble, sqsClientOn } from '../support/sqs-double.js';
+import { SqsDouble } from '../support/sqs-double.js';
 import {
   type Behaviour,
   drip,
@@ -347,19 +346,10 @@ function harness() {
     requestsPerSecond: 10_000,
     logger: log.logger,
   });
-  const publisher = new EventBridgePublisher({
-    client: eventBridgeClientOn(eventBridge),
-    busName: 'hostile-bus',
-    source: 'capillary.events',
-    maxAttempts: 1,
-    sleep: async () => {},
-    logger: log.logger,
-  });
-  const deadLetters = new SqsDeadLetterSink({
-    client: sqsClientOn(sqs),
-    queueUrl: sqs.queueUrl,
-    logger: log.logger,
-  });
+  const { publisher, deadLetters } = deliveryOnDoubles(
+    { eventBridge, sqs },
+    { busName: 'hostile-bus', source: 'capillary.events', maxAttempts: 1, logger: log.logger },
+  );
   const deps = {
     source,
     store,

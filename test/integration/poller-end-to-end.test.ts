@@ -8,8 +8,6 @@ import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.j
 import type { CapillaryCredentials } from '../../src/adapters/capillary/credentials-cache.js';
 import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
-import { EventBridgePublisher } from '../../src/adapters/eventbridge/eventbridge-publisher.js';
-import { SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { type CustomerState, newCustomerState } from '../../src/domain/customer-state.js';
 import type { PsiMode } from '../../src/domain/event-detail.js';
@@ -17,11 +15,11 @@ import type { PollDependencies } from '../../src/domain/poll-customer.js';
 import { runSweep, type SweepSummary } from '../../src/domain/run-sweep.js';
 import { createPollDependencies } from '../../src/runtime/create-adapters.js';
 import { CapillaryDouble } from '../support/capillary-double.js';
+import { deliveryOnDoubles } from '../support/delivery-on-doubles.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import {
   detailOf,
   EventBridgeDouble,
-  eventBridgeClientOn,
   type WirePutEventsEntry,
 } from '../support/eventbridge-double.js';
 import {
@@ -31,7 +29,7 @@ import {
   rawEvents,
   uniqueIdOf,
 } from '../support/poller-fixtures.js';
-import { SqsDouble, sqsClientOn } from '../support/sqs-double.js';
+import { SqsDouble } from '../support/sqs-double.js';
 
 /** A zero interval: every customer is due again at each sweep, as these tests sweep back to back. */
 const EVERY_SWEEP = { policy: { minIntervalMs: 0, maxIntervalMs: 0 }, claimSeconds: 60 };
@@ -131,21 +129,17 @@ async function harness(options: HarnessOptions = {}): Promise<Harness> {
     ...(options.now ? { now: options.now } : {}),
     logger: log.logger,
   });
-  const publisher = new EventBridgePublisher({
-    client: eventBridgeClientOn(eventBridge),
-    busName: BUS,
-    source: SOURCE,
-    maxAttempts: options.publisherMaxAttempts ?? 3,
-    sleep: async () => {},
-    logger: log.logger,
-  });
-  const deadLetters = options.deadLetters
-    ? new SqsDeadLetterSink({
-        client: sqsClientOn(sqs),
-        queueUrl: sqs.queueUrl,
-        logger: log.logger,
-      })
-    : undefined;
+  const delivery = deliveryOnDoubles(
+    { eventBridge, sqs },
+    {
+      busName: BUS,
+      source: SOURCE,
+      maxAttempts: options.publisherMaxAttempts ?? 3,
+      logger: log.logger,
+    },
+  );
+  const publisher = delivery.publisher;
+  const deadLetters = options.deadLetters ? delivery.deadLetters : undefined;
   const deps: PollDependencies = {
     source,
     store,
