@@ -5,7 +5,7 @@ import {
   settingProblems,
 } from '../src/config/setting-schemas.js';
 import type { CapillaryEventPollerProps, PollerAlert } from './capillary-event-poller-props.js';
-import { checkUniqueName } from './check-unique-name.js';
+import { checkNamedEntries } from './check-named-entries.js';
 import { validateOnReplay } from './delivery/replay-guard.js';
 import { validateWebhooks } from './delivery/webhook-validation.js';
 import { validateScaleOutProps } from './scale-out.js';
@@ -252,15 +252,8 @@ export function validatePollerProps(props: CapillaryEventPollerProps): string[] 
 }
 
 function validateAlerts(problems: string[], alerts: readonly PollerAlert[]): void {
-  const names = new Set<string>();
-  alerts.forEach((alert, index) => {
-    const at = `alerts[${index}]`;
-    checkUniqueName(
-      problems,
-      { at, kind: 'alert', name: alert.name, pattern: ALERT_NAME_PATTERN },
-      names,
-    );
-    const label = `${at} (${show(alert.name)})`;
+  const list = { list: 'alerts', kind: 'alert', pattern: ALERT_NAME_PATTERN, entries: alerts };
+  checkNamedEntries(problems, list, (alert, label) => {
     const eventNames = alert.eventNames ?? [];
     if (eventNames.length === 0) {
       problems.push(`${label}.eventNames must list at least one event name`);

@@ -1,5 +1,5 @@
 import { Token } from 'aws-cdk-lib';
-import { checkUniqueName } from '../check-unique-name.js';
+import { checkNamedEntries } from '../check-named-entries.js';
 import {
   PAGERDUTY_SEVERITIES,
   type PollerWebhook,
@@ -26,15 +26,13 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /** Every problem with the webhooks, in a fixed order; empty when they are fine. */
 export function validateWebhooks(webhooks: readonly PollerWebhook[]): string[] {
   const problems: string[] = [];
-  const names = new Set<string>();
-  webhooks.forEach((webhook, index) => {
-    const at = `webhooks[${index}]`;
-    checkUniqueName(
-      problems,
-      { at, kind: 'webhook', name: webhook.name, pattern: WEBHOOK_NAME_PATTERN },
-      names,
-    );
-    const label = `${at} (${show(webhook.name)})`;
+  const list = {
+    list: 'webhooks',
+    kind: 'webhook',
+    pattern: WEBHOOK_NAME_PATTERN,
+    entries: webhooks,
+  };
+  checkNamedEntries(problems, list, (webhook, label) => {
     validateEventNames(problems, label, webhook.eventNames);
     if (webhook.detail !== undefined && !isObject(webhook.detail)) {
       problems.push(`${label}.detail must be an object (an EventBridge detail pattern)`);
