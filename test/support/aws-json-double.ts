@@ -13,6 +13,14 @@ export interface EntryFaultMatch<Entry> {
 
 type Counted<T> = T & { remaining: number };
 
+/** What tells the AWS services the doubles stand in for apart. */
+export interface AwsJsonService<Refusal> {
+  /** The AWS JSON protocol version the service speaks (`1.0` SQS, `1.1` EventBridge). */
+  protocol: '1.0' | '1.1';
+  /** Its answer to a request it failed (HTTP 500): `failRequests`' default. */
+  internalError: Refusal;
+}
+
 /** An SDK client on a double (`createClient`: the poller's factory); destroy it after. */
 export function clientOn<Client>(
   double: { url: string },
@@ -49,13 +57,13 @@ export abstract class AwsJsonDouble<Entry, Fault extends EntryFaultMatch<Entry>,
   #refusals: Counted<Refusal>[] = [];
   #faults: Counted<Fault>[] = [];
 
+  /** `service`: which service it stands in for. */
+  constructor(protected readonly service: AwsJsonService<Refusal>) {}
+
   /** The endpoint to give the SDK client. */
   get url(): string {
     return this.#url;
   }
-
-  /** The AWS JSON protocol version the service speaks (`1.0` SQS, `1.1` EventBridge). */
-  protected abstract readonly protocol: '1.0' | '1.1';
 
   protected abstract handle(request: IncomingMessage, response: ServerResponse): Promise<void>;
 
@@ -66,7 +74,7 @@ export abstract class AwsJsonDouble<Entry, Fault extends EntryFaultMatch<Entry>,
     body: unknown,
     headers: Record<string, string> = {},
   ): void {
-    sendAwsJson(response, this.protocol, status, body, headers);
+    sendAwsJson(response, this.service.protocol, status, body, headers);
   }
 
   /** Starts serving; the double's `start()` calls it once. */
@@ -81,16 +89,13 @@ export abstract class AwsJsonDouble<Entry, Fault extends EntryFaultMatch<Entry>,
     if (this.#server) await closeLoopbackServer(this.#server);
   }
 
-  /** The service's own answer to a request it failed (HTTP 500): `failRequests`' default. */
-  protected abstract readonly internalError: Refusal;
-
   /**
    * Refuses the next `requests` requests as a whole: by default with the service's internal error;
    * any part can be given instead (e.g. HTTP 400 and the service's access-denied error).
    */
   failRequests(requests = 1, refusal: Partial<Refusal> = {}): void {
     const given = Object.entries(refusal).filter(([, value]) => value !== undefined);
-    this.queueRefusal(requests, { ...this.internalError, ...Object.fromEntries(given) });
+    this.queueRefusal(requests, { ...this.service.internalError, ...Object.fromEntries(given) });
   }
 
   /** Refuses the next `requests` requests as a whole with `refusal`. */

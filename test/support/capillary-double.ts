@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { closeLoopbackServer, readBody, startLoopbackServer } from './loopback-server.js';
+import { closeLoopbackServer, readBody, sendJson, startLoopbackServer } from './loopback-server.js';
 
 /** What the next request gets instead of the normal answer. */
 export type CapillaryFault =
@@ -306,11 +306,5 @@ function send(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
+  sendJson(res, status, body, { 'content-type': 'application/json', ...headers });
 }

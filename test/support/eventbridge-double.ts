@@ -70,11 +70,10 @@ interface RequestRefusal {
   message: string;
 }
 
-/** How EventBridge refuses a request it failed. */
-const INTERNAL_ERROR: RequestRefusal = {
-  status: 500,
-  type: 'InternalException',
-  message: 'An internal error occurred.',
+/** The service it stands in for: its protocol and its answer to a request it failed. */
+const EVENTBRIDGE = {
+  protocol: '1.1' as const,
+  internalError: { status: 500, type: 'InternalException', message: 'An internal error occurred.' },
 };
 
 /** The entry size as AWS documents it, computed independently of the adapter under test. */
@@ -109,11 +108,13 @@ export class EventBridgeDouble extends AwsJsonDouble<
   EntryFault,
   RequestRefusal
 > {
-  protected readonly protocol = '1.1';
-  protected readonly internalError = INTERNAL_ERROR;
   readonly requests: RecordedPutEventsRequest[] = [];
   readonly accepted: AcceptedEntry[] = [];
   #answeredListeners = new Set<(request: RecordedPutEventsRequest) => void>();
+
+  private constructor() {
+    super(EVENTBRIDGE);
+  }
 
   static async start(): Promise<EventBridgeDouble> {
     return new EventBridgeDouble().listen();

@@ -43,6 +43,18 @@ export function header(request: IncomingMessage, name: string): string | undefin
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** `body` as JSON, its length set; `headers` (the content type first) may override it. */
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string>,
+): void {
+  const payload = JSON.stringify(body);
+  response.writeHead(status, { 'content-length': Buffer.byteLength(payload), ...headers });
+  response.end(payload);
+}
+
 /** An answer in the AWS JSON protocol (`1.0` for SQS, `1.1` for EventBridge). */
 export function sendAwsJson(
   response: ServerResponse,
@@ -51,12 +63,9 @@ export function sendAwsJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const payload = JSON.stringify(body);
-  response.writeHead(status, {
+  sendJson(response, status, body, {
     'Content-Type': `application/x-amz-json-${protocol}`,
-    'Content-Length': Buffer.byteLength(payload),
     'x-amzn-RequestId': randomUUID(),
     ...headers,
   });
-  response.end(payload);
 }

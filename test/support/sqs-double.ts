@@ -75,11 +75,14 @@ interface RequestFault {
   message: string;
 }
 
-/** How SQS refuses a request it failed. */
-const INTERNAL_ERROR: RequestFault = {
-  status: 500,
-  code: 'InternalError',
-  message: 'We encountered an internal error. Please try again.',
+/** The service it stands in for: its protocol and its answer to a request it failed. */
+const SQS = {
+  protocol: '1.0' as const,
+  internalError: {
+    status: 500,
+    code: 'InternalError',
+    message: 'We encountered an internal error. Please try again.',
+  },
 };
 
 /** A message's size as SQS counts it: body, then each attribute's name, type and value. */
@@ -141,8 +144,6 @@ export class SqsDouble extends AwsJsonDouble<
   SqsEntryFault,
   RequestFault
 > {
-  protected readonly protocol = '1.0';
-  protected readonly internalError = INTERNAL_ERROR;
   readonly requests: RecordedSqsRequest[] = [];
   /** Every message ever sent, deleted ones included. */
   readonly messages: RecordedMessage[] = [];
@@ -152,7 +153,7 @@ export class SqsDouble extends AwsJsonDouble<
     readonly queueName: string,
     readonly maxMessageBytes: number,
   ) {
-    super();
+    super(SQS);
   }
 
   /** `maxMessageBytes`: the queue's MaximumMessageSize (default 256 KiB). */
