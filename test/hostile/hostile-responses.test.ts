@@ -13,9 +13,9 @@ import { DEFAULT_MAX_RESPONSE_BYTES } from '../../src/adapters/capillary/respons
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
 import { runSweep, type SweepSummary } from '../../src/domain/run-sweep.js';
-import { deliveryOnDoubles } from '../support/delivery-on-doubles.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import { detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';
+import { pollDependenciesOnDoubles } from '../support/poll-dependencies-on-doubles.js';
 import { capturingLogger, rawEvent, rawEvents, uniqueIdOf } from '../support/poller-fixtures.js';
 import { SqsDouble } from '../support/sqs-double.js';
 import {
@@ -346,18 +346,17 @@ function harness() {
     requestsPerSecond: 10_000,
     logger: log.logger,
   });
-  const { publisher, deadLetters } = deliveryOnDoubles(
+  const deps = pollDependenciesOnDoubles(
     { eventBridge, sqs },
-    { busName: 'hostile-bus', source: 'capillary.events', maxAttempts: 1, logger: log.logger },
+    {
+      source,
+      store,
+      logger: log.logger,
+      busName: 'hostile-bus',
+      eventSource: 'capillary.events',
+      maxAttempts: 1,
+    },
   );
-  const deps = {
-    source,
-    store,
-    publisher,
-    deadLetters,
-    logger: log.logger,
-    clock: () => new Date(),
-  };
   const sweep = () =>
     runSweep(deps, {
       concurrency: 4,

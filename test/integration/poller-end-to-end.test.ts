@@ -15,13 +15,13 @@ import type { PollDependencies } from '../../src/domain/poll-customer.js';
 import { runSweep, type SweepSummary } from '../../src/domain/run-sweep.js';
 import { createPollDependencies } from '../../src/runtime/create-adapters.js';
 import { CapillaryDouble } from '../support/capillary-double.js';
-import { deliveryOnDoubles } from '../support/delivery-on-doubles.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import {
   detailOf,
   EventBridgeDouble,
   type WirePutEventsEntry,
 } from '../support/eventbridge-double.js';
+import { pollDependenciesOnDoubles } from '../support/poll-dependencies-on-doubles.js';
 import {
   capturingLogger,
   multiset,
@@ -129,25 +129,18 @@ async function harness(options: HarnessOptions = {}): Promise<Harness> {
     ...(options.now ? { now: options.now } : {}),
     logger: log.logger,
   });
-  const delivery = deliveryOnDoubles(
+  const deps = pollDependenciesOnDoubles(
     { eventBridge, sqs },
     {
-      busName: BUS,
-      source: SOURCE,
-      maxAttempts: options.publisherMaxAttempts ?? 3,
+      source,
+      store,
       logger: log.logger,
+      busName: BUS,
+      eventSource: SOURCE,
+      maxAttempts: options.publisherMaxAttempts ?? 3,
+      deadLetters: options.deadLetters === true,
     },
   );
-  const publisher = delivery.publisher;
-  const deadLetters = options.deadLetters ? delivery.deadLetters : undefined;
-  const deps: PollDependencies = {
-    source,
-    store,
-    publisher,
-    deadLetters,
-    logger: log.logger,
-    clock: () => new Date(),
-  };
   return {
     deps,
     store,
