@@ -8,7 +8,6 @@ import { gzipSync } from 'node:zlib';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuthorization } from '../../src/adapters/capillary/basic-auth.js';
-import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../src/adapters/capillary/response-body.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
@@ -96,6 +95,24 @@ interface HostileCase {
 const tooLarge = new RegExp(
   `HTTP 200, 1 attempt\\): the body is larger than ${DEFAULT_MAX_RESPONSE_BYTES} bytes`,
 );
+
+/** Two fine events and a third carrying `blobBytes` of attributes: the third is parked, why. */
+function oversizedThirdEvent(name: string, blobBytes: number, parked: RegExp): HostileCase {
+  return {
+    name,
+    behaviour: (hostile) =>
+      envelope(
+        eventsJson(rawEvents(hostile, 1, 2), [
+          JSON.stringify(rawEvent(hostile, 3, { attributes: { blob: 'x'.repeat(blobBytes) } })),
+        ]),
+      ),
+    expected: {
+      kind: 'isolates',
+      published: (hostile) => [uniqueIdOf(hostile, 1), uniqueIdOf(hostile, 2)],
+      parked: [parked],
+    },
+  };
+}
 
 const CASES: HostileCase[] = [
   {
@@ -228,34 +245,16 @@ const CASES: HostileCase[] = [
     behaviour: () => json(200, { warnings: [], errors: null }),
     expected: { kind: 'fails', message: /data is missing, not a list of events/ },
   },
-  {
-    name: '1 MB of attributes (too large for EventBridge, parked without its detail)',
-    behaviour: (hostile) =>
-      envelope(
-        eventsJson(rawEvents(hostile, 1, 2), [
-          JSON.stringify(rawEvent(hostile, 3, { attributes: { blob: 'x'.repeat(1_000_000) } })),
-        ]),
-      ),
-    expected: {
-      kind: 'isolates',
-      published: (hostile) => [uniqueIdOf(hostile, 1), uniqueIdOf(hostile, 2)],
-      parked: [/over the PutEvents limit/],
-    },
-  },
-  {
-    name: '2 MB of attributes (over the one-event limit)',
-    behaviour: (hostile) =>
-      envelope(
-        eventsJson(rawEvents(hostile, 1, 2), [
-          JSON.stringify(rawEvent(hostile, 3, { attributes: { blob: 'x'.repeat(2_000_000) } })),
-        ]),
-      ),
-    expected: {
-      kind: 'isolates',
-      published: (hostile) => [uniqueIdOf(hostile, 1), uniqueIdOf(hostile, 2)],
-      parked: [/at position 1 .*larger than 1048576 bytes as JSON/],
-    },
-  },
+  oversizedThirdEvent(
+    '1 MB of attributes (too large for EventBridge, parked without its detail)',
+    1_000_000,
+    /over the PutEvents limit/,
+  ),
+  oversizedThirdEvent(
+    '2 MB of attributes (over the one-event limit)',
+    2_000_000,
+    /at position 1 .*larger than 1048576 bytes as JSON/,
+  ),
   {
     name: 'a date in the year 9999',
     behaviour: (hostile) =>
@@ -338,18 +337,14 @@ const CASES: HostileCase[] = [
 
 function harness() {
   const log = capturingLogger();
-  const source = new CapillaryClient({
-    baseUrl: capillary.url,
-    credentials: { kind: 'basic', username: USERNAME, password: PASSWORD },
-    timeoutMs: TIMEOUT_MS,
-    maxAttempts: 1,
-    requestsPerSecond: 10_000,
-    logger: log.logger,
-  });
   const deps = pollDependenciesOnDoubles(
-    { eventBridge, sqs },
+    { capillary, eventBridge, sqs },
     {
-      source,
+      capillary: {
+        credentials: { kind: 'basic', username: USERNAME, password: PASSWORD },
+        timeoutMs: TIMEOUT_MS,
+        maxAttempts: 1,
+      },
       store,
       logger: log.logger,
       busName: 'hostile-bus',

@@ -4,7 +4,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuthorization, md5Hex } from '../../src/adapters/capillary/basic-auth.js';
-import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import type { CapillaryCredentials } from '../../src/adapters/capillary/credentials-cache.js';
 import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
@@ -114,25 +113,21 @@ async function harness(options: HarnessOptions = {}): Promise<Harness> {
   const log = capturingLogger();
   const capillaryDelays: number[] = [];
   const store = new DynamoDbCursorStore({ client: dynamo, tableName });
-  const source = new CapillaryClient({
-    baseUrl: capillary.url,
-    credentials: options.credentials,
-    // Long enough for a loaded machine (the CLI tests spawn processes meanwhile): a healthy
-    // request timing out would turn one fault into another.
-    timeoutMs: options.timeoutMs ?? 5_000,
-    maxAttempts: options.capillaryMaxAttempts ?? 2,
-    requestsPerSecond: 10_000,
-    retry: { baseDelayMs: 1, maxDelayMs: 4 },
-    sleep: async (ms) => {
-      capillaryDelays.push(ms);
-    },
-    ...(options.now ? { now: options.now } : {}),
-    logger: log.logger,
-  });
   const deps = pollDependenciesOnDoubles(
-    { eventBridge, sqs },
+    { capillary, eventBridge, sqs },
     {
-      source,
+      capillary: {
+        credentials: options.credentials,
+        // Long enough for a loaded machine (the CLI tests spawn processes meanwhile): a healthy
+        // request timing out would turn one fault into another.
+        timeoutMs: options.timeoutMs ?? 5_000,
+        maxAttempts: options.capillaryMaxAttempts ?? 2,
+        retry: { baseDelayMs: 1, maxDelayMs: 4 },
+        sleep: async (ms) => {
+          capillaryDelays.push(ms);
+        },
+        ...(options.now ? { now: options.now } : {}),
+      },
       store,
       logger: log.logger,
       busName: BUS,

@@ -1,17 +1,22 @@
-// A poll's dependencies with the real delivery built on the AWS doubles, for the sweep tests that
-// wire the real adapters: the EventBridge publisher (no waits between attempts) and, unless turned
-// off, the SQS dead-letter sink.
+// A poll's dependencies built on the doubles, for the sweep tests that wire the real adapters: the
+// Capillary client (no rate limit to speak of), the EventBridge publisher (no waits between
+// attempts) and, unless turned off, the SQS dead-letter sink.
+import {
+  CapillaryClient,
+  type CapillaryClientOptions,
+} from '../../src/adapters/capillary/capillary-client.js';
 import { EventBridgePublisher } from '../../src/adapters/eventbridge/eventbridge-publisher.js';
 import { SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
 import type { PollDependencies } from '../../src/domain/poll-customer.js';
-import type { CursorStore, CustomerEventsSource, Logger } from '../../src/domain/ports.js';
+import type { CursorStore, Logger } from '../../src/domain/ports.js';
 import { type EventBridgeDouble, eventBridgeClientOn } from './eventbridge-double.js';
 import { type SqsDouble, sqsClientOn } from './sqs-double.js';
 
 export function pollDependenciesOnDoubles(
-  doubles: { eventBridge: EventBridgeDouble; sqs: SqsDouble },
+  doubles: { capillary: { url: URL }; eventBridge: EventBridgeDouble; sqs: SqsDouble },
   options: {
-    source: CustomerEventsSource;
+    /** The Capillary client's options but its URL, rate and logger. */
+    capillary: Omit<CapillaryClientOptions, 'baseUrl' | 'requestsPerSecond' | 'logger'>;
     store: CursorStore;
     logger: Logger;
     busName: string;
@@ -22,10 +27,15 @@ export function pollDependenciesOnDoubles(
     deadLetters?: boolean;
   },
 ): PollDependencies {
-  const { source, store, logger } = options;
-  const { eventBridge, sqs } = doubles;
+  const { store, logger } = options;
+  const { capillary, eventBridge, sqs } = doubles;
   return {
-    source,
+    source: new CapillaryClient({
+      ...options.capillary,
+      baseUrl: capillary.url,
+      requestsPerSecond: 10_000,
+      logger,
+    }),
     store,
     publisher: new EventBridgePublisher({
       client: eventBridgeClientOn(eventBridge),
