@@ -182,12 +182,16 @@ describe('polling in the default stack', () => {
       Resource: ref(logGroup.logGroupArn),
     });
 
+    /** A role's whole policy: writing its logs to `logGroup`, then `statements`, nothing else. */
+    const policyWith = (logGroup: logs.ILogGroup, statements: unknown[]) => ({
+      Version: '2012-10-17',
+      Statement: [writesLogsTo(logGroup), ...statements],
+    });
+
     it('lets the scheduler query the due index, claim items, send to the work queue and write its logs, nothing else', () => {
       const poller = defaults.poller;
-      expect(policyOf(poller.scheduler.role)).toEqual({
-        Version: '2012-10-17',
-        Statement: [
-          writesLogsTo(poller.schedulerLogGroup),
+      expect(policyOf(poller.scheduler.role)).toEqual(
+        policyWith(poller.schedulerLogGroup, [
           {
             Effect: 'Allow',
             Action: 'dynamodb:Query',
@@ -195,16 +199,14 @@ describe('polling in the default stack', () => {
           },
           { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: ref(poller.table.tableArn) },
           { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: ref(poller.workQueue.queueArn) },
-        ],
-      });
+        ]),
+      );
     });
 
     it('lets a worker consume the work queue, put events on its bus, use its table items, read its secret, park on the dead-letter queue, write its logs, nothing else', () => {
       const poller = defaults.poller;
-      expect(policyOf(poller.worker.role)).toEqual({
-        Version: '2012-10-17',
-        Statement: [
-          writesLogsTo(poller.workerLogGroup),
+      expect(policyOf(poller.worker.role)).toEqual(
+        policyWith(poller.workerLogGroup, [
           {
             Effect: 'Allow',
             Action: [
@@ -232,8 +234,8 @@ describe('polling in the default stack', () => {
             Action: 'sqs:SendMessage',
             Resource: ref(poller.deadLetterQueue.queueArn),
           },
-        ],
-      });
+        ]),
+      );
     });
 
     it('gives the function roles no managed policy and only Lambda as their principal', () => {
