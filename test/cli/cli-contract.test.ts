@@ -115,14 +115,11 @@ beforeAll(async () => {
   capillary.failNext(
     '12',
     {
-      kind: 'raw',
+      kind: 'server-error',
       status: 500,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        errors: [
-          { code: 500, message: `till ${USERNAME} Basic ${BASIC_VALUE} ${MD5} ${PASSWORD} broke` },
-        ],
-      }),
+      errors: [
+        { code: 500, message: `till ${USERNAME} Basic ${BASIC_VALUE} ${MD5} ${PASSWORD} broke` },
+      ],
     },
     2,
   );

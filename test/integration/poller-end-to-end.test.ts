@@ -635,12 +635,9 @@ describe('secrets', () => {
     capillary.failNext(
       '701',
       {
-        kind: 'raw',
+        kind: 'server-error',
         status: 500,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          errors: [{ code: 500, message: `auth ${header} (${md5}, ${PASSWORD}) failed` }],
-        }),
+        errors: [{ code: 500, message: `auth ${header} (${md5}, ${PASSWORD}) failed` }],
       },
       2,
     );

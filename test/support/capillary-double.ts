@@ -6,8 +6,8 @@ import { closeLoopbackServer, readBody, sendJson, startLoopbackServer } from './
 export type CapillaryFault =
   /** HTTP 429, optionally with `Retry-After` (seconds or an HTTP-date). */
   | { kind: 'throttle'; retryAfter?: string }
-  /** HTTP 5xx (default 503), optionally with `Retry-After`. */
-  | { kind: 'server-error'; status?: number; retryAfter?: string }
+  /** HTTP 5xx (default 503), optionally with `Retry-After`; `errors` for the body's own. */
+  | { kind: 'server-error'; status?: number; retryAfter?: string; errors?: unknown[] }
   /** Never answers (the connection stays open until the client gives up or the double closes). */
   | { kind: 'hang' }
   /** Answers normally, after `ms`. */
@@ -270,7 +270,7 @@ export class CapillaryDouble {
         send(
           res,
           fault.status ?? 503,
-          { errors: [{ code: 5001, message: 'Service temporarily unavailable' }] },
+          { errors: fault.errors ?? [{ code: 5001, message: 'Service temporarily unavailable' }] },
           fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter },
         );
         return;
