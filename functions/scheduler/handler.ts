@@ -11,10 +11,11 @@ import {
   createSchedulerDependencies,
   type SchedulerDependencies,
 } from '../../src/runtime/create-lambda-dependencies.js';
-import { domainLogger, LAMBDA_DEFAULT_INTERVAL_SECONDS } from '../../src/runtime/lambda-runtime.js';
-
-/** No claim is made in the last part of a tick (20%, at least 5 s): what is claimed is queued. */
-const CLAIM_MARGIN_MS = 5_000;
+import {
+  domainLogger,
+  LAMBDA_DEFAULT_INTERVAL_SECONDS,
+  tickDeadline,
+} from '../../src/runtime/lambda-runtime.js';
 
 // POWERTOOLS_SERVICE_NAME (set by the construct) names the metrics' dimension the alarms watch.
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME;
@@ -44,7 +45,7 @@ export const handler = async (
     ),
     policy,
     claimMs: settings.poll.claimSeconds * 1000,
-    deadline: now + remainingMs - Math.max(CLAIM_MARGIN_MS, remainingMs * 0.2),
+    deadline: tickDeadline(now, remainingMs),
   });
   for (const datum of tickMetrics(summary)) metrics.addMetric(datum.name, datum.unit, datum.value);
   metrics.publishStoredMetrics();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { invocationDeadlines } from './lambda-runtime.js';
+import { invocationDeadlines, tickDeadline } from './lambda-runtime.js';
 
 describe('invocationDeadlines', () => {
   it('starts work until one poll’s bound before the end, and publishes until 5 s before it', () => {
@@ -17,5 +17,12 @@ describe('invocationDeadlines', () => {
   it('keeps at least 5 s back, and at most half of what remains', () => {
     expect(invocationDeadlines(0, 60_000, 1_000).deadline).toBe(55_000);
     expect(invocationDeadlines(0, 20_000, 15_000).deadline).toBe(10_000);
+  });
+});
+
+describe('tickDeadline', () => {
+  it('stops claiming in the last 20% of the time, at least 5 s before the end', () => {
+    expect(tickDeadline(0, 100_000)).toBe(80_000);
+    expect(tickDeadline(1_000, 20_000)).toBe(16_000);
   });
 });

@@ -29,3 +29,11 @@ export function invocationDeadlines(
   const margin = Math.min(Math.max(5_000, pollBoundMs), remainingMs / 2);
   return { deadline: now + remainingMs - margin, publishBy: now + remainingMs - 5_000 };
 }
+
+/**
+ * When a scheduler tick stops claiming: in the last 20% of its time, at least 5 s, so every
+ * customer it claims is queued before the invocation ends.
+ */
+export function tickDeadline(now: number, remainingMs: number): number {
+  return now + remainingMs - Math.max(5_000, remainingMs * 0.2);
+}
