@@ -1,13 +1,11 @@
 #!/usr/bin/env node
 // The CLI entry point: wires the process to runCli and maps its result to the exit code.
+import { EXIT_INTERRUPTED } from '../../src/cli/cli-io.js';
 import { runCli } from '../../src/cli/run-cli.js';
 
 // The AWS SDK warns on every command that it will drop Node 20 in 2027: nothing a user of this
 // CLI can act on, and nine lines of noise on stderr. Set before any client is built.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
-/** Exit code of a command stopped at once by a second Ctrl-C (128 + SIGINT), as shells report it. */
-const EXIT_INTERRUPTED = 130;
 
 /**
  * A terminal's Ctrl-C reaches every process of the foreground group, and `npm start` forwards it to

@@ -15,6 +15,8 @@ export interface CliIo {
 export const EXIT_OK = 0;
 export const EXIT_CUSTOMER_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** Exit code of a command stopped at once by a second Ctrl-C (128 + SIGINT), as shells report it. */
+export const EXIT_INTERRUPTED = 130;
 
 /** What every command runs with. */
 export interface CommandContext {

@@ -33,6 +33,15 @@ export interface ClaimedPollResult extends CustomerPollResult {
 }
 
 /**
+ * @internal the docs test reads it
+ * How long before its claim ends a poll stops publishing: the last quarter of what remains of the
+ * claim, at most 10 s.
+ */
+export function claimPublishMargin(claimRemainingMs: number): number {
+  return Math.min(10_000, Math.max(0, claimRemainingMs) / 4);
+}
+
+/**
  * Polls a claimed customer (`pollCustomer`: fetch, detect, publish, save the cursor) within its
  * claim, then records the outcome on its schedule. An idle poll whose tentative schedule (written
  * by the claim) stands writes nothing more. Never throws.
@@ -43,8 +52,7 @@ export async function pollClaimed(
   options: PollClaimedOptions,
 ): Promise<ClaimedPollResult> {
   const margin =
-    options.claimMarginMs ??
-    Math.min(10_000, Math.max(0, claimed.claimedUntil - deps.clock().getTime()) / 4);
+    options.claimMarginMs ?? claimPublishMargin(claimed.claimedUntil - deps.clock().getTime());
   const claimCutoff = claimed.claimedUntil - margin;
   const log = { customerId: claimed.customerId };
   if (deps.clock().getTime() >= claimCutoff) {

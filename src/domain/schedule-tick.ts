@@ -4,8 +4,11 @@ import type { PollDependencies } from './poll-customer.js';
 import type { SchedulePolicy } from './schedule.js';
 import { CUSTOMERS_PER_MESSAGE, type WorkQueue, workMessages } from './work-queue.js';
 
-/** Claims sent per flush: 10 messages, one SendMessageBatch, so workers start while it claims. */
-const CLAIMS_PER_FLUSH = CUSTOMERS_PER_MESSAGE * 10;
+/**
+ * @internal the docs test reads it
+ * Claims sent per flush: 10 messages, one SendMessageBatch, so workers start while it claims.
+ */
+export const CLAIMS_PER_FLUSH = CUSTOMERS_PER_MESSAGE * 10;
 
 export interface TickOptions {
   /** Who holds this tick's claims; the workers complete them under this name. */

@@ -6,6 +6,9 @@ import sample from './sample-response.json' with { type: 'json' };
 /** The customer of the sample response: the only one with events in the sandbox. */
 export const SANDBOX_CUSTOMER_ID = '564590100';
 
+/** @internal the docs test reads it */
+export const DEFAULT_NEW_EVENT_EVERY_MS = 10_000;
+
 const ORG_ID = 100737;
 const TILL_CODE = 'rutuja_capillary';
 const TILL_ID = 75155373;
@@ -79,7 +82,7 @@ export async function startCapillarySandbox(
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
-  const every = options.newEventEveryMs ?? 10_000;
+  const every = options.newEventEveryMs ?? DEFAULT_NEW_EVENT_EVERY_MS;
   const timer = every > 0 ? setInterval(addEvent, every) : undefined;
   timer?.unref();
 

@@ -13,17 +13,25 @@ import {
   MAX_ENTRIES_PER_PUT_EVENTS,
   MAX_PUT_EVENTS_BYTES,
 } from '../../src/adapters/eventbridge/put-events-entries.js';
-import { EXIT_CUSTOMER_FAILED, EXIT_OK, EXIT_USAGE } from '../../src/cli/cli-io.js';
+import {
+  EXIT_CUSTOMER_FAILED,
+  EXIT_INTERRUPTED,
+  EXIT_OK,
+  EXIT_USAGE,
+} from '../../src/cli/cli-io.js';
 import { NUMBER_RULES, settingDefault } from '../../src/config/setting-schemas.js';
 import { inFlightFor, MAX_IN_FLIGHT } from '../../src/domain/adaptive-concurrency.js';
 import { MAX_CURSOR_ITEM_BYTES } from '../../src/domain/cursor-budget.js';
 import { MAX_CUSTOMER_ID } from '../../src/domain/customer-state.js';
 import { REDRIVE_VISIBILITY_SECONDS } from '../../src/domain/dead-letter-redrive.js';
 import { MAX_EVENT_DEPTH, MAX_EVENT_JSON_BYTES } from '../../src/domain/event-key.js';
+import { claimPublishMargin } from '../../src/domain/poll-claimed.js';
 import { MIN_SECRET_PIECE } from '../../src/domain/redaction.js';
+import { CLAIMS_PER_FLUSH } from '../../src/domain/schedule-tick.js';
 import { CUSTOMERS_PER_MESSAGE } from '../../src/domain/work-queue.js';
 import { SANDBOX_INTERVAL_SECONDS } from '../../src/runtime/create-runtime.js';
-import { invocationDeadlines } from '../../src/runtime/lambda-runtime.js';
+import { invocationDeadlines, tickDeadline } from '../../src/runtime/lambda-runtime.js';
+import { DEFAULT_NEW_EVENT_EVERY_MS } from '../../src/sandbox/capillary-sandbox.js';
 
 const doc = (path: string) =>
   readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8').replace(/\s+/g, ' ');
@@ -40,6 +48,18 @@ function stated(text: string, pattern: RegExp): number {
   const match = pattern.exec(text);
   if (!match?.[1]) throw new Error(`the docs no longer say ${pattern}`);
   return Number(match[1].replaceAll(',', ''));
+}
+
+/** The scheduler's claim margin a doc states (the last N% of its time, at least M s) is tickDeadline's. */
+function expectTickMargin(text: string, pattern: RegExp) {
+  const match = pattern.exec(text);
+  if (!match?.[1] || !match[2]) throw new Error(`the docs no longer say ${pattern}`);
+  const share = Number(match[1]) / 100;
+  const atLeastMs = Number(match[2]) * 1000;
+  const long = 10 * (atLeastMs / share); // where the share is more than the floor
+  expect(long - tickDeadline(0, long)).toBe(long * share);
+  const short = atLeastMs; // where the floor is more than the share
+  expect(short - tickDeadline(0, short)).toBe(atLeastMs);
 }
 
 describe('README.md states what the code does', () => {
@@ -67,6 +87,10 @@ describe('README.md states what the code does', () => {
     ['exit 0', `**${EXIT_OK}** done`],
     ['exit 1', `**${EXIT_CUSTOMER_FAILED}** something was not done`],
     ['exit 2', `**${EXIT_USAGE}** bad settings or usage`],
+    ['exit 130', `**${EXIT_INTERRUPTED}** a second Ctrl-C stopped the command at once`],
+    ['exit 130 (poll)', `A second Ctrl-C exits at once with ${EXIT_INTERRUPTED}`],
+    ['exit 130 (npm start)', `a second Ctrl-C stops at once, exit ${EXIT_INTERRUPTED}`],
+    ['sandbox events', `adding a new event every ${DEFAULT_NEW_EVENT_EVERY_MS / 1000} seconds`],
     ['customer ids', `from 1 to ${MAX_CUSTOMER_ID} (int64)`],
     ['redrive', `a ${REDRIVE_VISIBILITY_SECONDS / 60}-minute visibility timeout`],
     [
@@ -112,6 +136,19 @@ describe('README.md states what the code does', () => {
     // at most half of its time
     expect(invocationDeadlines(0, 20_000, 15_000).deadline).toBe(10_000);
   });
+
+  it('stops publishing near the end of a claim when it says', () => {
+    const atMost = stated(readme, /quarter of what remains of a claim, at most (\d+) s\)/);
+    expect(claimPublishMargin(40_000)).toBe(40_000 / 4); // the last quarter
+    expect(claimPublishMargin(600_000)).toBe(atMost * 1000);
+  });
+
+  it('stops the scheduler claiming when it says', () => {
+    expectTickMargin(
+      readme,
+      /scheduler stops claiming in the last (\d+)% of its time \(at least (\d+) s\)/,
+    );
+  });
 });
 
 describe('docs/deploying.md states what the code does', () => {
@@ -122,7 +159,7 @@ describe('docs/deploying.md states what the code does', () => {
     ],
     [
       'work messages',
-      `in messages of up to ${CUSTOMERS_PER_MESSAGE}, every ${CUSTOMERS_PER_MESSAGE * 10} claims`,
+      `in messages of up to ${CUSTOMERS_PER_MESSAGE}, every ${CLAIMS_PER_FLUSH} claims`,
     ],
     ['alert attributes', `up to ${LIMITS.maxAlertAttributes} \`detail.attributes\` entries`],
     ['the cursor budget', `the cursor item's ${MAX_CURSOR_ITEM_BYTES / 1000} KB byte budget`],
@@ -136,6 +173,10 @@ describe('docs/deploying.md states what the code does', () => {
     ],
   ])('%s', (_what, sentence) => {
     expect(deploying).toContain(sentence);
+  });
+
+  it('stops the scheduler claiming when it says', () => {
+    expectTickMargin(deploying, /or in the last (\d+)% of its time \(at least (\d+) s\)/);
   });
 
   it('states the same workers range in the knobs as in the context table', () => {
