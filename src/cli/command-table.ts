@@ -1,4 +1,5 @@
 import type { Scope } from '../domain/customer-state.js';
+import { EXIT_INTERRUPTED } from './cli-io.js';
 
 export type Command =
   | { name: 'init' }
@@ -141,8 +142,7 @@ export const COMMAND_TABLE = {
   },
   poll: {
     words: 'poll',
-    about:
-      'Polls every watched customer: once, or every POLL_INTERVAL_SECONDS until Ctrl-C. Ctrl-C\nlets the sweep in flight finish and exits with its code; a second Ctrl-C stops at once (130).',
+    about: `Polls every watched customer: once, or every POLL_INTERVAL_SECONDS until Ctrl-C. Ctrl-C\nlets the sweep in flight finish and exits with its code; a second Ctrl-C stops at once (${EXIT_INTERRUPTED}).`,
     options: {
       once: { about: 'one sweep, then exit' },
       json: { about: "each sweep's summary as one JSON line on stdout" },

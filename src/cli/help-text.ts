@@ -1,10 +1,23 @@
+import { EXIT_CUSTOMER_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE } from './cli-io.js';
 import { COMMAND_TABLE, type CommandSpec, commandSpec } from './command-table.js';
 
-const EXIT_CODES = `Exit codes:
-  0    done, every customer (or message) fine
-  1    something was not done: a customer failed or is not watched, a message stayed parked
-  2    bad usage or settings: nothing was done
-  130  a second Ctrl-C stopped the command at once (the first one lets a sweep finish)`;
+const EXIT_CODES = [
+  'Exit codes:',
+  ...(
+    [
+      [EXIT_OK, 'done, every customer (or message) fine'],
+      [
+        EXIT_CUSTOMER_FAILED,
+        'something was not done: a customer failed or is not watched, a message stayed parked',
+      ],
+      [EXIT_USAGE, 'bad usage or settings: nothing was done'],
+      [
+        EXIT_INTERRUPTED,
+        'a second Ctrl-C stopped the command at once (the first one lets a sweep finish)',
+      ],
+    ] as const
+  ).map(([code, meaning]) => `  ${String(code).padEnd(5)}${meaning}`),
+].join('\n');
 
 /** `--limit N`, or `--json` for a switch. */
 const flag = (name: string, value: string | undefined) =>
