@@ -100,7 +100,7 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     description:
       'the bus. CLI: unset with nothing real configured, the stdout sink; once anything real is set, required by `poll` and `dlq redrive`',
     unset: 'the stdout sink (CLI only)',
-    allowed: 'a name (1 to 256 letters, digits, `.`, `_`, `-`, `/`) or its ARN',
+    allowed: 'a name (1 to 256 letters, digits, `.`, `_`, `-`, `/`) or its ARN in `AWS_REGION`',
   },
   EVENTBRIDGE_ENDPOINT: {
     description: 'a local or VPC endpoint',
@@ -109,7 +109,7 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
   },
   EVENT_SOURCE: {
     description: "the entries' `source`",
-    allowed: '1 to 256 letters, digits, `.`, `_`, `-`, `/`; not starting with `aws.`',
+    allowed: '1 to 256 letters, digits, `.`, `_`, `-`, `/`; not `aws.` (in any case)',
   },
   DLQ_URL: {
     description:

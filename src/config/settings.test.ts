@@ -220,6 +220,41 @@ describe('loadSettings', () => {
     });
   });
 
+  it('refuses an EVENT_SOURCE starting with "aws." whatever its case', () => {
+    for (const source of ['aws.capillary', 'AWS.capillary', 'Aws.capillary', 'aWs.x']) {
+      expect(problemsOf({ EVENT_SOURCE: source })).toEqual([
+        'EVENT_SOURCE: must not start with "aws." (reserved by AWS)',
+      ]);
+    }
+    expect(problemsOf({ EVENT_SOURCE: 'awsome.capillary' })).toEqual([]);
+  });
+
+  it("refuses a bus ARN of another region than the client's, naming both regions", () => {
+    const arn = 'arn:aws:events:eu-west-1:123456789012:event-bus/capillary';
+    expect(problemsOf({ EVENT_BUS_NAME: arn, AWS_REGION: 'us-east-1' })).toEqual([
+      "EVENT_BUS_NAME: is a bus in eu-west-1, but AWS_REGION is us-east-1: PutEvents only reaches a bus in the client's region. Set AWS_REGION=eu-west-1, or use a bus in us-east-1",
+    ]);
+    // Unset AWS_REGION is us-east-1 too.
+    expect(problemsOf({ EVENT_BUS_NAME: arn })).toHaveLength(1);
+    expect(problemsOf({ EVENT_BUS_NAME: arn, AWS_REGION: 'eu-west-1' })).toEqual([]);
+    expect(problemsOf({ EVENT_BUS_NAME: 'capillary', AWS_REGION: 'eu-west-1' })).toEqual([]);
+    // The Lambda alike (AWS_REGION is its own region there).
+    expect(
+      problemsOf(
+        {
+          CAPILLARY_BASE_URL: 'https://x.test',
+          CAPILLARY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:c',
+          TABLE_NAME: 'cursors',
+          EVENT_BUS_NAME: arn,
+          AWS_REGION: 'ap-south-1',
+        },
+        { allowEmbedded: false },
+      ),
+    ).toEqual([
+      expect.stringMatching(/^EVENT_BUS_NAME: is a bus in eu-west-1, but AWS_REGION is ap-south-1/),
+    ]);
+  });
+
   it('never puts a secret value in a problem', () => {
     const problems = problemsOf({
       CAPILLARY_BASE_URL: 'https://x.test',

@@ -6,6 +6,7 @@ import type { SchedulePolicy } from '../domain/schedule.js';
 import {
   DEFAULT_MAX_POLL_INTERVAL_SECONDS,
   DEFAULT_TABLE_NAME,
+  eventBusArnRegion,
   SETTING_SCHEMAS,
   type SettingName,
   type SettingsEnv,
@@ -285,6 +286,18 @@ function crossSettingProblems(
         ),
       );
     }
+  }
+  const busRegion =
+    e.EVENT_BUS_NAME === undefined ? undefined : eventBusArnRegion(e.EVENT_BUS_NAME);
+  if (valid('EVENT_BUS_NAME') && valid('AWS_REGION') && busRegion && busRegion !== e.AWS_REGION) {
+    // PutEvents reaches a bus in the client's own region only; another region's bus is reached
+    // through a rule on a bus of this region.
+    problems.push(
+      new ConfigError(
+        'EVENT_BUS_NAME',
+        `is a bus in ${busRegion}, but AWS_REGION is ${e.AWS_REGION}: PutEvents only reaches a bus in the client's region. Set AWS_REGION=${busRegion}, or use a bus in ${e.AWS_REGION}`,
+      ),
+    );
   }
   return problems;
 }
