@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -98,7 +98,7 @@ export class CapillaryEventPoller extends Construct {
 
   constructor(scope: Construct, id: string, props: CapillaryEventPollerProps) {
     super(scope, id);
-    const problems = validatePollerProps(props);
+    const problems = validatePollerProps(props, Stack.of(this).region);
     if (problems.length > 0) {
       throw new Error(`Invalid CapillaryEventPoller props:\n- ${problems.join('\n- ')}`);
     }

@@ -144,9 +144,28 @@ const knownDuration = (value: Duration | undefined): value is Duration =>
  * Every problem with the props, in a fixed order; empty when they are fine. Values that are
  * tokens (resolved only at deploy time) are not checked.
  */
-export function validatePollerProps(props: CapillaryEventPollerProps): string[] {
+export function validatePollerProps(
+  props: CapillaryEventPollerProps,
+  /** The stack's region: a bus of another region is refused (unchecked while either is a token). */
+  stackRegion?: string,
+): string[] {
   const problems: string[] = [];
   const problem = (message: string) => problems.push(message);
+
+  // The function puts events with a client of its own region, and PutEvents reaches only a bus of
+  // that region: a bus elsewhere is reached through a rule on a bus of this region.
+  const busRegion = props.eventBus?.env.region;
+  if (
+    busRegion &&
+    stackRegion &&
+    known(busRegion) &&
+    known(stackRegion) &&
+    busRegion !== stackRegion
+  ) {
+    problem(
+      `eventBus is in ${busRegion}, but the stack deploys to ${stackRegion}: PutEvents only reaches a bus in the function's region. Use a bus in ${stackRegion}, or forward to ${busRegion} with a rule`,
+    );
+  }
 
   const baseUrl = props.capillaryBaseUrl;
   if (typeof baseUrl !== 'string' || (known(baseUrl) && baseUrl.trim() === '')) {

@@ -1,4 +1,4 @@
-import type { Settings } from '../config/settings.js';
+import type { Service, Settings } from '../config/settings.js';
 import { loadSettings } from '../config/settings.js';
 import { ConfigError, ConfigErrors, describeError, PollerError } from '../domain/errors.js';
 import { createRuntime, type Runtime } from '../runtime/create-runtime.js';
@@ -9,7 +9,7 @@ import {
   EXIT_OK,
   EXIT_USAGE,
 } from './cli-io.js';
-import type { Command } from './command-table.js';
+import { COMMAND_TABLE, type Command } from './command-table.js';
 import { runDlqList, runDlqPurge, runDlqRedrive } from './commands/dlq.js';
 import { runInit } from './commands/init.js';
 import { runPoll } from './commands/poll.js';
@@ -20,6 +20,25 @@ import { runWatchStatus } from './commands/watch-status.js';
 import { helpText } from './help-text.js';
 import { createJsonLogger } from './json-logger.js';
 import { parseCommand, UsageError } from './parse-command.js';
+
+/**
+ * What each command works with. Once anything real is configured, each of these must be real too
+ * (loadSettings refuses the rest): `watch list` on a real table needs no bus, `dlq redrive` of a
+ * real queue needs a real bus but no table, `poll` needs all three. The dead-letter queue stays
+ * optional for `poll`, as it is in Lambda.
+ */
+const SERVICES_USED: Record<Exclude<Command['name'], 'help'>, readonly Service[]> = {
+  init: ['table'],
+  'watch-add': ['table'],
+  'watch-remove': ['table'],
+  'watch-pause': ['table'],
+  'watch-resume': ['table'],
+  'watch-list': ['table'],
+  poll: ['capillary', 'table', 'bus'],
+  'dlq-list': ['deadLetterQueue'],
+  'dlq-purge': ['deadLetterQueue'],
+  'dlq-redrive': ['deadLetterQueue', 'bus'],
+};
 
 /** Runs one CLI command and returns its exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -32,7 +51,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stdout.write(`${helpText(command.topic)}\n`);
       return EXIT_OK;
     }
-    settings = loadSettings(io.env, { allowEmbedded: true });
+    settings = loadSettings(io.env, {
+      allowEmbedded: true,
+      uses: SERVICES_USED[command.name],
+      command: COMMAND_TABLE[command.name].words,
+    });
   } catch (error) {
     if (!(error instanceof PollerError)) throw error;
     say(error.message);

@@ -17,7 +17,8 @@ export interface SettingDoc {
 
 export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
   CAPILLARY_BASE_URL: {
-    description: 'the Capillary API host, e.g. `https://eu.api.capillarytech.com`',
+    description:
+      'the Capillary API host, e.g. `https://eu.api.capillarytech.com`. CLI: once anything real is set, required by `poll` (never the sandbox with real state)',
     unset: 'the built-in sandbox (CLI only)',
     allowed: '`https://` only; plain `http://` to loopback hosts only',
   },
@@ -86,8 +87,8 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
   },
   TABLE_NAME: {
     description:
-      'the DynamoDB table (watchlist and cursors). Unset together with `DYNAMODB_ENDPOINT`: embedded dynalite (CLI only)',
-    unset: '`capillary-event-poller`',
+      'the DynamoDB table (watchlist and cursors). CLI: unset with nothing real configured, embedded dynalite; once anything real is set, required by every command that uses the table',
+    unset: 'embedded dynalite (CLI only)',
     allowed: '3 to 255 letters, digits, `_`, `-` or `.`',
   },
   DYNAMODB_ENDPOINT: {
@@ -96,9 +97,10 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     allowed: 'a URL, `http://` to loopback hosts only',
   },
   EVENT_BUS_NAME: {
-    description: 'the bus. Unset together with `EVENTBRIDGE_ENDPOINT`: the stdout sink (CLI only)',
-    unset: '`default`',
-    allowed: 'a name (1 to 256 letters, digits, `.`, `_`, `-`, `/`) or its ARN',
+    description:
+      'the bus. CLI: unset with nothing real configured, the stdout sink; once anything real is set, required by `poll` and `dlq redrive`',
+    unset: 'the stdout sink (CLI only)',
+    allowed: 'a name (1 to 256 letters, digits, `.`, `_`, `-`, `/`) or its ARN in `AWS_REGION`',
   },
   EVENTBRIDGE_ENDPOINT: {
     description: 'a local or VPC endpoint',
@@ -107,7 +109,7 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
   },
   EVENT_SOURCE: {
     description: "the entries' `source`",
-    allowed: '1 to 256 letters, digits, `.`, `_`, `-`, `/`; not starting with `aws.`',
+    allowed: '1 to 256 letters, digits, `.`, `_`, `-`, `/`; not `aws.` (in any case)',
   },
   DLQ_URL: {
     description:

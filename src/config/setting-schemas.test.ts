@@ -12,7 +12,7 @@ import { loadSettings } from './settings.js';
 
 const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
   try {
-    loadSettings(env, { allowEmbedded: true });
+    loadSettings(env, { allowEmbedded: true, uses: [] });
   } catch (error) {
     if (error instanceof ConfigErrors) return error.problems.map((problem) => problem.message);
     throw error;

@@ -228,6 +228,11 @@ const EventBusNameSchema = z.string().superRefine((value, ctx) => {
   }
 });
 
+/** The region of an event bus ARN (`arn:aws:events:<region>:...`); `undefined` for a bare name. */
+export function eventBusArnRegion(bus: string): string | undefined {
+  return /^arn:[^:]+:events:([^:]+):/.exec(bus)?.[1];
+}
+
 /**
  * An SQS queue URL: `<endpoint>/<12-digit account>/<queue name>`, the name 1 to 80 letters,
  * digits, `-` or `_` (a FIFO queue's ending in `.fifo`). The host is not checked: VPC and local
@@ -285,7 +290,11 @@ export const SETTING_SCHEMAS = {
       /^[A-Za-z0-9._\-/]{1,256}$/,
       'must be 1 to 256 letters, digits, ".", "_", "-" or "/" (EventBridge\'s rule for a source)',
     )
-    .refine((value) => !value.startsWith('aws.'), 'must not start with "aws." (reserved by AWS)')
+    // In any case: `AWS.x` would read as an AWS service's own source to every rule author.
+    .refine(
+      (value) => !value.toLowerCase().startsWith('aws.'),
+      'must not start with "aws." (reserved by AWS)',
+    )
     .default(DEFAULT_EVENT_SOURCE),
   DLQ_URL: QueueUrlSchema.optional(),
   // SQS allows up to 1 MiB when the queue says so (the CDK queue does): then even an event too

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_EVENTS_PATH } from '../adapters/capillary/capillary-urls.js';
-import { ConfigErrors } from '../domain/errors.js';
-import { loadSettings } from './settings.js';
+import { ConfigErrors, IncompleteConfigError } from '../domain/errors.js';
+import { type LoadOptions, loadSettings } from './settings.js';
 
-const problemsOf = (env: NodeJS.ProcessEnv, allowEmbedded = true): string[] => {
+/** Problems of the values alone by default: a command that uses no service. */
+const problemsOf = (
+  env: NodeJS.ProcessEnv,
+  options: LoadOptions = { allowEmbedded: true, uses: [] },
+): string[] => {
   try {
-    loadSettings(env, { allowEmbedded });
+    loadSettings(env, options);
   } catch (error) {
     if (error instanceof ConfigErrors) return error.problems.map((problem) => problem.message);
     throw error;
@@ -15,7 +19,7 @@ const problemsOf = (env: NodeJS.ProcessEnv, allowEmbedded = true): string[] => {
 
 describe('loadSettings', () => {
   it('falls back to embedded services when nothing is configured (CLI)', () => {
-    const settings = loadSettings({}, { allowEmbedded: true });
+    const settings = loadSettings({}, { allowEmbedded: true, uses: ['capillary', 'table', 'bus'] });
     expect(settings.capillary.baseUrl).toBeUndefined();
     expect(settings.table).toEqual({ name: 'capillary-event-poller', endpoint: 'embedded' });
     expect(settings.events).toMatchObject({ sink: 'stdout', source: 'capillary.events' });
@@ -36,7 +40,7 @@ describe('loadSettings', () => {
         POLL_CONCURRENCY: '16',
         CAPILLARY_RPS: '1.5',
       },
-      { allowEmbedded: true },
+      { allowEmbedded: true, uses: ['capillary', 'table', 'bus'] },
     );
     expect(settings.capillary.baseUrl?.host).toBe('eu.api.capillarytech.com');
     expect(settings.capillary.credentials).toEqual({
@@ -105,7 +109,7 @@ describe('loadSettings', () => {
   });
 
   it('requires real services in Lambda, where nothing is embedded', () => {
-    expect(problemsOf({}, false)).toEqual([
+    expect(problemsOf({}, { allowEmbedded: false })).toEqual([
       'CAPILLARY_BASE_URL: is required here (no sandbox in Lambda)',
       'TABLE_NAME: is required here',
       'EVENT_BUS_NAME: is required here',
@@ -119,9 +123,136 @@ describe('loadSettings', () => {
           DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
           EVENTBRIDGE_ENDPOINT: 'http://127.0.0.1:4010',
         },
-        false,
+        { allowEmbedded: false },
       ),
     ).toEqual(['TABLE_NAME: is required here', 'EVENT_BUS_NAME: is required here']);
+  });
+
+  describe('all or nothing (CLI): real state never meets an embedded stand-in', () => {
+    const poll: LoadOptions = {
+      allowEmbedded: true,
+      uses: ['capillary', 'table', 'bus'],
+      command: 'poll',
+    };
+    const incomplete = (env: NodeJS.ProcessEnv, options: LoadOptions) => {
+      try {
+        loadSettings(env, options);
+      } catch (error) {
+        if (!(error instanceof ConfigErrors)) throw error;
+        return error.problems.filter((problem) => problem instanceof IncompleteConfigError);
+      }
+      return [];
+    };
+    const credentials = { CAPILLARY_USERNAME: 'till', CAPILLARY_PASSWORD: 'pw' };
+
+    it('runs on the embedded defaults when nothing real is set', () => {
+      expect(problemsOf({}, poll)).toEqual([]);
+    });
+
+    it('refuses a real table with the stdout printer and the sandbox, naming both settings in one problem', () => {
+      const [problem, ...rest] = incomplete({ TABLE_NAME: 'cursors' }, poll);
+      expect(rest).toEqual([]);
+      expect(problem?.missing).toEqual(['CAPILLARY_BASE_URL', 'EVENT_BUS_NAME']);
+      expect(problem?.configured).toEqual(['TABLE_NAME']);
+      expect(problem?.message).toMatch(
+        /^CAPILLARY_BASE_URL, EVENT_BUS_NAME: are required because TABLE_NAME is set: without them, `poll` would poll the built-in sandbox.*print events to stdout.*Set CAPILLARY_BASE_URL and EVENT_BUS_NAME, or unset TABLE_NAME/,
+      );
+    });
+
+    it('refuses each mix for poll: a forgotten bus, a forgotten Capillary, a forgotten table', () => {
+      const missing = (env: NodeJS.ProcessEnv) => incomplete(env, poll)[0]?.missing;
+      const url = 'https://eu.api.capillarytech.com';
+      expect(missing({ TABLE_NAME: 't-1', CAPILLARY_BASE_URL: url, ...credentials })).toEqual([
+        'EVENT_BUS_NAME',
+      ]);
+      expect(missing({ TABLE_NAME: 't-1', EVENT_BUS_NAME: 'bus' })).toEqual(['CAPILLARY_BASE_URL']);
+      expect(missing({ CAPILLARY_BASE_URL: url, ...credentials, EVENT_BUS_NAME: 'bus' })).toEqual([
+        'TABLE_NAME',
+      ]);
+      // An endpoint is real too, and names nothing: the default table or bus would be a guess.
+      expect(missing({ DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' })).toEqual([
+        'CAPILLARY_BASE_URL',
+        'TABLE_NAME',
+        'EVENT_BUS_NAME',
+      ]);
+      expect(
+        missing({
+          TABLE_NAME: 't-1',
+          CAPILLARY_BASE_URL: url,
+          ...credentials,
+          EVENTBRIDGE_ENDPOINT: 'http://127.0.0.1:4010',
+        }),
+      ).toEqual(['EVENT_BUS_NAME']);
+      // A real dead-letter queue would receive the sandbox's events.
+      expect(missing({ DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq' })).toEqual([
+        'CAPILLARY_BASE_URL',
+        'TABLE_NAME',
+        'EVENT_BUS_NAME',
+      ]);
+      expect(
+        missing({
+          TABLE_NAME: 't-1',
+          CAPILLARY_BASE_URL: url,
+          ...credentials,
+          EVENT_BUS_NAME: 'b',
+        }),
+      ).toBeUndefined();
+    });
+
+    it('asks only for what the command uses', () => {
+      const table: LoadOptions = { allowEmbedded: true, uses: ['table'] };
+      expect(problemsOf({ TABLE_NAME: 'cursors' }, table)).toEqual([]);
+      // A real Capillary with the embedded watchlist: the watch would land where no poller looks.
+      expect(
+        incomplete({ CAPILLARY_BASE_URL: 'https://x.test', ...credentials }, table)[0]?.missing,
+      ).toEqual(['TABLE_NAME']);
+      const redrive: LoadOptions = { allowEmbedded: true, uses: ['deadLetterQueue', 'bus'] };
+      const queue = { DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq' };
+      expect(incomplete(queue, redrive)[0]?.missing).toEqual(['EVENT_BUS_NAME']);
+      expect(problemsOf(queue, { allowEmbedded: true, uses: ['deadLetterQueue'] })).toEqual([]);
+    });
+
+    it('reports the mix beside every other problem, in one run', () => {
+      expect(problemsOf({ TABLE_NAME: 'cursors', SEEN_CAPACITY: 'lots' }, poll)).toEqual([
+        'SEEN_CAPACITY: must be a whole number',
+        expect.stringMatching(/^CAPILLARY_BASE_URL, EVENT_BUS_NAME: are required/),
+      ]);
+    });
+  });
+
+  it('refuses an EVENT_SOURCE starting with "aws." whatever its case', () => {
+    for (const source of ['aws.capillary', 'AWS.capillary', 'Aws.capillary', 'aWs.x']) {
+      expect(problemsOf({ EVENT_SOURCE: source })).toEqual([
+        'EVENT_SOURCE: must not start with "aws." (reserved by AWS)',
+      ]);
+    }
+    expect(problemsOf({ EVENT_SOURCE: 'awsome.capillary' })).toEqual([]);
+  });
+
+  it("refuses a bus ARN of another region than the client's, naming both regions", () => {
+    const arn = 'arn:aws:events:eu-west-1:123456789012:event-bus/capillary';
+    expect(problemsOf({ EVENT_BUS_NAME: arn, AWS_REGION: 'us-east-1' })).toEqual([
+      "EVENT_BUS_NAME: is a bus in eu-west-1, but AWS_REGION is us-east-1: PutEvents only reaches a bus in the client's region. Set AWS_REGION=eu-west-1, or use a bus in us-east-1",
+    ]);
+    // Unset AWS_REGION is us-east-1 too.
+    expect(problemsOf({ EVENT_BUS_NAME: arn })).toHaveLength(1);
+    expect(problemsOf({ EVENT_BUS_NAME: arn, AWS_REGION: 'eu-west-1' })).toEqual([]);
+    expect(problemsOf({ EVENT_BUS_NAME: 'capillary', AWS_REGION: 'eu-west-1' })).toEqual([]);
+    // The Lambda alike (AWS_REGION is its own region there).
+    expect(
+      problemsOf(
+        {
+          CAPILLARY_BASE_URL: 'https://x.test',
+          CAPILLARY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:c',
+          TABLE_NAME: 'cursors',
+          EVENT_BUS_NAME: arn,
+          AWS_REGION: 'ap-south-1',
+        },
+        { allowEmbedded: false },
+      ),
+    ).toEqual([
+      expect.stringMatching(/^EVENT_BUS_NAME: is a bus in eu-west-1, but AWS_REGION is ap-south-1/),
+    ]);
   });
 
   it('never puts a secret value in a problem', () => {

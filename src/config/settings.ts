@@ -1,11 +1,12 @@
 import type * as z from 'zod';
 import type { CapillaryCredentials } from '../adapters/capillary/credentials-cache.js';
-import { ConfigError, ConfigErrors } from '../domain/errors.js';
+import { ConfigError, ConfigErrors, IncompleteConfigError } from '../domain/errors.js';
 import type { PsiModeSchema } from '../domain/event-detail.js';
 import type { SchedulePolicy } from '../domain/schedule.js';
 import {
   DEFAULT_MAX_POLL_INTERVAL_SECONDS,
   DEFAULT_TABLE_NAME,
+  eventBusArnRegion,
   SETTING_SCHEMAS,
   type SettingName,
   type SettingsEnv,
@@ -81,10 +82,49 @@ function credentialsOf(
     : { kind, clientKey: first, clientSecret: second };
 }
 
-export interface LoadOptions {
-  /** The CLI may fall back to embedded services; the Lambda must be fully configured. */
-  allowEmbedded: boolean;
-}
+/** What a CLI command works with: each is either real (configured) or an embedded stand-in. */
+export type Service = 'capillary' | 'table' | 'bus' | 'deadLetterQueue';
+
+/**
+ * Per service: the settings that make it real, and the one a command that uses it then needs. An
+ * endpoint alone is not enough: it would fall back to a default table or bus name, a guess.
+ */
+const REAL_SERVICES = {
+  capillary: {
+    given: ['CAPILLARY_BASE_URL'],
+    needs: 'CAPILLARY_BASE_URL',
+    without: 'would poll the built-in sandbox, writing its customer and events into real state',
+  },
+  table: {
+    given: ['TABLE_NAME', 'DYNAMODB_ENDPOINT'],
+    needs: 'TABLE_NAME',
+    without: 'would keep the watchlist and cursors in the embedded table under .data/',
+  },
+  bus: {
+    given: ['EVENT_BUS_NAME', 'EVENTBRIDGE_ENDPOINT'],
+    needs: 'EVENT_BUS_NAME',
+    without: 'would print events to stdout instead of publishing them, and still move cursors',
+  },
+  deadLetterQueue: {
+    given: ['DLQ_URL'],
+    needs: 'DLQ_URL',
+    without: 'would have no dead-letter queue to read or redrive',
+  },
+} as const satisfies Record<
+  Service,
+  { given: readonly SettingName[]; needs: SettingName; without: string }
+>;
+
+export type LoadOptions =
+  /** The Lambda: everything real, nothing embedded. */
+  | { allowEmbedded: false }
+  | {
+      /** The CLI: all embedded (nothing real set), or every service `uses` names is real. */
+      allowEmbedded: true;
+      uses: readonly Service[];
+      /** The command, for the refusal's message (`poll`). */
+      command?: string;
+    };
 
 /** Reads and checks every setting at once, so one run reports every problem. Throws `ConfigErrors`. */
 export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Settings {
@@ -129,6 +169,10 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
     need('EVENT_BUS_NAME', 'here');
   }
   problems.push(...crossSettingProblems(e, valid));
+  if (options.allowEmbedded) {
+    const mixed = mixedServicesProblem(given, options.uses, options.command);
+    if (mixed) problems.push(mixed);
+  }
   if (problems.length > 0) throw new ConfigErrors(problems);
 
   return {
@@ -168,6 +212,30 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
     region: e.AWS_REGION,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/**
+ * All or nothing: once any real service is configured, each service the command uses must be real
+ * too. A real table with the stdout printer advances cursors past events no bus ever got; a real
+ * table with the sandbox fills it with sample events; a real Capillary with the embedded table
+ * keeps its cursors where no other poller sees them. Every missing setting is named at once.
+ */
+function mixedServicesProblem(
+  given: (name: SettingName) => boolean,
+  uses: readonly Service[],
+  command: string | undefined,
+): IncompleteConfigError | undefined {
+  const configured = Object.values(REAL_SERVICES).flatMap((service) => service.given.filter(given));
+  if (configured.length === 0) return undefined;
+  const missing = uses
+    .map((name) => REAL_SERVICES[name])
+    .filter((service) => !given(service.needs));
+  if (missing.length === 0) return undefined;
+  return new IncompleteConfigError(
+    missing.map((service) => service.needs),
+    configured,
+    `${command ? `\`${command}\`` : 'this command'} ${missing.map((service) => service.without).join('; it ')}. Set ${missing.map((service) => service.needs).join(' and ')}, or unset ${configured.join(', ')} to run on the embedded defaults`,
+  );
 }
 
 /** The schedule's intervals, given the caller's default shortest interval (CLI sandbox: 5 s). */
@@ -218,6 +286,18 @@ function crossSettingProblems(
         ),
       );
     }
+  }
+  const busRegion =
+    e.EVENT_BUS_NAME === undefined ? undefined : eventBusArnRegion(e.EVENT_BUS_NAME);
+  if (valid('EVENT_BUS_NAME') && valid('AWS_REGION') && busRegion && busRegion !== e.AWS_REGION) {
+    // PutEvents reaches a bus in the client's own region only; another region's bus is reached
+    // through a rule on a bus of this region.
+    problems.push(
+      new ConfigError(
+        'EVENT_BUS_NAME',
+        `is a bus in ${busRegion}, but AWS_REGION is ${e.AWS_REGION}: PutEvents only reaches a bus in the client's region. Set AWS_REGION=${busRegion}, or use a bus in ${e.AWS_REGION}`,
+      ),
+    );
   }
   return problems;
 }

@@ -22,6 +22,24 @@ export class ConfigError extends PollerError {
   }
 }
 
+/**
+ * Some services are configured and others the command uses are not: refused rather than mixing
+ * real state with an embedded stand-in. Names every missing setting at once.
+ */
+export class IncompleteConfigError extends ConfigError {
+  constructor(
+    readonly missing: readonly string[],
+    /** The settings given that make the configuration real. */
+    readonly configured: readonly string[],
+    consequence: string,
+  ) {
+    super(
+      missing.join(', '),
+      `${missing.length === 1 ? 'is' : 'are'} required because ${configured.join(', ')} ${configured.length === 1 ? 'is' : 'are'} set: without ${missing.length === 1 ? 'it' : 'them'}, ${consequence}`,
+    );
+  }
+}
+
 /** Several settings are wrong at once: one line per problem. */
 export class ConfigErrors extends PollerError {
   constructor(readonly problems: readonly ConfigError[]) {

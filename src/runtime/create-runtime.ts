@@ -78,8 +78,8 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
       endpoint = embedded.endpoint;
       banner.push(
         embedded.origin === 'joined'
-          ? `• DynamoDB: embedded (dynalite), shared with the poller running on this machine (${embedded.endpoint.host}) — set TABLE_NAME (and DYNAMODB_ENDPOINT) to use a real table`
-          : `• DynamoDB: embedded (dynalite), data kept in ${EMBEDDED_DATA_DIRECTORY}/ — set TABLE_NAME (and DYNAMODB_ENDPOINT) to use a real table`,
+          ? `• DynamoDB: embedded (dynalite), shared with the poller running on this machine (${embedded.endpoint.host}) — set TABLE_NAME to use a real table`
+          : `• DynamoDB: embedded (dynalite), data kept in ${EMBEDDED_DATA_DIRECTORY}/ — set TABLE_NAME to use a real table`,
       );
     }
     const client = createDynamoDbClient({
@@ -103,7 +103,11 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
         '• Events: printed to stdout as PutEvents entries, one JSON line each — set EVENT_BUS_NAME to publish to EventBridge',
       );
     }
-    if (banner.length > 0) banner.unshift('capillary-event-poller: running on embedded defaults');
+    if (banner.length > 0) {
+      banner.unshift(
+        'capillary-event-poller: running on embedded defaults (all or nothing: set CAPILLARY_BASE_URL, TABLE_NAME and EVENT_BUS_NAME together)',
+      );
+    }
 
     return {
       store,

@@ -7,19 +7,42 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { SANDBOX_CUSTOMER_ID } from '../../src/sandbox/capillary-sandbox.js';
+import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
+import { EventBridgeDouble, TEST_BUS } from '../support/eventbridge-double.js';
 import { type CliRun, runCliProcess, shown, startCli } from './cli-process.js';
 
 // Each test drives several CLI processes; on a loaded machine each start takes seconds.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const directories: string[] = [];
+let eventBridge: EventBridgeDouble | undefined;
 afterAll(async () => {
-  await Promise.all(
-    directories.map((directory) => rm(directory, { recursive: true, force: true })),
-  );
+  await Promise.all([
+    ...directories.map((directory) => rm(directory, { recursive: true, force: true })),
+    eventBridge?.close(),
+  ]);
 });
+
+/**
+ * A table of its own on DynamoDB Local and a bus: a real Capillary runs only with real state (the
+ * embedded defaults are all or nothing).
+ */
+async function realStateSettings(): Promise<Record<string, string>> {
+  eventBridge ??= await EventBridgeDouble.start();
+  const client = dynamoDbLocalClient();
+  try {
+    return {
+      TABLE_NAME: await createTestTable(client, 'cli-unix'),
+      DYNAMODB_ENDPOINT: inject('dynamoDbLocalEndpoint'),
+      EVENT_BUS_NAME: TEST_BUS,
+      EVENTBRIDGE_ENDPOINT: eventBridge.url,
+    };
+  } finally {
+    client.destroy();
+  }
+}
 
 async function workingDirectory(): Promise<string> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'cli-unix-'));
@@ -109,7 +132,8 @@ class HeldCapillary {
 }
 
 describe('Ctrl-C', () => {
-  const settings = (capillary: HeldCapillary) => ({
+  const settings = (capillary: HeldCapillary, state: Record<string, string>) => ({
+    ...state,
     CAPILLARY_BASE_URL: capillary.url,
     CAPILLARY_USERNAME: 'till',
     CAPILLARY_PASSWORD: 'secret',
@@ -120,13 +144,14 @@ describe('Ctrl-C', () => {
     const capillary = await HeldCapillary.start();
     try {
       const cwd = await workingDirectory();
-      const added = await runCliProcess(['watch', 'add', '7'], { cwd });
+      const state = await realStateSettings();
+      const added = await runCliProcess(['watch', 'add', '7'], { cwd, env: state });
       expect(added.code, shown(added)).toBe(0);
 
       // First Ctrl-C while the poll is in flight: the sweep ends (a 401: exit 1), then the CLI.
       // A terminal delivers one press to the whole process group and npm forwards it too: the
       // echo a moment later is the same press, not a second one.
-      const poll = startCli(['poll'], { cwd, env: settings(capillary) });
+      const poll = startCli(['poll'], { cwd, env: settings(capillary, state) });
       await capillary.arrived(1);
       poll.child.kill('SIGINT');
       poll.child.kill('SIGINT');
@@ -140,9 +165,13 @@ describe('Ctrl-C', () => {
       // Two Ctrl-C while the poll is in flight: out at once with 130, the sweep left unfinished.
       // A customer of its own: the one that failed above is not due again for a while.
       const secondCwd = await workingDirectory();
-      const addedAgain = await runCliProcess(['watch', 'add', '8'], { cwd: secondCwd });
+      const secondState = await realStateSettings();
+      const addedAgain = await runCliProcess(['watch', 'add', '8'], {
+        cwd: secondCwd,
+        env: secondState,
+      });
       expect(addedAgain.code, shown(addedAgain)).toBe(0);
-      const second = startCli(['poll'], { cwd: secondCwd, env: settings(capillary) });
+      const second = startCli(['poll'], { cwd: secondCwd, env: settings(capillary, secondState) });
       await capillary.arrived(capillary.received + 1);
       second.child.kill('SIGINT');
       await second.waitForStderr('finishing the work in flight');
@@ -167,11 +196,13 @@ describe('a fleet-wide failure', () => {
     await new Promise((resolve) => closed.close(resolve));
 
     const cwd = await workingDirectory();
-    const added = await runCliProcess(['watch', 'add', '1', '2', '3'], { cwd });
+    const state = await realStateSettings();
+    const added = await runCliProcess(['watch', 'add', '1', '2', '3'], { cwd, env: state });
     expect(added.code, shown(added)).toBe(0);
     const run = await runCliProcess(['poll', '--once'], {
       cwd,
       env: {
+        ...state,
         CAPILLARY_BASE_URL: `http://127.0.0.1:${port}`,
         CAPILLARY_USERNAME: 'till',
         CAPILLARY_PASSWORD: 'secret',

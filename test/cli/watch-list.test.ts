@@ -36,4 +36,20 @@ describe('watch list', () => {
     );
     expect(plain).toMatch(/82 .*paused.*never polled.*no next poll/);
   });
+
+  it('lists ids in numeric order, up to 19 digits', async () => {
+    const ids = ['9223372036854775807', '10', '9', '9223372036854775806', '100', '2'];
+    expect((await cli('watch', 'add', ...ids)).code).toBe(0);
+    const listed = JSON.parse((await cli('watch', 'list', '--json')).stdout) as {
+      customerId: string;
+    }[];
+    expect(listed.map((row) => row.customerId).filter((id) => ids.includes(id))).toEqual([
+      '2',
+      '9',
+      '10',
+      '100',
+      '9223372036854775806',
+      '9223372036854775807',
+    ]);
+  });
 });

@@ -3,11 +3,14 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { detailOf } from '../support/eventbridge-double.js';
 import { rawEvents } from '../support/poller-fixtures.js';
 import { useInProcessCli } from './in-process-cli.js';
 
 const harness = useInProcessCli('pause');
 const cli = harness.run;
+const publishedCustomers = () =>
+  harness.eventBridge.accepted.map((entry) => detailOf(entry).customerId);
 
 describe('watch pause and resume', () => {
   it('skips a paused customer in sweeps and catches up on what the API still shows once resumed', async () => {
@@ -22,23 +25,16 @@ describe('watch pause and resume', () => {
 
     const poll = await cli('poll', '--once', '--json');
     expect(poll.code).toBe(0);
-    const lines = poll.stdout.trim().split('\n');
-    const summary = JSON.parse(lines.at(-1) ?? '{}');
-    expect(summary).toMatchObject({ claimed: 1, polled: 1 });
-    const customers = lines.slice(0, -1).map((line) => JSON.parse(line).Detail.customerId);
-    expect(new Set(customers)).toEqual(new Set(['71']));
+    expect(JSON.parse(poll.stdout)).toMatchObject({ claimed: 1, polled: 1 });
+    expect(new Set(publishedCustomers())).toEqual(new Set(['71']));
     expect(harness.capillary.eventRequests('72')).toHaveLength(0);
 
     expect((await cli('watch', 'resume', '72')).stderr).toContain('72: active');
     const list = JSON.parse((await cli('watch', 'list', '--json')).stdout);
     expect(list.map((row: { status: string }) => row.status)).toEqual(['active', 'active']);
-    const resumed = await cli('poll', '--once', '--json');
-    const published = resumed.stdout
-      .trim()
-      .split('\n')
-      .slice(0, -1)
-      .map((line) => JSON.parse(line).Detail.customerId);
-    expect(published).toEqual(['72', '72']);
+    harness.eventBridge.reset();
+    expect((await cli('poll', '--once', '--json')).code).toBe(0);
+    expect(publishedCustomers()).toEqual(['72', '72']);
   });
 
   it('says which customers are not watched and exits 1', async () => {

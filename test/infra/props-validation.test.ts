@@ -1,5 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { CapillaryEventPoller } from '../../infra/capillary-event-poller.js';
@@ -235,6 +236,24 @@ describe('CapillaryEventPoller props validation', () => {
         '- memorySize must be a whole number from 128 to 10240, got 1',
       ].join('\n'),
     );
+  });
+
+  it('refuses a bus of another region than the stack, and accepts one of its own region', () => {
+    const arn = 'arn:aws:events:eu-west-1:123456789012:event-bus/shared';
+    const pollerIn = (region: string) => {
+      const stack = new Stack(testApp(), `Bus${region}`, {
+        env: { account: '123456789012', region },
+      });
+      const eventBus = events.EventBus.fromEventBusArn(stack, 'Bus', arn);
+      return () => new CapillaryEventPoller(stack, 'Poller', { ...ok, eventBus });
+    };
+    expect(thrownMessage(pollerIn('us-east-1'))).toBe(
+      [
+        'Invalid CapillaryEventPoller props:',
+        "- eventBus is in eu-west-1, but the stack deploys to us-east-1: PutEvents only reaches a bus in the function's region. Use a bus in us-east-1, or forward to eu-west-1 with a rule",
+      ].join('\n'),
+    );
+    expect(pollerIn('eu-west-1')).not.toThrow();
   });
 
   it('refuses onEvent without event names', () => {

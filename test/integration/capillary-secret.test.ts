@@ -67,7 +67,7 @@ describe('credentialsLoader under the CapillaryClient', () => {
         CAPILLARY_AUTH: 'basic',
         CAPILLARY_SECRET_ARN: SECRET_ARN,
       },
-      { allowEmbedded: true },
+      { allowEmbedded: true, uses: ['capillary'] },
     );
     const secrets = new SecretsProvider({
       clientConfig: { endpoint: secretsUrl, region: 'us-east-1', credentials: DUMMY_CREDENTIALS },

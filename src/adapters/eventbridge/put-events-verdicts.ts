@@ -4,14 +4,18 @@
 type EntryVerdict = 'retry' | 'failed' | 'rejected';
 
 /**
- * Per AWS (PutEventsResultEntry.ErrorCode) the retryable entry errors are InternalFailure and
- * ThrottlingException: retried with backoff, `failed` when attempts run out. The access errors
- * AWS lists as non-retryable are about the publisher's permissions or account, not about the
- * event, which would be accepted once access is fixed: they are `failed` rather than `rejected`.
+ * The entry codes AWS documents (EventBridge API reference, PutEventsResultEntry.ErrorCode).
+ * Retryable: InternalFailure, ThrottlingException. Non-retryable: MalformedDetail, InvalidArgument
+ * and RedactionFailure are about the entry itself, so sending it again cannot succeed: `rejected`
+ * (parked). The access errors are about the publisher's permissions or account, not the event,
+ * which would be accepted once access is fixed: `failed` (a later poll tries again).
  */
 const ENTRY_CODE_VERDICTS = new Map<string, EntryVerdict>([
   ['InternalFailure', 'retry'],
   ['ThrottlingException', 'retry'],
+  ['MalformedDetail', 'rejected'],
+  ['InvalidArgument', 'rejected'],
+  ['RedactionFailure', 'rejected'],
   ['AccessDeniedException', 'failed'],
   ['InvalidAccountIdException', 'failed'],
   ['NotAuthorizedForSourceException', 'failed'],
@@ -19,11 +23,12 @@ const ENTRY_CODE_VERDICTS = new Map<string, EntryVerdict>([
 ]);
 
 /**
- * Everything else (MalformedDetail, InvalidArgument, RedactionFailure, unknown codes) is about the
- * entry itself and non-retryable: sending the same entry again cannot succeed, so it is `rejected`.
+ * Any other code (`InternalException`, a code added after this list) is treated as transient:
+ * retried within the budget, then `failed`. Only a documented permanent code parks an event, since
+ * parking takes it off the stream until someone redrives it.
  */
 export function classifyEntryCode(code: string): EntryVerdict {
-  return ENTRY_CODE_VERDICTS.get(code) ?? 'rejected';
+  return ENTRY_CODE_VERDICTS.get(code) ?? 'retry';
 }
 
 /** Throttling and transient server or network errors of a whole request: worth sending again. */

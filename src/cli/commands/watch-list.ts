@@ -2,6 +2,15 @@ import { stalenessMs } from '../../domain/schedule.js';
 import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
 import { formatAge } from '../format-age.js';
 
+/**
+ * Ids are digit strings without leading zeros, up to 19 digits (past a double's precision): the
+ * shorter is the smaller, and among equal lengths the order of the digits is the order of the numbers.
+ */
+function byNumericId(a: string, b: string): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** `watch list`: watched customers with their last seen event and lag. */
 export async function runWatchList(
   command: { json: boolean },
@@ -44,7 +53,7 @@ export async function runWatchList(
       scheduled: schedule !== undefined,
     });
   }
-  rows.sort((a, b) => a.customerId.localeCompare(b.customerId));
+  rows.sort((a, b) => byNumericId(a.customerId, b.customerId));
   if (command.json) json(rows);
   else {
     say(`${rows.length} watched customer(s)`);
