@@ -188,20 +188,32 @@ export class SecretRedactor {
     return redactThenCut(text, this.all(), maxChars);
   }
 
-  /** `logger` with the message and every string attribute redacted (undefined attributes dropped). */
+  /**
+   * `logger` with the message and every string attribute redacted, in nested lists and objects too
+   * (a summary's failures), undefined attributes dropped.
+   */
   logger(logger: Logger): Logger {
     const at =
       (level: keyof Logger) =>
       (message: string, attributes: Record<string, unknown> = {}): void => {
         const clean: Record<string, unknown> = {};
         for (const [name, value] of Object.entries(attributes)) {
-          if (value !== undefined) {
-            clean[name] = typeof value === 'string' ? this.redact(value) : value;
-          }
+          if (value !== undefined) clean[name] = this.redactValue(value, 0);
         }
         logger[level](this.redact(message), clean);
       };
     return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  }
+
+  /** `value` with its strings redacted, through plain objects and arrays up to 8 levels down. */
+  private redactValue(value: unknown, depth: number): unknown {
+    if (typeof value === 'string') return this.redact(value);
+    if (depth >= 8 || value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map((item) => this.redactValue(item, depth + 1));
+    if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+    return Object.fromEntries(
+      Object.entries(value).map(([name, item]) => [name, this.redactValue(item, depth + 1)]),
+    );
   }
 
   private all(): string[] {
