@@ -180,6 +180,7 @@ afterAll(async () => {
 });
 
 describe('Capillary echoing the password in a 500 body, in every form', () => {
+  // The three steps share one table and run in order: the last reads what the first two stored.
   it('the worker Lambda: logs and dead-letter messages show none of the forms', async () => {
     const store = new DynamoDbCursorStore({ client: dynamo, tableName });
     for (const customerId of [...LAMBDA_HEALTHY, ...lambdaBad]) {
