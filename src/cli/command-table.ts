@@ -81,7 +81,7 @@ export const COMMAND_TABLE = {
     usage: '<customerId...>',
     customerIds: { unlessOption: 'file' },
     about:
-      'Watches customers. Their first poll records what is there (baseline), or emits it all\nwith --backfill. Customers already watched are left as they are.',
+      'Watches customers from now. Their first poll records what was there before (baseline) and\nemits what came after, or emits it all with --backfill. Customers already watched are left\nas they are.',
     options: {
       file: {
         value: 'ids.txt',

@@ -1,6 +1,8 @@
+import { Writable } from 'node:stream';
 import type { Service, Settings } from '../config/settings.js';
 import { loadSettings } from '../config/settings.js';
 import { ConfigError, ConfigErrors, describeError, PollerError } from '../domain/errors.js';
+import { SecretRedactor } from '../domain/redaction.js';
 import { createRuntime, type Runtime } from '../runtime/create-runtime.js';
 import {
   type CliIo,
@@ -63,21 +65,40 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return EXIT_USAGE;
   }
 
-  const logger = createJsonLogger(io.stderr, settings.logLevel, secretsOf(settings));
+  // One secret registry for the process: the credentials now, the OAuth tokens once the Capillary
+  // client has them. Everything the commands show and log goes through it; published events do not.
+  const redactor = new SecretRedactor();
+  if (settings.capillary.credentials) redactor.addCredentials(settings.capillary.credentials);
+  const redact = (text: string) => redactor.redact(text);
+  const shown: CliIo = {
+    ...io,
+    stdout: redactingStream(io.stdout, redact),
+    stderr: redactingStream(io.stderr, redact),
+  };
+  const show = (text: string) => shown.stderr.write(`${text}\n`);
+  const logger = createJsonLogger(io.stderr, settings.logLevel, redact);
   let runtime: Runtime | undefined;
   try {
     runtime = await createRuntime(settings, {
       logger,
+      redactor,
       stdout: io.stdout,
       forPolling: command.name === 'poll',
       forDeadLetters: command.name.startsWith('dlq-'),
     });
-    for (const line of runtime.banner) say(line);
-    const json = (value: unknown) => io.stdout.write(`${JSON.stringify(value)}\n`);
-    return await execute(command, { runtime, settings, io, json, say, now: new Date() });
+    for (const line of runtime.banner) show(line);
+    const json = (value: unknown) => shown.stdout.write(`${JSON.stringify(value)}\n`);
+    return await execute(command, {
+      runtime,
+      settings,
+      io: shown,
+      json,
+      say: show,
+      now: new Date(),
+    });
   } catch (error) {
-    say(`error: ${describeError(error)}`);
-    if (error instanceof PollerError) say(`(${error.reason})`);
+    show(`error: ${describeError(error)}`);
+    if (error instanceof PollerError) show(`(${error.reason})`);
     const usage =
       error instanceof UsageError || error instanceof ConfigError || error instanceof ConfigErrors;
     return usage ? EXIT_USAGE : EXIT_CUSTOMER_FAILED;
@@ -113,8 +134,12 @@ function execute(
   }
 }
 
-function secretsOf(settings: Settings): string[] {
-  const credentials = settings.capillary.credentials;
-  if (!credentials) return [];
-  return credentials.kind === 'basic' ? [credentials.password] : [credentials.clientSecret];
+/** Writes through `stream` with `redact` applied to each write (each is one or more whole lines). */
+function redactingStream(stream: Writable, redact: (text: string) => string): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      stream.write(redact(chunk.toString()));
+      done();
+    },
+  });
 }

@@ -41,7 +41,8 @@ export const ScopeSchema = z.enum(['default', 'child']);
 export type Scope = z.infer<typeof ScopeSchema>;
 
 /**
- * `baseline`: the first poll records what is there and emits nothing.
+ * `baseline`: the first poll records what happened before the watch began (`createdAt`, see
+ *   `predatesWatch`) and emits only what came after.
  * `backfill`: the first poll emits everything present.
  * `tracking`: every later poll.
  */

@@ -4,7 +4,13 @@ import { apiEvent } from '../../test/support/in-memory-ports.js';
 import { pollHarness } from '../../test/support/poll-harness.js';
 import { CapillaryEventSchema } from './capillary-event.js';
 import { type CustomerState, newCustomerState } from './customer-state.js';
-import { advanceCursor, detectNewEvents, keyWindow } from './detect-new-events.js';
+import {
+  advanceCursor,
+  BASELINE_SKEW_ALLOWANCE_MS,
+  detectNewEvents,
+  keyWindow,
+  predatesWatch,
+} from './detect-new-events.js';
 import { pollCustomer } from './poll-customer.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
@@ -51,7 +57,7 @@ describe('detectNewEvents', () => {
     apiEvent({ uniqueId: 'seen', date: '2025-05-08T08:20:00Z' }),
   );
 
-  it('emits nothing for a baseline customer', () => {
+  it('emits nothing for a baseline customer when everything predates the watch', () => {
     const state = newCustomerState({ customerId: '1', scope: 'default', backfill: false }, NOW);
     expect(detectNewEvents(state, window).fresh).toEqual([]);
   });
@@ -113,7 +119,7 @@ describe('advanceCursor', () => {
     ).toBeUndefined();
   });
 
-  it('records the whole window on the baseline poll and switches to tracking', () => {
+  it('records the whole window on the baseline poll when all of it predates the watch, and switches to tracking', () => {
     const state = newCustomerState({ customerId: '1', scope: 'default', backfill: false }, NOW);
     const next = advanceCursor(state, {
       window,
@@ -276,5 +282,62 @@ describe('exactly once over random histories', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('watch from now: the baseline poll', () => {
+  // Watched at 10:00:00; the allowance reaches back to 09:59:00.
+  const ADDED = new Date('2026-01-01T10:00:00Z');
+  const baseline = newCustomerState({ customerId: '1', scope: 'default', backfill: false }, ADDED);
+  const window = windowOf(
+    apiEvent({ uniqueId: 'after-add', date: '2026-01-01T10:05:00Z' }),
+    // Happened at 10:00:00.4 per Capillary: `date` has whole seconds, so it reads as the add itself.
+    apiEvent({ uniqueId: 'same-second', date: '2026-01-01T10:00:00Z' }),
+    // A Capillary clock 30 s behind the poller's that ran `watch add`.
+    apiEvent({ uniqueId: 'within-allowance', date: '2026-01-01T09:59:30Z' }),
+    apiEvent({ uniqueId: 'before-allowance', date: '2026-01-01T09:58:59Z' }),
+    apiEvent({ uniqueId: 'long-before', date: '2025-05-08T08:00:00Z' }),
+  );
+
+  it('publishes what is dated after the watch began, less the skew allowance, oldest first', () => {
+    expect(BASELINE_SKEW_ALLOWANCE_MS).toBe(60_000);
+    expect(keysOf(detectNewEvents(baseline, window).fresh)).toEqual([
+      'within-allowance',
+      'same-second',
+      'after-add',
+    ]);
+  });
+
+  it('records only what came before as seen, so a later event not yet published is tried again', () => {
+    const next = advanceCursor(baseline, {
+      window,
+      // `after-add` was published; the other two later ones were not (yet).
+      acknowledged: window.filter((candidate) => candidate.key === 'after-add'),
+      capacity: 10,
+      now: ADDED,
+      windowDigest: null,
+    });
+    expect(next?.mode).toBe('tracking');
+    expect(next?.seen.map((entry) => entry.id)).toEqual([
+      'long-before',
+      'before-allowance',
+      'after-add',
+    ]);
+    expect(keysOf(detectNewEvents(next as CustomerState, window).fresh)).toEqual([
+      'within-allowance',
+      'same-second',
+    ]);
+  });
+
+  it('records an event without a usable date (it cannot tell), and publishes all when createdAt is unreadable', () => {
+    expect(predatesWatch(baseline, null)).toBe(true);
+    expect(predatesWatch({ createdAt: 'not a date' }, Date.parse('2020-01-01T00:00:00Z'))).toBe(
+      false,
+    );
+  });
+
+  it('--backfill keeps its meaning: everything present is published', () => {
+    const backfill = newCustomerState({ customerId: '1', scope: 'default', backfill: true }, ADDED);
+    expect(detectNewEvents(backfill, window).fresh).toHaveLength(5);
   });
 });

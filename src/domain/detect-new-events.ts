@@ -13,6 +13,28 @@ import { eventKey } from './event-key.js';
 /** A `lastSeenId` longer than this is kept as its fingerprint (it is for people, and bounded). */
 const MAX_LAST_SEEN_ID_CHARS = 1_024;
 
+/**
+ * How long before the watch began (`createdAt`) an event may be dated and still be published by the
+ * baseline poll: 60 s. An event's `date` has whole seconds (12:00:00.900 reads 12:00:00), and the
+ * clock of the poller that ran `watch add` is not Capillary's, so an event that happened just after
+ * the add can read as just before it. Publishing an event of the minute before the add is harmless;
+ * recording one of after it as baseline loses it.
+ * @internal test/docs/stated-numbers.test.ts checks the docs' number against it.
+ */
+export const BASELINE_SKEW_ALLOWANCE_MS = 60_000;
+
+/**
+ * Whether an event dated `at` (epoch ms) was there before the watch began, so the baseline poll
+ * records it instead of publishing it. An event without a usable date cannot tell: it is recorded,
+ * as everything present was before. An unreadable `createdAt` records nothing: all is published.
+ * Seam: `date` is when the event occurred, which a poster may set in the past (a till syncing
+ * late); once the change feed exists, its `startTime` (when Capillary took the POST) decides here.
+ */
+export function predatesWatch(state: Pick<CustomerState, 'createdAt'>, at: number | null): boolean {
+  if (at === null) return true;
+  return at < Date.parse(state.createdAt) - BASELINE_SKEW_ALLOWANCE_MS;
+}
+
 /** An API event with its identity and date, ready to compare with the cursor. */
 export interface KeyedEvent {
   key: string;
@@ -61,11 +83,15 @@ export interface Detection {
 /**
  * Which events of the window are new for this customer. Identity, not date, decides, so a late
  * event (dated before the last seen one) and several events in one second are all caught.
- * A customer in `baseline` mode gets nothing: its first poll only records what is there.
+ * A customer in `baseline` mode gets only what is dated after the watch began (`predatesWatch`):
+ * its first poll records the rest.
  */
 export function detectNewEvents(state: CustomerState, window: readonly KeyedEvent[]): Detection {
   const detection: Detection = { fresh: [], belowFloor: [] };
-  if (state.mode === 'baseline') return detection;
+  if (state.mode === 'baseline') {
+    detection.fresh = window.filter((candidate) => !predatesWatch(state, candidate.at));
+    return detection;
+  }
   const isSeen = seenLookup(state.seen);
   for (const candidate of window) {
     if (isSeen(candidate.key)) continue;
@@ -108,7 +134,15 @@ export function advanceCursor(
   state: CustomerState,
   input: AdvanceInput,
 ): CustomerState | undefined {
-  const recorded = state.mode === 'baseline' ? input.window : input.acknowledged;
+  // A baseline records what was there before the watch began; what came after is recorded only
+  // once published, like any other event, so one not yet published is tried again.
+  const recorded =
+    state.mode === 'baseline'
+      ? [
+          ...input.window.filter((candidate) => predatesWatch(state, candidate.at)),
+          ...input.acknowledged,
+        ]
+      : input.acknowledged;
   const nextMode = 'tracking';
   const known = seenLookup(state.seen);
   const additions = recorded.filter((candidate) => !known(candidate.key));

@@ -110,3 +110,28 @@ describe('one event that cannot be published never blocks its customer', () => {
     expect((await current()).seen.map((entry) => entry.id).sort()).toEqual(['v1', 'v2']);
   });
 });
+
+describe('a baseline customer and an event that cannot be published', () => {
+  it('records one dated before the watch began, parks one dated after it', async () => {
+    const harness = pollHarness({ now: NOW.getTime(), deadLetters: true });
+    const source = new RawSource();
+    await harness.store.addCustomer(
+      newCustomerState({ customerId: '42', scope: 'default', backfill: false }, NOW),
+    );
+    const deep = (uniqueId: string, date: string) => ({
+      ...apiEvent({ uniqueId, date }),
+      additonalAttributes: { deep: nested(100) },
+    });
+    source.data = [
+      deep('deep-after', '2026-01-01T00:00:05Z'),
+      deep('deep-before', '2025-05-08T08:00:00Z'),
+    ];
+    const state = (await harness.store.getCustomer('42')) as CustomerState;
+
+    const first = await pollCustomer(state, { ...harness, source }, options);
+    expect(first).toMatchObject({ status: 'ok', baselined: true, published: 0, parked: 1 });
+    expect(harness.deadLetters.parked.map((item) => item.event.key)).toEqual(['deep-after']);
+    const after = (await harness.store.getCustomer('42')) as CustomerState;
+    expect(after.seen.map((entry) => entry.id).sort()).toEqual(['deep-after', 'deep-before']);
+  });
+});

@@ -1,6 +1,6 @@
 import { describeRejected, type RejectedEvent } from './capillary-event.js';
 import type { CustomerState } from './customer-state.js';
-import { type KeyedEvent, orderWindow } from './detect-new-events.js';
+import { type KeyedEvent, orderWindow, predatesWatch } from './detect-new-events.js';
 import { describeError } from './errors.js';
 import type { PsiMode } from './event-detail.js';
 import { EventShapeError, eventKey } from './event-key.js';
@@ -77,11 +77,13 @@ export async function setAsidePoisoned(
       !(event.at !== null && state.seenFloor !== null && event.at < state.seenFloor),
   );
   if (fresh.length === 0) return outcome;
-  if (state.mode === 'baseline') {
-    outcome.acknowledged = fresh.map((event) => ({ key: event.key, at: atOf(event) }));
-    return outcome;
-  }
-  const items = fresh.map((event) => ({
+  // A baseline records what was there before the watch began; what came after is parked below.
+  const before =
+    state.mode === 'baseline' ? fresh.filter((event) => predatesWatch(state, event.at)) : [];
+  outcome.acknowledged = before.map((event) => ({ key: event.key, at: atOf(event) }));
+  const after = fresh.filter((event) => !before.includes(event));
+  if (after.length === 0) return outcome;
+  const items = after.map((event) => ({
     rejected: event,
     event: placeholderEvent(event, context),
     reason: describePoisoned(event),

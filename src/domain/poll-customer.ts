@@ -46,7 +46,10 @@ export interface CustomerPollResult {
    */
   status: 'ok' | 'failed' | 'conflict' | 'deferred';
   reason?: string;
-  /** The first poll of a baseline customer: events recorded, none emitted. */
+  /**
+   * The first poll of a baseline customer: events from before the watch began recorded, later
+   * ones published.
+   */
   baselined: boolean;
   newEvents: number;
   published: number;

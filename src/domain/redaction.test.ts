@@ -108,10 +108,19 @@ describe('SecretRedactor.logger', () => {
       problem: 'echo hunter2-pass',
       attempt: 2,
       status: undefined,
+      summary: { failures: [{ reason: 'echo hunter2-pass' }] },
     });
     logger.debug('plain');
     expect(lines).toEqual([
-      ['warn', 'sent [REDACTED]', { problem: 'echo [REDACTED]', attempt: 2 }],
+      [
+        'warn',
+        'sent [REDACTED]',
+        {
+          problem: 'echo [REDACTED]',
+          attempt: 2,
+          summary: { failures: [{ reason: 'echo [REDACTED]' }] },
+        },
+      ],
       ['debug', 'plain', {}],
     ]);
   });

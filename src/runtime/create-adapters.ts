@@ -24,6 +24,7 @@ import type {
   OutgoingEvent,
   QuotaGate,
 } from '../domain/ports.js';
+import { SecretRedactor } from '../domain/redaction.js';
 import { createEventBridgeClient, createSqsClient, loopbackCredentials } from './aws-clients.js';
 
 /** An SQS client for a queue: at SQS_ENDPOINT when set, else at the queue's own URL. */
@@ -49,6 +50,8 @@ interface AdapterContext {
   capillaryBaseUrl: URL;
   /** Configured credentials, a loader (Secrets Manager), or none (the sandbox). */
   credentials: CredentialsSource;
+  /** The process's secret registry (the CLI's, whose output it redacts). Default: a new one. */
+  redactor?: SecretRedactor;
   clock?: () => Date;
   /**
    * The poller's table: its `quota#capillary` item holds the Capillary budget (`CAPILLARY_RPS`)
@@ -126,7 +129,9 @@ export function createPollDependencies(
   settings: Settings,
   context: AdapterContext,
 ): PollerDependencies {
-  const { logger } = context;
+  // Every log line of a poll is redacted with the secrets the Capillary client learns.
+  const redactor = context.redactor ?? new SecretRedactor();
+  const logger = redactor.logger(context.logger);
   const quota = createQuotaGate(settings, context);
   const latency = new LatencyEstimate();
   const source = new CapillaryClient({
@@ -138,7 +143,8 @@ export function createPollDependencies(
     requestsPerSecond: settings.capillary.requestsPerSecond,
     quota,
     onRequest: ({ latencyMs }) => latency.observe(latencyMs),
-    logger,
+    redactor,
+    logger: context.logger,
   });
   const { events } = settings;
   // Events of concurrent customers share PutEvents requests (10 entries each, not one per customer).
@@ -155,6 +161,7 @@ export function createPollDependencies(
         queueUrl: events.deadLetterQueueUrl,
         maxMessageBytes: events.deadLetterMaxMessageBytes,
         logger,
+        redact: (text) => redactor.redact(text),
       })
     : undefined;
   return {

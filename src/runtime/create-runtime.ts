@@ -8,6 +8,7 @@ import type { Settings } from '../config/settings.js';
 import { type CustomerState, newCustomerState } from '../domain/customer-state.js';
 import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
 import type { CursorStore, EventPublisher, Logger } from '../domain/ports.js';
+import type { SecretRedactor } from '../domain/redaction.js';
 import { SANDBOX_CUSTOMER_ID, startCapillarySandbox } from '../sandbox/capillary-sandbox.js';
 import { POLLER_VERSION } from '../version.js';
 import { createDynamoDbClient, loopbackCredentials } from './aws-clients.js';
@@ -52,6 +53,8 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   logger: Logger;
+  /** The process's secret registry: the Capillary client adds what it learns to it. */
+  redactor?: SecretRedactor;
   stdout: Writable;
   /** `poll` needs Capillary and a publisher; the watch commands need only the table. */
   forPolling: boolean;
@@ -142,6 +145,7 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
         closers.push(closeSharedDispatcher);
         return createPollDependencies(settings, {
           logger: options.logger,
+          ...(options.redactor ? { redactor: options.redactor } : {}),
           stdout: options.stdout,
           store,
           capillaryBaseUrl,

@@ -24,6 +24,7 @@ import { inFlightFor, MAX_IN_FLIGHT } from '../../src/domain/adaptive-concurrenc
 import { MAX_CURSOR_ITEM_BYTES } from '../../src/domain/cursor-budget.js';
 import { MAX_CUSTOMER_ID } from '../../src/domain/customer-state.js';
 import { REDRIVE_VISIBILITY_SECONDS } from '../../src/domain/dead-letter-redrive.js';
+import { BASELINE_SKEW_ALLOWANCE_MS } from '../../src/domain/detect-new-events.js';
 import { MAX_EVENT_DEPTH, MAX_EVENT_JSON_BYTES } from '../../src/domain/event-key.js';
 import { claimPublishMargin } from '../../src/domain/poll-claimed.js';
 import { MIN_SECRET_PIECE } from '../../src/domain/redaction.js';
@@ -92,6 +93,10 @@ describe('README.md states what the code does', () => {
     ['exit 130 (npm start)', `a second Ctrl-C stops at once, exit ${EXIT_INTERRUPTED}`],
     ['sandbox events', `adding a new event every ${DEFAULT_NEW_EVENT_EVERY_MS / 1000} seconds`],
     ['customer ids', `from 1 to ${MAX_CUSTOMER_ID} (int64)`],
+    [
+      'watch from now',
+      `events dated more than ${BASELINE_SKEW_ALLOWANCE_MS / 1000} s before \`watch add\` are the baseline`,
+    ],
     ['redrive', `a ${REDRIVE_VISIBILITY_SECONDS / 60}-minute visibility timeout`],
     [
       'the secret cache',

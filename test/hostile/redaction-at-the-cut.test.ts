@@ -1,15 +1,18 @@
 // Secrets that straddle the cut of a shown body, at every position, for both kinds of
 // authentication: through HTTP error bodies, HTML 200 bodies, token endpoint errors and thrown
-// errors. Not even a 6-character piece may be shown.
+// errors. Not even a 6-character piece may be shown. And every form a secret takes on the wire
+// (URL-encoded, JSON-escaped, inside base64, its MD5 in either case), echoed back, is removed.
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuthorization } from '../../src/adapters/capillary/basic-auth.js';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import type { CapillaryCredentials } from '../../src/adapters/capillary/credentials-cache.js';
 import { BODY_SNIPPET_CHARS } from '../../src/adapters/capillary/response-interpreter.js';
 import { describeError } from '../../src/domain/errors.js';
+import { REDACTION_MARKER, SecretRedactor } from '../../src/domain/redaction.js';
 import { capturingLogger } from '../support/poller-fixtures.js';
 import { type Behaviour, HostileCapillary, json, md5, raw } from './hostile-capillary.js';
-import { expectNoSecretPieces } from './secret-pieces.js';
+import { expectNoSecretPieces, shownForms, type WireForm, wireForms } from './secret-pieces.js';
 
 const USERNAME = 'cut_till';
 const PASSWORD = 'Kp7-Straddle-Pa55w0rd';
@@ -183,5 +186,71 @@ describe('OAuth credentials: the client secret and the token, cut anywhere', () 
       expectNoSecretPieces(text, [CLIENT_SECRET]);
     }
     capillary.onToken(undefined);
+  });
+});
+
+describe('every form a secret takes on the wire, echoed back', () => {
+  // Characters that URL-encoding and JSON-escaping both change, and one outside ASCII.
+  const password = 'Echo "pa$$" & w/ð+rd\\1';
+  const username = 'echo_till';
+
+  /** Each form echoed in a 500 text body and in a 400 JSON message: none is shown. */
+  async function expectNoFormShown(subject: ReturnType<typeof client>, forms: WireForm[]) {
+    for (const form of forms) {
+      for (const answer of [
+        raw(500, `Internal error for ${form.echo} (echoed)`),
+        json(400, { message: `bad credentials ${form.echo}` }),
+      ]) {
+        capillary.on(CUSTOMER, answer);
+        const text = await failureText(subject);
+        expect(text, form.name).toMatch(/echoed|bad credentials/);
+        expect(shownForms(text, forms), form.name).toEqual([]);
+      }
+    }
+  }
+
+  it('Basic: the password, username:password and username:md5(password), in every form', async () => {
+    const forms = [
+      ...wireForms('password', password),
+      ...wireForms('username:password', `${username}:${password}`),
+      ...wireForms('username:md5(password)', `${username}:${md5(password)}`),
+    ];
+    expect(forms).toHaveLength(24);
+    const subject = client({ kind: 'basic', username, password });
+    await expectNoFormShown(subject, forms);
+    // The text around each echo is still shown: only the secret goes.
+    capillary.on(CUSTOMER, raw(500, `Internal error for ${encodeURIComponent(password)} (echoed)`));
+    expect(await failureText(subject)).toContain(`Internal error for ${REDACTION_MARKER} (echoed)`);
+  });
+
+  it('OAuth: the client secret and the token, in every form', async () => {
+    const subject = client({ kind: 'oauth', clientKey: CLIENT_KEY, clientSecret: password });
+    capillary.on(CUSTOMER, json(200, { data: [], errors: [] }));
+    await subject.client.fetchEvents({ customerId: CUSTOMER, scope: 'default' });
+    const token = capillary.issuedTokens.at(-1) as string;
+    await expectNoFormShown(subject, [
+      ...wireForms('client secret', password),
+      ...wireForms('token', token),
+    ]);
+  });
+
+  it('any secret, in any form, anywhere in any text (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 8, maxLength: 40, unit: 'binary' }),
+        fc.string({ maxLength: 20 }),
+        fc.string({ maxLength: 20 }),
+        (secret, before, after) => {
+          const redactor = new SecretRedactor();
+          redactor.add(secret);
+          for (const form of wireForms('secret', secret)) {
+            fc.pre(!REDACTION_MARKER.includes(form.secretPart));
+            const shown = redactor.redact(`${before}${form.echo}${after}`);
+            expect(shown.includes(form.secretPart), form.name).toBe(false);
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 
-/** Capillary sends a till's password as its lowercase MD5 hex digest. */
+/**
+ * Capillary sends a till's password as its lowercase MD5 hex digest.
+ * @internal tests compute the digest a response may echo with it.
+ */
 export function md5Hex(text: string): string {
   return createHash('md5').update(text, 'utf8').digest('hex');
 }

@@ -1,6 +1,6 @@
 import { describeError } from '../../domain/errors.js';
 import type { SecretRedactor } from '../../domain/redaction.js';
-import { basicAuthorization, md5Hex } from './basic-auth.js';
+import { basicAuthorization } from './basic-auth.js';
 import { CapillaryAuthError } from './capillary-errors.js';
 import {
   type CapillaryCredentials,
@@ -82,14 +82,9 @@ export class CapillaryAuthenticator {
   }
 
   private loaded(credentials: CapillaryCredentials): void {
-    const { redactor } = this.options;
-    if (credentials.kind === 'basic') {
-      const header = basicAuthorization(credentials.username, credentials.password);
-      const { password } = credentials;
-      redactor.add(password, md5Hex(password), header, header.slice('Basic '.length));
-    } else {
-      redactor.add(credentials.clientSecret);
-    }
+    // The password, `username:md5hex(password)` (the Basic header's value) or the client secret,
+    // in every form they can take on the wire.
+    this.options.redactor.addCredentials(credentials);
     // Rotated: the Basic header and any OAuth token belong to the old ones.
     const fingerprint = JSON.stringify(credentials);
     if (this.activeCredentials !== undefined && this.activeCredentials !== fingerprint) {

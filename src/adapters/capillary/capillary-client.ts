@@ -40,6 +40,11 @@ export interface CapillaryClientOptions {
    * tried again at the next request). `undefined`: no authentication (the local sandbox).
    */
   credentials: CredentialsSource;
+  /**
+   * The process's secret registry: the client adds the credentials and tokens it handles, and every
+   * other sink of the process redacts with the same registry. Default: one of its own.
+   */
+  redactor?: SecretRedactor;
   /** Deadline of one HTTP request (connect, headers and body: a body that trickles in fails at it). */
   timeoutMs: number;
   /** Requests per call, first one included (a regeneration after a 401 gets one extra). */
@@ -77,7 +82,7 @@ const NO_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export class CapillaryClient implements CustomerEventsSource {
   private readonly baseUrl: URL;
   private readonly eventsPath: string;
-  private readonly redactor = new SecretRedactor();
+  private readonly redactor: SecretRedactor;
   private readonly logger: Logger;
   private readonly transport: CapillaryTransport;
   private readonly interpreter: ExchangeInterpreter;
@@ -86,6 +91,7 @@ export class CapillaryClient implements CustomerEventsSource {
 
   constructor(options: CapillaryClientOptions) {
     this.baseUrl = checkBaseUrl(options.baseUrl);
+    this.redactor = options.redactor ?? new SecretRedactor();
     this.eventsPath = checkEventsPath(options.eventsPath ?? DEFAULT_EVENTS_PATH);
     const { timeoutMs, maxAttempts, now } = options;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {

@@ -16,6 +16,8 @@ export interface SqsDeadLetterSinkOptions {
   /** The queue's MaximumMessageSize (default 256 KiB). */
   maxMessageBytes?: number;
   logger?: Logger;
+  /** Removes known secrets from a parked message's reason (the process's `SecretRedactor`). */
+  redact?: (text: string) => string;
 }
 
 interface Prepared {
@@ -35,6 +37,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
   readonly #queueUrl: string;
   readonly #maxMessageBytes: number;
   readonly #logger: Logger | undefined;
+  readonly #redact: (text: string) => string;
 
   constructor(options: SqsDeadLetterSinkOptions) {
     this.#client = options.client;
@@ -44,6 +47,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
       MAX_SEND_MESSAGE_BATCH_BYTES,
     );
     this.#logger = options.logger;
+    this.#redact = options.redact ?? ((text) => text);
   }
 
   async park(items: readonly { event: OutgoingEvent; reason: string }[]): Promise<ParkOutcome[]> {
@@ -85,7 +89,7 @@ export class SqsDeadLetterSink implements DeadLetterSink {
   }
 
   #message(event: OutgoingEvent, reason: string) {
-    const message = deadLetterMessage(event, reason, this.#maxMessageBytes);
+    const message = deadLetterMessage(event, this.#redact(reason), this.#maxMessageBytes);
     if (!message.detailIncluded) {
       this.#logger?.warn('dead-letter message too large, parking it without its detail', {
         key: event.key,
