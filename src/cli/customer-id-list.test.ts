@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCustomerIdList } from './customer-id-list.js';
+import { parseCustomerIdentifiers, parseCustomerIdList } from './customer-id-list.js';
 import { UsageError } from './parse-command.js';
 
 describe('parseCustomerIdList', () => {
@@ -34,5 +34,34 @@ describe('parseCustomerIdList', () => {
     } catch (error) {
       expect((error as UsageError).problems).toEqual(problems);
     }
+  });
+});
+
+describe('identifiers in the id file', () => {
+  it('are read beside their customer id, the id list unchanged', () => {
+    const text = '# id identifier\n564590100 918088369835\n12\n13\tana@example.com # vip\n';
+    expect(parseCustomerIdList(text, 'ids.txt')).toEqual(['564590100', '12', '13']);
+    expect(parseCustomerIdentifiers(text, 'ids.txt')).toEqual([
+      { customerId: '564590100', identifier: '918088369835' },
+      { customerId: '13', identifier: 'ana@example.com' },
+    ]);
+  });
+
+  it('are refused when a line has more, or too long, without showing the identifier', () => {
+    const long = `9${'1'.repeat(300)}`;
+    const attempt = () => parseCustomerIdentifiers(`1 918088369835 extra\n2 ${long}\n`, 'ids.txt');
+    expect(attempt).toThrow(UsageError);
+    const message = (() => {
+      try {
+        attempt();
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    expect(message).toContain('ids.txt:1: expected a customer id and at most one identifier');
+    expect(message).toContain('ids.txt:2: the identifier is longer than 256 characters');
+    expect(message).not.toContain('918088369835');
+    expect(message).not.toContain(long);
   });
 });

@@ -85,6 +85,52 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     description:
       'what happens to attributes named in `psiAttributes`: masked, dropped, or passed (only if every consumer may hold PSI)',
   },
+  CHANGE_FEED: {
+    description:
+      "`on`: read Capillary's org-wide event log (`GET /v2/events/logs`) to poll a customer with a new event now, ahead of its schedule. An org without the log (404) or a failing log degrades to schedule-only polling with one warning",
+  },
+  CHANGE_FEED_INTERVAL_SECONDS: { description: 'how often the change feed reads the event log' },
+  CHANGE_FEED_MAX_SHARE: {
+    description:
+      "the change feed's share of `CAPILLARY_RPS`: one read sends at most share × `CAPILLARY_RPS` × `CHANGE_FEED_INTERVAL_SECONDS` requests",
+  },
+  CHANGE_FEED_LAG_SECONDS: {
+    description:
+      'lag allowance: each read starts this long before where the last one stopped, for records that appear late (undocumented: a safe default). Records are counted once by id',
+  },
+  CHANGE_FEED_LOOK_BACK_SECONDS: {
+    description:
+      'how far back the first read of a new feed goes, to learn identifiers from recent history',
+  },
+  CHANGE_FEED_LIMIT: {
+    description:
+      "`limit` of each request (the log's largest is undocumented: a safe default). A response this full is split in halves and asked again; keep it at most what the cluster honours",
+  },
+  CHANGE_FEED_PATH: {
+    description:
+      'path (and fixed query) of the event log; `from_date`, `to_date`, `limit` and `event_name` are added URL-encoded',
+    allowed: 'starts with `/`',
+  },
+  CHANGE_FEED_DATE_FORMAT: {
+    description:
+      'how `from_date`/`to_date` are written (undocumented: a safe default): epoch ms, epoch seconds, ISO-8601 UTC, or `datetime` (`2025-09-18 05:03:50`, UTC)',
+  },
+  CHANGE_FEED_EVENT_NAMES: {
+    description: 'read only these events of the log (`event_name`, one request per name and slice)',
+    unset: 'every event',
+    allowed: 'names separated by commas',
+  },
+  CHANGE_FEED_IDENTIFIER_FIELDS: {
+    description:
+      "fields of a record's `inputRequest` holding the customer's identifier (mobile, email, external id); only a keyed hash of a value is stored",
+    allowed: 'names separated by commas',
+  },
+  IDENTIFIER_KEY_SECRET_ARN: {
+    description:
+      'Lambda: a Secrets Manager secret holding the HMAC key (`{"identifierHashKey": "<base64 of 32+ random bytes>"}`) under which customer identifiers are hashed; the table never holds an identifier itself',
+    unset: 'a key generated once under `.data/` (CLI only)',
+    allowed: 'an ARN',
+  },
   TABLE_NAME: {
     description:
       'the DynamoDB table (watchlist and cursors). CLI: unset with nothing real configured, embedded dynalite; once anything real is set, required by every command that uses the table',

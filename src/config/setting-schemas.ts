@@ -1,5 +1,9 @@
 import * as z from 'zod';
 import { DEFAULT_EVENTS_PATH, isLoopbackHost } from '../adapters/capillary/capillary-urls.js';
+import {
+  DEFAULT_EVENT_LOG_PATH,
+  EVENT_LOG_DATE_FORMATS,
+} from '../adapters/capillary/event-log-request.js';
 import { MAX_CURSOR_ITEM_BYTES } from '../domain/cursor-budget.js';
 import { type PsiMode, PsiModeSchema } from '../domain/event-detail.js';
 
@@ -148,6 +152,54 @@ export const NUMBER_RULES = {
       why: `4,000 ids of up to 71 bytes (sha256 keys) keep a customer's cursor within its ${MAX_CURSOR_ITEM_BYTES / 1000} KB byte budget`,
     },
   },
+  CHANGE_FEED_INTERVAL_SECONDS: {
+    kind: 'whole',
+    default: 30,
+    min: {
+      value: 5,
+      why: 'a shorter interval spends the feed share on near-empty reads of the event log',
+    },
+    max: {
+      value: 3_600,
+      why: 'a hint later than an hour is no faster than the default staleness bound',
+    },
+  },
+  CHANGE_FEED_MAX_SHARE: {
+    kind: 'decimal',
+    default: 0.1,
+    min: { value: 0.01, why: 'a smaller share cannot send one request per read at low rates' },
+    max: {
+      value: 0.5,
+      why: 'the rest of CAPILLARY_RPS must keep the schedule within its staleness bound',
+    },
+  },
+  CHANGE_FEED_LAG_SECONDS: {
+    kind: 'whole',
+    default: 120,
+    min: { value: 0, why: '0 reads each instant once and trusts every record to appear at once' },
+    max: {
+      value: 3_600,
+      why: 'each read asks again for the whole allowance: an hour of overlap multiplies its requests',
+    },
+  },
+  CHANGE_FEED_LOOK_BACK_SECONDS: {
+    kind: 'whole',
+    default: 3_600,
+    min: { value: 0, why: '0 starts at the present and learns nothing from history' },
+    max: {
+      value: 86_400,
+      why: 'the API window of a customer rarely holds older events to learn identifiers from',
+    },
+  },
+  CHANGE_FEED_LIMIT: {
+    kind: 'whole',
+    default: 100,
+    min: { value: 1, why: 'a request must be able to hold a record' },
+    max: {
+      value: 10_000,
+      why: 'a response is read whole into memory; a server that silently caps below it would hide records',
+    },
+  },
   DLQ_MAX_MESSAGE_BYTES: {
     kind: 'whole',
     default: 262_144,
@@ -202,6 +254,12 @@ const oneOf = <T extends string>(values: readonly [T, ...T[]]) =>
   z.enum(values, { error: `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
 
 const text = z.string().min(1, 'must not be empty');
+
+/** `a,b`: names separated by commas, each 1 to 128 characters. */
+const commaList = z
+  .string()
+  .transform((value) => value.split(',').map((part) => part.trim()))
+  .pipe(z.array(z.string().min(1, 'an empty name between commas').max(128)).min(1));
 
 /** DynamoDB: 3 to 255 of a-z, A-Z, 0-9, `_`, `-`, `.` (the DynamoDB naming rules). */
 const TableNameSchema = z.string().superRefine((value, ctx) => {
@@ -280,6 +338,24 @@ export const SETTING_SCHEMAS = {
   CLAIM_SECONDS: numberSetting('CLAIM_SECONDS'),
   SEEN_CAPACITY: numberSetting('SEEN_CAPACITY'),
   PSI_MODE: oneOf(PsiModeSchema.options as [PsiMode, ...PsiMode[]]).default('mask'),
+  CHANGE_FEED: oneOf(['on', 'off']).default('on'),
+  CHANGE_FEED_INTERVAL_SECONDS: numberSetting('CHANGE_FEED_INTERVAL_SECONDS'),
+  CHANGE_FEED_MAX_SHARE: numberSetting('CHANGE_FEED_MAX_SHARE'),
+  CHANGE_FEED_LAG_SECONDS: numberSetting('CHANGE_FEED_LAG_SECONDS'),
+  CHANGE_FEED_LOOK_BACK_SECONDS: numberSetting('CHANGE_FEED_LOOK_BACK_SECONDS'),
+  CHANGE_FEED_LIMIT: numberSetting('CHANGE_FEED_LIMIT'),
+  CHANGE_FEED_PATH: z
+    .string()
+    .startsWith('/', 'must start with /')
+    .refine((value) => !value.includes('from_date='), 'the feed adds from_date, to_date and limit')
+    .default(DEFAULT_EVENT_LOG_PATH),
+  CHANGE_FEED_DATE_FORMAT: oneOf(EVENT_LOG_DATE_FORMATS).default('epoch-ms'),
+  CHANGE_FEED_EVENT_NAMES: commaList.optional(),
+  CHANGE_FEED_IDENTIFIER_FIELDS: commaList.default(['customer']),
+  IDENTIFIER_KEY_SECRET_ARN: z
+    .string()
+    .startsWith('arn:', 'expected a Secrets Manager ARN')
+    .optional(),
   TABLE_NAME: TableNameSchema.optional(),
   DYNAMODB_ENDPOINT: ServiceUrlSchema.optional(),
   EVENT_BUS_NAME: EventBusNameSchema.optional(),

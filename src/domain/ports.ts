@@ -2,6 +2,9 @@ import type { CapillaryEvent, RejectedEvent } from './capillary-event.js';
 import type { ClaimedCustomer, DueCustomer, ScheduleState } from './claimed-customer.js';
 import type { CustomerState, Scope, WatchEntry, WatchMode, WatchStatus } from './customer-state.js';
 import type { EventDetail } from './event-detail.js';
+import type { EventLogRecord } from './event-log-record.js';
+import type { FeedCursor } from './feed-cursor.js';
+import type { IdentifierPair } from './feed-learning.js';
 import type { Schedule } from './schedule.js';
 
 /** Where events come from: the Capillary client in production, a sandbox locally. */
@@ -148,4 +151,51 @@ export interface Logger {
   info(message: string, attributes?: Record<string, unknown>): void;
   warn(message: string, attributes?: Record<string, unknown>): void;
   error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+/** One request of the org-wide event log (`GET /v2/events/logs`). */
+export interface EventLogQuery {
+  /** Epoch ms, the slice's ends. */
+  fromMs: number;
+  toMs: number;
+  /** Records asked for; a response holding this many may hide more. */
+  limit: number;
+  eventName?: string | undefined;
+}
+
+export type EventLogPage =
+  /** `received`: entries in `data` before validation (what "full" is judged on). */
+  | { kind: 'records'; records: EventLogRecord[]; received: number; rejected: number }
+  /** The org has no event log (HTTP 404): the feed stands down, polling goes on by schedule. */
+  | { kind: 'unavailable'; detail: string };
+
+/** The org-wide event log. Throws a `PollerError` when a request failed (after its retries). */
+export interface EventLogSource {
+  readEventLog(query: EventLogQuery): Promise<EventLogPage>;
+}
+
+/**
+ * Identifier values (mobile numbers, emails) to watched customers. Personal data: the store keeps
+ * only a keyed hash of each value, never the value, and never logs it.
+ */
+export interface IdentifierIndex {
+  /** The watched customer of each value the index knows (values it does not know are absent). */
+  resolve(identifiers: readonly string[]): Promise<Map<string, string>>;
+  /** Records pairs (a value already tied to a customer is tied to the newest one). */
+  learn(pairs: readonly IdentifierPair[]): Promise<void>;
+}
+
+/** The change feed's cursor item (one per table; one feed writes it). */
+export interface FeedCursorStore {
+  loadFeedCursor(): Promise<FeedCursor | undefined>;
+  /** Writes `next` only if the stored version is still `next.version` (absent: 0); `conflict` otherwise. */
+  saveFeedCursor(next: FeedCursor): Promise<'saved' | 'conflict'>;
+}
+
+/** What a hint did: made the customer due now, or nothing (polled since, already due, not watched). */
+export type HintOutcome = 'due-now' | 'dropped';
+
+/** Makes a watched customer due now, unless it was polled after `startTime`. */
+export interface HintSink {
+  markHinted(customerId: string, startTime: number, now: number): Promise<HintOutcome>;
 }

@@ -9,6 +9,15 @@ export const SANDBOX_CUSTOMER_ID = '564590100';
 /** @internal the docs test reads it */
 export const DEFAULT_NEW_EVENT_EVERY_MS = 10_000;
 
+/**
+ * The identifier (a fake mobile number) the sandbox customer's events are posted with: its log
+ * records name it as `customer`, as Capillary's do.
+ * @internal the sandbox test and, later, the seeded index use it.
+ */
+export const SANDBOX_CUSTOMER_IDENTIFIER = '919000000001';
+/** Another customer of the org, never watched: its log records stay unmatched. */
+const OTHER_IDENTIFIER = '919000000002';
+
 const ORG_ID = 100737;
 const TILL_CODE = 'rutuja_capillary';
 const TILL_ID = 75155373;
@@ -43,7 +52,7 @@ export interface CapillarySandbox {
   url: URL;
   /** Customers that have events. */
   customerIds: string[];
-  /** Adds one new event now (also done by the timer); returns it. */
+  /** Adds one new event now (also done by the timer), and its record in the event log; returns it. */
   addEvent(): Record<string, unknown>;
   close(): Promise<void>;
 }
@@ -58,19 +67,27 @@ export async function startCapillarySandbox(
 ): Promise<CapillarySandbox> {
   const maxEvents = options.maxEvents ?? 50;
   const events: Record<string, unknown>[] = structuredClone(sample.data).slice(0, maxEvents);
+  // The org-wide log, newest first: a record per event (its id the event's requestId), plus the
+  // org's other traffic: another customer's events and refused posts.
+  const log: Record<string, unknown>[] = events.map((event) => logRecordOf(event));
   let added = 0;
 
   const addEvent = (): Record<string, unknown> => {
     const name = SANDBOX_EVENT_NAMES[added % SANDBOX_EVENT_NAMES.length] ?? 'TestingEvent_FE';
     added += 1;
-    const event = newEvent(name, added, new Date());
+    const now = new Date();
+    const event = newEvent(name, added, now);
     events.unshift(event);
     events.length = Math.min(events.length, maxEvents);
+    if (added % 2 === 0) log.unshift(otherRecord(name, now, 'EVENT_SUCCESS'));
+    if (added % 5 === 0) log.unshift(otherRecord(name, now, 'NO_CUSTOMER_DETAILS_PASSED'));
+    log.unshift(logRecordOf(event));
+    log.length = Math.min(log.length, MAX_LOG_RECORDS);
     return event;
   };
 
   const server = createServer((req, res) => {
-    handle(req, res, events).catch(() => {
+    handle(req, res, events, log).catch(() => {
       if (!res.headersSent) res.writeHead(500);
       res.end();
     });
@@ -102,6 +119,7 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   events: readonly Record<string, unknown>[],
+  log: readonly Record<string, unknown>[],
 ): Promise<void> {
   for await (const _ of req) {
     // Drain the body.
@@ -112,6 +130,9 @@ async function handle(
       data: { accessToken: `sandbox-${randomUUID()}`, ttlSeconds: 3600 },
       errors: null,
     });
+  }
+  if (req.method === 'GET' && url.pathname === '/v2/events/logs') {
+    return send(res, 200, { data: logSlice(log, url.searchParams), warnings: [], errors: [] });
   }
   const byPath = /^\/v2\/customers\/([^/]+)\/events\/?$/.exec(url.pathname)?.[1];
   const customerId =
@@ -185,6 +206,66 @@ function newEvent(eventName: string, sequence: number, now: Date): Record<string
     additonalAttributes: attributes,
     psiAttributes,
     uniqueId: id,
+  };
+}
+
+/** Records the log keeps (newest first); older ones are gone, as a real log's retention. */
+const MAX_LOG_RECORDS = 1_000;
+
+/** The log's answer: `from_date`/`to_date` (epoch ms or ISO, inclusive), `event_name`, at most `limit` (default 10). */
+function logSlice(
+  log: readonly Record<string, unknown>[],
+  query: URLSearchParams,
+): Record<string, unknown>[] {
+  const time = (name: string, fallback: number) => {
+    const value = query.get(name);
+    if (value === null) return fallback;
+    const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+    return Number.isFinite(ms) ? ms : fallback;
+  };
+  const from = time('from_date', Number.NEGATIVE_INFINITY);
+  const to = time('to_date', Number.POSITIVE_INFINITY);
+  const limit = Math.max(1, Number(query.get('limit') ?? 10) || 10);
+  const name = query.get('event_name');
+  return log
+    .filter((record) => {
+      const start = record.startTime as number;
+      return start >= from && start <= to && (name === null || record.eventName === name);
+    })
+    .slice(0, limit);
+}
+
+/** The log record of an event the sandbox customer posted: its id is the event's requestId. */
+function logRecordOf(event: Record<string, unknown>): Record<string, unknown> {
+  const attributes = (event.additonalAttributes ?? {}) as Record<string, unknown>;
+  const started = Number(attributes['x-cap-lineage-start'] ?? Date.parse(String(event.date)));
+  const eventName = String(event.eventName);
+  return {
+    startTime: started,
+    responseTime: 180,
+    orgId: ORG_ID,
+    status: 'EVENT_SUCCESS',
+    eventName,
+    inputRequest: JSON.stringify({ event_name: eventName, customer: SANDBOX_CUSTOMER_IDENTIFIER }),
+    id: String(attributes.requestId ?? event.eventId),
+    parentOrgId: -1,
+    message: 'Event processed successfully',
+  };
+}
+
+/** A record of the org's other traffic: a customer nobody watches, or a refused post. */
+function otherRecord(eventName: string, now: Date, status: string): Record<string, unknown> {
+  return {
+    startTime: now.getTime() - 1_100,
+    responseTime: 120,
+    orgId: ORG_ID,
+    status,
+    eventName,
+    inputRequest: JSON.stringify({ event_name: eventName, customer: OTHER_IDENTIFIER }),
+    id: randomUUID(),
+    parentOrgId: -1,
+    message:
+      status === 'EVENT_SUCCESS' ? 'Event processed successfully' : 'Customer details not passed',
   };
 }
 

@@ -11,6 +11,7 @@ export type Behaviour = (
 ) => Promise<void> | void;
 
 const TOKEN_PATH = '/v3/oauth/token/generate';
+const EVENT_LOG_PATH = '/v2/events/logs';
 
 export class HostileCapillary {
   /** Customer id of every events request, in order. */
@@ -20,6 +21,9 @@ export class HostileCapillary {
   readonly issuedTokens: string[] = [];
   private readonly behaviours = new Map<string, Behaviour>();
   private tokenBehaviour: Behaviour | undefined;
+  /** Query of every event log request, in order. */
+  readonly eventLogRequests: string[] = [];
+  private eventLogBehaviour: Behaviour = json(404, { data: [], errors: [{ code: 404 }] });
 
   private constructor(
     private readonly server: Server,
@@ -41,6 +45,11 @@ export class HostileCapillary {
   /** The events of a healthy customer, newest first. */
   serve(customerId: string, events: unknown[]): void {
     this.on(customerId, json(200, { data: events, warnings: [], errors: [] }));
+  }
+
+  /** From now on, `GET /v2/events/logs` gets `behaviour` (default: 404, an org without the log). */
+  onEventLog(behaviour: Behaviour): void {
+    this.eventLogBehaviour = behaviour;
   }
 
   /** The token endpoint's next answers (default: a new token each time). */
@@ -66,6 +75,10 @@ export class HostileCapillary {
         request,
         response,
       );
+    }
+    if (request.method === 'GET' && url.pathname === EVENT_LOG_PATH) {
+      this.eventLogRequests.push(url.search);
+      return this.eventLogBehaviour(request, response);
     }
     const customerId = url.searchParams.get('userId') ?? '';
     this.eventRequests.push(customerId);

@@ -36,12 +36,13 @@ export interface RecordedRequest {
   body: string;
   /** `performance.now()` when the request arrived. */
   at: number;
-  endpoint: 'events' | 'token' | 'other';
+  endpoint: 'events' | 'event-log' | 'token' | 'other';
   /** The customer named by `userId=` or `/customers/{id}/`, decoded. */
   customerId: string | undefined;
 }
 
 const TOKEN_PATH = '/v3/oauth/token/generate';
+const EVENT_LOG_PATH = '/v2/events/logs';
 const GLOBAL = Symbol('any customer');
 
 /**
@@ -61,6 +62,9 @@ export class CapillaryDouble {
   private tokenTtlSeconds = 300;
   private latencyMs = 0;
   private readonly eventsRequestListeners = new Set<(request: RecordedRequest) => void>();
+  /** `undefined`: the org has no event log (404), as by default. */
+  private eventLog: unknown[] | undefined;
+  private readonly logFaults: CapillaryFault[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -113,6 +117,30 @@ export class CapillaryDouble {
     this.latencyMs = ms;
   }
 
+  /**
+   * Serves `GET /v2/events/logs` with these raw records (`startTime` epoch ms), as Capillary does:
+   * filtered by `from_date`/`to_date` (epoch ms or ISO, both ends inclusive) and `event_name`,
+   * newest first, at most `limit` (default 10), with no page parameter. Records are served as
+   * given: duplicates, odd statuses and malformed `inputRequest` included. `undefined`: 404.
+   */
+  setEventLog(records: unknown[] | undefined): void {
+    this.eventLog = records === undefined ? undefined : [...records];
+  }
+
+  /** Records that appear now, whatever their `startTime`: a late record is one dated in the past. */
+  appendEventLog(records: unknown[]): void {
+    this.eventLog = [...(this.eventLog ?? []), ...records];
+  }
+
+  /** Queues `fault` for the next `times` event log requests. */
+  failNextLog(fault: CapillaryFault, times = 1): void {
+    for (let i = 0; i < times; i += 1) this.logFaults.push(fault);
+  }
+
+  eventLogRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.endpoint === 'event-log');
+  }
+
   /** Queues `fault` for the next `times` token requests. */
   failNextToken(fault: CapillaryFault, times = 1): void {
     for (let i = 0; i < times; i += 1) this.tokenFaults.push(fault);
@@ -152,6 +180,8 @@ export class CapillaryDouble {
     this.tokenTtlSeconds = 300;
     this.latencyMs = 0;
     this.eventsRequestListeners.clear();
+    this.eventLog = undefined;
+    this.logFaults.length = 0;
   }
 
   async close(): Promise<void> {
@@ -172,9 +202,11 @@ export class CapillaryDouble {
     const endpoint =
       req.method === 'POST' && path === TOKEN_PATH
         ? 'token'
-        : req.method === 'GET' && customerId !== undefined
-          ? 'events'
-          : 'other';
+        : req.method === 'GET' && path === EVENT_LOG_PATH
+          ? 'event-log'
+          : req.method === 'GET' && customerId !== undefined
+            ? 'events'
+            : 'other';
     const recorded: RecordedRequest = {
       method: req.method ?? '',
       url: rawUrl,
@@ -191,6 +223,7 @@ export class CapillaryDouble {
       for (const listener of this.eventsRequestListeners) listener(recorded);
 
     if (endpoint === 'token') return this.answerToken(req, res, body);
+    if (endpoint === 'event-log') return this.answerEventLog(req, res, parsed.searchParams);
     if (endpoint === 'other' || customerId === undefined) {
       return send(res, 404, envelope([], [{ code: 404, message: `no route for ${path}` }]));
     }
@@ -202,6 +235,35 @@ export class CapillaryDouble {
     if (denied) return send(res, 401, envelope([], [{ code: 401, message: denied }]));
     const stored = this.events.get(customerId) ?? { data: [], warnings: [] };
     return send(res, 200, envelope(stored.data, [], stored.warnings));
+  }
+
+  private answerEventLog(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+    const fault = this.logFaults.shift();
+    if (fault && fault.kind !== 'delay') {
+      this.answerFault(res, fault);
+      return;
+    }
+    const denied = this.checkAuth(req.headers);
+    if (denied) {
+      send(res, 401, envelope([], [{ code: 401, message: denied }]));
+      return;
+    }
+    if (this.eventLog === undefined) {
+      send(res, 404, envelope([], [{ code: 404, message: 'Resource not found' }]));
+      return;
+    }
+    const from = dateParam(query.get('from_date')) ?? Number.NEGATIVE_INFINITY;
+    const to = dateParam(query.get('to_date')) ?? Number.POSITIVE_INFINITY;
+    const limit = Number(query.get('limit') ?? 10);
+    const name = query.get('event_name');
+    const startOf = (record: unknown) =>
+      Number((record as { startTime?: unknown } | null)?.startTime ?? Number.NaN);
+    const data = this.eventLog
+      .filter((record) => startOf(record) >= from && startOf(record) <= to)
+      .filter((record) => name === null || (record as { eventName?: unknown }).eventName === name)
+      .sort((a, b) => startOf(b) - startOf(a))
+      .slice(0, limit);
+    send(res, 200, envelope(data, []));
   }
 
   private answerToken(req: IncomingMessage, res: ServerResponse, body: string): void {
@@ -294,6 +356,13 @@ export class CapillaryDouble {
         throw new Error('delay is not answered as a fault');
     }
   }
+}
+
+/** `from_date`/`to_date` as epoch ms, epoch ms text or an ISO date. */
+function dateParam(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 function envelope(data: unknown[], errors: unknown[], warnings: unknown[] = []) {

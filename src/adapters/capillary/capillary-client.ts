@@ -4,14 +4,26 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { CustomerIdSchema, type Scope } from '../../domain/customer-state.js';
 import { InvalidCustomerIdError } from '../../domain/errors.js';
-import type { CustomerEventsSource, FetchedEvents, Logger, QuotaGate } from '../../domain/ports.js';
+import type {
+  CustomerEventsSource,
+  EventLogPage,
+  EventLogQuery,
+  EventLogSource,
+  FetchedEvents,
+  Logger,
+  QuotaGate,
+} from '../../domain/ports.js';
 import { SecretRedactor } from '../../domain/redaction.js';
 import {
   type Authorization,
   CapillaryAuthenticator,
   type OAuthCredentials,
 } from './capillary-authenticator.js';
-import { CapillaryAuthError, CapillaryRequestError } from './capillary-errors.js';
+import {
+  CapillaryAuthError,
+  CapillaryEventLogError,
+  CapillaryRequestError,
+} from './capillary-errors.js';
 import { CapillaryTransport } from './capillary-transport.js';
 import {
   checkBaseUrl,
@@ -21,6 +33,11 @@ import {
   tokenUrl,
 } from './capillary-urls.js';
 import type { CredentialsSource } from './credentials-cache.js';
+import {
+  DEFAULT_EVENT_LOG_PATH,
+  type EventLogDateFormat,
+  eventLogUrl,
+} from './event-log-request.js';
 import { ExchangeInterpreter, type Verdict } from './exchange-interpreter.js';
 import type { AccessToken } from './oauth-token-provider.js';
 import { TokenBucket } from './rate-limiter.js';
@@ -34,6 +51,8 @@ export interface CapillaryClientOptions {
   baseUrl: URL;
   /** Path and query template with `{customerId}`. Default `DEFAULT_EVENTS_PATH`. */
   eventsPath?: string;
+  /** The org-wide event log (the change feed): its path (default `/v2/events/logs`) and date format (default epoch ms). */
+  eventLog?: { path?: string; dateFormat?: EventLogDateFormat };
   /**
    * The credentials, or a function that loads them (its result is reused for
    * `credentialsMaxAgeMs`, then loaded again so a rotated secret is picked up; a failed load is
@@ -79,9 +98,10 @@ export interface CapillaryClientOptions {
 const NO_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Reads one customer's recent events from Capillary's `GET /v2/events/event_data/`. */
-export class CapillaryClient implements CustomerEventsSource {
+export class CapillaryClient implements CustomerEventsSource, EventLogSource {
   private readonly baseUrl: URL;
   private readonly eventsPath: string;
+  private readonly eventLog: { path: string; dateFormat: EventLogDateFormat };
   private readonly redactor: SecretRedactor;
   private readonly logger: Logger;
   private readonly transport: CapillaryTransport;
@@ -93,6 +113,10 @@ export class CapillaryClient implements CustomerEventsSource {
     this.baseUrl = checkBaseUrl(options.baseUrl);
     this.redactor = options.redactor ?? new SecretRedactor();
     this.eventsPath = checkEventsPath(options.eventsPath ?? DEFAULT_EVENTS_PATH);
+    this.eventLog = {
+      path: options.eventLog?.path ?? DEFAULT_EVENT_LOG_PATH,
+      dateFormat: options.eventLog?.dateFormat ?? 'epoch-ms',
+    };
     const { timeoutMs, maxAttempts, now } = options;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
       throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
@@ -183,6 +207,56 @@ export class CapillaryClient implements CustomerEventsSource {
       },
       (failed, attempts) =>
         new CapillaryRequestError(customerId, {
+          failure: failed.failure,
+          status: failed.status,
+          attempts,
+          detail: this.redactor.redact(failed.detail),
+          cause: failed.cause,
+        }),
+    );
+  }
+
+  /**
+   * One slice of the org-wide event log (`GET /v2/events/logs`), through the same quota, auth,
+   * retries, deadline, body cap and redaction as `fetchEvents`. A 404 is `unavailable`, not an error.
+   */
+  async readEventLog(query: EventLogQuery): Promise<EventLogPage> {
+    const url = eventLogUrl(this.baseUrl, this.eventLog.path, query, this.eventLog.dateFormat);
+    let regenerated = false;
+    return this.retries.run(
+      { operation: 'event-log' },
+      async (): Promise<Verdict<EventLogPage>> => {
+        let authorization: Authorization;
+        try {
+          authorization = await this.auth.authorization();
+        } catch (error) {
+          if (!(error instanceof CapillaryAuthError)) throw error;
+          const { failure, status, message } = error;
+          return { ok: false, failure, status, detail: message, retryable: false, cause: error };
+        }
+        const exchange = await this.transport.send('GET', url, {
+          accept: 'application/json',
+          'user-agent': USER_AGENT,
+          ...authorization.headers,
+        });
+        const { token } = authorization;
+        if (exchange.kind === 'response' && exchange.status === 401 && token && !regenerated) {
+          regenerated = true;
+          this.auth.invalidate(token);
+          const detail = 'the OAuth token was rejected';
+          return {
+            ok: false,
+            failure: 'unauthorized',
+            status: 401,
+            detail,
+            retryable: true,
+            retryNow: true,
+          };
+        }
+        return this.interpreter.eventLog(exchange);
+      },
+      (failed, attempts) =>
+        new CapillaryEventLogError({
           failure: failed.failure,
           status: failed.status,
           attempts,

@@ -97,6 +97,13 @@ export class CapillaryRequestError extends CapillaryError {
   }
 }
 
+/** A request of the org-wide event log (the change feed) failed. */
+export class CapillaryEventLogError extends CapillaryError {
+  constructor(init: CapillaryErrorInit) {
+    super('Capillary event log request', init);
+  }
+}
+
 /** The OAuth token could not be generated, or the credentials could not be loaded. */
 export class CapillaryAuthError extends CapillaryError {}
 

@@ -1,9 +1,10 @@
 import type * as z from 'zod';
 import { describeApiMessage } from '../../domain/capillary-event.js';
-import type { FetchedEvents } from '../../domain/ports.js';
+import type { EventLogPage, FetchedEvents } from '../../domain/ports.js';
 import type { SecretRedactor } from '../../domain/redaction.js';
 import type { CapillaryFailure } from './capillary-errors.js';
 import type { Exchange } from './capillary-transport.js';
+import { interpretEventLogBody } from './event-log-request.js';
 import { type AccessToken, TokenResponseSchema } from './oauth-token-provider.js';
 import { decodeUtf8 } from './response-body.js';
 import {
@@ -63,6 +64,22 @@ export class ExchangeInterpreter {
         warnings: warnings.map((entry) => redact(describeApiMessage(entry))),
       },
     };
+  }
+
+  /** The org-wide event log: a 404 means the org has none (an outcome, not a failure). */
+  eventLog(exchange: Exchange): Verdict<EventLogPage> {
+    if (exchange.kind === 'response' && exchange.status === 404) {
+      const view = this.view(exchange);
+      const detail = view.ok ? describeErrorBody(view.value, this.show) : 'HTTP 404';
+      return { ok: true, value: { kind: 'unavailable', detail: `HTTP 404: ${detail}` } };
+    }
+    const common = this.common(exchange);
+    if (common) return common;
+    const view = this.view(exchange as Response);
+    if (!view.ok) return view;
+    const interpreted = interpretEventLogBody(view.value, this.show);
+    if (!interpreted.ok) return failed(interpreted.failure, view.value.status, interpreted.detail);
+    return interpreted;
   }
 
   token(exchange: Exchange): Verdict<AccessToken> {

@@ -1,0 +1,93 @@
+// The built-in sandbox serves an event log consistent with its events: each event posted for the
+// sandbox customer has its record (id = the event's requestId), beside the org's other traffic.
+import { afterAll, describe, expect, it } from 'vitest';
+import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
+import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
+import { initialFeedCursor } from '../../src/domain/feed-cursor.js';
+import { FeedLearning, type IdentifierPair } from '../../src/domain/feed-learning.js';
+import { readChangeFeed } from '../../src/domain/read-change-feed.js';
+import {
+  SANDBOX_CUSTOMER_ID,
+  SANDBOX_CUSTOMER_IDENTIFIER,
+  startCapillarySandbox,
+} from '../../src/sandbox/capillary-sandbox.js';
+
+afterAll(async () => {
+  await closeSharedDispatcher();
+});
+
+const options = {
+  limit: 50,
+  lagMs: 120_000,
+  maxRequests: 50,
+  minSliceMs: 1_000,
+  eventNames: [],
+  identifierFields: ['customer'],
+};
+
+describe('the sandbox event log', () => {
+  it('learns the sandbox customer from its own events, then hints it for a new one', async () => {
+    const sandbox = await startCapillarySandbox({ newEventEveryMs: 0 });
+    try {
+      const client = new CapillaryClient({
+        baseUrl: sandbox.url,
+        credentials: undefined,
+        timeoutMs: 2_000,
+        maxAttempts: 1,
+        requestsPerSecond: 1_000,
+      });
+      const known = new Map<string, string>();
+      const index = {
+        resolve: async (values: readonly string[]) =>
+          new Map(values.filter((v) => known.has(v)).map((v) => [v, known.get(v) as string])),
+        learn: async (pairs: readonly IdentifierPair[]) => {
+          for (const { customerId, identifier } of pairs) known.set(identifier, customerId);
+        },
+      };
+      const learning = new FeedLearning();
+      const start = Date.now() - 5_000;
+      for (let i = 0; i < 10; i++) sandbox.addEvent();
+
+      // First read: nobody is known yet; the sandbox customer's records wait for a poll.
+      const first = await readChangeFeed(
+        { log: client, index, learning },
+        initialFeedCursor(start, 0),
+        Date.now(),
+        options,
+      );
+      expect(first.hints).toEqual([]);
+      // 10 events of the customer, 5 of another customer, 2 refused posts.
+      expect(first.counts).toMatchObject({ newRecords: 17, notStored: 2, unmatched: 15 });
+
+      // A poll fetches the customer's events: their request ids are the records' ids.
+      const fetched = await client.fetchEvents({
+        customerId: SANDBOX_CUSTOMER_ID,
+        scope: 'default',
+      });
+      const learned = learning.rememberFetched(SANDBOX_CUSTOMER_ID, fetched.events);
+      expect(new Set(learned.map((pair) => JSON.stringify(pair)))).toEqual(
+        new Set([
+          JSON.stringify({
+            customerId: SANDBOX_CUSTOMER_ID,
+            identifier: SANDBOX_CUSTOMER_IDENTIFIER,
+          }),
+        ]),
+      );
+      await index.learn(learned);
+
+      // A new event: its record is now a hint for the sandbox customer.
+      const event = sandbox.addEvent();
+      const second = await readChangeFeed(
+        { log: client, index, learning },
+        first.cursor,
+        Date.now(),
+        options,
+      );
+      expect(second.hints.map((hint) => hint.customerId)).toEqual([SANDBOX_CUSTOMER_ID]);
+      const attributes = event.additonalAttributes as Record<string, unknown>;
+      expect(second.hints[0]?.startTime).toBe(Number(attributes['x-cap-lineage-start']));
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
