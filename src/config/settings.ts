@@ -3,6 +3,7 @@ import type { CapillaryCredentials } from '../adapters/capillary/credentials-cac
 import { ConfigError, ConfigErrors, IncompleteConfigError } from '../domain/errors.js';
 import type { PsiModeSchema } from '../domain/event-detail.js';
 import type { SchedulePolicy } from '../domain/schedule.js';
+import { type ChangeFeedConfig, changeFeedConfig } from './change-feed-settings.js';
 import {
   DEFAULT_MAX_POLL_INTERVAL_SECONDS,
   DEFAULT_TABLE_NAME,
@@ -61,6 +62,10 @@ export interface Settings {
     deadLetterMaxMessageBytes: number;
     sqsEndpoint: URL | undefined;
   };
+  /** The change feed (`CHANGE_FEED*`): on unless `CHANGE_FEED=off`. */
+  changeFeed: ChangeFeedConfig;
+  /** `IDENTIFIER_KEY_SECRET_ARN`: the identifier hash key's secret; unset: `.data/` (CLI only). */
+  identifierKeySecretArn: string | undefined;
   region: string;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
@@ -209,6 +214,8 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
       deadLetterMaxMessageBytes: e.DLQ_MAX_MESSAGE_BYTES,
       sqsEndpoint: e.SQS_ENDPOINT,
     },
+    changeFeed: changeFeedConfig(e),
+    identifierKeySecretArn: e.IDENTIFIER_KEY_SECRET_ARN,
     region: e.AWS_REGION,
     logLevel: e.LOG_LEVEL,
   };

@@ -19,6 +19,7 @@ import { ConfigError, ConfigErrors } from '../domain/errors.js';
 import type { PollDependencies } from '../domain/poll-customer.js';
 import type {
   CursorStore,
+  EventLogSource,
   EventPublisher,
   Logger,
   OutgoingEvent,
@@ -26,6 +27,7 @@ import type {
 } from '../domain/ports.js';
 import { SecretRedactor } from '../domain/redaction.js';
 import { createEventBridgeClient, createSqsClient, loopbackCredentials } from './aws-clients.js';
+import { type FeedParts, learningEventsSource } from './create-change-feed.js';
 
 /** An SQS client for a queue: at SQS_ENDPOINT when set, else at the queue's own URL. */
 function sqsClientFor(settings: Settings, queueUrl: URL) {
@@ -59,6 +61,8 @@ interface AdapterContext {
    * alone (the embedded table, which no other process can share).
    */
   quotaTable: { client: DynamoDBClient; tableName: string } | undefined;
+  /** The change feed's index and learning: polls teach it the identifiers of what they fetch. */
+  feedParts?: FeedParts | undefined;
 }
 
 /** What the sweep needs, plus what sizes it and measures it. */
@@ -72,6 +76,8 @@ export interface PollerDependencies extends PollDependencies {
   capillaryRequests(): number;
   /** The budget every Capillary request takes from. */
   quota: QuotaGate;
+  /** The org-wide event log, through the same client and quota as the polls. */
+  eventLog: EventLogSource;
 }
 
 function createQuotaGate(settings: Settings, context: AdapterContext): QuotaGate {
@@ -137,6 +143,7 @@ export function createPollDependencies(
   const source = new CapillaryClient({
     baseUrl: context.capillaryBaseUrl,
     eventsPath: settings.capillary.eventsPath,
+    eventLog: settings.changeFeed.eventLog,
     credentials: context.credentials,
     timeoutMs: settings.capillary.timeoutMs,
     maxAttempts: settings.capillary.maxAttempts,
@@ -165,7 +172,8 @@ export function createPollDependencies(
       })
     : undefined;
   return {
-    source,
+    source: context.feedParts ? learningEventsSource(source, context.feedParts, logger) : source,
+    eventLog: source,
     store: context.store,
     publisher,
     deadLetters,

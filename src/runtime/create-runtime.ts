@@ -5,8 +5,10 @@ import { batchAddCustomers } from '../adapters/dynamodb/batch-add-customers.js';
 import { createCursorTable } from '../adapters/dynamodb/create-cursor-table.js';
 import { openEmbeddedDynamoDb } from '../adapters/dynamodb/embedded-dynamodb.js';
 import type { Settings } from '../config/settings.js';
+import type { ChangeFeed } from '../domain/change-feed.js';
 import { type CustomerState, newCustomerState } from '../domain/customer-state.js';
 import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
+import { FeedLearning, type IdentifierPair } from '../domain/feed-learning.js';
 import type { CursorStore, EventPublisher, Logger } from '../domain/ports.js';
 import type { SecretRedactor } from '../domain/redaction.js';
 import { SANDBOX_CUSTOMER_ID, startCapillarySandbox } from '../sandbox/capillary-sandbox.js';
@@ -19,6 +21,7 @@ import {
   createPollDependencies,
   type PollerDependencies,
 } from './create-adapters.js';
+import { createChangeFeed, createIdentifierIndex } from './create-change-feed.js';
 import { firstSandboxSeed } from './sandbox-seed-marker.js';
 
 /** Where the embedded DynamoDB keeps its data, relative to the working directory. */
@@ -40,8 +43,13 @@ export interface Runtime {
     states: readonly CustomerState[],
     onProgress?: (done: number) => void,
   ): Promise<boolean[]>;
-  /** Builds the sweep's dependencies (starting the sandbox when no Capillary URL is set). */
-  pollDependencies(): Promise<PollerDependencies>;
+  /** Stores identifiers given on `watch add` in the change feed's index (keyed hashes only). */
+  learnIdentifiers(pairs: readonly IdentifierPair[]): Promise<void>;
+  /**
+   * Builds the sweep's dependencies (starting the sandbox when no Capillary URL is set), and the
+   * change feed unless `CHANGE_FEED=off`.
+   */
+  pollDependencies(): Promise<PollerDependencies & { changeFeed: ChangeFeed | undefined }>;
   /** The dead-letter queue and the publisher to redrive through (`dlq` commands; needs DLQ_URL). */
   deadLetters(): { queue: DeadLetterQueue; publisher: EventPublisher };
   /** One line per embedded default in use, for the banner. */
@@ -101,6 +109,11 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
         `• Capillary: built-in sandbox serving the reference sample for customer ${SANDBOX_CUSTOMER_ID}, a new event every 10 s — set CAPILLARY_BASE_URL to poll the real API`,
       );
     }
+    if (options.forPolling && sandboxed && settings.changeFeed.enabled) {
+      banner.push(
+        `• Change feed: the sandbox's org-wide event log is read every ${settings.changeFeed.feed.intervalMs / 1000} s; an event of a known customer there makes it due at once (a hinted poll) — CHANGE_FEED=off polls by schedule only`,
+      );
+    }
     if (options.forPolling && settings.events.sink === 'stdout') {
       banner.push(
         '• Events: printed to stdout as PutEvents entries, one JSON line each — set EVENT_BUS_NAME to publish to EventBridge',
@@ -117,6 +130,13 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
       ensureTable,
       addCustomers: (states, onProgress) =>
         batchAddCustomers(states, { client, tableName: settings.table.name, onProgress }),
+      async learnIdentifiers(pairs) {
+        const index = await createIdentifierIndex(settings, {
+          client,
+          tableName: settings.table.name,
+        });
+        await index.learn(pairs);
+      },
       banner,
       version: POLLER_VERSION,
       defaultIntervalSeconds: sandboxed ? SANDBOX_INTERVAL_SECONDS : DEFAULT_INTERVAL_SECONDS,
@@ -143,7 +163,11 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
           }
         }
         closers.push(closeSharedDispatcher);
-        return createPollDependencies(settings, {
+        const table = { client, tableName: settings.table.name };
+        const feedParts = settings.changeFeed.enabled
+          ? { index: await createIdentifierIndex(settings, table), learning: new FeedLearning() }
+          : undefined;
+        const deps = createPollDependencies(settings, {
           logger: options.logger,
           ...(options.redactor ? { redactor: options.redactor } : {}),
           stdout: options.stdout,
@@ -156,7 +180,17 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
             settings.table.endpoint === 'embedded'
               ? undefined
               : { client, tableName: settings.table.name },
+          feedParts,
         });
+        const changeFeed =
+          feedParts &&
+          createChangeFeed(settings, {
+            ...feedParts,
+            table,
+            log: deps.eventLog,
+            logger: deps.logger,
+          });
+        return { ...deps, changeFeed };
       },
     };
   } catch (error) {
