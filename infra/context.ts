@@ -59,6 +59,7 @@ export const CONTEXT_KEYS = {
     'JSON list of {name, eventNames, url, auth | preset, detail?, routingKey?, severity?, inputTemplate?, rateLimitPerSecond?, maxEventAgeSeconds?, retryAttempts?, onReplay?, enabled?}',
   dashboard: 'true | false (default true)',
   schemaRegistry: 'true | false (default true)',
+  changeFeed: 'true | false (default true)',
   nag: 'Run cdk-nag AwsSolutions checks at synth: true | false (default true)',
   workers: 'Worker functions running at once, 2 to 1000 (default 4)',
   maxPollIntervalMinutes: 'Longest minutes between two polls of a customer (default 60)',
@@ -221,6 +222,7 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
   const webhooks = readContextWebhooks(json('webhooks'), problems);
   const dashboard = flag('dashboard');
   const schemaRegistry = flag('schemaRegistry');
+  const changeFeed = flag('changeFeed');
   const nag = flag('nag') ?? true;
   const workers = number('workers');
   const maxPollIntervalMinutes = number('maxPollIntervalMinutes');
@@ -293,6 +295,7 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
       webhooks,
       dashboard,
       schemaRegistry,
+      changeFeed,
       workers,
       maxPollInterval:
         maxPollIntervalMinutes === undefined ? undefined : Duration.minutes(maxPollIntervalMinutes),

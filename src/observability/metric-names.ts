@@ -50,6 +50,18 @@ export const MetricName = {
    * window were evicted, so late events dated before them are not emitted (Count).
    */
   CursorsOverBudget: 'CursorsOverBudget',
+  /** How far behind now the change feed has read the org-wide event log (Seconds). */
+  FeedLagSeconds: 'FeedLagSeconds',
+  /** Event log records the change feed read, duplicates included (Count). */
+  FeedRecordsRead: 'FeedRecordsRead',
+  /** Watched customers a change feed read made due now (Count). */
+  FeedHints: 'FeedHints',
+  /** Event log records whose identifier no watched customer is known by (Count). */
+  FeedUnmatchedRecords: 'FeedUnmatchedRecords',
+  /** Event log time slices split because a response was full (Count). */
+  FeedSlicesSplit: 'FeedSlicesSplit',
+  /** Change feed reads that failed, or found the log unavailable (Count). */
+  FeedFailures: 'FeedFailures',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
@@ -74,4 +86,10 @@ export const METRIC_UNITS: Readonly<Record<MetricName, PollerMetricUnit>> = {
   CapillaryRequests: 'Count',
   QuotaUse: 'Percent',
   CursorsOverBudget: 'Count',
+  FeedLagSeconds: 'Seconds',
+  FeedRecordsRead: 'Count',
+  FeedHints: 'Count',
+  FeedUnmatchedRecords: 'Count',
+  FeedSlicesSplit: 'Count',
+  FeedFailures: 'Count',
 };

@@ -19,7 +19,7 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-describe.each(['worker', 'scheduler'] as const)('the %s bundle', (name) => {
+describe.each(['worker', 'scheduler', 'changeFeed'] as const)('the %s bundle', (name) => {
   it('leaves the AWS SDK to the Lambda runtime', () => {
     const bundle = bundles[name];
     expect(bundle.inputs.filter((file) => file.includes('node_modules/@aws-sdk/'))).toEqual([]);

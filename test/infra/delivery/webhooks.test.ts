@@ -344,8 +344,8 @@ describe('delivery guarantees on every rule target', () => {
         AlarmActions: ops,
       });
     }
-    // 13 operational alarms, 9 failed-invocation alarms, 8 queue-depth alarms (Rebuild brings its own queue).
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 13 + 9 + 8);
+    // 14 operational alarms (FeedStalled included), 9 failed-invocation alarms, 8 queue-depth alarms (Rebuild brings its own queue).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 14 + 9 + 8);
   });
 
   it('shows deliveries, failures and DLQ depth per target on the dashboard', () => {
@@ -452,6 +452,7 @@ describe('cdk-nag AwsSolutions with webhooks', () => {
       'Test/Poller/CapillaryCredentials AwsSolutions-SMG4',
       'Test/Poller/DeadLetterQueue AwsSolutions-SQS3',
       'Test/Poller/WorkDeadLetterQueue AwsSolutions-SQS3',
+      'Test/Poller/IdentifierKey AwsSolutions-SMG4',
       'Test/RebuildDlq AwsSolutions-SQS3',
       'Test/Orders AwsSolutions-SQS3',
     ]);
