@@ -42,6 +42,8 @@ describe('poll with the change feed', () => {
     const added = await cli('watch', 'add', '--file', file);
     expect(added.code).toBe(0);
     expect(added.stderr).toContain('1 identifier(s) stored for the change feed');
+    // A real table without the deployment's key: said, since a deployed feed could not match them.
+    expect(added.stderr).toContain('set IDENTIFIER_KEY_SECRET_ARN');
     // Personal data: the value is never printed.
     expect(added.stderr + added.stdout).not.toContain(IDENTIFIER);
 

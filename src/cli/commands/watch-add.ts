@@ -19,7 +19,7 @@ export async function runWatchAdd(
     scope: Scope;
     json: boolean;
   },
-  { runtime, json, say, now }: CommandContext,
+  { runtime, settings, json, say, now }: CommandContext,
 ): Promise<number> {
   const file = await readIdFile(command.file);
   const customerIds = [
@@ -62,6 +62,12 @@ export async function runWatchAdd(
     // Personal data: the index keeps keyed hashes only, and nothing here shows a value.
     await runtime.learnIdentifiers(identifiers);
     say(`${identifiers.length} identifier(s) stored for the change feed, as keyed hashes`);
+    if (settings.table.endpoint !== 'embedded' && settings.identifierKeySecretArn === undefined) {
+      // A deployed feed hashes under the stack's key: these would never match its records.
+      say(
+        'warning: hashed under the local key in .data/ — set IDENTIFIER_KEY_SECRET_ARN (the stack output IdentifierKeySecretArn) so a deployed change feed can match them',
+      );
+    }
   }
   if (command.json) json(results);
   return EXIT_OK;
