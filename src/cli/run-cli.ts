@@ -19,7 +19,7 @@ import { runWatchRemove } from './commands/watch-remove.js';
 import { runWatchStatus } from './commands/watch-status.js';
 import { helpText } from './help-text.js';
 import { createJsonLogger } from './json-logger.js';
-import { parseCommand, UsageError } from './parse-command.js';
+import { MissingCommandError, parseCommand, UsageError } from './parse-command.js';
 
 /** Runs one CLI command and returns its exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -35,6 +35,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     settings = loadSettings(io.env, { allowEmbedded: true });
   } catch (error) {
     if (!(error instanceof PollerError)) throw error;
+    if (error instanceof MissingCommandError) say(`${helpText(undefined)}\n`);
     say(error.message);
     say(`(${error.reason})`);
     return EXIT_USAGE;
