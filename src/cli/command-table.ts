@@ -15,7 +15,13 @@ export type Command =
   | { name: 'watch-remove'; customerIds: string[]; json: boolean }
   | { name: 'watch-pause' | 'watch-resume'; customerIds: string[]; json: boolean }
   | { name: 'watch-list'; json: boolean }
-  | { name: 'poll'; once: boolean; json: boolean }
+  | {
+      name: 'poll';
+      /** Named customers are polled now, once, ahead of their schedule; none: the due ones. */
+      customerIds: string[];
+      once: boolean;
+      json: boolean;
+    }
   | { name: 'dlq-list'; json: boolean }
   | { name: 'dlq-redrive'; limit: number | undefined; dryRun: boolean; json: boolean }
   | { name: 'dlq-purge'; yes: boolean }
@@ -43,8 +49,8 @@ export interface CommandSpec {
   words: string;
   /** The operands as the usage line shows them (`<customerId...>`). */
   usage?: string;
-  /** The operands are customer ids, at least one unless this option is given. */
-  customerIds?: { unlessOption?: string };
+  /** The operands are customer ids, at least one unless this option is given (or `optional`). */
+  customerIds?: { unlessOption?: string; optional?: boolean };
   /** What it does, for its help. */
   about: string;
   /** In the order help lists them. */
@@ -142,14 +148,22 @@ export const COMMAND_TABLE = {
   },
   poll: {
     words: 'poll',
-    about: `Polls every watched customer: once, or every POLL_INTERVAL_SECONDS until Ctrl-C. Ctrl-C\nlets the sweep in flight finish and exits with its code; a second Ctrl-C stops at once (${EXIT_INTERRUPTED}).`,
+    usage: '[customerId...]',
+    customerIds: { optional: true },
+    about: `Polls the due customers (most overdue first): once, or a sweep whenever customers are due
+(at least every POLL_INTERVAL_SECONDS) until Ctrl-C. Sweeps with nothing new print one line a
+minute at most. Ctrl-C lets the sweep in flight finish and exits with its code; a second Ctrl-C
+stops at once (${EXIT_INTERRUPTED}).
+With customer ids: polls those customers now, once, ahead of their schedule (exit 1 if one of
+them is not watched, is paused or is being polled elsewhere).`,
     options: {
       once: { about: 'one sweep, then exit' },
       json: { about: "each sweep's summary as one JSON line on stdout" },
     },
-    build: ({ values }) => ({
+    build: ({ operands, values }) => ({
       name: 'poll',
-      once: values.once === true,
+      customerIds: operands,
+      once: values.once === true || operands.length > 0,
       json: values.json === true,
     }),
   },
