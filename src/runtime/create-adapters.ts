@@ -6,6 +6,7 @@ import type { CredentialsSource } from '../adapters/capillary/credentials-cache.
 import { TokenBucket } from '../adapters/capillary/rate-limiter.js';
 import { DynamoDbCursorStore } from '../adapters/dynamodb/dynamodb-cursor-store.js';
 import { DynamoDbQuotaGate } from '../adapters/dynamodb/dynamodb-quota-gate.js';
+import type { EmbeddedDeadLetterQueue } from '../adapters/embedded/embedded-dead-letter-queue.js';
 import { BatchingPublisher } from '../adapters/eventbridge/batching-publisher.js';
 import { EventBridgePublisher } from '../adapters/eventbridge/eventbridge-publisher.js';
 import { SqsDeadLetterQueue } from '../adapters/sqs/sqs-dead-letter-queue.js';
@@ -19,6 +20,7 @@ import { ConfigError, ConfigErrors } from '../domain/errors.js';
 import type { PollDependencies } from '../domain/poll-customer.js';
 import type {
   CursorStore,
+  DeadLetterSink,
   EventPublisher,
   Logger,
   OutgoingEvent,
@@ -56,6 +58,8 @@ interface AdapterContext {
    * alone (the embedded table, which no other process can share).
    */
   quotaTable: { client: DynamoDBClient; tableName: string } | undefined;
+  /** Where a local run parks events when no DLQ_URL is set (under `.data/`). */
+  embeddedDeadLetters?: DeadLetterSink | undefined;
 }
 
 /** What the sweep needs, plus what sizes it and measures it. */
@@ -106,9 +110,13 @@ export function createEventPublisher(
       });
 }
 
-/** The poller's dead-letter queue read back (`dlq` commands); needs DLQ_URL. */
-export function createDeadLetterQueue(settings: Settings): DeadLetterQueue {
+/** The poller's dead-letter queue read back (`dlq` commands): DLQ_URL's, else the embedded one. */
+export function createDeadLetterQueue(
+  settings: Settings,
+  embedded?: EmbeddedDeadLetterQueue,
+): DeadLetterQueue {
   const { events } = settings;
+  if (!events.deadLetterQueueUrl && embedded) return embedded;
   if (!events.deadLetterQueueUrl) {
     throw new ConfigError(
       'DLQ_URL',
@@ -156,7 +164,7 @@ export function createPollDependencies(
         maxMessageBytes: events.deadLetterMaxMessageBytes,
         logger,
       })
-    : undefined;
+    : context.embeddedDeadLetters;
   return {
     source,
     store: context.store,
