@@ -51,6 +51,33 @@ describe('parseCommand', () => {
     ]);
   });
 
+  it('reads poll --webhook: https anywhere, plain http to this machine only', () => {
+    const secret = `whsec_${Buffer.alloc(24, 1).toString('base64')}`;
+    for (const url of [
+      'http://127.0.0.1:8080/in',
+      'http://localhost/in',
+      'http://[::1]:9/in',
+      'https://hooks.example.com/in',
+    ]) {
+      expect(parseCommand(['poll', '--webhook', url, '--signing-secret', secret])).toMatchObject({
+        name: 'poll',
+        webhook: { url: new URL(url), secret },
+      });
+    }
+    expect(parseCommand(['poll', '--webhook', 'http://127.0.0.1/in'])).toMatchObject({
+      webhook: { secret: undefined },
+    });
+    expect(problems(['poll', '--webhook', 'http://10.0.0.5/in'])).toEqual([
+      '--webhook: plain http:// is refused for 10.0.0.5: use https:// (http is allowed for loopback hosts only)',
+    ]);
+    expect(problems(['poll', '--webhook', 'ftp://127.0.0.1/in'])).toEqual([
+      '--webhook: unsupported protocol ftp: (use https://)',
+    ]);
+    expect(problems(['poll', '--signing-secret', secret])).toEqual([
+      '--signing-secret goes with --webhook',
+    ]);
+  });
+
   it('refuses a command line with no command, so the CLI prints its usage and exits 2', () => {
     for (const argv of [[], ['--json']]) {
       expect(() => parseCommand(argv)).toThrow(MissingCommandError);

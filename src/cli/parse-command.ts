@@ -105,6 +105,10 @@ export function parseCommand(argv: readonly string[]): Command {
     if (found) problems.push(found);
   }
   if (spec.required && values[spec.required.option] !== true) problems.push(spec.required.problem);
+  for (const [option, needed] of Object.entries(spec.needs ?? {})) {
+    if (values[option] !== undefined && values[needed] === undefined)
+      problems.push(`--${option} goes with --${needed}`);
+  }
   const invalid = ids ? operands.filter((id) => !CustomerIdSchema.safeParse(id).success) : [];
   problems.push(...invalid.map((id) => new InvalidCustomerIdError(id).message));
   if (problems.length > 0) throw new UsageError(problems, name);

@@ -12,7 +12,7 @@ import {
 import type { Command } from './command-table.js';
 import { runDlqList, runDlqPurge, runDlqRedrive } from './commands/dlq.js';
 import { runInit } from './commands/init.js';
-import { runPoll } from './commands/poll.js';
+import { runPoll, webhookTarget } from './commands/poll.js';
 import { runWatchAdd } from './commands/watch-add.js';
 import { runWatchList } from './commands/watch-list.js';
 import { runWatchRemove } from './commands/watch-remove.js';
@@ -41,7 +41,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return EXIT_USAGE;
   }
 
-  const logger = createJsonLogger(io.stderr, settings.logLevel, secretsOf(settings));
+  const webhook = command.name === 'poll' ? webhookTarget(command.webhook) : undefined;
+  const logger = createJsonLogger(io.stderr, settings.logLevel, [
+    ...secretsOf(settings),
+    ...(webhook ? [webhook.secret] : []),
+  ]);
   let runtime: Runtime | undefined;
   try {
     runtime = await createRuntime(settings, {
@@ -49,6 +53,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       stdout: io.stdout,
       forPolling: command.name === 'poll',
       forDeadLetters: command.name.startsWith('dlq-'),
+      webhook,
     });
     for (const line of runtime.banner) say(line);
     const json = (value: unknown) => io.stdout.write(`${JSON.stringify(value)}\n`);

@@ -13,6 +13,7 @@ import { SqsDeadLetterQueue } from '../adapters/sqs/sqs-dead-letter-queue.js';
 import { SqsDeadLetterSink } from '../adapters/sqs/sqs-dead-letter-sink.js';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue.js';
 import { StdoutPublisher } from '../adapters/stdout/stdout-publisher.js';
+import { WebhookPublisher } from '../adapters/webhook/webhook-publisher.js';
 import { ServiceUrlSchema, type Settings } from '../config/settings.js';
 import { inFlightFor, LatencyEstimate } from '../domain/adaptive-concurrency.js';
 import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
@@ -58,6 +59,8 @@ interface AdapterContext {
    * alone (the embedded table, which no other process can share).
    */
   quotaTable: { client: DynamoDBClient; tableName: string } | undefined;
+  /** `poll --webhook`: events are delivered there, signed, instead of to the bus. */
+  webhook?: WebhookTarget | undefined;
   /** Where a local run parks events when no DLQ_URL is set (under `.data/`). */
   embeddedDeadLetters?: DeadLetterSink | undefined;
 }
@@ -86,12 +89,22 @@ function createQuotaGate(settings: Settings, context: AdapterContext): QuotaGate
   });
 }
 
-/** Where events go: EventBridge, or stdout when no bus is set. Redrive uses the same one. */
+/** Where `poll --webhook` delivers events instead of the bus, and the secret it signs with. */
+export interface WebhookTarget {
+  url: URL;
+  secret: string;
+}
+
+/**
+ * Where events go: EventBridge, or stdout when no bus is set, or `poll --webhook`'s endpoint.
+ * Redrive uses the same one.
+ */
 export function createEventPublisher(
   settings: Settings,
-  context: { logger: Logger; stdout: Writable },
+  context: { logger: Logger; stdout: Writable; webhook?: WebhookTarget | undefined },
 ): EventPublisher {
   const { events } = settings;
+  if (context.webhook) return new WebhookPublisher(context.webhook);
   return events.sink === 'stdout'
     ? new StdoutPublisher({
         stream: context.stdout,

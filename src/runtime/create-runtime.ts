@@ -5,6 +5,7 @@ import { batchAddCustomers } from '../adapters/dynamodb/batch-add-customers.js';
 import { createCursorTable } from '../adapters/dynamodb/create-cursor-table.js';
 import { openEmbeddedDynamoDb } from '../adapters/dynamodb/embedded-dynamodb.js';
 import { EmbeddedDeadLetterQueue } from '../adapters/embedded/embedded-dead-letter-queue.js';
+import { closeWebhookDispatcher } from '../adapters/webhook/webhook-sender.js';
 import type { Settings } from '../config/settings.js';
 import { type CustomerState, newCustomerState } from '../domain/customer-state.js';
 import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
@@ -18,6 +19,7 @@ import {
   createEventPublisher,
   createPollDependencies,
   type PollerDependencies,
+  type WebhookTarget,
 } from './create-adapters.js';
 import { firstSandboxSeed } from './sandbox-seed-marker.js';
 
@@ -60,6 +62,11 @@ export interface RuntimeOptions {
   forPolling: boolean;
   /** The `dlq` commands need the queue and a publisher, not the table. */
   forDeadLetters?: boolean;
+  /**
+   * `poll --webhook`: events go there, signed, instead of to the bus; `secretShown` puts a secret
+   * made for this run in the banner (the receiver needs it).
+   */
+  webhook?: (WebhookTarget & { secretShown: boolean }) | undefined;
 }
 
 export async function createRuntime(settings: Settings, options: RuntimeOptions): Promise<Runtime> {
@@ -101,7 +108,8 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
         `• Capillary: built-in sandbox serving the reference sample for customer ${SANDBOX_CUSTOMER_ID}, a new event every 10 s — set CAPILLARY_BASE_URL to poll the real API`,
       );
     }
-    if (options.forPolling && settings.events.sink === 'stdout') {
+    const { webhook } = options;
+    if (options.forPolling && !webhook && settings.events.sink === 'stdout') {
       banner.push(
         '• Events: printed to stdout as PutEvents entries, one JSON line each — set EVENT_BUS_NAME to publish to EventBridge',
       );
@@ -117,6 +125,17 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
       );
     }
     if (banner.length > 0) banner.unshift('capillary-event-poller: running on embedded defaults');
+    if (options.forPolling && webhook) {
+      // The origin only: a path or query may carry a credential.
+      banner.push(
+        `• Events: POSTed to the webhook at ${webhook.url.origin}, signed (webhook-id, webhook-timestamp, webhook-signature), instead of to the bus`,
+      );
+      if (webhook.secretShown) {
+        banner.push(
+          `• Webhook signing secret made for this run: ${webhook.secret} — pass --signing-secret to keep one`,
+        );
+      }
+    }
 
     return {
       store,
@@ -149,6 +168,7 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
           }
         }
         closers.push(closeSharedDispatcher);
+        if (webhook) closers.push(closeWebhookDispatcher);
         return createPollDependencies(settings, {
           logger: options.logger,
           stdout: options.stdout,
@@ -156,6 +176,7 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
           capillaryBaseUrl,
           credentials: settings.capillary.credentials,
           embeddedDeadLetters,
+          webhook,
           // A real table is shared with other pollers (several CLI polls, the Lambda workers):
           // so is the Capillary budget. The embedded one belongs to this process alone.
           quotaTable:

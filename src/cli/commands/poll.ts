@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { schedulePolicy } from '../../config/settings.js';
 import { newClaimOwner } from '../../domain/claim-due.js';
@@ -116,4 +117,21 @@ export function describeSummary(summary: SweepSummary): string {
   const hint = commonFailureHint(summary);
   if (hint) lines.push(hint);
   return lines.join('\n');
+}
+
+/**
+ * `--webhook`'s endpoint and secret: the one given, or a new one for this run, which the banner
+ * shows (a local receiver cannot verify without it).
+ */
+export function webhookTarget(
+  webhook: { url: URL; secret: string | undefined } | undefined,
+): { url: URL; secret: string; secretShown: boolean } | undefined {
+  if (!webhook) return undefined;
+  if (webhook.secret !== undefined)
+    return { ...webhook, secret: webhook.secret, secretShown: false };
+  return {
+    url: webhook.url,
+    secret: `whsec_${randomBytes(32).toString('base64')}`,
+    secretShown: true,
+  };
 }
