@@ -8,8 +8,9 @@ import { decodeSchedule, scheduleKey } from './schedule-item.js';
 
 /**
  * Claims a due customer on its schedule item with one conditional write: still active, still due
- * (unless named `aheadOfSchedule`), still at the listed tier, and not held by another poller. `undefined` when another poller won.
- * The claim writes the tentative schedule, which stands if this poller dies.
+ * (unless `aheadOfSchedule`), still at the listed tier, and not held by another poller.
+ * `undefined` when another poller won. The claim writes the tentative schedule, which stands if
+ * this poller dies.
  */
 export async function claim(
   table: CursorTable,

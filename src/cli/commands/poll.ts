@@ -127,11 +127,8 @@ export function webhookTarget(
   webhook: { url: URL; secret: string | undefined } | undefined,
 ): { url: URL; secret: string; secretShown: boolean } | undefined {
   if (!webhook) return undefined;
-  if (webhook.secret !== undefined)
-    return { ...webhook, secret: webhook.secret, secretShown: false };
-  return {
-    url: webhook.url,
-    secret: `whsec_${randomBytes(32).toString('base64')}`,
-    secretShown: true,
-  };
+  const { url, secret } = webhook;
+  return secret === undefined
+    ? { url, secret: `whsec_${randomBytes(32).toString('base64')}`, secretShown: true }
+    : { url, secret, secretShown: false };
 }
