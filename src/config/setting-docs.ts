@@ -159,8 +159,8 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
   },
   DLQ_URL: {
     description:
-      'the SQS queue for events that can never be published. Without one, such an event stays unacknowledged and is reported by id on every poll',
-    unset: '–',
+      'the SQS queue for events that can never be published. Without one, such an event is kept in `.data/dead-letters/` when events go to stdout (the `dlq` commands read it there); with EventBridge it stays unacknowledged and is reported by id on every poll',
+    unset: '`.data/dead-letters/` (stdout sink only)',
     allowed:
       '`https://sqs.<region>.amazonaws.com/<account>/<queue name>`, the name 1 to 80 letters, digits, `-`, `_`',
   },

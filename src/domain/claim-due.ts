@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ClaimedCustomer, DueCustomer } from './claimed-customer.js';
-import type { CursorStore } from './ports.js';
+import type { ClaimRequest, CursorStore } from './ports.js';
 import { intervalAfter, type SchedulePolicy, scheduleAfterPoll } from './schedule.js';
 
 /*
@@ -25,6 +25,25 @@ export interface ClaimOptions {
 /** A claim owner no other sweep uses. */
 export function newClaimOwner(prefix = 'sweep'): string {
   return `${prefix}-${randomUUID()}`;
+}
+
+/** The claim of `due` at `now`: held for `claimMs`, with the schedule an idle poll leaves. */
+export function claimRequest(
+  due: DueCustomer,
+  options: Pick<ClaimOptions, 'owner' | 'policy' | 'claimMs'>,
+  now: number,
+): ClaimRequest {
+  const claimedUntil = now + options.claimMs;
+  const idle = scheduleAfterPoll(
+    { nextPollAt: due.nextPollAt, idlePolls: due.idlePolls, lastPolledAt: null },
+    options.policy,
+    'idle',
+    now,
+  );
+  // Never due again while the claim holds: a poller that dies leaves a customer that is due
+  // when its claim expires, not one the due index keeps offering to claims that must fail.
+  const tentative = { ...idle, nextPollAt: Math.max(idle.nextPollAt, claimedUntil) };
+  return { owner: options.owner, now, claimedUntil, tentative };
 }
 
 /**
@@ -62,25 +81,12 @@ async function* claimFrom(
   while (options.limit === undefined || claims < options.limit) {
     const next = await due.next();
     if (next.done) return;
-    const now = deps.clock().getTime();
-    const claimedUntil = now + options.claimMs;
-    const idle = scheduleAfterPoll(
-      { nextPollAt: next.value.nextPollAt, idlePolls: next.value.idlePolls, lastPolledAt: null },
-      options.policy,
-      'idle',
-      now,
-    );
-    // Never due again while the claim holds: a poller that dies leaves a customer that is due
-    // when its claim expires, not one the due index keeps offering to claims that must fail.
-    const tentative = { ...idle, nextPollAt: Math.max(idle.nextPollAt, claimedUntil) };
     let claimed: ClaimedCustomer | undefined;
     try {
-      claimed = await deps.store.claim(next.value, {
-        owner: options.owner,
-        now,
-        claimedUntil,
-        tentative,
-      });
+      claimed = await deps.store.claim(
+        next.value,
+        claimRequest(next.value, options, deps.clock().getTime()),
+      );
     } catch (error) {
       // One customer's broken schedule item (or a throttled write) must not stop the others.
       if (!options.onClaimError) throw error;

@@ -78,6 +78,8 @@ export interface CursorStore {
   completePoll(claimed: ClaimedCustomer, completion: PollCompletion): Promise<'completed' | 'lost'>;
   /** The earliest `nextPollAt` of an active customer (claimed ones included), `undefined` when none. */
   nextDueAt(): Promise<number | undefined>;
+  /** One customer's schedule, read consistently (`poll <id>`); `undefined` when it has none. */
+  scheduleOf(customerId: string): Promise<ScheduleState | undefined>;
 }
 
 export interface ClaimRequest {
@@ -87,6 +89,8 @@ export interface ClaimRequest {
   claimedUntil: number;
   /** The schedule should the poll be idle: written with the claim, so an idle poll writes nothing more. */
   tentative: Schedule;
+  /** Named by a person (`poll <id>`): claimed even if not due yet; every other condition stands. */
+  aheadOfSchedule?: boolean;
 }
 
 export interface PollCompletion {

@@ -6,12 +6,14 @@ import type { CredentialsSource } from '../adapters/capillary/credentials-cache.
 import { TokenBucket } from '../adapters/capillary/rate-limiter.js';
 import { DynamoDbCursorStore } from '../adapters/dynamodb/dynamodb-cursor-store.js';
 import { DynamoDbQuotaGate } from '../adapters/dynamodb/dynamodb-quota-gate.js';
+import type { EmbeddedDeadLetterQueue } from '../adapters/embedded/embedded-dead-letter-queue.js';
 import { BatchingPublisher } from '../adapters/eventbridge/batching-publisher.js';
 import { EventBridgePublisher } from '../adapters/eventbridge/eventbridge-publisher.js';
 import { SqsDeadLetterQueue } from '../adapters/sqs/sqs-dead-letter-queue.js';
 import { SqsDeadLetterSink } from '../adapters/sqs/sqs-dead-letter-sink.js';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue.js';
 import { StdoutPublisher } from '../adapters/stdout/stdout-publisher.js';
+import { WebhookPublisher } from '../adapters/webhook/webhook-publisher.js';
 import { ServiceUrlSchema, type Settings } from '../config/settings.js';
 import { inFlightFor, LatencyEstimate } from '../domain/adaptive-concurrency.js';
 import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
@@ -19,6 +21,7 @@ import { ConfigError, ConfigErrors } from '../domain/errors.js';
 import type { PollDependencies } from '../domain/poll-customer.js';
 import type {
   CursorStore,
+  DeadLetterSink,
   EventPublisher,
   Logger,
   OutgoingEvent,
@@ -59,6 +62,10 @@ interface AdapterContext {
    * alone (the embedded table, which no other process can share).
    */
   quotaTable: { client: DynamoDBClient; tableName: string } | undefined;
+  /** `poll --webhook`: events are delivered there, signed, instead of to the bus. */
+  webhook?: WebhookTarget | undefined;
+  /** Where a local run parks events when no DLQ_URL is set (under `.data/`). */
+  embeddedDeadLetters?: DeadLetterSink | undefined;
 }
 
 /** What the sweep needs, plus what sizes it and measures it. */
@@ -85,12 +92,22 @@ function createQuotaGate(settings: Settings, context: AdapterContext): QuotaGate
   });
 }
 
-/** Where events go: EventBridge, or stdout when no bus is set. Redrive uses the same one. */
+/** Where `poll --webhook` delivers events instead of the bus, and the secret it signs with. */
+export interface WebhookTarget {
+  url: URL;
+  secret: string;
+}
+
+/**
+ * Where events go: EventBridge, or stdout when no bus is set, or `poll --webhook`'s endpoint.
+ * Redrive uses the same one.
+ */
 export function createEventPublisher(
   settings: Settings,
-  context: { logger: Logger; stdout: Writable },
+  context: { logger: Logger; stdout: Writable; webhook?: WebhookTarget | undefined },
 ): EventPublisher {
   const { events } = settings;
+  if (context.webhook) return new WebhookPublisher(context.webhook);
   return events.sink === 'stdout'
     ? new StdoutPublisher({
         stream: context.stdout,
@@ -109,9 +126,13 @@ export function createEventPublisher(
       });
 }
 
-/** The poller's dead-letter queue read back (`dlq` commands); needs DLQ_URL. */
-export function createDeadLetterQueue(settings: Settings): DeadLetterQueue {
+/** The poller's dead-letter queue read back (`dlq` commands): DLQ_URL's, else the embedded one. */
+export function createDeadLetterQueue(
+  settings: Settings,
+  embedded?: EmbeddedDeadLetterQueue,
+): DeadLetterQueue {
   const { events } = settings;
+  if (!events.deadLetterQueueUrl && embedded) return embedded;
   if (!events.deadLetterQueueUrl) {
     throw new ConfigError(
       'DLQ_URL',
@@ -163,7 +184,7 @@ export function createPollDependencies(
         logger,
         redact: (text) => redactor.redact(text),
       })
-    : undefined;
+    : context.embeddedDeadLetters;
   return {
     source,
     store: context.store,

@@ -4,6 +4,8 @@ import { closeSharedDispatcher } from '../adapters/capillary/shared-dispatcher.j
 import { batchAddCustomers } from '../adapters/dynamodb/batch-add-customers.js';
 import { createCursorTable } from '../adapters/dynamodb/create-cursor-table.js';
 import { openEmbeddedDynamoDb } from '../adapters/dynamodb/embedded-dynamodb.js';
+import { EmbeddedDeadLetterQueue } from '../adapters/embedded/embedded-dead-letter-queue.js';
+import { closeWebhookDispatcher } from '../adapters/webhook/webhook-sender.js';
 import type { Settings } from '../config/settings.js';
 import { type CustomerState, newCustomerState } from '../domain/customer-state.js';
 import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
@@ -18,11 +20,14 @@ import {
   createEventPublisher,
   createPollDependencies,
   type PollerDependencies,
+  type WebhookTarget,
 } from './create-adapters.js';
 import { firstSandboxSeed } from './sandbox-seed-marker.js';
 
 /** Where the embedded DynamoDB keeps its data, relative to the working directory. */
 const EMBEDDED_DATA_DIRECTORY = path.join('.data', 'dynalite');
+/** Where the embedded dead-letter queue keeps parked events (no DLQ_URL, events on stdout). */
+const EMBEDDED_DEAD_LETTER_DIRECTORY = path.join('.data', 'dead-letters');
 /** Poll period when none is set: a minute, or 5 s on the sandbox so a newcomer sees events flow. */
 const DEFAULT_INTERVAL_SECONDS = 60;
 /** @internal test/docs/stated-numbers.test.ts checks the docs' number against it. */
@@ -42,7 +47,7 @@ export interface Runtime {
   ): Promise<boolean[]>;
   /** Builds the sweep's dependencies (starting the sandbox when no Capillary URL is set). */
   pollDependencies(): Promise<PollerDependencies>;
-  /** The dead-letter queue and the publisher to redrive through (`dlq` commands; needs DLQ_URL). */
+  /** The dead-letter queue (DLQ_URL's, or the embedded one) and the publisher to redrive through. */
   deadLetters(): { queue: DeadLetterQueue; publisher: EventPublisher };
   /** One line per embedded default in use, for the banner. */
   banner: string[];
@@ -60,6 +65,11 @@ export interface RuntimeOptions {
   forPolling: boolean;
   /** The `dlq` commands need the queue and a publisher, not the table. */
   forDeadLetters?: boolean;
+  /**
+   * `poll --webhook`: events go there, signed, instead of to the bus; `secretShown` puts a secret
+   * made for this run in the banner (the receiver needs it).
+   */
+  webhook?: (WebhookTarget & { secretShown: boolean }) | undefined;
 }
 
 export async function createRuntime(settings: Settings, options: RuntimeOptions): Promise<Runtime> {
@@ -101,15 +111,37 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
         `• Capillary: built-in sandbox serving the reference sample for customer ${SANDBOX_CUSTOMER_ID}, a new event every 10 s — set CAPILLARY_BASE_URL to poll the real API`,
       );
     }
-    if (options.forPolling && settings.events.sink === 'stdout') {
+    const { webhook } = options;
+    if (options.forPolling && !webhook && settings.events.sink === 'stdout') {
       banner.push(
         '• Events: printed to stdout as PutEvents entries, one JSON line each — set EVENT_BUS_NAME to publish to EventBridge',
+      );
+    }
+    // Events that stay on this machine park on this machine: `dlq` works without AWS.
+    const embeddedDeadLetters =
+      settings.events.deadLetterQueueUrl === undefined && settings.events.sink === 'stdout'
+        ? new EmbeddedDeadLetterQueue({ directory: EMBEDDED_DEAD_LETTER_DIRECTORY })
+        : undefined;
+    if (embeddedDeadLetters && (options.forPolling || options.forDeadLetters)) {
+      banner.push(
+        `• Dead-letter queue: embedded, events that cannot be published kept in ${EMBEDDED_DEAD_LETTER_DIRECTORY}/ (npm run cli -- dlq list) — set DLQ_URL to use an SQS queue`,
       );
     }
     if (banner.length > 0) {
       banner.unshift(
         'capillary-event-poller: running on embedded defaults (all or nothing: set CAPILLARY_BASE_URL, TABLE_NAME and EVENT_BUS_NAME together)',
       );
+    }
+    if (options.forPolling && webhook) {
+      // The origin only: a path or query may carry a credential.
+      banner.push(
+        `• Events: POSTed to the webhook at ${webhook.url.origin}, signed (webhook-id, webhook-timestamp, webhook-signature), instead of to the bus`,
+      );
+      if (webhook.secretShown) {
+        banner.push(
+          `• Webhook signing secret made for this run: ${webhook.secret} — pass --signing-secret to keep one`,
+        );
+      }
     }
 
     return {
@@ -122,7 +154,7 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
       defaultIntervalSeconds: sandboxed ? SANDBOX_INTERVAL_SECONDS : DEFAULT_INTERVAL_SECONDS,
       close,
       deadLetters: () => ({
-        queue: createDeadLetterQueue(settings),
+        queue: createDeadLetterQueue(settings, embeddedDeadLetters),
         publisher: createEventPublisher(settings, options),
       }),
       async pollDependencies() {
@@ -143,6 +175,7 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
           }
         }
         closers.push(closeSharedDispatcher);
+        if (webhook) closers.push(closeWebhookDispatcher);
         return createPollDependencies(settings, {
           logger: options.logger,
           ...(options.redactor ? { redactor: options.redactor } : {}),
@@ -150,6 +183,8 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
           store,
           capillaryBaseUrl,
           credentials: settings.capillary.credentials,
+          embeddedDeadLetters,
+          webhook,
           // A real table is shared with other pollers (several CLI polls, the Lambda workers):
           // so is the Capillary budget. The embedded one belongs to this process alone.
           quotaTable:

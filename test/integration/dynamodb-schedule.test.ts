@@ -284,6 +284,52 @@ describe('claims', () => {
     expect(third).toMatchObject({ mode: 'tracking', windowDigest: 'abc', lastPolledAt: due });
   });
 
+  it('claims a customer that is not due yet only when asked by name, and reads its schedule', async () => {
+    const { store } = await freshStore('named-claim');
+    await watch(store, '12');
+    const [first] = await claimAll(store, 'poller-a', T0, 60_000);
+    if (!first) throw new Error('customer 12 was not claimed');
+    await store.completePoll(first, {
+      schedule: { nextPollAt: T0 + 600_000, idlePolls: 3, lastPolledAt: T0 },
+    });
+    const schedule = await store.scheduleOf('12');
+    expect(schedule).toMatchObject({
+      status: 'active',
+      nextPollAt: T0 + 600_000,
+      idlePolls: 3,
+      claimedUntil: null,
+    });
+    expect(await store.scheduleOf('13')).toBeUndefined();
+
+    const now = T0 + 1_000;
+    const due = { customerId: '12', nextPollAt: T0 + 600_000, idlePolls: 3 };
+    const request = {
+      owner: 'cli-b',
+      now,
+      claimedUntil: now + 60_000,
+      tentative: { nextPollAt: now + 480_000, idlePolls: 4, lastPolledAt: now },
+    };
+    // Not due: a sweep's claim fails; the same claim by name succeeds.
+    expect(await store.claim(due, request)).toBeUndefined();
+    expect(await store.claim(due, { ...request, aheadOfSchedule: true })).toMatchObject({
+      customerId: '12',
+      claimOwner: 'cli-b',
+      idlePolls: 3,
+    });
+    // Every other condition stands: held now, so a second named claim fails.
+    expect(
+      await store.claim(
+        { ...due, idlePolls: 4 },
+        { ...request, owner: 'cli-c', aheadOfSchedule: true },
+      ),
+    ).toBeUndefined();
+    expect(await store.scheduleOf('12')).toMatchObject({
+      nextPollAt: now + 480_000,
+      idlePolls: 4,
+      claimedUntil: now + 60_000,
+    });
+  });
+
   it('lets two pollers racing over the same due customers publish every event exactly once', async () => {
     const { store } = await freshStore('race');
     const source = new ScriptedSource();

@@ -1,7 +1,11 @@
 // Plain-data implementations of the domain's ports, for unit tests of the domain alone.
 import type { CapillaryEvent } from '../../src/domain/capillary-event.js';
 import { CapillaryEventSchema } from '../../src/domain/capillary-event.js';
-import type { ClaimedCustomer, DueCustomer } from '../../src/domain/claimed-customer.js';
+import type {
+  ClaimedCustomer,
+  DueCustomer,
+  ScheduleState,
+} from '../../src/domain/claimed-customer.js';
 import type {
   CustomerState,
   Scope,
@@ -39,6 +43,18 @@ export interface InMemorySchedule {
   claimedUntil?: number | undefined;
   lastError: string | null;
   lastFailedAt: number | null;
+}
+
+function scheduleStateOf(schedule: InMemorySchedule): ScheduleState {
+  return {
+    status: schedule.status,
+    nextPollAt: schedule.nextPollAt,
+    idlePolls: schedule.idlePolls,
+    lastPolledAt: schedule.lastPolledAt,
+    claimedUntil: schedule.claimedUntil ?? null,
+    lastError: schedule.lastError,
+    lastFailedAt: schedule.lastFailedAt,
+  };
 }
 
 /** Cursor items in `states`, schedule items in `schedules`, with the DynamoDB store's conditions. */
@@ -105,17 +121,13 @@ export class InMemoryCursorStore implements CursorStore {
       yield {
         kind: 'ok',
         watch: { ...structuredClone(watch), status: schedule?.status ?? watch.status },
-        schedule: schedule && {
-          status: schedule.status,
-          nextPollAt: schedule.nextPollAt,
-          idlePolls: schedule.idlePolls,
-          lastPolledAt: schedule.lastPolledAt,
-          claimedUntil: schedule.claimedUntil ?? null,
-          lastError: schedule.lastError,
-          lastFailedAt: schedule.lastFailedAt,
-        },
+        schedule: schedule && scheduleStateOf(schedule),
       };
     }
+  }
+  async scheduleOf(customerId: string): Promise<ScheduleState | undefined> {
+    const schedule = this.schedules.get(customerId);
+    return schedule && scheduleStateOf(schedule);
   }
   async *dueCustomers(now: number): AsyncIterable<DueCustomer> {
     const due = [...this.schedules.entries()]
@@ -132,7 +144,7 @@ export class InMemoryCursorStore implements CursorStore {
     const schedule = this.schedules.get(due.customerId);
     if (
       schedule?.status !== 'active' ||
-      schedule.nextPollAt > request.now ||
+      (schedule.nextPollAt > request.now && !request.aheadOfSchedule) ||
       schedule.idlePolls !== due.idlePolls ||
       (schedule.claimedUntil !== undefined && schedule.claimedUntil > request.now)
     ) {

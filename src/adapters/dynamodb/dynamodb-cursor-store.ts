@@ -5,7 +5,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { ClaimedCustomer, DueCustomer } from '../../domain/claimed-customer.js';
+import type { ClaimedCustomer, DueCustomer, ScheduleState } from '../../domain/claimed-customer.js';
 import {
   type CustomerState,
   CustomerStateSchema,
@@ -26,7 +26,7 @@ import { dueCustomers, nextDueAt } from './due-customers.js';
 import { dueShardOf } from './due-index.js';
 import { summarizeIssues } from './parse-item.js';
 import { claim, completePoll } from './schedule-claims.js';
-import { newScheduleItem, scheduleKey } from './schedule-item.js';
+import { decodeSchedule, newScheduleItem, scheduleKey } from './schedule-item.js';
 import { listWatched } from './watch-list-scan.js';
 
 /*
@@ -81,6 +81,20 @@ export class DynamoDbCursorStore implements CursorStore {
 
   claim(due: DueCustomer, request: ClaimRequest): Promise<ClaimedCustomer | undefined> {
     return claim(this.#table, due, request);
+  }
+
+  async scheduleOf(customerId: string): Promise<ScheduleState | undefined> {
+    const item = await getItem(this.#table, scheduleKey(customerId), customerId);
+    if (item === undefined) return undefined;
+    const decoded = decodeSchedule(item);
+    if (!decoded.ok) {
+      throw new UnreadableCustomerError(
+        customerId,
+        this.#table.tableName,
+        `schedule item: ${decoded.problem}`,
+      );
+    }
+    return decoded.value.state;
   }
 
   completePoll(

@@ -7,9 +7,10 @@ import type { CursorTable } from './cursor-table.js';
 import { decodeSchedule, scheduleKey } from './schedule-item.js';
 
 /**
- * Claims a due customer on its schedule item with one conditional write: still active, still due,
- * still at the listed tier, and not held by another poller. `undefined` when another poller won.
- * The claim writes the tentative schedule, which stands if this poller dies.
+ * Claims a due customer on its schedule item with one conditional write: still active, still due
+ * (unless `aheadOfSchedule`), still at the listed tier, and not held by another poller.
+ * `undefined` when another poller won. The claim writes the tentative schedule, which stands if
+ * this poller dies.
  */
 export async function claim(
   table: CursorTable,
@@ -31,8 +32,7 @@ export async function claim(
             claimOwner: request.owner,
             claimedUntil: request.claimedUntil,
           },
-          condition:
-            '#status = :active AND #nextPollAt <= :now AND #idlePolls = :listedIdle AND (attribute_not_exists(#claimedUntil) OR #claimedUntil <= :now)',
+          condition: `#status = :active AND ${request.aheadOfSchedule ? '' : '#nextPollAt <= :now AND '}#idlePolls = :listedIdle AND (attribute_not_exists(#claimedUntil) OR #claimedUntil <= :now)`,
           conditionValues: {
             ':active': 'active',
             ':now': request.now,

@@ -1,13 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { schedulePolicy } from '../../config/settings.js';
 import { newClaimOwner } from '../../domain/claim-due.js';
+import { pollNamed } from '../../domain/poll-named.js';
 import { boundedSummary, runSweep, type SweepSummary } from '../../domain/run-sweep.js';
 import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
 import { commonFailureHint } from '../failure-hint.js';
+import { QuietSweeps } from '../quiet-sweeps.js';
 
-/** `poll`: one sweep with `--once`, else a sweep every interval until Ctrl-C. */
+/**
+ * `poll`: one sweep with `--once`, else a sweep whenever customers are due until Ctrl-C; with
+ * customer ids, one poll of those customers now.
+ */
 export async function runPoll(
-  command: { once: boolean; json: boolean },
+  command: { customerIds: readonly string[]; once: boolean; json: boolean },
   { runtime, settings, io, json, say }: CommandContext,
 ): Promise<number> {
   const deps = await runtime.pollDependencies();
@@ -25,13 +31,29 @@ export async function runPoll(
     requestsPerSecond: settings.capillary.requestsPerSecond,
     owner: newClaimOwner('cli'),
   };
-  let exitCode = EXIT_OK;
-  while (true) {
-    const summary = await runSweep(deps, options);
-    exitCode = summary.failures.length > 0 ? EXIT_CUSTOMER_FAILED : EXIT_OK;
+  const exitCodeOf = (summary: SweepSummary) =>
+    summary.failures.length > 0 ? EXIT_CUSTOMER_FAILED : EXIT_OK;
+  if (command.customerIds.length > 0) {
+    const summary = await pollNamed(deps, command.customerIds, options);
     if (command.json) json(summary);
     say(describeSummary(summary));
-    if (command.once || io.signal?.aborted) return exitCode;
+    return exitCodeOf(summary);
+  }
+  // Machines read --json: every sweep has its line there. People get the quiet ones summed up.
+  const lines = new QuietSweeps();
+  let exitCode = EXIT_OK;
+  const stop = () => {
+    const rest = lines.flush(Date.now());
+    if (rest !== undefined) say(rest);
+    return exitCode;
+  };
+  while (true) {
+    const summary = await runSweep(deps, options);
+    exitCode = exitCodeOf(summary);
+    if (command.json) json(summary);
+    const line = lines.after(summary, Date.now(), describeSummary);
+    if (line !== undefined) say(line);
+    if (command.once || io.signal?.aborted) return stop();
     try {
       const nextDueAt = await runtime.store.nextDueAt();
       await sleep(
@@ -42,7 +64,7 @@ export async function runPoll(
         },
       );
     } catch {
-      return exitCode;
+      return stop();
     }
   }
 }
@@ -95,4 +117,18 @@ export function describeSummary(summary: SweepSummary): string {
   const hint = commonFailureHint(summary);
   if (hint) lines.push(hint);
   return lines.join('\n');
+}
+
+/**
+ * `--webhook`'s endpoint and secret: the one given, or a new one for this run, which the banner
+ * shows (a local receiver cannot verify without it).
+ */
+export function webhookTarget(
+  webhook: { url: URL; secret: string | undefined } | undefined,
+): { url: URL; secret: string; secretShown: boolean } | undefined {
+  if (!webhook) return undefined;
+  const { url, secret } = webhook;
+  return secret === undefined
+    ? { url, secret: `whsec_${randomBytes(32).toString('base64')}`, secretShown: true }
+    : { url, secret, secretShown: false };
 }
