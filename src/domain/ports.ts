@@ -71,6 +71,13 @@ export interface CursorStore {
    * it changed since it was listed.
    */
   claim(due: DueCustomer, request: ClaimRequest): Promise<ClaimedCustomer | undefined>;
+  /**
+   * Hands a claim on to the one delivery of its work message that polls it: writes `owner` (same
+   * expiry) only if the schedule item still holds `claimed`'s claim exactly (owner and
+   * `claimedUntil`, not expired at `now`). `undefined` when it does not: another delivery took it
+   * over, its poll completed, or it was claimed again since. The result is the claim to poll under.
+   */
+  takeOver(claimed: ClaimedCustomer, takeover: ClaimTakeover): Promise<ClaimedCustomer | undefined>;
   /** Writes the poll's real outcome and releases the claim; `lost` when the claim was no longer ours. */
   completePoll(claimed: ClaimedCustomer, completion: PollCompletion): Promise<'completed' | 'lost'>;
   /** The earliest `nextPollAt` of an active customer (claimed ones included), `undefined` when none. */
@@ -84,6 +91,13 @@ export interface ClaimRequest {
   claimedUntil: number;
   /** The schedule should the poll be idle: written with the claim, so an idle poll writes nothing more. */
   tentative: Schedule;
+}
+
+export interface ClaimTakeover {
+  /** The delivery's own claim token (`deliveryClaimToken`): unique to one receive of one message. */
+  owner: string;
+  /** Epoch ms: a claim that has expired by then is not taken over. */
+  now: number;
 }
 
 export interface PollCompletion {
