@@ -42,14 +42,15 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       batchItemFailures.push({ itemIdentifier: messageId });
       continue;
     }
+    // Each customer is taken over under this delivery's own token before it is fetched.
+    const delivery = deliveryClaimToken({
+      messageId,
+      receiveCount: record.attributes.ApproximateReceiveCount,
+      invocationId: context.awsRequestId,
+    });
     const { summary, unstarted } = await pollWork(message, poll, {
       ...options,
-      // Each customer is taken over under this delivery's own token before it is fetched.
-      takeOverAs: deliveryClaimToken({
-        messageId,
-        receiveCount: record.attributes.ApproximateReceiveCount,
-        invocationId: context.awsRequestId,
-      }),
+      takeOverAs: delivery,
       ...invocationDeadlines(
         Date.now(),
         context.getRemainingTimeInMillis(),
@@ -61,7 +62,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
         metrics.addMetric(datum.name, datum.unit, datum.value);
     }
     if (unstarted > 0) batchItemFailures.push({ itemIdentifier: messageId });
-    const reported = { messageId, unstarted, ...boundedSummary(summary) };
+    const reported = { messageId, delivery, unstarted, ...boundedSummary(summary) };
     (summary.failures.length > 0 || unstarted > 0 ? log.warn : log.info)('Work finished', {
       summary: reported,
     });

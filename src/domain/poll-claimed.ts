@@ -101,6 +101,7 @@ export async function pollClaimed(
         {
           ...log,
           claimOwner: queued.claimOwner,
+          delivery: options.takeOverAs,
         },
       );
       return {
