@@ -50,5 +50,5 @@ describe('one SQS message delivered to two workers at once', () => {
     expect(report.lost).toEqual([]);
     expect(report.duplicated).toEqual([]);
     expect(report.published).toBe(report.served);
-  });
+  }, 120_000);
 });

@@ -203,7 +203,7 @@ export class Fleet {
    * tick runs and each of its messages is delivered once. Anything a fault left behind is then
    * published.
    */
-  async settle(rounds = 2): Promise<void> {
+  async settle(rounds = 1): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       this.advance(this.claimMs + 1_000);
       for (const message of await this.tick()) await this.deliver({ message });
