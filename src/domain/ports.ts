@@ -74,6 +74,13 @@ export interface CursorStore {
    * it changed since it was listed.
    */
   claim(due: DueCustomer, request: ClaimRequest): Promise<ClaimedCustomer | undefined>;
+  /**
+   * Hands a claim on to the one delivery of its work message that polls it: writes `owner` (same
+   * expiry) only if the schedule item still holds `claimed`'s claim exactly (owner and
+   * `claimedUntil`, not expired at `now`). `undefined` when it does not: another delivery took it
+   * over, its poll completed, or it was claimed again since. The result is the claim to poll under.
+   */
+  takeOver(claimed: ClaimedCustomer, takeover: ClaimTakeover): Promise<ClaimedCustomer | undefined>;
   /** Writes the poll's real outcome and releases the claim; `lost` when the claim was no longer ours. */
   completePoll(claimed: ClaimedCustomer, completion: PollCompletion): Promise<'completed' | 'lost'>;
   /** The earliest `nextPollAt` of an active customer (claimed ones included), `undefined` when none. */
@@ -91,6 +98,13 @@ export interface ClaimRequest {
   tentative: Schedule;
   /** Named by a person (`poll <id>`): claimed even if not due yet; every other condition stands. */
   aheadOfSchedule?: boolean;
+}
+
+export interface ClaimTakeover {
+  /** The delivery's own claim token (`deliveryClaimToken`): unique to one receive of one message. */
+  owner: string;
+  /** Epoch ms: a claim that has expired by then is not taken over. */
+  now: number;
 }
 
 export interface PollCompletion {

@@ -53,6 +53,11 @@ export interface SweepSummary {
   claimsLost: number;
   /** Polls whose window shared no id with the seen set and was all newer (events may be lost). */
   coverageGaps: number;
+  /**
+   * A worker's customers it did not take over (another delivery of the message had them, their
+   * poll was done, or they were claimed again): skipped, as they should be.
+   */
+  notTakenOver?: number;
   /** Due customers not polled by this sweep whose staleness exceeds MAX_POLL_INTERVAL_SECONDS. */
   overdue: number;
   /**
@@ -87,6 +92,7 @@ export function emptySweepSummary(started: Date, claimed = 0): SweepSummary {
     conflicts: 0,
     claimsLost: 0,
     coverageGaps: 0,
+    notTakenOver: 0,
     overdue: 0,
     oldestStalenessSeconds: undefined,
     requestsSent: undefined,
@@ -189,6 +195,10 @@ export function countRequests(
 /** Adds one claimed poll's result to a summary. */
 function record(summary: SweepSummary, result: ClaimedPollResult, deps: PollDependencies): void {
   const { customerId } = result;
+  if (result.notTakenOver) {
+    summary.notTakenOver = (summary.notTakenOver ?? 0) + 1;
+    return;
+  }
   if (result.claimLost) summary.claimsLost++;
   if (result.coverageGap) summary.coverageGaps++;
   if (result.status === 'failed') {

@@ -22,11 +22,11 @@ export interface SchedulerDependencies {
   tick: Parameters<typeof runTick>[0];
 }
 
-/** The worker's settings, what `pollWork` needs, and its options but for the invocation's deadlines. */
+/** The worker's settings, what `pollWork` needs, and its options but for the invocation's deadlines and token. */
 export interface WorkerDependencies {
   settings: LambdaSettings;
   poll: PollerDependencies;
-  options: Omit<PollWorkOptions, 'deadline' | 'publishBy'>;
+  options: Omit<PollWorkOptions, 'deadline' | 'publishBy' | 'takeOverAs'>;
 }
 
 function createTable(settings: LambdaSettings) {

@@ -330,6 +330,54 @@ describe('claims', () => {
     });
   });
 
+  it('hands a tick’s claim to one delivery only, and never a claim that was completed, expired or claimed again', async () => {
+    const { store, tableName } = await freshStore('takeover');
+    await watch(store, '21');
+    const [queued] = (await claimAll(store, 'tick-1', T0, 60_000)) as [ClaimedCustomer];
+    const owner = async () =>
+      (
+        await client.send(
+          new GetItemCommand({
+            TableName: tableName,
+            Key: { customerId: { S: 'schedule#21' } },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item?.claimOwner?.S;
+    // Two deliveries of the message: the first takes the customer over, the second is refused.
+    const [a, b] = await Promise.all([
+      store.takeOver(queued, { owner: 'delivery-a', now: T0 + 1_000 }),
+      store.takeOver(queued, { owner: 'delivery-b', now: T0 + 1_000 }),
+    ]);
+    const taken = (a ?? b) as ClaimedCustomer;
+    expect([a, b].filter((result) => result !== undefined)).toHaveLength(1);
+    expect(taken).toEqual({ ...queued, claimOwner: taken.claimOwner });
+    expect(await owner()).toBe(taken.claimOwner);
+    // The same delivery's write again (a retry whose first answer was lost): still its own.
+    expect(await store.takeOver(queued, { owner: taken.claimOwner, now: T0 + 1_000 })).toEqual(
+      taken,
+    );
+    // Only the delivery's claim completes the poll; the tick's is gone.
+    const schedule = { nextPollAt: T0 + 60_000, idlePolls: 0, lastPolledAt: T0 };
+    expect(await store.completePoll(queued, { schedule })).toBe('lost');
+    expect(await store.completePoll(taken, { schedule })).toBe('completed');
+    // A redelivery after the poll was done: nothing to take over.
+    expect(await store.takeOver(queued, { owner: 'delivery-c', now: T0 + 2_000 })).toBeUndefined();
+
+    // Claimed again by a later tick: the first tick's message takes nothing.
+    const [again] = (await claimAll(store, 'tick-2', T0 + 60_000, 60_000)) as [ClaimedCustomer];
+    expect(await store.takeOver(queued, { owner: 'delivery-d', now: T0 + 3_000 })).toBeUndefined();
+    expect(await owner()).toBe('tick-2');
+    // An expired claim is not taken over either, even when the item still holds it.
+    expect(
+      await store.takeOver(again, { owner: 'delivery-e', now: again.claimedUntil }),
+    ).toBeUndefined();
+    expect(await owner()).toBe('tick-2');
+    expect(
+      await store.takeOver(again, { owner: 'delivery-f', now: again.claimedUntil - 1 }),
+    ).toMatchObject({ claimOwner: 'delivery-f', claimedUntil: again.claimedUntil });
+  });
+
   it('lets two pollers racing over the same due customers publish every event exactly once', async () => {
     const { store } = await freshStore('race');
     const source = new ScriptedSource();

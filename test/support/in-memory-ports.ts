@@ -14,6 +14,7 @@ import type {
 } from '../../src/domain/customer-state.js';
 import type {
   ClaimRequest,
+  ClaimTakeover,
   CursorStore,
   CustomerEventsSource,
   DeadLetterSink,
@@ -69,6 +70,8 @@ export class InMemoryCursorStore implements CursorStore {
   /** Schedule writes after a claim (`completePoll`): an idle poll should need none. */
   completions = 0;
   claims = 0;
+  /** Claims handed on to a delivery of their work message (`takeOver`). */
+  takeovers = 0;
 
   async getCustomer(customerId: string) {
     this.reads++;
@@ -167,6 +170,23 @@ export class InMemoryCursorStore implements CursorStore {
       claimOwner: request.owner,
       claimedUntil: request.claimedUntil,
     };
+  }
+  async takeOver(
+    claimed: ClaimedCustomer,
+    takeover: ClaimTakeover,
+  ): Promise<ClaimedCustomer | undefined> {
+    const schedule = this.schedules.get(claimed.customerId);
+    if (
+      !schedule ||
+      schedule.claimOwner !== claimed.claimOwner ||
+      schedule.claimedUntil !== claimed.claimedUntil ||
+      claimed.claimedUntil <= takeover.now
+    ) {
+      return undefined;
+    }
+    this.takeovers++;
+    schedule.claimOwner = takeover.owner;
+    return { ...claimed, claimOwner: takeover.owner };
   }
   async completePoll(claimed: ClaimedCustomer, completion: PollCompletion) {
     const schedule = this.schedules.get(claimed.customerId);

@@ -13,6 +13,7 @@ import {
 } from '../../domain/customer-state.js';
 import type {
   ClaimRequest,
+  ClaimTakeover,
   CursorStore,
   PollCompletion,
   StatusChange,
@@ -25,7 +26,7 @@ import { type CursorTable, callTable, getItem, putIfAbsent } from './cursor-tabl
 import { dueCustomers, nextDueAt } from './due-customers.js';
 import { dueShardOf } from './due-index.js';
 import { summarizeIssues } from './parse-item.js';
-import { claim, completePoll } from './schedule-claims.js';
+import { claim, completePoll, takeOver } from './schedule-claims.js';
 import { decodeSchedule, newScheduleItem, scheduleKey } from './schedule-item.js';
 import { listWatched } from './watch-list-scan.js';
 
@@ -95,6 +96,13 @@ export class DynamoDbCursorStore implements CursorStore {
       );
     }
     return decoded.value.state;
+  }
+
+  takeOver(
+    claimed: ClaimedCustomer,
+    takeover: ClaimTakeover,
+  ): Promise<ClaimedCustomer | undefined> {
+    return takeOver(this.#table, claimed, takeover);
   }
 
   completePoll(

@@ -1,6 +1,6 @@
 import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ClaimedCustomer, DueCustomer } from '../../domain/claimed-customer.js';
-import type { ClaimRequest, PollCompletion } from '../../domain/ports.js';
+import type { ClaimRequest, ClaimTakeover, PollCompletion } from '../../domain/ports.js';
 import { conditionalUpdate, isConditionFailure } from './conditional-update.js';
 import { CursorStoreError, UnreadableCustomerError } from './cursor-store-errors.js';
 import type { CursorTable } from './cursor-table.js';
@@ -69,6 +69,54 @@ export async function claim(
     claimOwner: request.owner,
     claimedUntil: request.claimedUntil,
   };
+}
+
+/**
+ * Moves a claim from the scheduler to one delivery of its message, with one conditional write: the
+ * item must still hold the claim exactly as the message carries it, unexpired. A second delivery
+ * of the message, or one that comes after the customer was completed or claimed again, gets
+ * `undefined`. A retried write that had already succeeded (its answer lost) is recognised by the
+ * token it left, which is unique to this delivery.
+ */
+export async function takeOver(
+  table: CursorTable,
+  claimed: ClaimedCustomer,
+  takeover: ClaimTakeover,
+): Promise<ClaimedCustomer | undefined> {
+  const taken = { ...claimed, claimOwner: takeover.owner };
+  try {
+    await table.client.send(
+      new UpdateItemCommand({
+        TableName: table.tableName,
+        Key: scheduleKey(claimed.customerId),
+        ...conditionalUpdate({
+          set: { claimOwner: takeover.owner },
+          condition: '#claimOwner = :from AND #claimedUntil = :until AND #claimedUntil > :now',
+          conditionValues: {
+            ':from': claimed.claimOwner,
+            ':until': claimed.claimedUntil,
+            ':now': takeover.now,
+          },
+        }),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return taken;
+  } catch (error) {
+    if (!isConditionFailure(error)) {
+      throw new CursorStoreError(
+        'UpdateItem (take over)',
+        table.tableName,
+        claimed.customerId,
+        error,
+      );
+    }
+    const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+    const ours =
+      item?.claimOwner?.S === takeover.owner &&
+      item.claimedUntil?.N === String(claimed.claimedUntil);
+    return ours ? taken : undefined;
+  }
 }
 
 /** Records a poll's outcome and ends the claim; `lost` when the claim is no longer this one. */
