@@ -4,23 +4,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { EmbeddedDeadLetterQueue } from '../../src/adapters/embedded/embedded-dead-letter-queue.js';
-import { CapillaryDouble } from '../support/capillary-double.js';
 import { outgoingEvent } from '../support/outgoing-event.js';
-import { rawEvent } from '../support/poller-fixtures.js';
 import { type CliRun, runCliProcess, shown } from './cli-process.js';
 
 // Each test drives several CLI processes; on a loaded machine each start takes seconds.
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
-let capillary: CapillaryDouble;
 const directories: string[] = [];
-beforeAll(async () => {
-  capillary = await CapillaryDouble.start();
-});
 afterAll(async () => {
-  await capillary.close();
   await Promise.all(
     directories.map((directory) => rm(directory, { recursive: true, force: true })),
   );
@@ -39,24 +32,31 @@ function expectExit(run: CliRun, code: number): void {
 }
 
 describe('the embedded dead-letter queue', () => {
-  it('keeps what a poll could not publish; dlq list shows it and dlq redrive publishes it', async () => {
+  it('is where a poll on the embedded defaults parks; dlq list shows what is parked and dlq redrive publishes it', async () => {
     const cwd = await workingDirectory();
-    // Only the Capillary API is real here: the table, the bus and the queue are embedded.
-    const env = {
-      CAPILLARY_BASE_URL: capillary.url.toString(),
-      CAPILLARY_USERNAME: 'till',
-      CAPILLARY_PASSWORD: 'embedded-dlq-test-pw',
-      LOG_LEVEL: 'SILENT',
-    };
-    const cli = (...args: string[]) => runCliProcess(args, { cwd, env });
-    // An event the poller can never publish as it is (no valid date), next to a good one.
-    capillary.setEvents('77', [{ ...rawEvent('77', 2), date: 'yesterday' }, rawEvent('77', 1)]);
-    expectExit(await cli('watch', 'add', '77', '--backfill'), 0);
-
+    // All or nothing: the embedded queue goes with the embedded table, bus and sandbox only, whose
+    // events are all publishable, so the parked event is put there the way poll parks it.
+    const cli = (...args: string[]) => runCliProcess(args, { cwd, env: { LOG_LEVEL: 'SILENT' } });
     const poll = await cli('poll', '--once');
     expectExit(poll, 0);
     expect(poll.stderr).toContain('kept in .data/dead-letters/');
-    expect(poll.stderr).toMatch(/1 published, 1 parked in the dead-letter queue/);
+    const sink = new EmbeddedDeadLetterQueue({
+      directory: path.join(cwd, '.data', 'dead-letters'),
+    });
+    const [parked] = await sink.park([
+      {
+        event: outgoingEvent({
+          key: 'u-77-0002',
+          customerId: '77',
+          time: new Date(Date.UTC(2026, 0, 1)),
+          attributes: {},
+          uniqueId: 'u-77-0002',
+          eventId: null,
+        }),
+        reason: 'the event cannot be published as it is: no valid date',
+      },
+    ]);
+    expect(parked?.parked).toBe(true);
 
     const list = await cli('dlq', 'list', '--json');
     expectExit(list, 0);

@@ -1,18 +1,16 @@
 // `poll <id...>`, run in-process through runCli against DynamoDB Local and a Capillary double:
 // named customers are polled now, ahead of their schedule, through the same claim as a sweep.
 import { describe, expect, it } from 'vitest';
+import { detailOf } from '../support/eventbridge-double.js';
 import { rawEvents } from '../support/poller-fixtures.js';
 import { useInProcessCli } from './in-process-cli.js';
 
 const harness = useInProcessCli('poll-named');
 const cli = harness.run;
 
-const publishedBy = (stdout: string) =>
-  stdout
-    .trim()
-    .split('\n')
-    .filter((line) => line.startsWith('{"Source"'))
-    .map((line) => JSON.parse(line).Detail as { customerId: string; uniqueId: string });
+/** Customers whose events reached the bus since `from` entries had been accepted. */
+const publishedSince = (from: number) =>
+  harness.eventBridge.accepted.slice(from).map((entry) => String(detailOf(entry).customerId));
 
 describe('poll <customerId...>', () => {
   it('polls the named customers now, though not due, and reports unknown or paused ones per id', async () => {
@@ -30,9 +28,10 @@ describe('poll <customerId...>', () => {
     expect(JSON.parse(sweep.stdout.trim())).toMatchObject({ claimed: 0, polled: 0 });
     expect(harness.capillary.eventRequests()).toHaveLength(0);
 
+    const before = harness.eventBridge.accepted.length;
     const named = await cli('poll', '81', '9999', '83', '--json');
     expect(named.code).toBe(1);
-    expect(publishedBy(named.stdout).map((detail) => detail.customerId)).toEqual(['81']);
+    expect(publishedSince(before)).toEqual(['81']);
     const summary = JSON.parse(named.stdout.trim().split('\n').at(-1) ?? '{}');
     expect(summary).toMatchObject({ claimed: 1, polled: 1, newEvents: 1, published: 1 });
     expect(summary.failures).toEqual([
