@@ -53,6 +53,8 @@ export async function rebuildClaimedSchedule(
             Key: scheduleKey(due.customerId),
             ...conditionalUpdate({
               set: {
+                // Claimed, so in the due index: active.
+                status: unreadable.has('status') ? 'active' : undefined,
                 scope: cursor.value.scope,
                 mode: cursor.value.mode,
                 windowDigest: null,

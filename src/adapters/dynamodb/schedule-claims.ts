@@ -33,13 +33,15 @@ export async function claim(
             claimOwner: request.owner,
             claimedUntil: request.claimedUntil,
           },
-          // Due, or listed as due at a fast clock's time; a tier or claim that is not a number is
-          // claimed, so the item is read and rebuilt, not skipped forever; a claim expiring
-          // later than this one could (plus the skew bound) is a fast clock's: expired.
+          // Active (only active items carry dueShard: an unreadable status is not a pause); due, or
+          // listed as due at a fast clock's time; a tier or claim that is not a number is claimed,
+          // so the item is read and rebuilt, not skipped forever; a claim expiring later than
+          // this one could (plus the skew bound) is a fast clock's: expired.
           condition:
-            '#status = :active AND (#nextPollAt <= :now OR #nextPollAt = :listedNext) AND (#idlePolls = :listedIdle OR NOT attribute_type(#idlePolls, :number)) AND (attribute_not_exists(#claimedUntil) OR #claimedUntil <= :now OR #claimedUntil > :fastClockAfter OR NOT attribute_type(#claimedUntil, :number))',
+            '(#status = :active OR (attribute_exists(#dueShard) AND NOT #status = :paused)) AND (#nextPollAt <= :now OR #nextPollAt = :listedNext) AND (#idlePolls = :listedIdle OR NOT attribute_type(#idlePolls, :number)) AND (attribute_not_exists(#claimedUntil) OR #claimedUntil <= :now OR #claimedUntil > :fastClockAfter OR NOT attribute_type(#claimedUntil, :number))',
           conditionValues: {
             ':active': 'active',
+            ':paused': 'paused',
             ':now': request.now,
             ':listedNext': due.nextPollAt,
             ':listedIdle': due.idlePolls,
