@@ -40,14 +40,12 @@ describe('a schedule item with a missing scope', () => {
       fields: ['scope'],
     });
 
-    // Rebuilt for good: the next ticks find a sound item and report nothing more.
-    for (let round = 0; round < 3; round++) {
-      fleet.addEvents(1);
-      await fleet.makeAllDue();
-      const next = await fleet.round();
-      expect(next.error).toBeUndefined();
-      expect(next.summary).toMatchObject({ claimed: 30, queued: 30, corruptItems: 0 });
-    }
+    // Rebuilt for good: the next tick finds a sound item and reports nothing more.
+    fleet.addEvents(1);
+    await fleet.makeAllDue();
+    const next = await fleet.round();
+    expect(next.error).toBeUndefined();
+    expect(next.summary).toMatchObject({ claimed: 30, queued: 30, corruptItems: 0 });
 
     expect(fleet.lostAndDuplicated()).toEqual({ lost: [], duplicated: [] });
     expect(fleet.customersPublished()).toEqual(new Set(CUSTOMERS));

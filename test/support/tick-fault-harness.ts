@@ -167,6 +167,12 @@ export class TickFaultHarness {
   /** One scheduler tick, then each message it queued handed to a worker. */
   async round(): Promise<TickRun> {
     const tick = await this.tick();
+    await this.work();
+    return tick;
+  }
+
+  /** Each message the last tick queued, handed to a worker. */
+  async work(): Promise<void> {
     for (const [index, message] of this.sqs.messages.entries()) {
       await invoke(
         this.#worker as Worker,
@@ -174,7 +180,6 @@ export class TickFaultHarness {
         'capillary-worker',
       );
     }
-    return tick;
   }
 
   async tick(): Promise<TickRun> {
