@@ -175,7 +175,7 @@ export async function claimThenCountBacklog(
           backlog.claimErrors++;
           const staleness = noteStaleness(customer, deps.clock().getTime());
           if (staleness > options.policy.maxIntervalMs) backlog.overdue++;
-          deps.logger.error('Customer not claimed; skipped until a later tick', {
+          deps.logger.error('Customer not claimed; skipped until a later tick or sweep', {
             customerId: customer.customerId,
             reason: describeError(error),
           });

@@ -130,7 +130,7 @@ describe('runTick', () => {
     expect(summary.oldestStalenessSeconds).toBeGreaterThanOrEqual(7_200);
     expect(deps.logger.lines).toContainEqual({
       level: 'error',
-      message: 'Customer not claimed; skipped until a later tick',
+      message: 'Customer not claimed; skipped until a later tick or sweep',
       attributes: { customerId: '1', reason: 'ProvisionedThroughputExceededException' },
     });
   });
