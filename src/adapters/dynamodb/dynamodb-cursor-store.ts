@@ -29,7 +29,7 @@ import { dueShardOf } from './due-index.js';
 import { summarizeIssues } from './parse-item.js';
 import { claim, completePoll } from './schedule-claims.js';
 import { newScheduleItem, scheduleKey } from './schedule-item.js';
-import { retryThrottled } from './throttle-retry.js';
+import { CLAIM_ATTEMPTS, retryThrottled } from './throttle-retry.js';
 import { listWatched } from './watch-list-scan.js';
 
 /*
@@ -83,7 +83,7 @@ export class DynamoDbCursorStore implements CursorStore {
   }
 
   claim(due: DueCustomer, request: ClaimRequest): Promise<ClaimResult | undefined> {
-    return retryThrottled(() => claim(this.#table, due, request), request.deadline);
+    return retryThrottled(() => claim(this.#table, due, request), request.deadline, CLAIM_ATTEMPTS);
   }
 
   completePoll(
