@@ -65,15 +65,17 @@ export interface CursorStore {
   listWatched(): AsyncIterable<WatchedCustomer>;
   /**
    * Active customers with `nextPollAt <= now`, most overdue first (`compareMostOverdue`), read
-   * page by page: stop iterating and nothing more is read.
+   * page by page: stop iterating and nothing more is read. Then, when `read.fastClockAfter` is
+   * given, those due after it (a fast clock's `nextPollAt`): they are due too.
    */
-  dueCustomers(now: number): AsyncIterable<DueCustomer>;
+  dueCustomers(now: number, read?: DueRead): AsyncIterable<DueCustomer>;
   /**
    * Claims a due customer (condition: active, still due, unclaimed or claim expired, the tier it
    * was listed with) and writes the tentative schedule; `undefined` when another poller has it or
-   * it changed since it was listed.
+   * it changed since it was listed. A claim expiring after `claimedUntil` plus the skew bound is a
+   * fast clock's: expired. An unreadable schedule item is rebuilt from the cursor and said so.
    */
-  claim(due: DueCustomer, request: ClaimRequest): Promise<ClaimedCustomer | undefined>;
+  claim(due: DueCustomer, request: ClaimRequest): Promise<ClaimResult | undefined>;
   /**
    * Hands a claim on to the one delivery of its work message that polls it: writes `owner` (same
    * expiry) only if the schedule item still holds `claimed`'s claim exactly (owner and
@@ -89,7 +91,16 @@ export interface CursorStore {
   scheduleOf(customerId: string): Promise<ScheduleState | undefined>;
 }
 
+export interface DueRead {
+  /** Epoch ms: a `nextPollAt` after this one was written by a fast clock and is due. */
+  fastClockAfter?: number | undefined;
+  /** Epoch ms: throttled reads are tried again until then (the tick's or the sweep's deadline). */
+  deadline?: number | undefined;
+}
+
 export interface ClaimRequest {
+  /** Epoch ms: a throttled claim is tried again until then (the tick's or the sweep's deadline). */
+  deadline?: number | undefined;
   owner: string;
   /** Epoch ms: the claim's time (the due condition and the tentative schedule are relative to it). */
   now: number;
@@ -106,6 +117,14 @@ export interface ClaimTakeover {
   /** Epoch ms: a claim that has expired by then is not taken over. */
   now: number;
 }
+
+/** A claim, and what it found wrong with the schedule item it claimed. */
+export type ClaimResult = ClaimedCustomer & {
+  /** The unreadable fields of the schedule item, rebuilt from the cursor and the defaults. */
+  rebuiltFields?: readonly string[] | undefined;
+  /** The expiry of the claim it ended, written by a fast clock (or a hand edit). */
+  fastClockClaimedUntil?: number | undefined;
+};
 
 export interface PollCompletion {
   schedule: Schedule;

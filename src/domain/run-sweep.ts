@@ -71,6 +71,8 @@ export interface SweepSummary {
   requestBudget: number | undefined;
   /** Customers whose window alone did not fit the cursor's byte budget (logged by the poll). */
   cursorsOverBudget?: number;
+  /** Schedule items that could not be read, rebuilt from the cursor when claimed (logged). */
+  corruptItems?: number;
   maxLagMs: number | undefined;
   /** Customers whose poll failed, or some of whose new events could not be published. */
   failures: CustomerFailure[];
@@ -127,10 +129,11 @@ export async function runSweep(
       policy: options.policy,
       claimMs: options.claimSeconds * 1000,
       overdueScanLimit: options.overdueScanLimit,
+      deadline: options.deadline,
+      // Logged by the claims; a failure of the sweep all the same.
       onClaimError: (customer, error) => {
         const reason = `not claimed: ${describeError(error)}`;
         summary.failures.push({ customerId: customer.customerId, reason });
-        deps.logger.error('Customer poll failed', { customerId: customer.customerId, reason });
       },
     },
     async (claims) => {
@@ -138,6 +141,7 @@ export async function runSweep(
     },
   );
   // What stays due: counted (up to a bound) so a sweep that cannot keep up says so.
+  summary.corruptItems = backlog.corruptItems;
   summary.deferred += backlog.deferred;
   summary.overdue = backlog.overdue;
   summary.oldestStalenessSeconds = backlog.oldestStalenessSeconds;

@@ -246,6 +246,7 @@ describe('docs/deploying.md: the alarms table', () => {
       () => alarm(byDefault, 'CursorsOverBudget'),
       /`CursorsOverBudget` ≥ (\d+) in 5/,
     ],
+    ['Corrupt items', () => alarm(byDefault, 'CorruptItems'), /`CorruptItems` ≥ (\d+) in 5/],
     [
       'Scheduler errors',
       () => alarm(byDefault, 'Errors', 'AWS/Lambda', 'scheduler'),

@@ -29,7 +29,7 @@ describe('default CapillaryEventPoller stack', () => {
       'AWS::Scheduler::Schedule': 1,
       'AWS::EventSchemas::Registry': 1,
       'AWS::EventSchemas::Schema': 1,
-      'AWS::CloudWatch::Alarm': 13,
+      'AWS::CloudWatch::Alarm': 14,
       'AWS::CloudWatch::Dashboard': 1,
     };
     for (const [type, count] of Object.entries(counts)) {

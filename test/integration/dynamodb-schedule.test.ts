@@ -170,6 +170,11 @@ describe('schedule items and the due index', () => {
     expect(await store.setStatus('2', 'paused', T0)).toBe('paused');
     expect(await store.setStatus('2', 'paused', T0)).toBe('already paused');
     expect((await dueList(store, T0 + 1)).map((customer) => customer.customerId)).toEqual(['1']);
+    // Listed by an index that has not caught up with the pause yet: not claimed.
+    const stale = { customerId: '2', nextPollAt: T0, idlePolls: 0 };
+    const request = { owner: 'late', now: T0 + 1, claimedUntil: T0 + 120_001 };
+    const tentative = { nextPollAt: T0 + 120_001, idlePolls: 1, lastPolledAt: T0 + 1 };
+    expect(await store.claim(stale, { ...request, tentative })).toBeUndefined();
     const listed = [];
     for await (const entry of store.listWatched()) listed.push(entry);
     expect(
