@@ -42,6 +42,8 @@ export interface CapillaryClientOptions {
   credentials: CredentialsSource;
   /** Deadline of one HTTP request (connect, headers and body: a body that trickles in fails at it). */
   timeoutMs: number;
+  /** Epoch ms by which every request must be over (a Lambda invocation's). Default: none. */
+  deadline?: (() => number) | undefined;
   /** Requests per call, first one included (a regeneration after a 401 gets one extra). */
   maxAttempts: number;
   /** Shared by every request of this client: events, retries and token generation. */
@@ -106,6 +108,7 @@ export class CapillaryClient implements CustomerEventsSource {
     this.logger = this.redactor.logger(options.logger ?? NO_LOGGER);
     this.transport = new CapillaryTransport({
       timeoutMs,
+      deadline: options.deadline,
       dispatcher: options.dispatcher ?? sharedDispatcher(timeoutMs),
       quota,
       ...(options.maxResponseBytes === undefined
@@ -121,6 +124,7 @@ export class CapillaryClient implements CustomerEventsSource {
       sleep,
       random: options.random ?? Math.random,
       logger: this.logger,
+      deadline: options.deadline,
     });
     this.auth = new CapillaryAuthenticator({
       credentials: options.credentials,
