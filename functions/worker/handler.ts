@@ -28,7 +28,7 @@ let container: WorkerDependencies | undefined;
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
   container ??= createWorkerDependencies(process.env, log);
-  const { settings, poll, options } = container;
+  const { settings, poll, options, deadlines } = container;
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     const messageId = record.messageId;
@@ -41,14 +41,14 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       batchItemFailures.push({ itemIdentifier: messageId });
       continue;
     }
-    const { summary, unstarted } = await pollWork(message, poll, {
-      ...options,
-      ...invocationDeadlines(
-        Date.now(),
-        context.getRemainingTimeInMillis(),
-        settings.capillary.timeoutMs + 5_000,
-      ),
-    });
+    const { requestsBy, ...times } = invocationDeadlines(
+      Date.now(),
+      context.getRemainingTimeInMillis(),
+      settings.capillary.timeoutMs + 5_000,
+    );
+    // Read by every client at each request: nothing outlives the invocation.
+    Object.assign(deadlines, { requestsBy, publishBy: times.publishBy });
+    const { summary, unstarted } = await pollWork(message, poll, { ...options, ...times });
     for (const datum of sweepMetrics(summary)) {
       if (!TICK_ONLY_METRICS.has(datum.name))
         metrics.addMetric(datum.name, datum.unit, datum.value);

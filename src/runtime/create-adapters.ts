@@ -27,12 +27,13 @@ import type {
 import { createEventBridgeClient, createSqsClient, loopbackCredentials } from './aws-clients.js';
 
 /** An SQS client for a queue: at SQS_ENDPOINT when set, else at the queue's own URL. */
-function sqsClientFor(settings: Settings, queueUrl: URL) {
+function sqsClientFor(settings: Settings, queueUrl: URL, deadline?: () => number) {
   const { sqsEndpoint } = settings.events;
   return createSqsClient({
     region: settings.region,
     endpoint: sqsEndpoint,
     credentials: loopbackCredentials(sqsEndpoint ?? queueUrl),
+    deadline,
   });
 }
 
@@ -56,6 +57,12 @@ interface AdapterContext {
    * alone (the embedded table, which no other process can share).
    */
   quotaTable: { client: DynamoDBClient; tableName: string } | undefined;
+  /**
+   * Epoch ms by which a poll's Capillary requests, PutEvents and parking must be over, read at
+   * each request (a Lambda invocation's `publishBy`: the cursor write still fits after it).
+   * Unset (the CLI): each request's own timeout alone.
+   */
+  publishDeadline?: (() => number) | undefined;
 }
 
 /** What the sweep needs, plus what sizes it and measures it. */
@@ -85,7 +92,7 @@ function createQuotaGate(settings: Settings, context: AdapterContext): QuotaGate
 /** Where events go: EventBridge, or stdout when no bus is set. Redrive uses the same one. */
 export function createEventPublisher(
   settings: Settings,
-  context: { logger: Logger; stdout: Writable },
+  context: { logger: Logger; stdout: Writable; publishDeadline?: (() => number) | undefined },
 ): EventPublisher {
   const { events } = settings;
   return events.sink === 'stdout'
@@ -99,10 +106,12 @@ export function createEventPublisher(
           region: settings.region,
           endpoint: events.endpoint,
           credentials: loopbackCredentials(events.endpoint),
+          deadline: context.publishDeadline,
         }),
         busName: events.busName,
         source: events.source,
         logger: context.logger,
+        deadline: context.publishDeadline,
       });
 }
 
@@ -134,6 +143,7 @@ export function createPollDependencies(
     eventsPath: settings.capillary.eventsPath,
     credentials: context.credentials,
     timeoutMs: settings.capillary.timeoutMs,
+    deadline: context.publishDeadline,
     maxAttempts: settings.capillary.maxAttempts,
     requestsPerSecond: settings.capillary.requestsPerSecond,
     quota,
@@ -151,7 +161,7 @@ export function createPollDependencies(
   });
   const deadLetters = events.deadLetterQueueUrl
     ? new SqsDeadLetterSink({
-        client: sqsClientFor(settings, events.deadLetterQueueUrl),
+        client: sqsClientFor(settings, events.deadLetterQueueUrl, context.publishDeadline),
         queueUrl: events.deadLetterQueueUrl,
         maxMessageBytes: events.deadLetterMaxMessageBytes,
         logger,
@@ -174,7 +184,11 @@ export function createPollDependencies(
 }
 
 /** The scheduler's work queue (`WORK_QUEUE_URL`, set by the construct). */
-export function createWorkQueue(settings: Settings, env: NodeJS.ProcessEnv): SqsWorkQueue {
+export function createWorkQueue(
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  deadline?: () => number,
+): SqsWorkQueue {
   const parsed = ServiceUrlSchema.safeParse(env.WORK_QUEUE_URL ?? '');
   if (!env.WORK_QUEUE_URL || !parsed.success) {
     const problem = env.WORK_QUEUE_URL
@@ -184,7 +198,7 @@ export function createWorkQueue(settings: Settings, env: NodeJS.ProcessEnv): Sqs
   }
   const queueUrl = parsed.data;
   return new SqsWorkQueue({
-    client: sqsClientFor(settings, queueUrl),
+    client: sqsClientFor(settings, queueUrl, deadline),
     queueUrl,
   });
 }
