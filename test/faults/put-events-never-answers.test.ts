@@ -187,5 +187,5 @@ describe('a PutEvents that never answers', () => {
     const expected = Object.values(EVENTS).reduce((sum, count) => sum + count, 0);
     expect(published.size).toBe(expected); // 0 lost, both customers
     expect([...published.values()].every((times) => times === 1)).toBe(true); // 0 duplicated
-  });
+  }, 120_000);
 });
