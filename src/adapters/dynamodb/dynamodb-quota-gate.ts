@@ -64,6 +64,8 @@ const DEFAULT_MAX_WAIT_MS = 60_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A stored pause is trusted up to the longest Retry-After the client honours (30 s) and the skew. */
 const MAX_TRUSTED_PAUSE_MS = 30_000 + MAX_CLOCK_SKEW_MS;
+/** Least time a write is taken to spend between its stamp and DynamoDB applying it. */
+const MIN_TRANSIT_MS = 20;
 /** Clock trouble is logged at most this often per poller. */
 const SKEW_LOG_INTERVAL_MS = 60_000;
 const NO_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -379,8 +381,11 @@ export class DynamoDbQuotaGate implements QuotaGate {
     if (version !== undefined) {
       const previous = this.#observed;
       if (previous && writtenAt !== undefined && version > previous.version) {
-        // Written after this poller last asked, yet stamped earlier: this clock is ahead by that much.
-        const ahead = previous.askedAt - this.#offset - writtenAt;
+        // Written after this poller last asked, yet stamped earlier: this clock is ahead by that
+        // much, less what the writer's request spent in transit after its stamp (a slow write
+        // sent before this poller asked can land after it), taken as twice this poller's own.
+        const inTransit = Math.max(MIN_TRANSIT_MS, 2 * this.#lastWriteMs);
+        const ahead = previous.askedAt - this.#offset - writtenAt - inTransit;
         if (ahead > 0) this.#setClockBack(ahead);
       }
       this.#observed = { version, askedAt };
