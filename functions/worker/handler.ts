@@ -29,7 +29,7 @@ let container: WorkerDependencies | undefined;
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
   container ??= createWorkerDependencies(process.env, log);
-  const { settings, poll, options } = container;
+  const { settings, poll, options, deadlines } = container;
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     const messageId = record.messageId;
@@ -42,6 +42,13 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       batchItemFailures.push({ itemIdentifier: messageId });
       continue;
     }
+    const { requestsBy, ...times } = invocationDeadlines(
+      Date.now(),
+      context.getRemainingTimeInMillis(),
+      settings.capillary.timeoutMs + 5_000,
+    );
+    // Read by every client at each request: nothing outlives the invocation.
+    Object.assign(deadlines, { requestsBy, publishBy: times.publishBy });
     // Each customer is taken over under this delivery's own token before it is fetched.
     const delivery = deliveryClaimToken({
       messageId,
@@ -50,12 +57,8 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     });
     const { summary, unstarted } = await pollWork(message, poll, {
       ...options,
+      ...times,
       takeOverAs: delivery,
-      ...invocationDeadlines(
-        Date.now(),
-        context.getRemainingTimeInMillis(),
-        settings.capillary.timeoutMs + 5_000,
-      ),
     });
     for (const datum of sweepMetrics(summary)) {
       if (!TICK_ONLY_METRICS.has(datum.name))

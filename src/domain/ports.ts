@@ -30,8 +30,11 @@ export interface FetchedEvents {
  * takes one unit first. In-process (`TokenBucket`) or shared by every poller on the table.
  */
 export interface QuotaGate {
-  /** Resolves when the caller may send one request. */
-  take(): Promise<void>;
+  /**
+   * Resolves when the caller may send one request. Waits at most `maxWaitMs` (default: the gate's
+   * own bound): a request that cannot be sent by then throws `QuotaWaitError` and takes nothing.
+   */
+  take(maxWaitMs?: number): Promise<void>;
   /** Holds every request back for `ms` (a 429's Retry-After: the limit is the API key's). Never throws. */
   pauseFor(ms: number): void | Promise<void>;
 }

@@ -31,12 +31,13 @@ import { SecretRedactor } from '../domain/redaction.js';
 import { createEventBridgeClient, createSqsClient, loopbackCredentials } from './aws-clients.js';
 
 /** An SQS client for a queue: at SQS_ENDPOINT when set, else at the queue's own URL. */
-function sqsClientFor(settings: Settings, queueUrl: URL) {
+function sqsClientFor(settings: Settings, queueUrl: URL, deadline?: () => number) {
   const { sqsEndpoint } = settings.events;
   return createSqsClient({
     region: settings.region,
     endpoint: sqsEndpoint,
     credentials: loopbackCredentials(sqsEndpoint ?? queueUrl),
+    deadline,
   });
 }
 
@@ -66,6 +67,12 @@ interface AdapterContext {
   webhook?: WebhookTarget | undefined;
   /** Where a local run parks events when no DLQ_URL is set (under `.data/`). */
   embeddedDeadLetters?: DeadLetterSink | undefined;
+  /**
+   * Epoch ms by which a poll's Capillary requests, PutEvents and parking must be over, read at
+   * each request (a Lambda invocation's `publishBy`: the cursor write still fits after it).
+   * Unset (the CLI): each request's own timeout alone.
+   */
+  publishDeadline?: (() => number) | undefined;
 }
 
 /** What the sweep needs, plus what sizes it and measures it. */
@@ -104,7 +111,12 @@ export interface WebhookTarget {
  */
 export function createEventPublisher(
   settings: Settings,
-  context: { logger: Logger; stdout: Writable; webhook?: WebhookTarget | undefined },
+  context: {
+    logger: Logger;
+    stdout: Writable;
+    webhook?: WebhookTarget | undefined;
+    publishDeadline?: (() => number) | undefined;
+  },
 ): EventPublisher {
   const { events } = settings;
   if (context.webhook) return new WebhookPublisher(context.webhook);
@@ -119,10 +131,12 @@ export function createEventPublisher(
           region: settings.region,
           endpoint: events.endpoint,
           credentials: loopbackCredentials(events.endpoint),
+          deadline: context.publishDeadline,
         }),
         busName: events.busName,
         source: events.source,
         logger: context.logger,
+        deadline: context.publishDeadline,
       });
 }
 
@@ -160,6 +174,7 @@ export function createPollDependencies(
     eventsPath: settings.capillary.eventsPath,
     credentials: context.credentials,
     timeoutMs: settings.capillary.timeoutMs,
+    deadline: context.publishDeadline,
     maxAttempts: settings.capillary.maxAttempts,
     requestsPerSecond: settings.capillary.requestsPerSecond,
     quota,
@@ -178,7 +193,7 @@ export function createPollDependencies(
   });
   const deadLetters = events.deadLetterQueueUrl
     ? new SqsDeadLetterSink({
-        client: sqsClientFor(settings, events.deadLetterQueueUrl),
+        client: sqsClientFor(settings, events.deadLetterQueueUrl, context.publishDeadline),
         queueUrl: events.deadLetterQueueUrl,
         maxMessageBytes: events.deadLetterMaxMessageBytes,
         logger,
@@ -202,7 +217,11 @@ export function createPollDependencies(
 }
 
 /** The scheduler's work queue (`WORK_QUEUE_URL`, set by the construct). */
-export function createWorkQueue(settings: Settings, env: NodeJS.ProcessEnv): SqsWorkQueue {
+export function createWorkQueue(
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  deadline?: () => number,
+): SqsWorkQueue {
   const parsed = ServiceUrlSchema.safeParse(env.WORK_QUEUE_URL ?? '');
   if (!env.WORK_QUEUE_URL || !parsed.success) {
     const problem = env.WORK_QUEUE_URL
@@ -212,7 +231,7 @@ export function createWorkQueue(settings: Settings, env: NodeJS.ProcessEnv): Sqs
   }
   const queueUrl = parsed.data;
   return new SqsWorkQueue({
-    client: sqsClientFor(settings, queueUrl),
+    client: sqsClientFor(settings, queueUrl, deadline),
     queueUrl,
   });
 }
