@@ -34,6 +34,10 @@ export const CONTEXT_KEYS = {
   eventBusArn: 'ARN of an existing event bus (default: a new bus)',
   eventSource: `Entry source (${settingSummary('EVENT_SOURCE')})`,
   archiveRetentionDays: 'Days the archive keeps events (default 30)',
+  busLogLevel:
+    "EventBridge's delivery logs of the bus created here: ERROR | INFO | TRACE (default none; see docs/webhooks.md for the cost)",
+  busLogIncludeDetail:
+    'true | false: bus log records carry the event and target request (default false)',
   tableName:
     'Name of an existing watchlist table (default: a new table; 3 to 255 of A-Z a-z 0-9 _ - .)',
   tableRemovalPolicy: 'retain | destroy, for the table created here (default retain)',
@@ -56,7 +60,7 @@ export const CONTEXT_KEYS = {
   alerts:
     'JSON list of {name, eventNames, email?, topicArn?, detail?, attributes?, description?, enabled?, onReplay?}',
   webhooks:
-    'JSON list of {name, eventNames, url, auth | preset, detail?, routingKey?, severity?, inputTemplate?, rateLimitPerSecond?, maxEventAgeSeconds?, retryAttempts?, onReplay?, enabled?}',
+    'JSON list of {name, eventNames, url, auth | signing | preset, detail?, routingKey?, severity?, inputTemplate?, rateLimitPerSecond?, maxEventAgeSeconds?, retryAttempts?, onReplay?, enabled?}',
   dashboard: 'true | false (default true)',
   schemaRegistry: 'true | false (default true)',
   nag: 'Run cdk-nag AwsSolutions checks at synth: true | false (default true)',
@@ -188,6 +192,11 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
   }
   const eventSource = setting('eventSource', 'eventSource', text('eventSource'));
   const archiveRetentionDays = number('archiveRetentionDays');
+  const busLogLevel = oneOf('busLogLevel', ['ERROR', 'INFO', 'TRACE']);
+  const busLogIncludeDetail = flag('busLogIncludeDetail');
+  if (busLogIncludeDetail !== undefined && busLogLevel === undefined) {
+    problems.push('-c busLogIncludeDetail needs -c busLogLevel (ERROR, INFO or TRACE)');
+  }
   const tableName = text('tableName');
   if (tableName !== undefined) {
     const env = ENVIRONMENT_PROPS.table?.env ?? 'TABLE_NAME';
@@ -256,6 +265,10 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
       eventSource,
       archiveRetention:
         archiveRetentionDays === undefined ? undefined : Duration.days(archiveRetentionDays),
+      busLogs:
+        busLogLevel === undefined
+          ? undefined
+          : { level: busLogLevel, includeDetail: busLogIncludeDetail ?? false },
       table:
         tableName === undefined
           ? undefined

@@ -1,6 +1,7 @@
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -20,6 +21,8 @@ export interface PollerRulesProps {
   readonly topicKey: kms.IKey;
   /** Adds each target with its retry policy, dead-letter queue and alarms. */
   readonly deliveries: PollerDeliveries;
+  /** How long the webhooks' delivery functions keep their logs. */
+  readonly logRetention: logs.RetentionDays;
 }
 
 /**
@@ -30,7 +33,7 @@ export class PollerRules {
   /** Per alert name: its rule and the topic it notifies. */
   public readonly alertRules: Record<string, events.Rule> = {};
   public readonly alertTopics: Record<string, sns.ITopic> = {};
-  /** Per webhook name: its connection, destination and rule. */
+  /** Per webhook name: its rule, queues and delivery function. */
   public readonly webhooks: Record<string, Webhook> = {};
 
   /** `scope` is the poller itself, so every rule keeps its construct path and logical ID. */
@@ -107,6 +110,7 @@ export class PollerRules {
       eventBus: this.props.eventBus,
       eventSource: this.props.eventSource,
       deliveries: this.props.deliveries,
+      logRetention: this.props.logRetention,
     });
     this.webhooks[webhook.name] = created;
     return created;

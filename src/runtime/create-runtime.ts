@@ -6,7 +6,7 @@ import { createCursorTable } from '../adapters/dynamodb/create-cursor-table.js';
 import { openEmbeddedDynamoDb } from '../adapters/dynamodb/embedded-dynamodb.js';
 import type { Settings } from '../config/settings.js';
 import { type CustomerState, newCustomerState } from '../domain/customer-state.js';
-import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
+import type { DeadLetterQueue, RedriveTarget } from '../domain/dead-letter-redrive.js';
 import type { CursorStore, EventPublisher, Logger } from '../domain/ports.js';
 import { SANDBOX_CUSTOMER_ID, startCapillarySandbox } from '../sandbox/capillary-sandbox.js';
 import { POLLER_VERSION } from '../version.js';
@@ -16,6 +16,7 @@ import {
   createDeadLetterQueue,
   createEventPublisher,
   createPollDependencies,
+  createWebhookDeadLetters,
   type PollerDependencies,
 } from './create-adapters.js';
 import { firstSandboxSeed } from './sandbox-seed-marker.js';
@@ -43,6 +44,14 @@ export interface Runtime {
   pollDependencies(): Promise<PollerDependencies>;
   /** The dead-letter queue and the publisher to redrive through (`dlq` commands; needs DLQ_URL). */
   deadLetters(): { queue: DeadLetterQueue; publisher: EventPublisher };
+  /**
+   * A webhook's dead-letter queue and its own queue to redrive to (`dlq --webhook <name>`; needs
+   * WEBHOOK_QUEUES).
+   */
+  webhookDeadLetters(name: string): {
+    queue: DeadLetterQueue<string>;
+    publisher: RedriveTarget<string>;
+  };
   /** One line per embedded default in use, for the banner. */
   banner: string[];
   defaultIntervalSeconds: number;
@@ -118,6 +127,7 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
         queue: createDeadLetterQueue(settings),
         publisher: createEventPublisher(settings, options),
       }),
+      webhookDeadLetters: (name) => createWebhookDeadLetters(settings, name),
       async pollDependencies() {
         let capillaryBaseUrl = settings.capillary.baseUrl;
         if (!capillaryBaseUrl) {
