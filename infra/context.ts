@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, type Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -19,6 +19,7 @@ import {
   ENVIRONMENT_PROPS,
   environmentPropProblems,
   settingTextProblems,
+  validatePollerProps,
 } from './props-validation.js';
 
 /**
@@ -86,9 +87,70 @@ const LOG_RETENTION_DAYS = new Set(
   Object.values(logs.RetentionDays).filter((value): value is number => typeof value === 'number'),
 );
 
-/** Reads and checks every context key at once; throws one error listing every problem. */
-export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
-  const problems: string[] = [];
+/** The props a context key sets, as the construct's problems name them (`pollInterval must ...`). */
+const PROP_OF_CONTEXT_KEY: Partial<Record<ContextKey, string>> = {
+  pollIntervalMinutes: 'pollInterval',
+  maxPollIntervalMinutes: 'maxPollInterval',
+  timeoutSeconds: 'timeout',
+  claimSeconds: 'claimDuration',
+  archiveRetentionDays: 'archiveRetention',
+  memorySize: 'memorySize',
+  workers: 'workers',
+  sweepMaxPolls: 'sweepMaxPolls',
+  serviceName: 'serviceName',
+  pollErrorsAlarmThreshold: 'alarmThresholds.pollErrors',
+  noSweepAlarmMinutes: 'alarmThresholds.noSweepFor',
+  lagAlarmMinutes: 'alarmThresholds.lag',
+  opsEmails: 'opsEmails',
+};
+
+/** Context keys of CDK itself (feature flags, the CLI's own), which this app does not read. */
+const isCdkKey = (key: string): boolean => key.startsWith('@') || key.includes(':');
+
+/** The edit distance between two keys (insertions, deletions, substitutions; case ignored). */
+function editDistance(a: string, b: string): number {
+  const left = a.toLowerCase();
+  const right = b.toLowerCase();
+  let previous = Array.from({ length: right.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= left.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= right.length; j++) {
+      const substitution = (previous[j - 1] as number) + (left[i - 1] === right[j - 1] ? 0 : 1);
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        substitution,
+      );
+    }
+    previous = current;
+  }
+  return previous[right.length] as number;
+}
+
+/** One problem per context key this app does not know, with the nearest known key when close. */
+function unknownContextKeyProblems(given: readonly string[]): string[] {
+  const known = Object.keys(CONTEXT_KEYS);
+  return given
+    .filter((key) => !isCdkKey(key) && !known.includes(key))
+    .map((key) => {
+      const [nearest] = known
+        .map((candidate) => ({ candidate, distance: editDistance(key, candidate) }))
+        .sort((a, b) => a.distance - b.distance);
+      const close =
+        nearest !== undefined && nearest.distance <= Math.max(2, Math.floor(key.length / 4));
+      return `-c ${key}: unknown context key${close ? `; did you mean ${nearest.candidate}?` : ''} (the keys are listed in docs/deploying.md)`;
+    });
+}
+
+/**
+ * Reads and checks every context key at once; throws one error listing every problem. `given`:
+ * every key set (cdk.json and `-c`), so a misspelt one is refused instead of ignored.
+ */
+export function readAppContext(
+  get: (key: ContextKey) => unknown,
+  given: readonly string[] = [],
+): AppSettings {
+  const problems: string[] = [...unknownContextKeyProblems(given)];
   const bad = (key: ContextKey, expected: string, value: unknown) =>
     problems.push(`-c ${key}: expected ${expected}, got ${JSON.stringify(value)}`);
 
@@ -237,9 +299,10 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
   const sweepMaxPolls = number('sweepMaxPolls');
   const keepWatchlistIndex = flag('keepWatchlistIndex');
 
-  if (problems.length > 0) {
+  const fail = () => {
     throw new Error(`Invalid CDK context:\n- ${problems.join('\n- ')}`);
-  }
+  };
+  if (problems.length > 0) fail();
 
   const thresholds: PollerAlarmThresholds = {
     pollErrors,
@@ -247,7 +310,7 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
     lag: lagMinutes === undefined ? undefined : Duration.minutes(lagMinutes),
   };
 
-  return {
+  const settings: AppSettings = {
     stackName,
     nag,
     poller: (stack) => ({
@@ -314,6 +377,26 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
       keepWatchlistIndex,
     }),
   };
+  // The construct's own checks, on a scratch stack, each problem naming the context key it is of.
+  problems.push(
+    ...validatePollerProps(settings.poller(new Stack(new App(), 'Check'))).map(namedByKey),
+  );
+  if (problems.length > 0) fail();
+  return settings;
+}
+
+/** `pollInterval must be ...` as `-c pollIntervalMinutes: pollInterval must be ...`. */
+function namedByKey(problem: string): string {
+  for (const [key, prop] of Object.entries(PROP_OF_CONTEXT_KEY)) {
+    if (
+      problem.startsWith(`${prop} `) ||
+      problem.startsWith(`${prop}.`) ||
+      problem.startsWith(`${prop} (`)
+    ) {
+      return `-c ${key}: ${problem}`;
+    }
+  }
+  return problem;
 }
 
 type ContextAlert = Omit<PollerAlert, 'topic'> & { topicArn?: string };

@@ -1,3 +1,4 @@
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -89,6 +90,14 @@ export class PollerRules {
         alert.description ?? `Alert ${alert.name}: ${alert.eventNames.join(', ')}`.slice(0, 512),
       eventPattern: this.eventPattern(alert.eventNames, alert.detail, alert.onReplay),
     });
+    if (alert.topic !== undefined && Token.isUnresolved(Stack.of(rule).region)) {
+      // An environment-agnostic stack cannot compare its region with the topic's ARN; the docs
+      // require an existing topic in the account and region the stack is deployed to.
+      Annotations.of(rule).acknowledgeWarning(
+        '@aws-cdk/aws-events:ruleUnresolvedEnvironment',
+        'an existing alert topic is in the account and region the stack is deployed to (docs/deploying.md)',
+      );
+    }
     this.props.deliveries.addTarget(
       'alert',
       alert.name,
