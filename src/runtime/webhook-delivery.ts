@@ -63,7 +63,8 @@ export async function deliverWebhooks(
 
   for (const record of records) {
     const log = { webhook: config.name, messageId: record.messageId, attempt: record.receiveCount };
-    if (now() + Math.max(spacingMs, 0) + config.timeoutMs + 1_000 > deadline) {
+    // The wait for this request's turn, its timeout and a second to report: or it waits its retry.
+    if (Math.max(now(), nextStart) + config.timeoutMs + 1_000 > deadline) {
       retry.push({ receiptHandle: record.receiptHandle, delaySeconds: 0 });
       leftOnQueue.push(record.messageId);
       continue;

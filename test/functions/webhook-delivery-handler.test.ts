@@ -54,6 +54,7 @@ let verify: Verify;
 let receiver: { server: Server; origin: string };
 let secretsServer: { server: Server; origin: string };
 const received: Received[] = [];
+const tokenRequests: URLSearchParams[] = [];
 let answer: { status: number; headers?: Record<string, string> } = { status: 204 };
 /** Secret values by name, and how often each was read. */
 const secrets = new Map<string, string>();
@@ -72,6 +73,15 @@ const env = environment([
 beforeAll(async () => {
   verify = await documentedVerifier();
   receiver = await startLoopbackServer(() => async (request, response) => {
+    if (request.url === '/oauth/token') {
+      const form = new URLSearchParams(await readBody(request));
+      tokenRequests.push(form);
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({ access_token: `token-${tokenRequests.length}`, expires_in: 3600 }),
+      );
+      return;
+    }
     received.push({
       path: request.url ?? '',
       headers: request.headers,
@@ -321,6 +331,39 @@ describe('webhook delivery function', () => {
       'new-key',
     ]);
     expect(secretReads.get('orders/api-key')).toBe(2);
+  });
+
+  it('fetches an OAuth client-credentials token with the secret, and reuses it', async () => {
+    secrets.set('warehouse/oauth', JSON.stringify({ clientSecret: 'cl13nt-s3cret' }));
+    tokenRequests.length = 0;
+    const handler = await handlerWith({
+      auth: {
+        oauthClientCredentials: {
+          tokenUrl: `${receiver.origin}/oauth/token`,
+          clientId: 'capillary-poller',
+          scope: 'events.write',
+          secret: 'warehouse/oauth',
+          field: 'clientSecret',
+        },
+      },
+    });
+    await invoke(
+      handler,
+      await sqsEvent([envelope({ n: 1 }), envelope({ n: 2 })]),
+      'webhook-orders',
+    );
+    expect(received.map((request) => request.headers.authorization)).toEqual([
+      'Bearer token-1',
+      'Bearer token-1',
+    ]);
+    expect(tokenRequests.map((form) => Object.fromEntries(form))).toEqual([
+      {
+        grant_type: 'client_credentials',
+        client_id: 'capillary-poller',
+        client_secret: 'cl13nt-s3cret',
+        scope: 'events.write',
+      },
+    ]);
   });
 
   it('retries, and never sends, when a secret cannot be read, naming the secret', async () => {

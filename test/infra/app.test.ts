@@ -65,6 +65,34 @@ describe('infra/app.ts', () => {
     expect(messages.filter((message) => message.level !== 'info')).toEqual([]);
   }, 120_000);
 
+  it('sets the bus LogConfig and delivers its logs to a log group when busLogLevel is given', () => {
+    const { code, stderr, app } = run({ busLogLevel: 'INFO', busLogIncludeDetail: 'true' });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const template = app.synth().stacks[0]?.template as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const of = (type: string) =>
+      Object.values(template.Resources).filter((resource) => resource.Type === type);
+    expect(of('AWS::Events::EventBus')[0]?.Properties.LogConfig).toEqual({
+      Level: 'INFO',
+      IncludeDetail: 'FULL',
+    });
+    expect(of('AWS::Logs::DeliverySource').map((source) => source.Properties.LogType)).toEqual([
+      'ERROR_LOGS',
+      'INFO_LOGS',
+    ]);
+    expect(of('AWS::Logs::Delivery')).toHaveLength(2);
+    expect(of('AWS::Logs::DeliveryDestination')).toHaveLength(1);
+    expect(
+      of('AWS::Logs::LogGroup').some((group) =>
+        String(group.Properties.LogGroupName).startsWith('/aws/vendedlogs/events/'),
+      ),
+    ).toBe(true);
+    expect(run({ busLogIncludeDetail: 'true' }).stderr).toContain(
+      '-c busLogIncludeDetail needs -c busLogLevel (ERROR, INFO or TRACE)',
+    );
+  }, 120_000);
+
   it('turns CLI notices off in cdk.json, so an offline synth reaches for no network', () => {
     const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
     expect(cdkJson.notices).toBe(false);
