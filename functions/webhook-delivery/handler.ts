@@ -3,13 +3,13 @@
 // a dependency of this project. Built once per container; secrets are read through one cache.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ClientCredentialsTokens } from '../../src/adapters/webhook/oauth-client-credentials.js';
 import { SqsDeliveryQueues } from '../../src/adapters/webhook/sqs-delivery-queues.js';
 import { parseWebhookDeliveryConfig } from '../../src/adapters/webhook/webhook-delivery-config.js';
 import { secretReader } from '../../src/adapters/webhook/webhook-secrets.js';
 import { sendWebhook } from '../../src/adapters/webhook/webhook-sender.js';
-import { createSqsClient } from '../../src/runtime/aws-clients.js';
 import { domainLogger } from '../../src/runtime/lambda-runtime.js';
 import {
   deliverWebhooks,
@@ -24,7 +24,9 @@ let container: WebhookDeliveryDependencies | undefined;
 
 function createDependencies(): WebhookDeliveryDependencies {
   const config = parseWebhookDeliveryConfig(process.env.WEBHOOK_DELIVERY);
-  const client = createSqsClient({ region: process.env.AWS_REGION ?? 'us-east-1' });
+  // Not src/runtime/aws-clients.ts: it would load the DynamoDB and EventBridge clients at cold
+  // start too. The SDK's standard retries (3 attempts), as the poller's SQS client has.
+  const client = new SQSClient({ retryMode: 'standard', maxAttempts: 3 });
   return {
     config,
     secrets: secretReader(new SecretsProvider()),
