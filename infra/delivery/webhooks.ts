@@ -18,6 +18,7 @@ import {
   DEFAULT_RATE_LIMIT,
   PAGERDUTY_EVENTS_URL,
   type PollerWebhook,
+  type WebhookAuth,
   type WebhookSecretRef,
 } from './webhook-props.js';
 
@@ -180,10 +181,13 @@ export class Webhook extends Construct {
     const pace = webhookPace(rate);
     const config: WebhookDeliveryConfig = {
       name: webhook.name,
-      url: webhook.url ?? PAGERDUTY_EVENTS_URL,
-      ...(webhook.auth === undefined
-        ? {}
-        : { auth: webhook.auth as WebhookDeliveryConfig['auth'] }),
+      url:
+        webhook.url === undefined
+          ? PAGERDUTY_EVENTS_URL
+          : typeof webhook.url === 'string'
+            ? webhook.url
+            : secretRef(webhook.url),
+      ...(webhook.auth === undefined ? {} : { auth: deliveryAuth(webhook.auth) }),
       ...(webhook.routingKey === undefined ? {} : { routingKey: secretRef(webhook.routingKey) }),
       ...(webhook.signing === undefined ? {} : { signing: secretRef(webhook.signing) }),
       maxEventAgeSeconds: (webhook.maxEventAge ?? DEFAULT_MAX_EVENT_AGE).toSeconds(),
@@ -228,6 +232,25 @@ export class Webhook extends Construct {
       { deadLetterQueue: this.deadLetterQueue },
     );
   }
+}
+
+/** The auth the delivery function applies: only the fields it reads (its schema is strict). */
+function deliveryAuth(auth: WebhookAuth): WebhookDeliveryConfig['auth'] {
+  if (auth.apiKey !== undefined) {
+    return { apiKey: { header: auth.apiKey.header, ...secretRef(auth.apiKey) } };
+  }
+  if (auth.basic !== undefined) {
+    return { basic: { username: auth.basic.username, ...secretRef(auth.basic) } };
+  }
+  const oauth = auth.oauthClientCredentials as NonNullable<WebhookAuth['oauthClientCredentials']>;
+  return {
+    oauthClientCredentials: {
+      tokenUrl: oauth.tokenUrl,
+      clientId: oauth.clientId,
+      ...(oauth.scope === undefined ? {} : { scope: oauth.scope }),
+      ...secretRef(oauth),
+    },
+  };
 }
 
 function secretRef(ref: WebhookSecretRef): WebhookSecretRef {

@@ -3,6 +3,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CapillaryEventPollerStack } from '../../../infra/capillary-event-poller-stack.js';
+import { parseWebhookDeliveryConfig } from '../../../src/adapters/webhook/webhook-delivery-config.js';
 import { parseWebhookEnvelope } from '../../../src/adapters/webhook/webhook-envelope.js';
 import { matchesEventPattern } from '../../support/event-pattern-matcher.js';
 import {
@@ -44,7 +45,7 @@ const delivery = (kind: string, name: string) => {
 const resourceOf = (construct: IConstruct): Resource =>
   template.toJSON().Resources[stack.getLogicalId(construct.node.defaultChild as never)] as Resource;
 /** The delivery function's WEBHOOK_DELIVERY, its tokens as `<token>`. */
-const deliveryConfig = (name: string): Record<string, unknown> => {
+const deliveryConfig = (name: string, token = '<token>'): Record<string, unknown> => {
   const variables = (
     resourceOf(webhook(name).deliveryFunction).Properties.Environment as {
       Variables: { WEBHOOK_DELIVERY: unknown };
@@ -52,7 +53,7 @@ const deliveryConfig = (name: string): Record<string, unknown> => {
   ).Variables;
   const joined = variables.WEBHOOK_DELIVERY as { 'Fn::Join': [string, unknown[]] };
   const text = joined['Fn::Join'][1]
-    .map((part) => (typeof part === 'string' ? part : '<token>'))
+    .map((part) => (typeof part === 'string' ? part : token))
     .join('');
   return JSON.parse(text) as Record<string, unknown>;
 };
@@ -200,6 +201,15 @@ describe('webhooks', () => {
         },
       },
     });
+  });
+
+  it('gives each delivery function a configuration its own schema accepts', () => {
+    for (const { name } of WEBHOOKS) {
+      const text = JSON.stringify(
+        deliveryConfig(name, 'https://sqs.eu-west-1.amazonaws.com/123456789012/queue'),
+      );
+      expect(parseWebhookDeliveryConfig(text).name).toBe(name);
+    }
   });
 
   it('lets each delivery function read its own secrets only, and park on its own dead-letter queue', () => {
