@@ -26,9 +26,15 @@ export type Command =
       /** Events go to this endpoint, signed, instead of the bus; a new secret when none is given. */
       webhook: { url: URL; secret: string | undefined } | undefined;
     }
-  | { name: 'dlq-list'; json: boolean }
-  | { name: 'dlq-redrive'; limit: number | undefined; dryRun: boolean; json: boolean }
-  | { name: 'dlq-purge'; yes: boolean }
+  | { name: 'dlq-list'; json: boolean; webhook: string | undefined }
+  | {
+      name: 'dlq-redrive';
+      limit: number | undefined;
+      dryRun: boolean;
+      json: boolean;
+      webhook: string | undefined;
+    }
+  | { name: 'dlq-purge'; yes: boolean; webhook: string | undefined }
   /** `topic` is a command name (`watch-add`), or undefined for the whole tool. */
   | { name: 'help'; topic: string | undefined };
 
@@ -76,6 +82,18 @@ function webhookUrlProblem(value: string): string | undefined {
 
 /** Nine digits at most keep it a safe integer. */
 const isPositiveWhole = (value: string) => /^\d{1,9}$/.test(value) && Number(value) >= 1;
+
+/** `--webhook <name>`: the dlq commands on that webhook's dead-letter queue (WEBHOOK_QUEUES). */
+const WEBHOOK_OPTION = {
+  value: 'name',
+  about: "that webhook's dead-letter queue (WEBHOOK_QUEUES) instead of the poller's",
+  problem: (value: string) =>
+    /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(value)
+      ? undefined
+      : `--webhook takes a webhook name, 1 to 64 letters, digits or - (got ${JSON.stringify(value)})`,
+};
+const webhookOf = (values: ParsedInput['values']): string | undefined =>
+  typeof values.webhook === 'string' ? values.webhook : undefined;
 
 const idsCommand =
   (name: 'watch-remove' | 'watch-pause' | 'watch-resume') =>
@@ -214,13 +232,20 @@ POSTed there with Standard Webhooks signature headers; a failed delivery is sent
     words: 'dlq list',
     about:
       "Prints the events parked in the poller's dead-letter queue (DLQ_URL), oldest first, with\nreason, customer, event name and age. Nothing is removed.",
-    options: { json: { about: 'the parked events as one JSON array on stdout' } },
-    build: ({ values }) => ({ name: 'dlq-list', json: values.json === true }),
+    options: {
+      json: { about: 'the parked events as one JSON array on stdout' },
+      webhook: WEBHOOK_OPTION,
+    },
+    build: ({ values }) => ({
+      name: 'dlq-list',
+      json: values.json === true,
+      webhook: webhookOf(values),
+    }),
   },
   'dlq-redrive': {
     words: 'dlq redrive',
     about:
-      'Publishes parked events again, oldest first, through the configured publisher, and deletes\neach message only once the bus accepted its event. An event still refused stays parked\nwith its new reason (exit 1).',
+      "Publishes parked events again, oldest first, through the configured publisher, and deletes\neach message only once the bus accepted its event. An event still refused stays parked\nwith its new reason (exit 1). With --webhook, moves them back to that webhook's queue:\nonly its endpoint gets them.",
     options: {
       limit: {
         value: 'N',
@@ -232,23 +257,28 @@ POSTed there with Standard Webhooks signature headers; a failed delivery is sent
       },
       'dry-run': { about: 'say what would be published; publish and delete nothing' },
       json: { about: 'the outcome of each event as one JSON array on stdout' },
+      webhook: WEBHOOK_OPTION,
     },
     build: ({ values }) => ({
       name: 'dlq-redrive',
       limit: typeof values.limit === 'string' ? Number(values.limit) : undefined,
       dryRun: values['dry-run'] === true,
       json: values.json === true,
+      webhook: webhookOf(values),
     }),
   },
   'dlq-purge': {
     words: 'dlq purge',
     about: 'Deletes every parked event for good. --yes is required.',
-    options: { yes: { about: 'confirm: delete every parked event for good' } },
+    options: {
+      yes: { about: 'confirm: delete every parked event for good' },
+      webhook: WEBHOOK_OPTION,
+    },
     required: {
       option: 'yes',
       problem: 'dlq purge deletes every parked event for good: add --yes to confirm',
     },
-    build: () => ({ name: 'dlq-purge', yes: true }),
+    build: ({ values }) => ({ name: 'dlq-purge', yes: true, webhook: webhookOf(values) }),
   },
   help: {
     words: 'help',

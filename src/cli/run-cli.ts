@@ -140,7 +140,7 @@ function execute(
     case 'dlq-redrive':
       return runDlqRedrive(command, context);
     case 'dlq-purge':
-      return runDlqPurge(context);
+      return runDlqPurge(command, context);
   }
 }
 

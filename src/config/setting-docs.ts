@@ -173,6 +173,13 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     unset: 'AWS',
     allowed: 'a URL, `http://` to loopback hosts only',
   },
+  WEBHOOK_QUEUES: {
+    description:
+      "each webhook's queue and dead-letter queue, for `dlq list|redrive|purge --webhook <name>`: the stack output `WebhookQueues` (see docs/webhooks.md)",
+    unset: '–',
+    allowed:
+      'JSON `{"<name>": {"queueUrl": "<queue URL>", "dlqUrl": "<queue URL>"}}`, each URL as for `DLQ_URL`',
+  },
   AWS_REGION: { description: 'region of the AWS clients', allowed: 'not empty' },
   LOG_LEVEL: { description: 'the lowest level logged' },
 };

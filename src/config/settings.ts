@@ -60,6 +60,8 @@ export interface Settings {
     /** The queue's MaximumMessageSize. */
     deadLetterMaxMessageBytes: number;
     sqsEndpoint: URL | undefined;
+    /** Each webhook's queue and dead-letter queue (`dlq --webhook`), by webhook name. */
+    webhookQueues: Record<string, { queueUrl: URL; dlqUrl: URL }> | undefined;
   };
   region: string;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -208,6 +210,7 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
       deadLetterQueueUrl: e.DLQ_URL,
       deadLetterMaxMessageBytes: e.DLQ_MAX_MESSAGE_BYTES,
       sqsEndpoint: e.SQS_ENDPOINT,
+      webhookQueues: e.WEBHOOK_QUEUES,
     },
     region: e.AWS_REGION,
     logLevel: e.LOG_LEVEL,

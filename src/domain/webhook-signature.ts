@@ -19,7 +19,9 @@ const SECRET_PREFIX = 'whsec_';
 const MIN_KEY_BYTES = 24;
 const MAX_KEY_BYTES = 64;
 
-/** A signing secret that is not `whsec_` + the base64 of 24 to 64 bytes. Never shows the secret. */
+/**
+ * A signing secret that is not `whsec_` + the base64 of 24 to 64 bytes. Never shows the secret.
+ */
 export class WebhookSecretError extends PollerError {
   constructor(problem: string) {
     super(
@@ -29,7 +31,9 @@ export class WebhookSecretError extends PollerError {
   }
 }
 
-/** The HMAC key a `whsec_<base64>` secret holds. */
+/**
+ * The HMAC key a `whsec_<base64>` secret holds.
+ */
 export function webhookSecretKey(secret: string): Buffer {
   if (!secret.startsWith(SECRET_PREFIX)) throw new WebhookSecretError('does not start with whsec_');
   const encoded = secret.slice(SECRET_PREFIX.length);
@@ -69,7 +73,7 @@ export function signWebhook(input: {
 }
 
 /** Why a delivery does not verify. */
-export type WebhookVerdict =
+type WebhookVerdict =
   | { ok: true }
   | {
       ok: false;

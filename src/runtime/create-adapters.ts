@@ -13,10 +13,11 @@ import { SqsDeadLetterQueue } from '../adapters/sqs/sqs-dead-letter-queue.js';
 import { SqsDeadLetterSink } from '../adapters/sqs/sqs-dead-letter-sink.js';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue.js';
 import { StdoutPublisher } from '../adapters/stdout/stdout-publisher.js';
+import { readWebhookParked, WebhookQueueTarget } from '../adapters/webhook/webhook-dead-letters.js';
 import { WebhookPublisher } from '../adapters/webhook/webhook-publisher.js';
 import { ServiceUrlSchema, type Settings } from '../config/settings.js';
 import { inFlightFor, LatencyEstimate } from '../domain/adaptive-concurrency.js';
-import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
+import type { DeadLetterQueue, RedriveTarget } from '../domain/dead-letter-redrive.js';
 import { ConfigError, ConfigErrors } from '../domain/errors.js';
 import type { PollDependencies } from '../domain/poll-customer.js';
 import type {
@@ -119,7 +120,13 @@ export function createEventPublisher(
   },
 ): EventPublisher {
   const { events } = settings;
-  if (context.webhook) return new WebhookPublisher(context.webhook);
+  if (context.webhook) {
+    return new WebhookPublisher({
+      ...context.webhook,
+      source: events.source,
+      region: settings.region,
+    });
+  }
   return events.sink === 'stdout'
     ? new StdoutPublisher({
         stream: context.stdout,
@@ -157,6 +164,42 @@ export function createDeadLetterQueue(
     client: sqsClientFor(settings, events.deadLetterQueueUrl),
     queueUrl: events.deadLetterQueueUrl,
   });
+}
+
+/**
+ * One webhook's dead-letter queue read back, and its queue to redrive to (`dlq --webhook <name>`);
+ * needs WEBHOOK_QUEUES.
+ */
+export function createWebhookDeadLetters(
+  settings: Settings,
+  name: string,
+): { queue: DeadLetterQueue<string>; publisher: RedriveTarget<string> } {
+  const queues = settings.events.webhookQueues;
+  if (queues === undefined) {
+    throw new ConfigError(
+      'WEBHOOK_QUEUES',
+      `not set: dlq --webhook ${name} reads that webhook's queues (the stack output WebhookQueues)`,
+    );
+  }
+  const found = queues[name];
+  if (found === undefined) {
+    const known = Object.keys(queues);
+    throw new ConfigError(
+      'WEBHOOK_QUEUES',
+      `has no webhook ${JSON.stringify(name)} (it lists ${known.length === 0 ? 'none' : known.map((each) => JSON.stringify(each)).join(', ')})`,
+    );
+  }
+  return {
+    queue: new SqsDeadLetterQueue({
+      client: sqsClientFor(settings, found.dlqUrl),
+      queueUrl: found.dlqUrl,
+      read: readWebhookParked,
+    }),
+    publisher: new WebhookQueueTarget({
+      client: sqsClientFor(settings, found.queueUrl),
+      queueUrl: found.queueUrl.toString(),
+    }),
+  };
 }
 
 /** Everything one sweep needs, built once per process and reused. */

@@ -8,7 +8,7 @@ import { EmbeddedDeadLetterQueue } from '../adapters/embedded/embedded-dead-lett
 import { closeWebhookDispatcher } from '../adapters/webhook/webhook-sender.js';
 import type { Settings } from '../config/settings.js';
 import { type CustomerState, newCustomerState } from '../domain/customer-state.js';
-import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
+import type { DeadLetterQueue, RedriveTarget } from '../domain/dead-letter-redrive.js';
 import type { CursorStore, EventPublisher, Logger } from '../domain/ports.js';
 import type { SecretRedactor } from '../domain/redaction.js';
 import { SANDBOX_CUSTOMER_ID, startCapillarySandbox } from '../sandbox/capillary-sandbox.js';
@@ -19,6 +19,7 @@ import {
   createDeadLetterQueue,
   createEventPublisher,
   createPollDependencies,
+  createWebhookDeadLetters,
   type PollerDependencies,
   type WebhookTarget,
 } from './create-adapters.js';
@@ -49,6 +50,14 @@ export interface Runtime {
   pollDependencies(): Promise<PollerDependencies>;
   /** The dead-letter queue (DLQ_URL's, or the embedded one) and the publisher to redrive through. */
   deadLetters(): { queue: DeadLetterQueue; publisher: EventPublisher };
+  /**
+   * A webhook's dead-letter queue and its own queue to redrive to (`dlq --webhook <name>`; needs
+   * WEBHOOK_QUEUES).
+   */
+  webhookDeadLetters(name: string): {
+    queue: DeadLetterQueue<string>;
+    publisher: RedriveTarget<string>;
+  };
   /** One line per embedded default in use, for the banner. */
   banner: string[];
   defaultIntervalSeconds: number;
@@ -157,6 +166,7 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
         queue: createDeadLetterQueue(settings, embeddedDeadLetters),
         publisher: createEventPublisher(settings, options),
       }),
+      webhookDeadLetters: (name) => createWebhookDeadLetters(settings, name),
       async pollDependencies() {
         let capillaryBaseUrl = settings.capillary.baseUrl;
         if (!capillaryBaseUrl) {

@@ -3,7 +3,7 @@
 // poll. runCli in-process against DynamoDB Local and a Capillary double.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeWebhookDispatcher } from '../../src/adapters/webhook/webhook-sender.js';
-import { verifyWebhook, type WebhookVerdict } from '../../src/domain/webhook-signature.js';
+import { verifyWebhook } from '../../src/domain/webhook-signature.js';
 import { closeLoopbackServer, readBody, startLoopbackServer } from '../support/loopback-server.js';
 import { rawEvents, uniqueIdOf } from '../support/poller-fixtures.js';
 import { useInProcessCli } from './in-process-cli.js';
@@ -16,8 +16,8 @@ const cli = harness.run;
 interface Delivery {
   path: string;
   id: string | undefined;
-  verdict: WebhookVerdict;
-  body: { type: string; timestamp: string; data: { customerId: string; uniqueId: string } };
+  verdict: ReturnType<typeof verifyWebhook>;
+  body: { 'detail-type': string; time: string; detail: { customerId: string; uniqueId: string } };
 }
 
 let deliveries: Delivery[] = [];
@@ -63,14 +63,19 @@ describe('poll --webhook', () => {
       { ok: true },
       { ok: true },
     ]);
-    expect(deliveries.map((delivery) => delivery.body.data.uniqueId)).toEqual([
+    expect(deliveries.map((delivery) => delivery.body.detail.uniqueId)).toEqual([
       uniqueIdOf('91', 1),
       uniqueIdOf('91', 2),
       uniqueIdOf('91', 3),
     ]);
     expect(deliveries[0]?.path).toBe('/hooks/capillary?team=loyalty');
     expect(deliveries[0]?.id).toBe(uniqueIdOf('91', 1));
-    expect(deliveries[0]?.body.type).toBe('Event_1');
+    // The event as a deployed webhook without a preset POSTs it: EventBridge's shape.
+    expect(deliveries[0]?.body).toMatchObject({
+      'detail-type': 'Event_1',
+      source: 'capillary.events',
+      detail: { customerId: '91' },
+    });
     // Sent to the webhook instead of the stdout sink; the secret given is never shown.
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`POSTed to the webhook at ${server.origin}, signed`);
@@ -91,7 +96,7 @@ describe('poll --webhook', () => {
     const refused = await cli('poll', '92', '--webhook', server.origin, '--signing-secret', SECRET);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('webhook HTTP 400');
-    expect(deliveries.map((delivery) => delivery.body.data.uniqueId)).toEqual([
+    expect(deliveries.map((delivery) => delivery.body.detail.uniqueId)).toEqual([
       uniqueIdOf('92', 2),
     ]);
 
@@ -99,7 +104,7 @@ describe('poll --webhook', () => {
     deliveries = [];
     const again = await cli('poll', '92', '--webhook', server.origin, '--signing-secret', SECRET);
     expect(again.code, again.stderr).toBe(0);
-    expect(deliveries.map((delivery) => delivery.body.data.uniqueId)).toEqual([
+    expect(deliveries.map((delivery) => delivery.body.detail.uniqueId)).toEqual([
       uniqueIdOf('92', 2),
     ]);
     expect(deliveries[0]?.verdict).toEqual({ ok: true });

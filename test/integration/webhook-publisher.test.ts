@@ -46,11 +46,13 @@ const event = (n: number) =>
     eventId: null,
   });
 
+const BUS = { source: 'capillary.events', region: 'us-east-1' };
+
 describe('WebhookPublisher', () => {
   it('sends a delivery again when the receiver says so (Retry-After), signed afresh, same id', async () => {
     received.length = 0;
     answers = [{ status: 503, headers: { 'retry-after': '0' } }, { status: 429 }];
-    const publisher = new WebhookPublisher({ url: new URL(server.origin), secret: SECRET });
+    const publisher = new WebhookPublisher({ url: new URL(server.origin), secret: SECRET, ...BUS });
     expect(await publisher.publish([event(1)])).toEqual([{ key: 'key-1', status: 'published' }]);
     expect(received).toEqual([
       { id: 'key-1', ok: true },
@@ -66,6 +68,7 @@ describe('WebhookPublisher', () => {
       url: new URL(server.origin),
       secret: SECRET,
       maxAttempts: 2,
+      ...BUS,
     });
     expect(await publisher.publish([event(1), event(2), event(3)])).toEqual([
       { key: 'key-1', status: 'published' },

@@ -20,13 +20,16 @@ export interface WebhookPublisherOptions extends WebhookSenderOptions {
   secret: string;
   /** Default 3. */
   maxAttempts?: number;
+  /** `EVENT_SOURCE` and `AWS_REGION`: the event's `source` and `region`, as on the bus. */
+  source: string;
+  region: string;
 }
 
 /**
  * `poll --webhook`: delivers each event to one HTTP endpoint, signed the Standard Webhooks way
- * (`webhook-id` = the event key, `webhook-timestamp`, `webhook-signature`), oldest first, with the
- * payload the specification suggests: `{type, timestamp, data}` (`data` is the detail EventBridge
- * would carry). A delivery that did not succeed is `failed`, never `rejected`: the cursor does not
+ * (`webhook-id` = the event key, `webhook-timestamp`, `webhook-signature`), oldest first. The body
+ * is the event as EventBridge would carry it, which is what a deployed webhook without a preset or
+ * template POSTs, so a receiver built against `poll --webhook` works deployed. A delivery that did not succeed is `failed`, never `rejected`: the cursor does not
  * pass it and the next poll sends it again. Once one delivery has failed, the rest of the batch
  * is not sent (the endpoint is down or refusing), so a dead receiver costs one timeout, not one
  * per event.
@@ -63,9 +66,14 @@ export class WebhookPublisher implements EventPublisher {
 
   async #deliver(event: OutgoingEvent): Promise<WebhookSendOutcome> {
     const body = JSON.stringify({
-      type: event.detailType,
-      timestamp: event.time.toISOString(),
-      data: event.detail,
+      version: '0',
+      id: event.key,
+      'detail-type': event.detailType,
+      source: this.#options.source,
+      time: event.time.toISOString(),
+      region: this.#options.region,
+      resources: [],
+      detail: event.detail,
     });
     const maxAttempts = this.#options.maxAttempts ?? MAX_ATTEMPTS;
     const now = this.#options.now ?? Date.now;

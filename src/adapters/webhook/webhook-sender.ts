@@ -38,7 +38,7 @@ let agent: Agent | undefined;
  * The process-wide pool for webhook endpoints, apart from Capillary's (its own timeouts, and a slow
  * receiver never holds Capillary's sockets).
  */
-function webhookDispatcher(): Dispatcher {
+export function webhookDispatcher(): Dispatcher {
   agent ??= new Agent({
     connect: { timeout: MAX_CONNECT_TIMEOUT_MS },
     keepAliveTimeout: 10_000,
@@ -115,7 +115,9 @@ function errorCode(error: unknown): string {
   return 'unknown error';
 }
 
-/** Closes the pool (tests, graceful shutdown); the next send opens a new one. */
+/**
+ * Closes the pool; the next send opens a new one.
+ */
 export async function closeWebhookDispatcher(): Promise<void> {
   const closing = agent;
   agent = undefined;
