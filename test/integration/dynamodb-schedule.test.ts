@@ -314,8 +314,8 @@ describe('claims', () => {
       claimedUntil: now + 60_000,
       tentative: { nextPollAt: now + 480_000, idlePolls: 4, lastPolledAt: now },
     };
-    // Not due: a sweep's claim fails; the same claim by name succeeds.
-    expect(await store.claim(due, request)).toBeUndefined();
+    // Not due: a sweep's claim (listed as due now) fails; the same claim by name succeeds.
+    expect(await store.claim({ ...due, nextPollAt: now }, request)).toBeUndefined();
     expect(await store.claim(due, { ...request, aheadOfSchedule: true })).toMatchObject({
       customerId: '12',
       claimOwner: 'cli-b',

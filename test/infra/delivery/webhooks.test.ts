@@ -440,8 +440,8 @@ describe('delivery guarantees on every rule target', () => {
         AlarmActions: ops,
       });
     }
-    // 13 operational alarms, 9 failed-invocation alarms, 8 queue-depth alarms (Rebuild brings its own queue).
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 13 + 9 + 8);
+    // 14 operational alarms, 9 failed-invocation alarms, 8 queue-depth alarms (Rebuild brings its own queue).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 14 + 9 + 8);
   });
 
   it('shows deliveries, failures and DLQ depth per target on the dashboard', () => {
