@@ -17,6 +17,7 @@ const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HANDLERS = {
   worker: 'functions/worker/handler.ts',
   scheduler: 'functions/scheduler/handler.ts',
+  'webhook-delivery': 'functions/webhook-delivery/handler.ts',
   changeFeed: 'functions/change-feed/handler.ts',
 } as const;
 const GOAL_BYTES = 300 * 1024;

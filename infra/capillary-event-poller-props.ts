@@ -125,6 +125,14 @@ export interface CapillaryEventPollerProps {
    */
   readonly archiveRetention?: Duration;
   /**
+   * EventBridge's own logs of the bus (its `LogConfig`), sent to a CloudWatch log group kept
+   * `logRetention`: `ERROR` (failed target calls), `INFO` (and each rule's matches and target
+   * calls) or `TRACE` (every step); `includeDetail` adds the event and the target's request and
+   * answer. Only for a bus created here. Charged as CloudWatch Logs ingestion: see docs/webhooks.md.
+   * @default - no bus logs
+   */
+  readonly busLogs?: PollerBusLogs;
+  /**
    * The table of watched customers, their schedules and cursors. An existing table needs the
    * `due` index (`npm run cli -- init` adds it) and must be imported with
    * `Table.fromTableAttributes(this, id, { tableName, globalIndexes: ['due'] })` so the scheduler
@@ -299,4 +307,14 @@ export interface OnPollerEventOptions {
    * @default false
    */
   readonly onReplay?: boolean;
+}
+
+/** The bus's delivery logs: how much EventBridge logs, and whether with the events' detail. */
+export interface PollerBusLogs {
+  readonly level: 'ERROR' | 'INFO' | 'TRACE';
+  /**
+   * Whether records carry the event and the target's request and answer (personal data too).
+   * @default false
+   */
+  readonly includeDetail?: boolean;
 }

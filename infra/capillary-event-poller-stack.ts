@@ -54,6 +54,21 @@ export class CapillaryEventPollerStack extends Stack {
       'Work messages that failed 3 times',
     );
     output('OpsTopicArn', poller.opsTopic.topicArn, 'The topic the alarms notify');
+    const webhooks = Object.entries(poller.webhooks);
+    if (webhooks.length > 0) {
+      output(
+        'WebhookQueues',
+        this.toJsonString(
+          Object.fromEntries(
+            webhooks.map(([name, webhook]) => [
+              name,
+              { queueUrl: webhook.queue.queueUrl, dlqUrl: webhook.deadLetterQueue.queueUrl },
+            ]),
+          ),
+        ),
+        "Each webhook's queue and dead-letter queue: WEBHOOK_QUEUES for the CLI's dlq --webhook",
+      );
+    }
     if (poller.dashboard !== undefined) {
       output('DashboardName', poller.dashboard.dashboardName, 'The CloudWatch dashboard');
     }

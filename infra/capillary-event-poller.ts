@@ -91,7 +91,7 @@ export class CapillaryEventPoller extends Construct {
   public readonly alertTopics: Record<string, sns.ITopic>;
   /** Every rule target created here, with its retry policy, dead-letter queue and alarms. */
   public readonly deliveries: PollerDeliveries;
-  /** Per webhook name: its connection, destination and rule. */
+  /** Per webhook name: its rule, queues and delivery function. */
   public readonly webhooks: Record<string, Webhook>;
   public readonly serviceName: string;
   /** The worker's timeout. */
@@ -129,6 +129,8 @@ export class CapillaryEventPoller extends Construct {
       eventBus: props.eventBus,
       eventSource: this.eventSource,
       archiveRetention: props.archiveRetention ?? Duration.days(30),
+      logs: props.busLogs,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
     });
     this.eventBus = bus.eventBus;
     this.archive = bus.archive;
@@ -231,6 +233,7 @@ export class CapillaryEventPoller extends Construct {
       eventSource: this.eventSource,
       topicKey: this.topicKey,
       deliveries: this.deliveries,
+      logRetention,
     });
     this.alertRules = this.rules.alertRules;
     this.alertTopics = this.rules.alertTopics;

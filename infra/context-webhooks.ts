@@ -27,6 +27,7 @@ const CONTEXT_WEBHOOK_KEYS = new Set([
   'retryAttempts',
   'onReplay',
   'enabled',
+  'signing',
 ]);
 
 /**

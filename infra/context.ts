@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, type Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -19,6 +19,7 @@ import {
   ENVIRONMENT_PROPS,
   environmentPropProblems,
   settingTextProblems,
+  validatePollerProps,
 } from './props-validation.js';
 
 /**
@@ -34,6 +35,10 @@ export const CONTEXT_KEYS = {
   eventBusArn: 'ARN of an existing event bus (default: a new bus)',
   eventSource: `Entry source (${settingSummary('EVENT_SOURCE')})`,
   archiveRetentionDays: 'Days the archive keeps events (default 30)',
+  busLogLevel:
+    "EventBridge's delivery logs of the bus created here: ERROR | INFO | TRACE (default none; see docs/webhooks.md for the cost)",
+  busLogIncludeDetail:
+    'true | false: bus log records carry the event and target request (default false)',
   tableName:
     'Name of an existing watchlist table (default: a new table; 3 to 255 of A-Z a-z 0-9 _ - .)',
   tableRemovalPolicy: 'retain | destroy, for the table created here (default retain)',
@@ -56,7 +61,7 @@ export const CONTEXT_KEYS = {
   alerts:
     'JSON list of {name, eventNames, email?, topicArn?, detail?, attributes?, description?, enabled?, onReplay?}',
   webhooks:
-    'JSON list of {name, eventNames, url, auth | preset, detail?, routingKey?, severity?, inputTemplate?, rateLimitPerSecond?, maxEventAgeSeconds?, retryAttempts?, onReplay?, enabled?}',
+    'JSON list of {name, eventNames, url, auth | signing | preset, detail?, routingKey?, severity?, inputTemplate?, rateLimitPerSecond?, maxEventAgeSeconds?, retryAttempts?, onReplay?, enabled?}',
   dashboard: 'true | false (default true)',
   schemaRegistry: 'true | false (default true)',
   changeFeed: 'true | false (default true)',
@@ -83,9 +88,70 @@ const LOG_RETENTION_DAYS = new Set(
   Object.values(logs.RetentionDays).filter((value): value is number => typeof value === 'number'),
 );
 
-/** Reads and checks every context key at once; throws one error listing every problem. */
-export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
-  const problems: string[] = [];
+/** The props a context key sets, as the construct's problems name them (`pollInterval must ...`). */
+const PROP_OF_CONTEXT_KEY: Partial<Record<ContextKey, string>> = {
+  pollIntervalMinutes: 'pollInterval',
+  maxPollIntervalMinutes: 'maxPollInterval',
+  timeoutSeconds: 'timeout',
+  claimSeconds: 'claimDuration',
+  archiveRetentionDays: 'archiveRetention',
+  memorySize: 'memorySize',
+  workers: 'workers',
+  sweepMaxPolls: 'sweepMaxPolls',
+  serviceName: 'serviceName',
+  pollErrorsAlarmThreshold: 'alarmThresholds.pollErrors',
+  noSweepAlarmMinutes: 'alarmThresholds.noSweepFor',
+  lagAlarmMinutes: 'alarmThresholds.lag',
+  opsEmails: 'opsEmails',
+};
+
+/** Context keys of CDK itself (feature flags, the CLI's own), which this app does not read. */
+const isCdkKey = (key: string): boolean => key.startsWith('@') || key.includes(':');
+
+/** The edit distance between two keys (insertions, deletions, substitutions; case ignored). */
+function editDistance(a: string, b: string): number {
+  const left = a.toLowerCase();
+  const right = b.toLowerCase();
+  let previous = Array.from({ length: right.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= left.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= right.length; j++) {
+      const substitution = (previous[j - 1] as number) + (left[i - 1] === right[j - 1] ? 0 : 1);
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        substitution,
+      );
+    }
+    previous = current;
+  }
+  return previous[right.length] as number;
+}
+
+/** One problem per context key this app does not know, with the nearest known key when close. */
+function unknownContextKeyProblems(given: readonly string[]): string[] {
+  const known = Object.keys(CONTEXT_KEYS);
+  return given
+    .filter((key) => !isCdkKey(key) && !known.includes(key))
+    .map((key) => {
+      const [nearest] = known
+        .map((candidate) => ({ candidate, distance: editDistance(key, candidate) }))
+        .sort((a, b) => a.distance - b.distance);
+      const close =
+        nearest !== undefined && nearest.distance <= Math.max(2, Math.floor(key.length / 4));
+      return `-c ${key}: unknown context key${close ? `; did you mean ${nearest.candidate}?` : ''} (the keys are listed in docs/deploying.md)`;
+    });
+}
+
+/**
+ * Reads and checks every context key at once; throws one error listing every problem. `given`:
+ * every key set (cdk.json and `-c`), so a misspelt one is refused instead of ignored.
+ */
+export function readAppContext(
+  get: (key: ContextKey) => unknown,
+  given: readonly string[] = [],
+): AppSettings {
+  const problems: string[] = [...unknownContextKeyProblems(given)];
   const bad = (key: ContextKey, expected: string, value: unknown) =>
     problems.push(`-c ${key}: expected ${expected}, got ${JSON.stringify(value)}`);
 
@@ -189,6 +255,11 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
   }
   const eventSource = setting('eventSource', 'eventSource', text('eventSource'));
   const archiveRetentionDays = number('archiveRetentionDays');
+  const busLogLevel = oneOf('busLogLevel', ['ERROR', 'INFO', 'TRACE']);
+  const busLogIncludeDetail = flag('busLogIncludeDetail');
+  if (busLogIncludeDetail !== undefined && busLogLevel === undefined) {
+    problems.push('-c busLogIncludeDetail needs -c busLogLevel (ERROR, INFO or TRACE)');
+  }
   const tableName = text('tableName');
   if (tableName !== undefined) {
     const env = ENVIRONMENT_PROPS.table?.env ?? 'TABLE_NAME';
@@ -230,9 +301,10 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
   const sweepMaxPolls = number('sweepMaxPolls');
   const keepWatchlistIndex = flag('keepWatchlistIndex');
 
-  if (problems.length > 0) {
+  const fail = () => {
     throw new Error(`Invalid CDK context:\n- ${problems.join('\n- ')}`);
-  }
+  };
+  if (problems.length > 0) fail();
 
   const thresholds: PollerAlarmThresholds = {
     pollErrors,
@@ -240,7 +312,7 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
     lag: lagMinutes === undefined ? undefined : Duration.minutes(lagMinutes),
   };
 
-  return {
+  const settings: AppSettings = {
     stackName,
     nag,
     poller: (stack) => ({
@@ -258,6 +330,10 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
       eventSource,
       archiveRetention:
         archiveRetentionDays === undefined ? undefined : Duration.days(archiveRetentionDays),
+      busLogs:
+        busLogLevel === undefined
+          ? undefined
+          : { level: busLogLevel, includeDetail: busLogIncludeDetail ?? false },
       table:
         tableName === undefined
           ? undefined
@@ -304,6 +380,26 @@ export function readAppContext(get: (key: ContextKey) => unknown): AppSettings {
       keepWatchlistIndex,
     }),
   };
+  // The construct's own checks, on a scratch stack, each problem naming the context key it is of.
+  problems.push(
+    ...validatePollerProps(settings.poller(new Stack(new App(), 'Check'))).map(namedByKey),
+  );
+  if (problems.length > 0) fail();
+  return settings;
+}
+
+/** `pollInterval must be ...` as `-c pollIntervalMinutes: pollInterval must be ...`. */
+function namedByKey(problem: string): string {
+  for (const [key, prop] of Object.entries(PROP_OF_CONTEXT_KEY)) {
+    if (
+      problem.startsWith(`${prop} `) ||
+      problem.startsWith(`${prop}.`) ||
+      problem.startsWith(`${prop} (`)
+    ) {
+      return `-c ${key}: ${problem}`;
+    }
+  }
+  return problem;
 }
 
 type ContextAlert = Omit<PollerAlert, 'topic'> & { topicArn?: string };

@@ -102,7 +102,8 @@ export function validateScaleOutProps(props: CapillaryEventPollerProps): string[
   }
 
   const interval = props.pollInterval ?? DEFAULT_POLL_INTERVAL;
-  const intervalKnown = knownDuration(interval);
+  // An interval out of range is reported by props-validation.ts; nothing is derived from it here.
+  const intervalKnown = knownDuration(interval) && interval.toSeconds() > TIMEOUT_HEADROOM_SECONDS;
   if (maxIntervalProblems.length === 0 && knownDuration(maxInterval) && intervalKnown) {
     if (maxInterval.toSeconds() < interval.toSeconds()) {
       problems.push(

@@ -47,6 +47,17 @@ export const CONTEXT_DOCS: Record<ContextKey, ContextDoc> = {
     allowed: 'whole days, at least 1',
     meaning: 'days the archive keeps events',
   },
+  busLogLevel: {
+    default: 'none',
+    allowed: '`ERROR`, `INFO`, `TRACE`',
+    meaning:
+      "EventBridge's delivery logs of the bus created here, in a log group (see [docs/webhooks.md](webhooks.md#bus-delivery-logs) for the cost)",
+  },
+  busLogIncludeDetail: {
+    default: '`false`',
+    allowed: '`true`, `false`; needs `busLogLevel`',
+    meaning: 'bus log records carry the event and the target request and answer',
+  },
   tableName: {
     range: 'TABLE_NAME',
     default: 'new table',

@@ -29,14 +29,17 @@ export const handler = async (_event: unknown, context: Context): Promise<{ runs
   logger.addContext(context);
   container ??= createFeedDependencies(process.env, log);
   // A failed start (secret unreadable) is tried afresh by the next invocation.
-  const { settings, feed } = await container.catch((error: unknown) => {
+  const { settings, feed, deadlines } = await container.catch((error: unknown) => {
     container = undefined;
     throw error;
   });
   if (feed === undefined) return { runs: [] };
+  const end = Date.now() + context.getRemainingTimeInMillis();
+  // Every request of this invocation is over before it ends (the cursor write included).
+  Object.assign(deadlines, { requestsBy: end - 2_000, publishBy: end - 2_000 });
   const runs = await runFeedLoop(feed, {
     intervalMs: settings.changeFeed.feed.intervalMs,
-    deadline: Date.now() + context.getRemainingTimeInMillis() - READ_MARGIN_MS,
+    deadline: end - READ_MARGIN_MS,
     clock: Date.now,
     sleep: (ms) => sleep(ms),
     onRun: (run) => {

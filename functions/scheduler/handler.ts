@@ -15,6 +15,7 @@ import {
   domainLogger,
   LAMBDA_DEFAULT_INTERVAL_SECONDS,
   tickDeadline,
+  tickRequestsBy,
 } from '../../src/runtime/lambda-runtime.js';
 
 // POWERTOOLS_SERVICE_NAME (set by the construct) names the metrics' dimension the alarms watch.
@@ -31,9 +32,10 @@ export const handler = async (
 ): Promise<TickSummary & { notQueuedCount: number }> => {
   logger.addContext(context);
   container ??= createSchedulerDependencies(process.env, log);
-  const { settings, tick } = container;
+  const { settings, tick, deadlines } = container;
   const now = Date.now();
   const remainingMs = context.getRemainingTimeInMillis();
+  deadlines.requestsBy = tickRequestsBy(now, remainingMs);
   const policy = schedulePolicy(settings, LAMBDA_DEFAULT_INTERVAL_SECONDS);
   const summary = await runTick(tick, {
     owner: `tick-${context.awsRequestId}`,

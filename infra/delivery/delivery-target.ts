@@ -20,6 +20,11 @@ export interface DeliveryRetry {
    * @default Duration.hours(24)
    */
   readonly maxEventAge?: Duration;
+  /**
+   * The dead-letter queue to use (a webhook's, shared with its delivery function).
+   * @default - one is created beside the rule
+   */
+  readonly deadLetterQueue?: sqs.Queue;
 }
 
 /** EventBridge's own defaults, written out so the template says what happens. */
@@ -82,7 +87,7 @@ export class PollerDeliveries extends Construct {
         const config = target.bind(boundRule, targetId);
         let deadLetterConfig = config.deadLetterConfig;
         if (deadLetterConfig === undefined) {
-          deadLetterQueue = createDeadLetterQueue(rule, label);
+          deadLetterQueue = retry.deadLetterQueue ?? createDeadLetterQueue(rule, label);
           targets.addToDeadLetterQueueResourcePolicy(boundRule, deadLetterQueue);
           deadLetterConfig = { arn: deadLetterQueue.queueArn };
         }

@@ -1,6 +1,8 @@
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
@@ -20,6 +22,8 @@ export interface PollerRulesProps {
   readonly topicKey: kms.IKey;
   /** Adds each target with its retry policy, dead-letter queue and alarms. */
   readonly deliveries: PollerDeliveries;
+  /** How long the webhooks' delivery functions keep their logs. */
+  readonly logRetention: logs.RetentionDays;
 }
 
 /**
@@ -30,7 +34,7 @@ export class PollerRules {
   /** Per alert name: its rule and the topic it notifies. */
   public readonly alertRules: Record<string, events.Rule> = {};
   public readonly alertTopics: Record<string, sns.ITopic> = {};
-  /** Per webhook name: its connection, destination and rule. */
+  /** Per webhook name: its rule, queues and delivery function. */
   public readonly webhooks: Record<string, Webhook> = {};
 
   /** `scope` is the poller itself, so every rule keeps its construct path and logical ID. */
@@ -86,6 +90,14 @@ export class PollerRules {
         alert.description ?? `Alert ${alert.name}: ${alert.eventNames.join(', ')}`.slice(0, 512),
       eventPattern: this.eventPattern(alert.eventNames, alert.detail, alert.onReplay),
     });
+    if (alert.topic !== undefined && Token.isUnresolved(Stack.of(rule).region)) {
+      // An environment-agnostic stack cannot compare its region with the topic's ARN; the docs
+      // require an existing topic in the account and region the stack is deployed to.
+      Annotations.of(rule).acknowledgeWarning(
+        '@aws-cdk/aws-events:ruleUnresolvedEnvironment',
+        'an existing alert topic is in the account and region the stack is deployed to (docs/deploying.md)',
+      );
+    }
     this.props.deliveries.addTarget(
       'alert',
       alert.name,
@@ -107,6 +119,7 @@ export class PollerRules {
       eventBus: this.props.eventBus,
       eventSource: this.props.eventSource,
       deliveries: this.props.deliveries,
+      logRetention: this.props.logRetention,
     });
     this.webhooks[webhook.name] = created;
     return created;

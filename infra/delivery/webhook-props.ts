@@ -16,15 +16,18 @@ export interface WebhookSecretRef {
   readonly field?: string;
 }
 
-/** How EventBridge authenticates to the endpoint: exactly one of the three. */
+/**
+ * How the delivery function authenticates to the endpoint: exactly one of the three, each secret
+ * read at run time.
+ */
 export interface WebhookAuth {
   /** An API key sent in a header, e.g. `{ header: 'x-api-key', secret: 'orders/api-key' }`. */
   readonly apiKey?: WebhookSecretRef & { readonly header: string };
   /** HTTP basic auth: the username here, the password in the secret. */
   readonly basic?: WebhookSecretRef & { readonly username: string };
   /**
-   * OAuth 2 client credentials: EventBridge fetches and refreshes the token itself. The client
-   * secret is in the secret; the client id and token URL are not secrets.
+   * OAuth 2 client credentials: the delivery function fetches the token with the client secret
+   * (in the secret) and reuses it until shortly before it expires.
    */
   readonly oauthClientCredentials?: WebhookSecretRef & {
     readonly tokenUrl: string;
@@ -37,9 +40,12 @@ export interface WebhookAuth {
 export type WebhookPreset = 'slack' | 'pagerduty';
 export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';
 
-/** One webhook: the poller's events, filtered, POSTed to an HTTPS endpoint by EventBridge. */
+/**
+ * One webhook: the poller's events, filtered by a rule, queued, and POSTed to an HTTPS endpoint by
+ * the webhook's delivery function (retries, rate limit, dead-letter queue, optional signature).
+ */
 export interface PollerWebhook {
-  /** Names the rule, connection, destination and alarms: 1 to 64 letters, digits or `-`. */
+  /** Names the rule, queues, function and alarms: 1 to 64 letters, digits or `-`. */
   readonly name: string;
   /** The Capillary event names (entry `detail-type`s) to deliver (at least one). */
   readonly eventNames: readonly string[];
@@ -50,24 +56,31 @@ export interface PollerWebhook {
   readonly detail?: Record<string, unknown>;
   /**
    * The endpoint, https only; or a secret holding it, for URLs that carry their own credential
-   * (a Slack incoming webhook).
+   * (Slack, Teams, Discord, Google Chat, a `?token=`): those are refused here, so they never reach
+   * the template. The delivery function reads the secret at run time.
    * @default - none, required (except for the PagerDuty preset: its Events API v2 endpoint)
    */
   readonly url?: string | WebhookSecretRef;
   /**
-   * How EventBridge authenticates.
-   * @default - none, required (except with a preset: Slack and PagerDuty authenticate by URL and
-   * routing key)
+   * How the delivery function authenticates.
+   * @default - none, required unless the webhook is signed or uses a preset (Slack and PagerDuty
+   * authenticate by URL and routing key)
    */
   readonly auth?: WebhookAuth;
+  /**
+   * Signs every delivery the Standard Webhooks way (`webhook-id`, `webhook-timestamp`,
+   * `webhook-signature`): the secret holds the `whsec_…` signing secret. See docs/webhooks.md.
+   * @default - not signed
+   */
+  readonly signing?: WebhookSecretRef;
   /**
    * A ready-made body: `slack` (incoming webhook `text`) or `pagerduty` (Events API v2 `trigger`).
    * @default - none: `inputTemplate`, or the whole event
    */
   readonly preset?: WebhookPreset;
   /**
-   * The PagerDuty integration's routing key (preset `pagerduty` only). EventBridge adds it to the
-   * body as `routing_key` from the connection, so it is never in the template.
+   * The PagerDuty integration's routing key (preset `pagerduty` only). The delivery function reads
+   * it at run time and adds it to each body as `routing_key`, so it is never in the template.
    * @default - none, required for `pagerduty`
    */
   readonly routingKey?: WebhookSecretRef;
@@ -84,12 +97,13 @@ export interface PollerWebhook {
    */
   readonly inputTemplate?: Record<string, unknown> | events.RuleTargetInput;
   /**
-   * Requests per second EventBridge may send to the endpoint, 1 to 300.
+   * Requests per second sent to the endpoint, 1 to 300: the delivery functions at once
+   * (`max(2, ceil(rate / 5))`) each pace their requests to their share.
    * @default - 1 for Slack, 2 for PagerDuty, 10 otherwise
    */
   readonly rateLimitPerSecond?: number;
   /**
-   * How long EventBridge keeps retrying an event, 1 minute to 24 hours.
+   * How long an event is retried after it was queued, 1 minute to 24 hours; then it is parked.
    * @default Duration.hours(24)
    */
   readonly maxEventAge?: Duration;
@@ -124,7 +138,7 @@ export const DEFAULT_RATE_LIMIT: Record<WebhookPreset | 'custom', number> = {
   custom: 10,
 };
 
-/** EventBridge's limits on API destinations and rule targets. */
+/** The webhook's limits (EventBridge's own for API destinations and rule targets, kept). */
 export const WEBHOOK_LIMITS = {
   minRateLimit: 1,
   maxRateLimit: 300,

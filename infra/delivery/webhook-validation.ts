@@ -15,8 +15,31 @@ const WEBHOOK_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
 const SECRET_NAME_PATTERN = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,512}$/;
-/** Slack's incoming-webhook URLs carry their own token: they belong in a secret. */
-const SLACK_HOOK_PATTERN = /^https:\/\/hooks\.slack\.com\/services\//i;
+/** Webhook hosts whose URLs are their own credential: they belong in a secret. */
+const CREDENTIAL_URLS: readonly { kind: string; matches: (url: URL) => boolean }[] = [
+  { kind: 'a Slack webhook URL', matches: (url) => url.hostname === 'hooks.slack.com' },
+  {
+    kind: 'a Microsoft Teams webhook URL',
+    matches: (url) => /(^|\.)webhook\.office\.com$/.test(url.hostname),
+  },
+  {
+    kind: 'a Power Automate / Logic Apps workflow URL (its sig parameter is a key)',
+    matches: (url) => /(^|\.)logic\.azure\.com$/.test(url.hostname),
+  },
+  {
+    kind: 'a Discord webhook URL',
+    matches: (url) =>
+      /^(?:[a-z]+\.)?discord(?:app)?\.com$/.test(url.hostname) &&
+      /^\/api\/(?:v\d+\/)?webhooks\//.test(url.pathname),
+  },
+  {
+    kind: 'a Google Chat webhook URL (its key and token are in the query)',
+    matches: (url) => url.hostname === 'chat.googleapis.com',
+  },
+];
+/** Query parameters named like a credential (`token`, `api_key`, `sig`, `X-Amz-Signature`...). */
+const CREDENTIAL_PARAMETER =
+  /^(?:sig|code|auth|pass|pwd)$|token|key|secret|signature|password|passwd|credential|session/i;
 
 const show = (value: unknown): string => JSON.stringify(value);
 const known = (value: unknown): boolean => !Token.isUnresolved(value);
@@ -49,10 +72,19 @@ export function validateWebhooks(webhooks: readonly PollerWebhook[]): string[] {
       problems.push(`${label}.inputTemplate must be an object (the JSON body)`);
     }
     validateUrl(problems, label, webhook.url, preset);
-    if (webhook.auth === undefined) {
-      if (preset === undefined) {
+    if (webhook.signing !== undefined) {
+      if (isObject(webhook.signing)) {
+        validateSecretRef(problems, `${label}.signing`, webhook.signing);
+      } else {
         problems.push(
-          `${label}.auth is required: one of apiKey, basic or oauthClientCredentials (only the slack and pagerduty presets may leave it out)`,
+          `${label}.signing must be { "secret": "<name or ARN of the secret holding whsec_...>", "field"?: "<JSON key>" }`,
+        );
+      }
+    }
+    if (webhook.auth === undefined) {
+      if (preset === undefined && webhook.signing === undefined) {
+        problems.push(
+          `${label}.auth is required: one of apiKey, basic or oauthClientCredentials (a signed webhook, or the slack and pagerduty presets, may leave it out)`,
         );
       }
     } else {
@@ -165,11 +197,31 @@ function validateUrl(
   }
   if (!known(url)) return;
   httpsUrl(problems, `${label}.url`, url);
-  if (SLACK_HOOK_PATTERN.test(url)) {
+  const credential = credentialIn(url);
+  if (credential !== undefined) {
     problems.push(
-      `${label}.url is a Slack incoming-webhook URL, which is itself a credential: put it in a Secrets Manager secret and give { "secret": "<name or ARN>" } instead, so it stays out of the template`,
+      `${label}.url is ${credential}, which is itself a credential: put the URL in a Secrets Manager secret and give { "secret": "<name or ARN>", "field"?: "<JSON key>" } instead, so it stays out of the template`,
     );
   }
+}
+
+/** What makes `url` a credential (a known webhook host, a credential-like query parameter), if anything. */
+function credentialIn(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const host = CREDENTIAL_URLS.find((entry) => entry.matches(parsed));
+  if (host !== undefined) return host.kind;
+  const names = [...new Set(parsed.searchParams.keys())].filter((name) =>
+    CREDENTIAL_PARAMETER.test(name),
+  );
+  if (names.length > 0) {
+    return `a URL whose query carries a credential (${names.map(show).join(', ')})`;
+  }
+  return undefined;
 }
 
 function httpsUrl(problems: string[], name: string, url: string): void {

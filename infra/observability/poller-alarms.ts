@@ -167,6 +167,14 @@ export function createPollerAlarms(
         treatMissingData: notBreaching,
       },
     ),
+    corruptItems: metric(MetricName.CorruptItems).createAlarm(scope, 'CorruptItemsAlarm', {
+      alarmDescription:
+        "A customer's schedule item could not be read (a field missing or of the wrong type, a hand edit?): it was rebuilt from the cursor item and the customer is still polled. The scheduler logs name the customer and the fields.",
+      threshold: 1,
+      comparisonOperator: atLeast,
+      evaluationPeriods: 1,
+      treatMissingData: notBreaching,
+    }),
     ...(props.changeFeed ? { feedStalled: feedStalledAlarm(scope, metric) } : {}),
   };
 }

@@ -64,6 +64,8 @@ export function createPollerDashboard(
       m(MetricName.CustomersClaimed, 'Claimed'),
       m(MetricName.CustomersPolled, 'Polled'),
       m(MetricName.ClaimsLost, 'Claims lost'),
+      m(MetricName.ClaimErrors, 'Claim errors'),
+      m(MetricName.CorruptItems, 'Corrupt schedule items'),
     ]),
     graph('Staleness (seconds)', [
       m(MetricName.OldestStalenessSeconds, 'Oldest staleness'),

@@ -1,4 +1,6 @@
+import { ServiceUrlSchema } from '../config/setting-schemas.js';
 import type { Scope } from '../domain/customer-state.js';
+import { WebhookSecretError, webhookSecretKey } from '../domain/webhook-signature.js';
 import { EXIT_INTERRUPTED } from './cli-io.js';
 
 export type Command =
@@ -15,10 +17,24 @@ export type Command =
   | { name: 'watch-remove'; customerIds: string[]; json: boolean }
   | { name: 'watch-pause' | 'watch-resume'; customerIds: string[]; json: boolean }
   | { name: 'watch-list'; json: boolean }
-  | { name: 'poll'; once: boolean; json: boolean }
-  | { name: 'dlq-list'; json: boolean }
-  | { name: 'dlq-redrive'; limit: number | undefined; dryRun: boolean; json: boolean }
-  | { name: 'dlq-purge'; yes: boolean }
+  | {
+      name: 'poll';
+      /** Named customers are polled now, once, ahead of their schedule; none: the due ones. */
+      customerIds: string[];
+      once: boolean;
+      json: boolean;
+      /** Events go to this endpoint, signed, instead of the bus; a new secret when none is given. */
+      webhook: { url: URL; secret: string | undefined } | undefined;
+    }
+  | { name: 'dlq-list'; json: boolean; webhook: string | undefined }
+  | {
+      name: 'dlq-redrive';
+      limit: number | undefined;
+      dryRun: boolean;
+      json: boolean;
+      webhook: string | undefined;
+    }
+  | { name: 'dlq-purge'; yes: boolean; webhook: string | undefined }
   /** `topic` is a command name (`watch-add`), or undefined for the whole tool. */
   | { name: 'help'; topic: string | undefined };
 
@@ -43,19 +59,41 @@ export interface CommandSpec {
   words: string;
   /** The operands as the usage line shows them (`<customerId...>`). */
   usage?: string;
-  /** The operands are customer ids, at least one unless this option is given. */
-  customerIds?: { unlessOption?: string };
+  /** The operands are customer ids, at least one unless this option is given (or `optional`). */
+  customerIds?: { unlessOption?: string; optional?: boolean };
   /** What it does, for its help. */
   about: string;
   /** In the order help lists them. */
   options: Readonly<Record<string, OptionSpec>>;
   /** An option that must be given, and the problem when it is not. */
   required?: { option: string; problem: string };
+  /** An option that only goes with another one: `{ 'signing-secret': 'webhook' }`. */
+  needs?: Readonly<Record<string, string>>;
   build: (input: ParsedInput) => Command;
+}
+
+/** A webhook for local work: anything over HTTPS, plain HTTP to this machine only. */
+function webhookUrlProblem(value: string): string | undefined {
+  const parsed = ServiceUrlSchema.safeParse(value);
+  return parsed.success
+    ? undefined
+    : `--webhook: ${parsed.error.issues[0]?.message ?? 'not a URL'}`;
 }
 
 /** Nine digits at most keep it a safe integer. */
 const isPositiveWhole = (value: string) => /^\d{1,9}$/.test(value) && Number(value) >= 1;
+
+/** `--webhook <name>`: the dlq commands on that webhook's dead-letter queue (WEBHOOK_QUEUES). */
+const WEBHOOK_OPTION = {
+  value: 'name',
+  about: "that webhook's dead-letter queue (WEBHOOK_QUEUES) instead of the poller's",
+  problem: (value: string) =>
+    /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(value)
+      ? undefined
+      : `--webhook takes a webhook name, 1 to 64 letters, digits or - (got ${JSON.stringify(value)})`,
+};
+const webhookOf = (values: ParsedInput['values']): string | undefined =>
+  typeof values.webhook === 'string' ? values.webhook : undefined;
 
 const idsCommand =
   (name: 'watch-remove' | 'watch-pause' | 'watch-resume') =>
@@ -142,28 +180,72 @@ export const COMMAND_TABLE = {
   },
   poll: {
     words: 'poll',
-    about: `Polls every watched customer: once, or every POLL_INTERVAL_SECONDS until Ctrl-C. Ctrl-C\nlets the sweep in flight finish and exits with its code; a second Ctrl-C stops at once (${EXIT_INTERRUPTED}).`,
+    usage: '[customerId...]',
+    customerIds: { optional: true },
+    about: `Polls the due customers (most overdue first): once, or a sweep whenever customers are due
+(at least every POLL_INTERVAL_SECONDS) until Ctrl-C. Sweeps with nothing new print one line a
+minute at most. Ctrl-C lets the sweep in flight finish and exits with its code; a second Ctrl-C
+stops at once (${EXIT_INTERRUPTED}).
+With customer ids: polls those customers now, once, ahead of their schedule (exit 1 if one of
+them is not watched, is paused or is being polled elsewhere).
+With --webhook (https://, or http:// to 127.0.0.1, localhost or [::1] only): each new event is
+POSTed there with Standard Webhooks signature headers; a failed delivery is sent again next poll.`,
     options: {
       once: { about: 'one sweep, then exit' },
       json: { about: "each sweep's summary as one JSON line on stdout" },
+      webhook: {
+        value: 'URL',
+        about: 'deliver each new event there, signed, instead of to the bus',
+        problem: webhookUrlProblem,
+      },
+      'signing-secret': {
+        value: 'whsec_...',
+        about: 'the secret --webhook signs with (default: a new one, shown on stderr)',
+        problem: (value) => {
+          try {
+            webhookSecretKey(value);
+            return undefined;
+          } catch (error) {
+            if (!(error instanceof WebhookSecretError)) throw error;
+            return `--signing-secret: ${error.message}`;
+          }
+        },
+      },
     },
-    build: ({ values }) => ({
+    needs: { 'signing-secret': 'webhook' },
+    build: ({ operands, values }) => ({
       name: 'poll',
-      once: values.once === true,
+      customerIds: operands,
+      once: values.once === true || operands.length > 0,
       json: values.json === true,
+      webhook:
+        typeof values.webhook === 'string'
+          ? {
+              url: new URL(values.webhook),
+              secret:
+                typeof values['signing-secret'] === 'string' ? values['signing-secret'] : undefined,
+            }
+          : undefined,
     }),
   },
   'dlq-list': {
     words: 'dlq list',
     about:
       "Prints the events parked in the poller's dead-letter queue (DLQ_URL), oldest first, with\nreason, customer, event name and age. Nothing is removed.",
-    options: { json: { about: 'the parked events as one JSON array on stdout' } },
-    build: ({ values }) => ({ name: 'dlq-list', json: values.json === true }),
+    options: {
+      json: { about: 'the parked events as one JSON array on stdout' },
+      webhook: WEBHOOK_OPTION,
+    },
+    build: ({ values }) => ({
+      name: 'dlq-list',
+      json: values.json === true,
+      webhook: webhookOf(values),
+    }),
   },
   'dlq-redrive': {
     words: 'dlq redrive',
     about:
-      'Publishes parked events again, oldest first, through the configured publisher, and deletes\neach message only once the bus accepted its event. An event still refused stays parked\nwith its new reason (exit 1).',
+      "Publishes parked events again, oldest first, through the configured publisher, and deletes\neach message only once the bus accepted its event. An event still refused stays parked\nwith its new reason (exit 1). With --webhook, moves them back to that webhook's queue:\nonly its endpoint gets them.",
     options: {
       limit: {
         value: 'N',
@@ -175,23 +257,28 @@ export const COMMAND_TABLE = {
       },
       'dry-run': { about: 'say what would be published; publish and delete nothing' },
       json: { about: 'the outcome of each event as one JSON array on stdout' },
+      webhook: WEBHOOK_OPTION,
     },
     build: ({ values }) => ({
       name: 'dlq-redrive',
       limit: typeof values.limit === 'string' ? Number(values.limit) : undefined,
       dryRun: values['dry-run'] === true,
       json: values.json === true,
+      webhook: webhookOf(values),
     }),
   },
   'dlq-purge': {
     words: 'dlq purge',
     about: 'Deletes every parked event for good. --yes is required.',
-    options: { yes: { about: 'confirm: delete every parked event for good' } },
+    options: {
+      yes: { about: 'confirm: delete every parked event for good' },
+      webhook: WEBHOOK_OPTION,
+    },
     required: {
       option: 'yes',
       problem: 'dlq purge deletes every parked event for good: add --yes to confirm',
     },
-    build: () => ({ name: 'dlq-purge', yes: true }),
+    build: ({ values }) => ({ name: 'dlq-purge', yes: true, webhook: webhookOf(values) }),
   },
   help: {
     words: 'help',

@@ -63,3 +63,13 @@ describe('help and parsing cannot drift', () => {
     for (const [option, kind] of kinds) expect(kind.size, option).toBe(1);
   });
 });
+
+describe('what poll says it does', () => {
+  it('polls the due customers, or the named ones now, ahead of their schedule', () => {
+    const help = helpText('poll');
+    expect(help).toMatch(/^Usage: npm run cli -- poll \[customerId\.\.\.\] /);
+    expect(help).toContain('Polls the due customers');
+    expect(help).not.toContain('every watched customer');
+    expect(help).toContain('polls those customers now, once, ahead of their schedule');
+  });
+});

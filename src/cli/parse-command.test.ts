@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand, UsageError } from './parse-command.js';
+import { MissingCommandError, parseCommand, UsageError } from './parse-command.js';
 
 const problems = (argv: string[]): string[] => {
   try {
@@ -27,10 +27,61 @@ describe('parseCommand', () => {
   it('reads poll, once or repeating', () => {
     expect(parseCommand(['poll', '--once', '--json'])).toEqual({
       name: 'poll',
+      customerIds: [],
       once: true,
       json: true,
     });
-    expect(parseCommand(['poll'])).toEqual({ name: 'poll', once: false, json: false });
+    expect(parseCommand(['poll'])).toEqual({
+      name: 'poll',
+      customerIds: [],
+      once: false,
+      json: false,
+    });
+  });
+
+  it('reads poll with customer ids: those customers, once', () => {
+    expect(parseCommand(['poll', '12', '34', '12'])).toEqual({
+      name: 'poll',
+      customerIds: ['12', '34'],
+      once: true,
+      json: false,
+    });
+    expect(problems(['poll', '12', 'abc'])).toEqual([
+      'invalid customer id "abc": a customer id is 1 to 19 digits (0-9) and nothing else',
+    ]);
+  });
+
+  it('reads poll --webhook: https anywhere, plain http to this machine only', () => {
+    const secret = `whsec_${Buffer.alloc(24, 1).toString('base64')}`;
+    for (const url of [
+      'http://127.0.0.1:8080/in',
+      'http://localhost/in',
+      'http://[::1]:9/in',
+      'https://hooks.example.com/in',
+    ]) {
+      expect(parseCommand(['poll', '--webhook', url, '--signing-secret', secret])).toMatchObject({
+        name: 'poll',
+        webhook: { url: new URL(url), secret },
+      });
+    }
+    expect(parseCommand(['poll', '--webhook', 'http://127.0.0.1/in'])).toMatchObject({
+      webhook: { secret: undefined },
+    });
+    expect(problems(['poll', '--webhook', 'http://10.0.0.5/in'])).toEqual([
+      '--webhook: plain http:// is refused for 10.0.0.5: use https:// (http is allowed for loopback hosts only)',
+    ]);
+    expect(problems(['poll', '--webhook', 'ftp://127.0.0.1/in'])).toEqual([
+      '--webhook: unsupported protocol ftp: (use https://)',
+    ]);
+    expect(problems(['poll', '--signing-secret', secret])).toEqual([
+      '--signing-secret goes with --webhook',
+    ]);
+  });
+
+  it('refuses a command line with no command, so the CLI prints its usage and exits 2', () => {
+    for (const argv of [[], ['--json']]) {
+      expect(() => parseCommand(argv)).toThrow(MissingCommandError);
+    }
   });
 
   it('refuses every bad customer id before anything runs, naming each', () => {
@@ -80,8 +131,7 @@ describe('parseCommand', () => {
     ]);
   });
 
-  it('shows help with no command, for --help or -h anywhere, and for help <command>', () => {
-    expect(parseCommand([])).toEqual({ name: 'help', topic: undefined });
+  it('shows help for --help or -h anywhere, and for help <command>', () => {
     expect(parseCommand(['--help'])).toEqual({ name: 'help', topic: undefined });
     expect(parseCommand(['-h'])).toEqual({ name: 'help', topic: undefined });
     expect(parseCommand(['watch', 'add', '-h'])).toEqual({ name: 'help', topic: 'watch-add' });

@@ -17,6 +17,13 @@ export class UsageError extends PollerError {
   }
 }
 
+/** No command at all: the CLI prints the whole usage on stderr and exits 2. */
+export class MissingCommandError extends UsageError {
+  constructor() {
+    super(['no command given']);
+  }
+}
+
 const SPECS: readonly CommandSpec[] = Object.values(COMMAND_TABLE);
 
 /**
@@ -57,6 +64,8 @@ export function parseCommand(argv: readonly string[]): Command {
   const name = group ? `${verb}-${sub ?? ''}` : (verb ?? 'help');
   const operands = group ? rest : [sub, ...rest].filter((word) => word !== undefined);
 
+  // Bad usage like any other: the usage goes to stderr, and a script that forgot its command fails.
+  if (verb === undefined && values.help !== true) throw new MissingCommandError();
   if (values.help === true || name === 'help') {
     return COMMAND_TABLE.help.build({ operands: name === 'help' ? operands : [name], values });
   }
@@ -82,7 +91,12 @@ export function parseCommand(argv: readonly string[]): Command {
       problems.push(`${token.rawName} takes no value`);
   }
   const ids = spec.customerIds;
-  if (ids && operands.length === 0 && !(ids.unlessOption && values[ids.unlessOption] !== undefined))
+  if (
+    ids &&
+    !ids.optional &&
+    operands.length === 0 &&
+    !(ids.unlessOption && values[ids.unlessOption] !== undefined)
+  )
     problems.push(`${spec.words} needs at least one customer id`);
   if (!ids && operands.length > 0) problems.push(`unexpected argument(s): ${operands.join(' ')}`);
   for (const [option, { problem }] of Object.entries(spec.options)) {
@@ -91,6 +105,10 @@ export function parseCommand(argv: readonly string[]): Command {
     if (found) problems.push(found);
   }
   if (spec.required && values[spec.required.option] !== true) problems.push(spec.required.problem);
+  for (const [option, needed] of Object.entries(spec.needs ?? {})) {
+    if (values[option] !== undefined && values[needed] === undefined)
+      problems.push(`--${option} goes with --${needed}`);
+  }
   const invalid = ids ? operands.filter((id) => !CustomerIdSchema.safeParse(id).success) : [];
   problems.push(...invalid.map((id) => new InvalidCustomerIdError(id).message));
   if (problems.length > 0) throw new UsageError(problems, name);

@@ -14,14 +14,14 @@ import {
 import { COMMAND_TABLE, type Command } from './command-table.js';
 import { runDlqList, runDlqPurge, runDlqRedrive } from './commands/dlq.js';
 import { runInit } from './commands/init.js';
-import { runPoll } from './commands/poll.js';
+import { runPoll, webhookTarget } from './commands/poll.js';
 import { runWatchAdd } from './commands/watch-add.js';
 import { runWatchList } from './commands/watch-list.js';
 import { runWatchRemove } from './commands/watch-remove.js';
 import { runWatchStatus } from './commands/watch-status.js';
 import { helpText } from './help-text.js';
 import { createJsonLogger } from './json-logger.js';
-import { parseCommand, UsageError } from './parse-command.js';
+import { MissingCommandError, parseCommand, UsageError } from './parse-command.js';
 
 /**
  * What each command works with. Once anything real is configured, each of these must be real too
@@ -55,11 +55,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     settings = loadSettings(io.env, {
       allowEmbedded: true,
-      uses: SERVICES_USED[command.name],
+      // A webhook stands in for the bus.
+      uses:
+        command.name === 'poll' && command.webhook
+          ? ['capillary', 'table']
+          : SERVICES_USED[command.name],
       command: COMMAND_TABLE[command.name].words,
     });
   } catch (error) {
     if (!(error instanceof PollerError)) throw error;
+    if (error instanceof MissingCommandError) say(`${helpText(undefined)}\n`);
     say(error.message);
     say(`(${error.reason})`);
     return EXIT_USAGE;
@@ -77,6 +82,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   };
   const show = (text: string) => shown.stderr.write(`${text}\n`);
   const logger = createJsonLogger(io.stderr, settings.logLevel, redact);
+  const webhook = command.name === 'poll' ? webhookTarget(command.webhook) : undefined;
+  // A secret given on the command line is never shown; one made for this run is, once, below.
+  if (webhook && !webhook.secretShown) redactor.add(webhook.secret);
   let runtime: Runtime | undefined;
   try {
     runtime = await createRuntime(settings, {
@@ -85,8 +93,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       stdout: io.stdout,
       forPolling: command.name === 'poll',
       forDeadLetters: command.name.startsWith('dlq-'),
+      webhook,
     });
     for (const line of runtime.banner) show(line);
+    if (webhook?.secretShown) redactor.add(webhook.secret);
     const json = (value: unknown) => shown.stdout.write(`${JSON.stringify(value)}\n`);
     return await execute(command, {
       runtime,
@@ -130,7 +140,7 @@ function execute(
     case 'dlq-redrive':
       return runDlqRedrive(command, context);
     case 'dlq-purge':
-      return runDlqPurge(context);
+      return runDlqPurge(command, context);
   }
 }
 

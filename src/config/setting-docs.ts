@@ -159,8 +159,8 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
   },
   DLQ_URL: {
     description:
-      'the SQS queue for events that can never be published. Without one, such an event stays unacknowledged and is reported by id on every poll',
-    unset: '–',
+      'the SQS queue for events that can never be published. Without one, such an event is kept in `.data/dead-letters/` when events go to stdout (the `dlq` commands read it there); with EventBridge it stays unacknowledged and is reported by id on every poll',
+    unset: '`.data/dead-letters/` (stdout sink only)',
     allowed:
       '`https://sqs.<region>.amazonaws.com/<account>/<queue name>`, the name 1 to 80 letters, digits, `-`, `_`',
   },
@@ -172,6 +172,13 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     description: 'a local SQS endpoint',
     unset: 'AWS',
     allowed: 'a URL, `http://` to loopback hosts only',
+  },
+  WEBHOOK_QUEUES: {
+    description:
+      "each webhook's queue and dead-letter queue, for `dlq list|redrive|purge --webhook <name>`: the stack output `WebhookQueues` (see docs/webhooks.md)",
+    unset: '–',
+    allowed:
+      'JSON `{"<name>": {"queueUrl": "<queue URL>", "dlqUrl": "<queue URL>"}}`, each URL as for `DLQ_URL`',
   },
   AWS_REGION: { description: 'region of the AWS clients', allowed: 'not empty' },
   LOG_LEVEL: { description: 'the lowest level logged' },

@@ -308,6 +308,33 @@ const QueueUrlSchema = ServiceUrlSchema.superRefine((url, ctx) => {
   }
 });
 
+/**
+ * Each webhook's queue and dead-letter queue, for `dlq --webhook <name>`: the JSON of the stack
+ * output WebhookQueues, `{"<name>": {"queueUrl": "...", "dlqUrl": "..."}}`.
+ */
+const WebhookQueuesSchema = z
+  .string()
+  .transform((value, ctx) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'not JSON: expected {"<webhook name>": {"queueUrl": "<queue URL>", "dlqUrl": "<queue URL>"}} (the stack output WebhookQueues)',
+      });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, 'a webhook name (1 to 64 letters, digits or -)'),
+      z.strictObject({ queueUrl: QueueUrlSchema, dlqUrl: QueueUrlSchema }),
+    ),
+  );
+
 /** Every setting, read from environment variables (all optional here; rules across them in loadSettings). */
 export const SETTING_SCHEMAS = {
   CAPILLARY_BASE_URL: ServiceUrlSchema.optional(),
@@ -377,6 +404,7 @@ export const SETTING_SCHEMAS = {
   // large for EventBridge (256 KiB) is parked whole.
   DLQ_MAX_MESSAGE_BYTES: numberSetting('DLQ_MAX_MESSAGE_BYTES'),
   SQS_ENDPOINT: ServiceUrlSchema.optional(),
+  WEBHOOK_QUEUES: WebhookQueuesSchema.optional(),
   AWS_REGION: text.default('us-east-1'),
   LOG_LEVEL: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
 };

@@ -61,6 +61,8 @@ export interface Settings {
     /** The queue's MaximumMessageSize. */
     deadLetterMaxMessageBytes: number;
     sqsEndpoint: URL | undefined;
+    /** Each webhook's queue and dead-letter queue (`dlq --webhook`), by webhook name. */
+    webhookQueues: Record<string, { queueUrl: URL; dlqUrl: URL }> | undefined;
   };
   /** The change feed (`CHANGE_FEED*`): on unless `CHANGE_FEED=off`. */
   changeFeed: ChangeFeedConfig;
@@ -213,6 +215,7 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
       deadLetterQueueUrl: e.DLQ_URL,
       deadLetterMaxMessageBytes: e.DLQ_MAX_MESSAGE_BYTES,
       sqsEndpoint: e.SQS_ENDPOINT,
+      webhookQueues: e.WEBHOOK_QUEUES,
     },
     changeFeed: changeFeedConfig(e),
     identifierKeySecretArn: e.IDENTIFIER_KEY_SECRET_ARN,

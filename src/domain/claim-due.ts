@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ClaimedCustomer, DueCustomer } from './claimed-customer.js';
-import type { CursorStore } from './ports.js';
+import { latestTrustedTime } from './clock-skew.js';
+import { describeError } from './errors.js';
+import type { ClaimRequest, ClaimResult, CursorStore, Logger } from './ports.js';
 import { intervalAfter, type SchedulePolicy, scheduleAfterPoll } from './schedule.js';
 
 /*
@@ -20,11 +22,32 @@ export interface ClaimOptions {
   policy: SchedulePolicy;
   /** How long a claim holds (`CLAIM_SECONDS` × 1000). */
   claimMs: number;
+  /** Epoch ms: throttled reads and claims are tried again until then. */
+  deadline?: number | undefined;
 }
 
 /** A claim owner no other sweep uses. */
 export function newClaimOwner(prefix = 'sweep'): string {
   return `${prefix}-${randomUUID()}`;
+}
+
+/** The claim of `due` at `now`: held for `claimMs`, with the schedule an idle poll leaves. */
+export function claimRequest(
+  due: DueCustomer,
+  options: Pick<ClaimOptions, 'owner' | 'policy' | 'claimMs'>,
+  now: number,
+): ClaimRequest {
+  const claimedUntil = now + options.claimMs;
+  const idle = scheduleAfterPoll(
+    { nextPollAt: due.nextPollAt, idlePolls: due.idlePolls, lastPolledAt: null },
+    options.policy,
+    'idle',
+    now,
+  );
+  // Never due again while the claim holds: a poller that dies leaves a customer that is due
+  // when its claim expires, not one the due index keeps offering to claims that must fail.
+  const tentative = { ...idle, nextPollAt: Math.max(idle.nextPollAt, claimedUntil) };
+  return { owner: options.owner, now, claimedUntil, tentative };
 }
 
 /**
@@ -37,12 +60,27 @@ export async function* claimDue(
   deps: ClaimDependencies,
   options: ClaimOptions,
 ): AsyncGenerator<ClaimedCustomer> {
-  const due = deps.store.dueCustomers(options.now)[Symbol.asyncIterator]();
+  const due = readDue(deps, options);
   try {
     yield* claimFrom(due, deps, options);
   } finally {
     await due.return?.();
   }
+}
+
+/**
+ * The due index from `now`, most overdue first, then the customers whose `nextPollAt` is further
+ * ahead than a sound clock could have written it (the longest interval or claim, plus the skew
+ * bound): a fast clock's, due as well.
+ */
+function readDue(deps: ClaimDependencies, options: ClaimOptions): AsyncIterator<DueCustomer> {
+  const longestMs = Math.max(options.policy.maxIntervalMs, options.claimMs);
+  return deps.store
+    .dueCustomers(options.now, {
+      fastClockAfter: latestTrustedTime(options.now, longestMs),
+      deadline: options.deadline,
+    })
+    [Symbol.asyncIterator]();
 }
 
 /**
@@ -53,7 +91,7 @@ async function* claimFrom(
   due: AsyncIterator<DueCustomer>,
   deps: ClaimDependencies,
   options: ClaimOptions & {
-    onDue?: (customer: DueCustomer, claimed: boolean) => void;
+    onDue?: (customer: DueCustomer, claimed: ClaimResult | undefined) => void;
     /** Without it, a failed claim ends the iteration with its error. */
     onClaimError?: (customer: DueCustomer, error: unknown) => void;
   },
@@ -62,24 +100,11 @@ async function* claimFrom(
   while (options.limit === undefined || claims < options.limit) {
     const next = await due.next();
     if (next.done) return;
-    const now = deps.clock().getTime();
-    const claimedUntil = now + options.claimMs;
-    const idle = scheduleAfterPoll(
-      { nextPollAt: next.value.nextPollAt, idlePolls: next.value.idlePolls, lastPolledAt: null },
-      options.policy,
-      'idle',
-      now,
-    );
-    // Never due again while the claim holds: a poller that dies leaves a customer that is due
-    // when its claim expires, not one the due index keeps offering to claims that must fail.
-    const tentative = { ...idle, nextPollAt: Math.max(idle.nextPollAt, claimedUntil) };
-    let claimed: ClaimedCustomer | undefined;
+    let claimed: ClaimResult | undefined;
     try {
       claimed = await deps.store.claim(next.value, {
-        owner: options.owner,
-        now,
-        claimedUntil,
-        tentative,
+        ...claimRequest(next.value, options, deps.clock().getTime()),
+        deadline: options.deadline,
       });
     } catch (error) {
       // One customer's broken schedule item (or a throttled write) must not stop the others.
@@ -87,14 +112,20 @@ async function* claimFrom(
       options.onClaimError(next.value, error);
       continue;
     }
-    options.onDue?.(next.value, claimed !== undefined);
+    options.onDue?.(next.value, claimed);
     if (claimed === undefined) continue;
     claims++;
-    yield claimed;
+    // What the store found is reported here; the poll gets the claim alone.
+    const { rebuiltFields: _rebuilt, fastClockClaimedUntil: _fastClock, ...claim } = claimed;
+    yield claim;
   }
 }
 
 export interface DueBacklog {
+  /** Due customers whose claim failed (after the retries the deadline allowed): skipped. */
+  claimErrors: number;
+  /** Schedule items that could not be read, rebuilt from the cursor when claimed. */
+  corruptItems: number;
   /** Due customers left for later: read after the claims stopped, up to `overdueScanLimit`. */
   deferred: number;
   /** Of those, the ones whose staleness exceeds the longest interval. */
@@ -112,29 +143,48 @@ export interface DueBacklog {
  * stays due, so a sweep or tick that cannot keep up says so. Nothing more is claimed meanwhile.
  */
 export async function claimThenCountBacklog(
-  deps: ClaimDependencies,
+  deps: ClaimDependencies & { logger: Logger },
   options: ClaimOptions & {
-    /** Without it, a failed claim ends the claims with its error. */
+    /** Told of each failed claim, after it is logged and counted; the claims go on. */
     onClaimError?: (customer: DueCustomer, error: unknown) => void;
     /** Due customers read after the claims stopped, to count the overdue ones. Default 1,000. */
     overdueScanLimit?: number | undefined;
   },
   consume: (claims: AsyncGenerator<ClaimedCustomer>) => Promise<void>,
 ): Promise<DueBacklog> {
-  const backlog: DueBacklog = { deferred: 0, overdue: 0, oldestStalenessSeconds: undefined };
+  const backlog: DueBacklog = {
+    claimErrors: 0,
+    corruptItems: 0,
+    deferred: 0,
+    overdue: 0,
+    oldestStalenessSeconds: undefined,
+  };
   let oldestStalenessMs: number | undefined;
   const noteStaleness = (due: DueCustomer, now: number) => {
     const staleness = estimatedStalenessMs(due, options.policy, now);
     oldestStalenessMs = Math.max(oldestStalenessMs ?? staleness, staleness);
     return staleness;
   };
-  const due = deps.store.dueCustomers(options.now)[Symbol.asyncIterator]();
+  const due = readDue(deps, options);
   try {
     await consume(
       claimFrom(due, deps, {
         ...options,
         onDue: (customer, claimed) => {
           if (claimed) noteStaleness(customer, deps.clock().getTime());
+          if (claimed) reportFindings(customer, claimed, options.now, backlog, deps.logger);
+        },
+        // One customer's throttled or broken claim never stops the others; it still counts
+        // towards staleness, and as overdue once past the longest interval.
+        onClaimError: (customer, error) => {
+          backlog.claimErrors++;
+          const staleness = noteStaleness(customer, deps.clock().getTime());
+          if (staleness > options.policy.maxIntervalMs) backlog.overdue++;
+          deps.logger.error('Customer not claimed; skipped until a later tick or sweep', {
+            customerId: customer.customerId,
+            reason: describeError(error),
+          });
+          options.onClaimError?.(customer, error);
         },
       }),
     );
@@ -152,6 +202,38 @@ export async function claimThenCountBacklog(
   backlog.oldestStalenessSeconds =
     oldestStalenessMs === undefined ? undefined : Math.round(oldestStalenessMs / 1000);
   return backlog;
+}
+
+/** Logs and counts what a claim found wrong: an unreadable item, a fast clock's time. */
+function reportFindings(
+  customer: DueCustomer,
+  claimed: ClaimResult,
+  now: number,
+  backlog: DueBacklog,
+  logger: Logger,
+): void {
+  const { customerId } = customer;
+  if (claimed.rebuiltFields !== undefined) {
+    backlog.corruptItems++;
+    // Field names only: a hand-edited value may be anything, personal data included.
+    logger.error('Schedule item unreadable; rebuilt from the cursor item and the defaults', {
+      customerId,
+      fields: claimed.rebuiltFields,
+    });
+  }
+  if (claimed.fastClockClaimedUntil !== undefined) {
+    logger.warn('Claim expiring beyond the clock-skew bound treated as expired', {
+      customerId,
+      claimedUntil: new Date(claimed.fastClockClaimedUntil).toISOString(),
+    });
+  }
+  // Listed although not due: only a time beyond the skew bound is (see `readDue`).
+  if (customer.nextPollAt > now) {
+    logger.warn('Next poll time beyond the clock-skew bound treated as due', {
+      customerId,
+      nextPollAt: new Date(customer.nextPollAt).toISOString(),
+    });
+  }
 }
 
 /**

@@ -1,8 +1,11 @@
 import { describeError } from './errors.js';
-import type { EventPublisher, OutgoingEvent } from './ports.js';
+import type { OutgoingEvent, PublishOutcome } from './ports.js';
 
-/** One message of the poller's dead-letter queue, as read (and hidden) by `receive`. */
-export interface ParkedEvent {
+/**
+ * One message of a dead-letter queue, as read (and hidden) by `receive`. `E` is what a redrive
+ * sends again: the poller's event, or a webhook's queued delivery.
+ */
+export interface ParkedEvent<E = OutgoingEvent> {
   messageId: string;
   /** Valid until the message is released, removed or its visibility timeout ends. */
   receiptHandle: string;
@@ -17,7 +20,7 @@ export interface ParkedEvent {
   /** When the event happened, for oldest-first order. */
   eventTime: Date | null;
   /** The entry to publish again; `undefined` when it cannot be (see `unpublishable`). */
-  event: OutgoingEvent | undefined;
+  event: E | undefined;
   /** Why the message cannot be published as it is (detail left out, unreadable body). */
   unpublishable: string | undefined;
   /** Redrives that already failed for this event. */
@@ -25,15 +28,22 @@ export interface ParkedEvent {
 }
 
 /** The dead-letter queue as redrive needs it (an SQS queue in production). */
-export interface DeadLetterQueue {
+export interface DeadLetterQueue<E = OutgoingEvent> {
   /** Up to 10 visible messages, hidden from other readers for `visibilitySeconds`. */
-  receive(visibilitySeconds: number): Promise<ParkedEvent[]>;
+  receive(visibilitySeconds: number): Promise<ParkedEvent<E>[]>;
   /** Makes messages visible again at once (nothing done with them). */
-  release(messages: readonly ParkedEvent[]): Promise<void>;
+  release(messages: readonly ParkedEvent<E>[]): Promise<void>;
   /** Deletes messages for good; returns those that could not be deleted, with why. */
-  remove(messages: readonly ParkedEvent[]): Promise<{ message: ParkedEvent; reason: string }[]>;
+  remove(
+    messages: readonly ParkedEvent<E>[],
+  ): Promise<{ message: ParkedEvent<E>; reason: string }[]>;
   /** Parks the event again with a new reason (a new message first, then the old one is deleted). */
-  repark(message: ParkedEvent, reason: string): Promise<void>;
+  repark(message: ParkedEvent<E>, reason: string): Promise<void>;
+}
+
+/** Where a redrive sends parked events: the bus (an `EventPublisher`), or a webhook's queue. */
+export interface RedriveTarget<E = OutgoingEvent> {
+  publish(events: readonly E[]): Promise<PublishOutcome[]>;
 }
 
 /**
@@ -49,11 +59,11 @@ export const REDRIVE_VISIBILITY_SECONDS = 600;
 export const REDRIVE_CHUNK = 50;
 
 /** Every visible message, read once (each is hidden as it is read), oldest event first. */
-export async function readParked(
-  queue: DeadLetterQueue,
+export async function readParked<E>(
+  queue: DeadLetterQueue<E>,
   options: { signal?: AbortSignal; onProgress?: (read: number) => void } = {},
-): Promise<ParkedEvent[]> {
-  const parked: ParkedEvent[] = [];
+): Promise<ParkedEvent<E>[]> {
+  const parked: ParkedEvent<E>[] = [];
   while (!options.signal?.aborted) {
     const page = await queue.receive(REDRIVE_VISIBILITY_SECONDS);
     if (page.length === 0) break;
@@ -63,8 +73,8 @@ export async function readParked(
   return parked.sort(oldestFirst);
 }
 
-function oldestFirst(a: ParkedEvent, b: ParkedEvent): number {
-  const time = (parked: ParkedEvent) => (parked.eventTime ?? parked.parkedAt).getTime();
+function oldestFirst<E>(a: ParkedEvent<E>, b: ParkedEvent<E>): number {
+  const time = (parked: ParkedEvent<E>) => (parked.eventTime ?? parked.parkedAt).getTime();
   return time(a) - time(b) || a.parkedAt.getTime() - b.parkedAt.getTime();
 }
 
@@ -97,9 +107,9 @@ export interface RedriveOptions {
  * accepted its event; an event refused again is parked again with the new reason (so the next
  * `dlq list` says why), and anything not tried is released untouched.
  */
-export async function redrive(
-  queue: DeadLetterQueue,
-  publisher: EventPublisher,
+export async function redrive<E = OutgoingEvent>(
+  queue: DeadLetterQueue<E>,
+  publisher: RedriveTarget<E>,
   options: RedriveOptions,
 ): Promise<RedriveSummary> {
   const parked = await readParked(queue, { signal: options.signal });
@@ -148,8 +158,8 @@ export async function redrive(
       break;
     }
     const chunk = chosen.slice(start, start + REDRIVE_CHUNK);
-    const results = await publisher.publish(chunk.map((message) => message.event as OutgoingEvent));
-    const accepted: ParkedEvent[] = [];
+    const results = await publisher.publish(chunk.map((message) => message.event as E));
+    const accepted: ParkedEvent<E>[] = [];
     for (const [index, message] of chunk.entries()) {
       const result = results[index];
       if (result?.status === 'published') {
@@ -203,12 +213,12 @@ export async function redrive(
 }
 
 /** Deletes every visible message; returns how many were deleted and those that could not be. */
-export async function purge(
-  queue: DeadLetterQueue,
+export async function purge<E>(
+  queue: DeadLetterQueue<E>,
   options: { signal?: AbortSignal; onProgress?: (deleted: number) => void } = {},
-): Promise<{ deleted: number; failed: { message: ParkedEvent; reason: string }[] }> {
+): Promise<{ deleted: number; failed: { message: ParkedEvent<E>; reason: string }[] }> {
   let deleted = 0;
-  const failed: { message: ParkedEvent; reason: string }[] = [];
+  const failed: { message: ParkedEvent<E>; reason: string }[] = [];
   while (!options.signal?.aborted) {
     const page = await queue.receive(REDRIVE_VISIBILITY_SECONDS);
     if (page.length === 0) break;

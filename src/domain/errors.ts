@@ -64,3 +64,19 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/**
+ * The Capillary budget could not be had within the wait allowed (a request timeout, or what is left
+ * of the invocation): nothing was sent, and the poll hands its customer back untouched.
+ */
+export class QuotaWaitError extends PollerError {
+  constructor(
+    readonly maxWaitMs: number,
+    why = 'the shared quota is busy',
+  ) {
+    super(
+      `no Capillary budget within ${Math.round(maxWaitMs)} ms: ${why}`,
+      'nothing to do if it is rare: the customer is due again at once; if it lasts, raise CAPILLARY_RPS (if the API allows) or POLL_INTERVAL_SECONDS',
+    );
+  }
+}

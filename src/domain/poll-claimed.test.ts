@@ -53,6 +53,31 @@ describe('claimDue and pollClaimed', () => {
     );
   });
 
+  it('polls under the delivery’s own claim once taken over, and records the outcome with it', async () => {
+    harness.source.setWindow('42', events(1, 3));
+    const [queued] = await claimOne();
+    const result = await pollClaimed(queued!, deps(), { ...options, takeOverAs: 'delivery-1' });
+    expect(result).toMatchObject({ status: 'ok', claimLost: false, baselined: true });
+    expect(harness.store.takeovers).toBe(1);
+    // The baseline changed the mode, recorded under the delivery's token: the claim is released.
+    expect(schedule()).toMatchObject({ claimOwner: undefined, claimedUntil: undefined });
+  });
+
+  it('fails a customer whose takeover write fails, fetching nothing, and leaves the tick’s claim to expire', async () => {
+    const [queued] = await claimOne();
+    harness.store.takeOver = async () => {
+      throw new Error('ProvisionedThroughputExceededException');
+    };
+    const result = await pollClaimed(queued!, deps(), { ...options, takeOverAs: 'delivery-1' });
+    expect(result).toMatchObject({ status: 'failed', claimLost: false });
+    expect(result.reason).toContain('claim not taken over: ');
+    expect(harness.source.calls).toBe(0);
+    expect(schedule()).toMatchObject({
+      claimOwner: 'poller-a',
+      claimedUntil: queued!.claimedUntil,
+    });
+  });
+
   it('claims a due customer once, with what the poll needs, and the claim crosses a queue intact', async () => {
     const [claimed] = await claimOne();
     expect(claimed).toEqual({

@@ -23,6 +23,13 @@ export interface PollClaimedOptions extends PollOptions {
    * of the claim, at most 10 s.
    */
   claimMarginMs?: number | undefined;
+  /**
+   * A worker's delivery token (`deliveryClaimToken`): before fetching, the poll takes the claim
+   * over from the scheduler under it (`CursorStore.takeOver`) and polls only if it could, so a
+   * message delivered twice, or late, polls each customer once. Unset (the CLI's sweep, which
+   * polls its own claims): no takeover.
+   */
+  takeOverAs?: string | undefined;
 }
 
 export interface ClaimedPollResult extends CustomerPollResult {
@@ -30,6 +37,11 @@ export interface ClaimedPollResult extends CustomerPollResult {
   claimLost: boolean;
   /** What the schedule records; `undefined` when the poll did not run to an outcome. */
   outcome: PollOutcome | undefined;
+  /**
+   * This delivery could not take the claim over: another delivery of the message has it, its poll
+   * is done, or the customer was claimed again. Nothing was fetched or written.
+   */
+  notTakenOver?: boolean;
 }
 
 /**
@@ -47,22 +59,59 @@ export function claimPublishMargin(claimRemainingMs: number): number {
  * by the claim) stands writes nothing more. Never throws.
  */
 export async function pollClaimed(
-  claimed: ClaimedCustomer,
+  queued: ClaimedCustomer,
   deps: PollDependencies,
   options: PollClaimedOptions,
 ): Promise<ClaimedPollResult> {
   const margin =
-    options.claimMarginMs ?? claimPublishMargin(claimed.claimedUntil - deps.clock().getTime());
-  const claimCutoff = claimed.claimedUntil - margin;
-  const log = { customerId: claimed.customerId };
+    options.claimMarginMs ?? claimPublishMargin(queued.claimedUntil - deps.clock().getTime());
+  const claimCutoff = queued.claimedUntil - margin;
+  const log = { customerId: queued.customerId };
   if (deps.clock().getTime() >= claimCutoff) {
     // A redelivered or late claim: another poller may hold the customer already.
     return {
-      ...emptyPollResult(claimed.customerId),
+      ...emptyPollResult(queued.customerId),
       status: 'deferred',
       claimLost: true,
       outcome: undefined,
     };
+  }
+  let claimed = queued;
+  if (options.takeOverAs !== undefined) {
+    let taken: ClaimedCustomer | undefined;
+    try {
+      taken = await deps.store.takeOver(queued, {
+        owner: options.takeOverAs,
+        now: deps.clock().getTime(),
+      });
+    } catch (error) {
+      // Not polled; the claim expires and a later tick claims the customer again.
+      return {
+        ...emptyPollResult(queued.customerId),
+        status: 'failed',
+        reason: `claim not taken over: ${describeError(error)}`,
+        claimLost: false,
+        outcome: undefined,
+      };
+    }
+    if (taken === undefined) {
+      // Expected under at-least-once delivery: whoever holds the customer now polls it.
+      deps.logger.info(
+        'Customer not taken over: another delivery has it, or it moved on; skipped',
+        {
+          ...log,
+          claimOwner: queued.claimOwner,
+          delivery: options.takeOverAs,
+        },
+      );
+      return {
+        ...emptyPollResult(queued.customerId),
+        claimLost: false,
+        outcome: undefined,
+        notTakenOver: true,
+      };
+    }
+    claimed = taken;
   }
   const publishBy = Math.min(options.publishBy ?? Number.POSITIVE_INFINITY, claimCutoff);
   const result = await pollCustomer(claimed, deps, { ...options, publishBy });

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { apiEvent } from '../../test/support/in-memory-ports.js';
 import { type PollHarness, pollHarness } from '../../test/support/poll-harness.js';
 import { type CustomerState, newCustomerState } from './customer-state.js';
+import { QuotaWaitError } from './errors.js';
 import { MASKED_VALUE } from './event-detail.js';
 import { pollCustomer } from './poll-customer.js';
 
@@ -78,6 +79,24 @@ describe('pollCustomer', () => {
 
     await pollCustomer(await current(), deps(), options);
     expect(harness.publisher.published.map((event) => event.key)).toEqual(['e2', 'e3']);
+  });
+
+  it('defers, touching nothing, when no Capillary budget comes in time; the next poll catches up', async () => {
+    harness.source.setWindow('42', [e1]);
+    await pollCustomer(await watch(false), deps(), options);
+    const before = await current();
+    harness.source.setWindow('42', [e2, e1]);
+    harness.source.beforeFetch = () => {
+      harness.source.beforeFetch = undefined;
+      throw new QuotaWaitError(10_000);
+    };
+    const deferred = await pollCustomer(before, deps(), options);
+    expect(deferred).toMatchObject({ status: 'deferred', published: 0 });
+    expect(deferred.reason).toContain('no Capillary budget within 10000 ms');
+    expect(await current()).toEqual(before);
+
+    await pollCustomer(await current(), deps(), options);
+    expect(harness.publisher.published.map((event) => event.key)).toEqual(['e2']);
   });
 
   it('does not move past an event that failed to publish; it goes out on a later poll', async () => {

@@ -3,7 +3,7 @@ import { isCoverageGap } from './coverage-gap.js';
 import { type CursorOverBudget, seenLookup } from './cursor-budget.js';
 import type { CustomerState, WatchEntry } from './customer-state.js';
 import { detectNewEvents, type KeyedEvent, windowDigest } from './detect-new-events.js';
-import { describeError } from './errors.js';
+import { describeError, QuotaWaitError } from './errors.js';
 import type { PsiMode } from './event-detail.js';
 import { isolateWindow, setAsidePoisoned } from './poisoned-events.js';
 import type {
@@ -42,7 +42,7 @@ export interface CustomerPollResult {
   customerId: string;
   /**
    * `failed`: the poll itself failed and nothing changed; `conflict`: another writer won the race;
-   * `deferred`: out of time before publishing, nothing changed.
+   * `deferred`: out of time (or of Capillary budget) before publishing, nothing changed.
    */
   status: 'ok' | 'failed' | 'conflict' | 'deferred';
   reason?: string;
@@ -106,7 +106,9 @@ export async function pollCustomer(
       deps.logger.warn('Capillary warning', { ...log, warning });
     ({ window, poisoned } = isolateWindow(fetched));
   } catch (error) {
-    return { ...result, status: 'failed', reason: describeError(error) };
+    // No budget in time: nothing was asked, so the customer goes back as it was, due again.
+    const status = error instanceof QuotaWaitError ? 'deferred' : 'failed';
+    return { ...result, status, reason: describeError(error) };
   }
   // The same window as after the last complete poll: nothing can be new, so the seen set is not read.
   const digest = windowDigest([...window, ...poisoned]);

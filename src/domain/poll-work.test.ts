@@ -3,7 +3,7 @@ import { pollHarness, slowFetches, watchFleet } from '../../test/support/poll-ha
 import { claimDue } from './claim-due.js';
 import type { ClaimedCustomer } from './claimed-customer.js';
 import { pollWork } from './poll-work.js';
-import { workMessages } from './work-queue.js';
+import { deliveryClaimToken, workMessages } from './work-queue.js';
 
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 const policy = { minIntervalMs: 60_000, maxIntervalMs: 3_600_000 };
@@ -13,6 +13,7 @@ const options = {
   version: 'test',
   concurrency: 4,
   policy,
+  takeOverAs: 'delivery-1',
 };
 
 /** Customers watched with --backfill, each with one event, claimed by a tick. */
@@ -78,5 +79,87 @@ describe('pollWork', () => {
     const again = await pollWork(message!, deps, options);
     expect(deps.publisher.published).toHaveLength(5);
     expect(again.summary.published).toBe(0);
+  });
+
+  it('polls each customer once when one message reaches two workers at once; the other skips it', async () => {
+    const { deps, claimed } = await claimedFleet(25);
+    slowFetches(deps.source, 1);
+    const [message] = workMessages(claimed);
+    const [first, second] = await Promise.all([
+      pollWork(message!, deps, { ...options, takeOverAs: 'delivery-a' }),
+      pollWork(message!, deps, { ...options, takeOverAs: 'delivery-b' }),
+    ]);
+    expect(deps.source.calls).toBe(25);
+    expect(deps.publisher.published).toHaveLength(25);
+    expect(first.summary.polled + second.summary.polled).toBe(25);
+    expect((first.summary.notTakenOver ?? 0) + (second.summary.notTakenOver ?? 0)).toBe(25);
+    expect([...first.summary.failures, ...second.summary.failures]).toEqual([]);
+    // Skipping is what at-least-once delivery asks for: said at info, never as an error.
+    const skipped = deps.logger.lines.filter((line) => line.message.includes('not taken over'));
+    expect(skipped).toHaveLength(25);
+    expect(skipped.every((line) => line.level === 'info')).toBe(true);
+  });
+
+  it('skips, on redelivery within the claim, the customers a first delivery took over, and polls the ones it never started', async () => {
+    const { deps, claimed, advance } = await claimedFleet(10);
+    const [message] = workMessages(claimed);
+    // The first delivery runs out of time as its 4th customer is fetched: 6 are never started.
+    let fetches = 0;
+    deps.source.beforeFetch = () => {
+      if (++fetches === 4) advance(10);
+    };
+    const first = await pollWork(message!, deps, {
+      ...options,
+      inFlightLimit: () => 1,
+      deadline: deps.now() + 5,
+    });
+    expect(first).toMatchObject({ unstarted: 6, summary: { polled: 4 } });
+    advance(4_000);
+    const again = await pollWork(message!, deps, { ...options, takeOverAs: 'delivery-2' });
+    expect(again).toMatchObject({ unstarted: 0, summary: { polled: 6, notTakenOver: 4 } });
+    expect(deps.source.calls).toBe(10);
+    const keys = deps.publisher.published.map((event) => event.key);
+    expect(keys).toHaveLength(10);
+    expect(new Set(keys).size).toBe(10);
+  });
+
+  it('polls nothing for a message that arrives after a later tick claimed its customers again', async () => {
+    const { deps, claimed, advance } = await claimedFleet(5);
+    const [message] = workMessages(claimed);
+    await pollWork(message!, deps, options);
+    // A minute on the customers are due again and a later tick claims them, while a late copy
+    // of the first message is still on its way; its claims have not expired yet.
+    advance(61_000);
+    const later: ClaimedCustomer[] = [];
+    for await (const customer of claimDue(deps, {
+      owner: 'tick-2',
+      now: deps.now(),
+      policy,
+      claimMs: 120_000,
+    })) {
+      later.push(customer);
+    }
+    expect(later).toHaveLength(5);
+    expect(later[0]!.claimedUntil).toBeGreaterThan(message!.customers[0]!.claimedUntil);
+    const calls = deps.source.calls;
+    const stale = await pollWork(message!, deps, { ...options, takeOverAs: 'delivery-late' });
+    expect(stale.summary).toMatchObject({ polled: 0, notTakenOver: 5, claimsLost: 0 });
+    expect(deps.source.calls).toBe(calls);
+    // The later tick's own message still polls every customer.
+    const current = await pollWork(workMessages(later)[0]!, deps, options);
+    expect(current.summary).toMatchObject({ polled: 5, notTakenOver: 0 });
+  });
+});
+
+describe('deliveryClaimToken', () => {
+  it('differs between two receives of one message and between two invocations of one receive', () => {
+    const token = deliveryClaimToken({ messageId: 'm-1', receiveCount: '1', invocationId: 'a' });
+    expect(token).not.toBe(
+      deliveryClaimToken({ messageId: 'm-1', receiveCount: '2', invocationId: 'a' }),
+    );
+    expect(token).not.toBe(
+      deliveryClaimToken({ messageId: 'm-1', receiveCount: '1', invocationId: 'b' }),
+    );
+    expect(token).toContain('m-1');
   });
 });

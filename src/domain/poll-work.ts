@@ -17,6 +17,8 @@ export interface PollWorkOptions extends PollClaimedOptions {
   deadline?: number | undefined;
   /** `CAPILLARY_RPS`: the whole deployment's budget, which this worker's requests are measured against. */
   requestsPerSecond?: number | undefined;
+  /** This delivery's claim token (`deliveryClaimToken`): each customer is taken over under it first. */
+  takeOverAs: string;
 }
 
 export interface WorkResult {
@@ -27,8 +29,9 @@ export interface WorkResult {
 
 /**
  * A worker's share of a tick: polls the claimed customers of one work message with a bounded
- * number in flight. A customer whose claim has expired (a message that came back late) is skipped
- * by `pollClaimed`; one customer's failure never stops the others.
+ * number in flight, each taken over first under this delivery's token. A customer another delivery
+ * took over, already polled, claimed again since, or whose claim has expired (a message that came
+ * back late) is skipped by `pollClaimed`; one customer's failure never stops the others.
  */
 export async function pollWork(
   message: WorkMessage,

@@ -30,8 +30,11 @@ export interface FetchedEvents {
  * takes one unit first. In-process (`TokenBucket`) or shared by every poller on the table.
  */
 export interface QuotaGate {
-  /** Resolves when the caller may send one request. */
-  take(): Promise<void>;
+  /**
+   * Resolves when the caller may send one request. Waits at most `maxWaitMs` (default: the gate's
+   * own bound): a request that cannot be sent by then throws `QuotaWaitError` and takes nothing.
+   */
+  take(maxWaitMs?: number): Promise<void>;
   /** Holds every request back for `ms` (a 429's Retry-After: the limit is the API key's). Never throws. */
   pauseFor(ms: number): void | Promise<void>;
 }
@@ -65,29 +68,66 @@ export interface CursorStore {
   listWatched(): AsyncIterable<WatchedCustomer>;
   /**
    * Active customers with `nextPollAt <= now`, most overdue first (`compareMostOverdue`), read
-   * page by page: stop iterating and nothing more is read.
+   * page by page: stop iterating and nothing more is read. Then, when `read.fastClockAfter` is
+   * given, those due after it (a fast clock's `nextPollAt`): they are due too.
    */
-  dueCustomers(now: number): AsyncIterable<DueCustomer>;
+  dueCustomers(now: number, read?: DueRead): AsyncIterable<DueCustomer>;
   /**
    * Claims a due customer (condition: active, still due, unclaimed or claim expired, the tier it
    * was listed with) and writes the tentative schedule; `undefined` when another poller has it or
-   * it changed since it was listed.
+   * it changed since it was listed. A claim expiring after `claimedUntil` plus the skew bound is a
+   * fast clock's: expired. An unreadable schedule item is rebuilt from the cursor and said so.
    */
-  claim(due: DueCustomer, request: ClaimRequest): Promise<ClaimedCustomer | undefined>;
+  claim(due: DueCustomer, request: ClaimRequest): Promise<ClaimResult | undefined>;
+  /**
+   * Hands a claim on to the one delivery of its work message that polls it: writes `owner` (same
+   * expiry) only if the schedule item still holds `claimed`'s claim exactly (owner and
+   * `claimedUntil`, not expired at `now`). `undefined` when it does not: another delivery took it
+   * over, its poll completed, or it was claimed again since. The result is the claim to poll under.
+   */
+  takeOver(claimed: ClaimedCustomer, takeover: ClaimTakeover): Promise<ClaimedCustomer | undefined>;
   /** Writes the poll's real outcome and releases the claim; `lost` when the claim was no longer ours. */
   completePoll(claimed: ClaimedCustomer, completion: PollCompletion): Promise<'completed' | 'lost'>;
   /** The earliest `nextPollAt` of an active customer (claimed ones included), `undefined` when none. */
   nextDueAt(): Promise<number | undefined>;
+  /** One customer's schedule, read consistently (`poll <id>`); `undefined` when it has none. */
+  scheduleOf(customerId: string): Promise<ScheduleState | undefined>;
+}
+
+export interface DueRead {
+  /** Epoch ms: a `nextPollAt` after this one was written by a fast clock and is due. */
+  fastClockAfter?: number | undefined;
+  /** Epoch ms: throttled reads are tried again until then (the tick's or the sweep's deadline). */
+  deadline?: number | undefined;
 }
 
 export interface ClaimRequest {
+  /** Epoch ms: a throttled claim is tried again until then (the tick's or the sweep's deadline). */
+  deadline?: number | undefined;
   owner: string;
   /** Epoch ms: the claim's time (the due condition and the tentative schedule are relative to it). */
   now: number;
   claimedUntil: number;
   /** The schedule should the poll be idle: written with the claim, so an idle poll writes nothing more. */
   tentative: Schedule;
+  /** Named by a person (`poll <id>`): claimed even if not due yet; every other condition stands. */
+  aheadOfSchedule?: boolean;
 }
+
+export interface ClaimTakeover {
+  /** The delivery's own claim token (`deliveryClaimToken`): unique to one receive of one message. */
+  owner: string;
+  /** Epoch ms: a claim that has expired by then is not taken over. */
+  now: number;
+}
+
+/** A claim, and what it found wrong with the schedule item it claimed. */
+export type ClaimResult = ClaimedCustomer & {
+  /** The unreadable fields of the schedule item, rebuilt from the cursor and the defaults. */
+  rebuiltFields?: readonly string[] | undefined;
+  /** The expiry of the claim it ended, written by a fast clock (or a hand edit). */
+  fastClockClaimedUntil?: number | undefined;
+};
 
 export interface PollCompletion {
   schedule: Schedule;

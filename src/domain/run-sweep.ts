@@ -53,6 +53,11 @@ export interface SweepSummary {
   claimsLost: number;
   /** Polls whose window shared no id with the seen set and was all newer (events may be lost). */
   coverageGaps: number;
+  /**
+   * A worker's customers it did not take over (another delivery of the message had them, their
+   * poll was done, or they were claimed again): skipped, as they should be.
+   */
+  notTakenOver?: number;
   /** Due customers not polled by this sweep whose staleness exceeds MAX_POLL_INTERVAL_SECONDS. */
   overdue: number;
   /**
@@ -66,6 +71,8 @@ export interface SweepSummary {
   requestBudget: number | undefined;
   /** Customers whose window alone did not fit the cursor's byte budget (logged by the poll). */
   cursorsOverBudget?: number;
+  /** Schedule items that could not be read, rebuilt from the cursor when claimed (logged). */
+  corruptItems?: number;
   maxLagMs: number | undefined;
   /** Customers whose poll failed, or some of whose new events could not be published. */
   failures: CustomerFailure[];
@@ -87,6 +94,7 @@ export function emptySweepSummary(started: Date, claimed = 0): SweepSummary {
     conflicts: 0,
     claimsLost: 0,
     coverageGaps: 0,
+    notTakenOver: 0,
     overdue: 0,
     oldestStalenessSeconds: undefined,
     requestsSent: undefined,
@@ -121,10 +129,11 @@ export async function runSweep(
       policy: options.policy,
       claimMs: options.claimSeconds * 1000,
       overdueScanLimit: options.overdueScanLimit,
+      deadline: options.deadline,
+      // Logged by the claims; a failure of the sweep all the same.
       onClaimError: (customer, error) => {
         const reason = `not claimed: ${describeError(error)}`;
         summary.failures.push({ customerId: customer.customerId, reason });
-        deps.logger.error('Customer poll failed', { customerId: customer.customerId, reason });
       },
     },
     async (claims) => {
@@ -132,6 +141,7 @@ export async function runSweep(
     },
   );
   // What stays due: counted (up to a bound) so a sweep that cannot keep up says so.
+  summary.corruptItems = backlog.corruptItems;
   summary.deferred += backlog.deferred;
   summary.overdue = backlog.overdue;
   summary.oldestStalenessSeconds = backlog.oldestStalenessSeconds;
@@ -189,6 +199,10 @@ export function countRequests(
 /** Adds one claimed poll's result to a summary. */
 function record(summary: SweepSummary, result: ClaimedPollResult, deps: PollDependencies): void {
   const { customerId } = result;
+  if (result.notTakenOver) {
+    summary.notTakenOver = (summary.notTakenOver ?? 0) + 1;
+    return;
+  }
   if (result.claimLost) summary.claimsLost++;
   if (result.coverageGap) summary.coverageGaps++;
   if (result.status === 'failed') {

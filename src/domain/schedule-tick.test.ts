@@ -111,6 +111,29 @@ describe('runTick', () => {
     expect(summary.overdue).toBe(9);
     expect(summary.oldestStalenessSeconds).toBeGreaterThan(3_600);
   });
+
+  it('skips a customer whose claim throws, logs and counts it, and goes on with the others', async () => {
+    const { store, workQueue, deps } = await setup(30);
+    // Throttled past its retries, or any store error: only this customer's claim fails.
+    const claim = store.claim.bind(store);
+    store.claim = async (due, request) => {
+      if (due.customerId === '1') throw new Error('ProvisionedThroughputExceededException');
+      return claim(due, request);
+    };
+    // Not polled for two hours: past the longest interval, so overdue while it cannot be claimed.
+    const schedule = store.schedules.get('1');
+    if (schedule) schedule.nextPollAt = NOW - 7_200_000;
+
+    const summary = await runTick(deps, tick(30));
+    expect(summary).toMatchObject({ claimed: 29, queued: 29, claimErrors: 1, overdue: 1 });
+    expect(workQueue.customers).not.toContain('1');
+    expect(summary.oldestStalenessSeconds).toBeGreaterThanOrEqual(7_200);
+    expect(deps.logger.lines).toContainEqual({
+      level: 'error',
+      message: 'Customer not claimed; skipped until a later tick or sweep',
+      attributes: { customerId: '1', reason: 'ProvisionedThroughputExceededException' },
+    });
+  });
 });
 
 describe('tickLimit', () => {

@@ -34,6 +34,10 @@ export interface TickSummary {
   queued: number;
   /** Claimed but not queued: their claims expire and a later tick claims them again. */
   notQueued: { customerId: string; reason: string }[];
+  /** Due customers whose claim failed (logged by name): skipped, claimed by a later tick. */
+  claimErrors: number;
+  /** Schedule items that could not be read: rebuilt from the cursor item, claimed and queued. */
+  corruptItems: number;
   /** Due customers left for a later tick (counted up to `overdueScanLimit`). */
   deferred: number;
   /** Of those, the ones whose staleness exceeds the longest interval. */
@@ -58,6 +62,8 @@ export async function runTick(
     claimed: 0,
     queued: 0,
     notQueued: [],
+    claimErrors: 0,
+    corruptItems: 0,
     deferred: 0,
     overdue: 0,
     oldestStalenessSeconds: undefined,
@@ -94,6 +100,8 @@ export async function runTick(
       await flush();
     }
   });
+  summary.claimErrors = backlog.claimErrors;
+  summary.corruptItems = backlog.corruptItems;
   summary.deferred = backlog.deferred;
   summary.overdue = backlog.overdue;
   summary.oldestStalenessSeconds = backlog.oldestStalenessSeconds;

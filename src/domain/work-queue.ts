@@ -54,6 +54,19 @@ export function parseWorkMessage(body: string): WorkMessage {
   return parsed.data;
 }
 
+/**
+ * The claim token of one delivery of a work message: the message, which receive of it, and the
+ * invocation that got it. Two deliveries never share one (SQS may hand one receive to two
+ * workers), so only one of them can hold a customer.
+ */
+export function deliveryClaimToken(delivery: {
+  messageId: string;
+  receiveCount: string | number;
+  invocationId: string;
+}): string {
+  return `work-${delivery.messageId}-r${delivery.receiveCount}-${delivery.invocationId}`;
+}
+
 export type WorkSendOutcome = { sent: true } | { sent: false; reason: string };
 
 /** Hands work messages to the workers (an SQS queue); one outcome per message, in order. */

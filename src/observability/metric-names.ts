@@ -50,6 +50,16 @@ export const MetricName = {
    * window were evicted, so late events dated before them are not emitted (Count).
    */
   CursorsOverBudget: 'CursorsOverBudget',
+  /**
+   * Due customers whose claim failed (throttled beyond the tick's time, a DynamoDB error): skipped
+   * by the tick, which went on with the others; the logs name them (Count).
+   */
+  ClaimErrors: 'ClaimErrors',
+  /**
+   * Schedule items that could not be read (a field missing or of the wrong type): rebuilt from
+   * the cursor item and the defaults, and polled; the logs name the customer and the fields (Count).
+   */
+  CorruptItems: 'CorruptItems',
   /** How far behind now the change feed has read the org-wide event log (Seconds). */
   FeedLagSeconds: 'FeedLagSeconds',
   /** Event log records the change feed read, duplicates included (Count). */
@@ -86,6 +96,8 @@ export const METRIC_UNITS: Readonly<Record<MetricName, PollerMetricUnit>> = {
   CapillaryRequests: 'Count',
   QuotaUse: 'Percent',
   CursorsOverBudget: 'Count',
+  ClaimErrors: 'Count',
+  CorruptItems: 'Count',
   FeedLagSeconds: 'Seconds',
   FeedRecordsRead: 'Count',
   FeedHints: 'Count',

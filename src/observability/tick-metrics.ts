@@ -3,14 +3,16 @@ import { METRIC_UNITS, MetricName } from './metric-names.js';
 import type { MetricDatum } from './sweep-metrics.js';
 
 /**
- * The metrics one scheduler tick reports: what it claimed, what stays due, how stale the
- * watchlist is, and that it ran (`SweepCompleted`, which the no-scheduler-run alarm watches).
+ * The metrics one scheduler tick reports: what it claimed, what it could not claim or read, what
+ * stays due, how stale the watchlist is, and that it ran (`SweepCompleted`, which the no-scheduler-run alarm watches).
  */
 export function tickMetrics(summary: TickSummary): MetricDatum[] {
   const values: [MetricName, number | undefined][] = [
     [MetricName.CustomersClaimed, summary.claimed],
     [MetricName.CustomersDeferred, summary.deferred + summary.notQueued.length],
     [MetricName.CustomersOverdue, summary.overdue],
+    [MetricName.ClaimErrors, summary.claimErrors],
+    [MetricName.CorruptItems, summary.corruptItems],
     // 0 when nothing was due: nothing is stale, and the graph's data never goes missing.
     [MetricName.OldestStalenessSeconds, summary.oldestStalenessSeconds ?? 0],
     [MetricName.SweepDuration, summary.durationMs],
@@ -25,6 +27,8 @@ export function tickMetrics(summary: TickSummary): MetricDatum[] {
 export const TICK_ONLY_METRICS: ReadonlySet<MetricName> = new Set([
   MetricName.CustomersClaimed,
   MetricName.CustomersOverdue,
+  MetricName.ClaimErrors,
+  MetricName.CorruptItems,
   MetricName.OldestStalenessSeconds,
   MetricName.SweepCompleted,
   MetricName.SweepDuration,

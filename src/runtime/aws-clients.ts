@@ -2,8 +2,10 @@
 // SDK defaults (standard mode, 3 attempts) are written out so a reader need not know them.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, type EventBridgeClientConfig } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { isLoopbackHost } from '../adapters/capillary/capillary-urls.js';
+import { PollerError } from '../domain/errors.js';
 
 /**
  * DynamoDB: the SDK's standard retries (3 attempts, jittered backoff, on throttling, 5xx and
@@ -25,6 +27,17 @@ const EVENTBRIDGE_RETRIES = { retryMode: 'standard', maxAttempts: 1 } as const;
  */
 const SQS_RETRIES = { retryMode: 'standard', maxAttempts: 3 } as const;
 
+/**
+ * Each request's timeout, per attempt. The SDK only warns when a request outlives its
+ * `requestTimeout` unless `throwOnRequestTimeout` is set (@smithy/node-http-handler): set, the
+ * socket is destroyed and the attempt fails with a `TimeoutError` (retried as transient).
+ * DynamoDB, SQS and Secrets Manager answer in milliseconds; 5 s is a stalled connection.
+ */
+const REQUEST_TIMEOUT_MS = 5_000;
+const CONNECTION_TIMEOUT_MS = 5_000;
+/** EventBridge's default: PutEvents of 10 entries of up to 256 KiB. */
+const EVENTBRIDGE_REQUEST_TIMEOUT_MS = 10_000;
+
 type Credentials = EventBridgeClientConfig['credentials'] & SQSClientConfig['credentials'];
 
 interface AwsClientOptions {
@@ -33,6 +46,21 @@ interface AwsClientOptions {
   endpoint?: URL | string | undefined;
   /** Unset: the SDK's credential chain (`loopbackCredentials` for an emulator). */
   credentials?: Credentials | undefined;
+  /**
+   * Epoch ms by which every request must be over (a Lambda invocation's, read at each request):
+   * each attempt's timeout is cut to it, and none is sent after it. Unset: the timeout alone.
+   */
+  deadline?: (() => number) | undefined;
+}
+
+/** A request not sent: the invocation it belongs to has no time left. Not retried. */
+class RequestDeadlineError extends PollerError {
+  constructor() {
+    super(
+      'AWS request not sent: the invocation has no time left',
+      'nothing to do: what was not done is done by the next invocation; if it is frequent, give the function more time',
+    );
+  }
 }
 
 /**
@@ -46,37 +74,76 @@ export function loopbackCredentials(url: URL | undefined) {
   return undefined;
 }
 
-function clientConfig(options: AwsClientOptions) {
+function clientConfig(options: AwsClientOptions, requestTimeoutMs = REQUEST_TIMEOUT_MS) {
   const { credentials } = options;
   return {
     region: options.region,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint.toString() }),
     ...(credentials === undefined ? {} : { credentials }),
+    requestHandler: {
+      requestTimeout: requestTimeoutMs,
+      throwOnRequestTimeout: true,
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+    },
   };
 }
 
+interface HandlerOptions {
+  requestTimeout?: number;
+}
+
+/**
+ * Cuts each request of `client` to what is left before `deadline` (the handler's per-request
+ * `requestTimeout` option) and refuses one with nothing left. The client's own handler, wrapped in
+ * place: the SDK builds it from the options above, and a handler of our own would need
+ * @smithy/node-http-handler as a direct dependency.
+ */
+function boundedBy<T extends { config: { requestHandler: unknown } }>(
+  client: T,
+  deadline: (() => number) | undefined,
+  timeoutMs: number,
+): T {
+  if (deadline === undefined) return client;
+  const handler = client.config.requestHandler as {
+    handle(request: unknown, options?: HandlerOptions): Promise<unknown>;
+  };
+  const handle = handler.handle.bind(handler);
+  handler.handle = (request, options = {}) => {
+    const left = Math.floor(deadline() - Date.now());
+    if (left < 1) return Promise.reject(new RequestDeadlineError());
+    return handle(request, { ...options, requestTimeout: Math.min(timeoutMs, left) });
+  };
+  return client;
+}
+
 export function createDynamoDbClient(options: AwsClientOptions): DynamoDBClient {
-  return new DynamoDBClient({ ...clientConfig(options), ...DYNAMODB_RETRIES });
+  const client = new DynamoDBClient({ ...clientConfig(options), ...DYNAMODB_RETRIES });
+  return boundedBy(client, options.deadline, REQUEST_TIMEOUT_MS);
 }
 
 interface EventBridgeClientOptions extends AwsClientOptions {
-  /** Per request socket timeout. */
+  /** Each request's timeout. Default 10 s. */
   requestTimeoutMs?: number;
 }
 
 /** The client `EventBridgePublisher` expects: SDK retries off (see `EVENTBRIDGE_RETRIES`). */
 export function createEventBridgeClient(options: EventBridgeClientOptions): EventBridgeClient {
-  return new EventBridgeClient({
-    ...clientConfig(options),
+  const timeoutMs = options.requestTimeoutMs ?? EVENTBRIDGE_REQUEST_TIMEOUT_MS;
+  const client = new EventBridgeClient({
+    ...clientConfig(options, timeoutMs),
     ...EVENTBRIDGE_RETRIES,
-    requestHandler: {
-      requestTimeout: options.requestTimeoutMs ?? 10_000,
-      connectionTimeout: 5_000,
-    },
   });
+  return boundedBy(client, options.deadline, timeoutMs);
 }
 
 /** The client the SQS adapters expect: the SDK retries requests (see `SQS_RETRIES`). */
 export function createSqsClient(options: AwsClientOptions): SQSClient {
-  return new SQSClient({ ...clientConfig(options), ...SQS_RETRIES });
+  const client = new SQSClient({ ...clientConfig(options), ...SQS_RETRIES });
+  return boundedBy(client, options.deadline, REQUEST_TIMEOUT_MS);
+}
+
+/** The client the Capillary secret is read with (the SDK's standard retries, 3 attempts). */
+export function createSecretsManagerClient(options: AwsClientOptions): SecretsManagerClient {
+  const client = new SecretsManagerClient({ ...clientConfig(options), maxAttempts: 3 });
+  return boundedBy(client, options.deadline, REQUEST_TIMEOUT_MS);
 }

@@ -7,6 +7,7 @@ import type {
 } from '../adapters/capillary/credentials-cache.js';
 import type { Settings } from '../config/settings.js';
 import { ConfigError } from '../domain/errors.js';
+import { createSecretsManagerClient } from './aws-clients.js';
 
 const BasicSecret = z.object({ username: z.string().min(1), password: z.string().min(1) });
 const OAuthSecret = z.object({ clientKey: z.string().min(1), clientSecret: z.string().min(1) });
@@ -41,15 +42,21 @@ export function parseCapillarySecret(
  * A loader that reads the secret (by ARN) afresh on every call, or the configured credentials.
  * `forceFetch`: the Capillary client's credentials cache (5 minutes, `DEFAULT_CREDENTIALS_MAX_AGE_MS`)
  * is the only one; a second cache here would let a rotated secret wait up to twice as long.
- * `secrets`: where the secret is read (tests); default Powertools' provider on the SDK's defaults.
+ * `secrets`: where the secret is read (tests); default Powertools' provider on the poller's
+ * Secrets Manager client, its requests cut at `deadline` (epoch ms, read at each request).
  */
 export function credentialsLoader(
   settings: Settings,
   secrets?: Pick<SecretsProvider, 'get'>,
+  deadline?: () => number,
 ): CredentialsSource {
   const { secretArn, authKind } = settings.capillary;
   if (secretArn === undefined) return settings.capillary.credentials;
-  const provider = secrets ?? new SecretsProvider();
+  const provider =
+    secrets ??
+    new SecretsProvider({
+      awsSdkV3Client: createSecretsManagerClient({ region: settings.region, deadline }),
+    });
   return async () =>
     parseCapillarySecret(await provider.get(secretArn, { forceFetch: true }), authKind);
 }

@@ -6,19 +6,23 @@ import type { CredentialsSource } from '../adapters/capillary/credentials-cache.
 import { TokenBucket } from '../adapters/capillary/rate-limiter.js';
 import { DynamoDbCursorStore } from '../adapters/dynamodb/dynamodb-cursor-store.js';
 import { DynamoDbQuotaGate } from '../adapters/dynamodb/dynamodb-quota-gate.js';
+import type { EmbeddedDeadLetterQueue } from '../adapters/embedded/embedded-dead-letter-queue.js';
 import { BatchingPublisher } from '../adapters/eventbridge/batching-publisher.js';
 import { EventBridgePublisher } from '../adapters/eventbridge/eventbridge-publisher.js';
 import { SqsDeadLetterQueue } from '../adapters/sqs/sqs-dead-letter-queue.js';
 import { SqsDeadLetterSink } from '../adapters/sqs/sqs-dead-letter-sink.js';
 import { SqsWorkQueue } from '../adapters/sqs/sqs-work-queue.js';
 import { StdoutPublisher } from '../adapters/stdout/stdout-publisher.js';
+import { readWebhookParked, WebhookQueueTarget } from '../adapters/webhook/webhook-dead-letters.js';
+import { WebhookPublisher } from '../adapters/webhook/webhook-publisher.js';
 import { ServiceUrlSchema, type Settings } from '../config/settings.js';
 import { inFlightFor, LatencyEstimate } from '../domain/adaptive-concurrency.js';
-import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
+import type { DeadLetterQueue, RedriveTarget } from '../domain/dead-letter-redrive.js';
 import { ConfigError, ConfigErrors } from '../domain/errors.js';
 import type { PollDependencies } from '../domain/poll-customer.js';
 import type {
   CursorStore,
+  DeadLetterSink,
   EventLogSource,
   EventPublisher,
   Logger,
@@ -30,12 +34,13 @@ import { createEventBridgeClient, createSqsClient, loopbackCredentials } from '.
 import { type FeedParts, learningEventsSource } from './create-change-feed.js';
 
 /** An SQS client for a queue: at SQS_ENDPOINT when set, else at the queue's own URL. */
-function sqsClientFor(settings: Settings, queueUrl: URL) {
+function sqsClientFor(settings: Settings, queueUrl: URL, deadline?: () => number) {
   const { sqsEndpoint } = settings.events;
   return createSqsClient({
     region: settings.region,
     endpoint: sqsEndpoint,
     credentials: loopbackCredentials(sqsEndpoint ?? queueUrl),
+    deadline,
   });
 }
 
@@ -61,6 +66,16 @@ interface AdapterContext {
    * alone (the embedded table, which no other process can share).
    */
   quotaTable: { client: DynamoDBClient; tableName: string } | undefined;
+  /** `poll --webhook`: events are delivered there, signed, instead of to the bus. */
+  webhook?: WebhookTarget | undefined;
+  /** Where a local run parks events when no DLQ_URL is set (under `.data/`). */
+  embeddedDeadLetters?: DeadLetterSink | undefined;
+  /**
+   * Epoch ms by which a poll's Capillary requests, PutEvents and parking must be over, read at
+   * each request (a Lambda invocation's `publishBy`: the cursor write still fits after it).
+   * Unset (the CLI): each request's own timeout alone.
+   */
+  publishDeadline?: (() => number) | undefined;
   /** The change feed's index and learning: polls teach it the identifiers of what they fetch. */
   feedParts?: FeedParts | undefined;
 }
@@ -91,12 +106,33 @@ function createQuotaGate(settings: Settings, context: AdapterContext): QuotaGate
   });
 }
 
-/** Where events go: EventBridge, or stdout when no bus is set. Redrive uses the same one. */
+/** Where `poll --webhook` delivers events instead of the bus, and the secret it signs with. */
+export interface WebhookTarget {
+  url: URL;
+  secret: string;
+}
+
+/**
+ * Where events go: EventBridge, or stdout when no bus is set, or `poll --webhook`'s endpoint.
+ * Redrive uses the same one.
+ */
 export function createEventPublisher(
   settings: Settings,
-  context: { logger: Logger; stdout: Writable },
+  context: {
+    logger: Logger;
+    stdout: Writable;
+    webhook?: WebhookTarget | undefined;
+    publishDeadline?: (() => number) | undefined;
+  },
 ): EventPublisher {
   const { events } = settings;
+  if (context.webhook) {
+    return new WebhookPublisher({
+      ...context.webhook,
+      source: events.source,
+      region: settings.region,
+    });
+  }
   return events.sink === 'stdout'
     ? new StdoutPublisher({
         stream: context.stdout,
@@ -108,16 +144,22 @@ export function createEventPublisher(
           region: settings.region,
           endpoint: events.endpoint,
           credentials: loopbackCredentials(events.endpoint),
+          deadline: context.publishDeadline,
         }),
         busName: events.busName,
         source: events.source,
         logger: context.logger,
+        deadline: context.publishDeadline,
       });
 }
 
-/** The poller's dead-letter queue read back (`dlq` commands); needs DLQ_URL. */
-export function createDeadLetterQueue(settings: Settings): DeadLetterQueue {
+/** The poller's dead-letter queue read back (`dlq` commands): DLQ_URL's, else the embedded one. */
+export function createDeadLetterQueue(
+  settings: Settings,
+  embedded?: EmbeddedDeadLetterQueue,
+): DeadLetterQueue {
   const { events } = settings;
+  if (!events.deadLetterQueueUrl && embedded) return embedded;
   if (!events.deadLetterQueueUrl) {
     throw new ConfigError(
       'DLQ_URL',
@@ -128,6 +170,42 @@ export function createDeadLetterQueue(settings: Settings): DeadLetterQueue {
     client: sqsClientFor(settings, events.deadLetterQueueUrl),
     queueUrl: events.deadLetterQueueUrl,
   });
+}
+
+/**
+ * One webhook's dead-letter queue read back, and its queue to redrive to (`dlq --webhook <name>`);
+ * needs WEBHOOK_QUEUES.
+ */
+export function createWebhookDeadLetters(
+  settings: Settings,
+  name: string,
+): { queue: DeadLetterQueue<string>; publisher: RedriveTarget<string> } {
+  const queues = settings.events.webhookQueues;
+  if (queues === undefined) {
+    throw new ConfigError(
+      'WEBHOOK_QUEUES',
+      `not set: dlq --webhook ${name} reads that webhook's queues (the stack output WebhookQueues)`,
+    );
+  }
+  const found = queues[name];
+  if (found === undefined) {
+    const known = Object.keys(queues);
+    throw new ConfigError(
+      'WEBHOOK_QUEUES',
+      `has no webhook ${JSON.stringify(name)} (it lists ${known.length === 0 ? 'none' : known.map((each) => JSON.stringify(each)).join(', ')})`,
+    );
+  }
+  return {
+    queue: new SqsDeadLetterQueue({
+      client: sqsClientFor(settings, found.dlqUrl),
+      queueUrl: found.dlqUrl,
+      read: readWebhookParked,
+    }),
+    publisher: new WebhookQueueTarget({
+      client: sqsClientFor(settings, found.queueUrl),
+      queueUrl: found.queueUrl.toString(),
+    }),
+  };
 }
 
 /** Everything one sweep needs, built once per process and reused. */
@@ -146,6 +224,7 @@ export function createPollDependencies(
     eventLog: settings.changeFeed.eventLog,
     credentials: context.credentials,
     timeoutMs: settings.capillary.timeoutMs,
+    deadline: context.publishDeadline,
     maxAttempts: settings.capillary.maxAttempts,
     requestsPerSecond: settings.capillary.requestsPerSecond,
     quota,
@@ -164,13 +243,13 @@ export function createPollDependencies(
   });
   const deadLetters = events.deadLetterQueueUrl
     ? new SqsDeadLetterSink({
-        client: sqsClientFor(settings, events.deadLetterQueueUrl),
+        client: sqsClientFor(settings, events.deadLetterQueueUrl, context.publishDeadline),
         queueUrl: events.deadLetterQueueUrl,
         maxMessageBytes: events.deadLetterMaxMessageBytes,
         logger,
         redact: (text) => redactor.redact(text),
       })
-    : undefined;
+    : context.embeddedDeadLetters;
   return {
     source: context.feedParts ? learningEventsSource(source, context.feedParts, logger) : source,
     eventLog: source,
@@ -189,7 +268,11 @@ export function createPollDependencies(
 }
 
 /** The scheduler's work queue (`WORK_QUEUE_URL`, set by the construct). */
-export function createWorkQueue(settings: Settings, env: NodeJS.ProcessEnv): SqsWorkQueue {
+export function createWorkQueue(
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  deadline?: () => number,
+): SqsWorkQueue {
   const parsed = ServiceUrlSchema.safeParse(env.WORK_QUEUE_URL ?? '');
   if (!env.WORK_QUEUE_URL || !parsed.success) {
     const problem = env.WORK_QUEUE_URL
@@ -199,7 +282,7 @@ export function createWorkQueue(settings: Settings, env: NodeJS.ProcessEnv): Sqs
   }
   const queueUrl = parsed.data;
   return new SqsWorkQueue({
-    client: sqsClientFor(settings, queueUrl),
+    client: sqsClientFor(settings, queueUrl, deadline),
     queueUrl,
   });
 }

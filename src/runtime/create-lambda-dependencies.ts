@@ -20,25 +20,43 @@ import { createChangeFeed, createIdentifierIndex } from './create-change-feed.js
 import { LAMBDA_DEFAULT_INTERVAL_SECONDS } from './lambda-runtime.js';
 import { type LambdaSettings, loadLambdaSettings } from './lambda-settings.js';
 
+/**
+ * When the running invocation's requests must be over, epoch ms: the handler sets them as each
+ * invocation starts; the clients, built once per container, read them at each request.
+ */
+interface RequestDeadlines {
+  /** Every AWS request (the cursor write included). */
+  requestsBy: number;
+  /** Capillary requests, PutEvents and parking: what must be over before the cursor write. */
+  publishBy: number;
+}
+
 /** The scheduler's settings and what `runTick` needs. */
 export interface SchedulerDependencies {
   settings: LambdaSettings;
   tick: Parameters<typeof runTick>[0];
+  deadlines: RequestDeadlines;
 }
 
-/** The worker's settings, what `pollWork` needs, and its options but for the invocation's deadlines. */
+/** The worker's settings, what `pollWork` needs, and its options but for the invocation's deadlines and token. */
 export interface WorkerDependencies {
   settings: LambdaSettings;
   poll: PollerDependencies;
-  options: Omit<PollWorkOptions, 'deadline' | 'publishBy'>;
+  options: Omit<PollWorkOptions, 'deadline' | 'publishBy' | 'takeOverAs'>;
+  deadlines: RequestDeadlines;
 }
 
-function createTable(settings: LambdaSettings) {
+function unboundedDeadlines(): RequestDeadlines {
+  return { requestsBy: Number.POSITIVE_INFINITY, publishBy: Number.POSITIVE_INFINITY };
+}
+
+function createTable(settings: LambdaSettings, deadlines: RequestDeadlines) {
   const { endpoint } = settings.table;
   const client = createDynamoDbClient({
     region: settings.region,
     endpoint,
     credentials: loopbackCredentials(endpoint),
+    deadline: () => deadlines.requestsBy,
   });
   return { client, store: createCursorStore(client, settings) };
 }
@@ -48,9 +66,10 @@ export function createSchedulerDependencies(
   logger: Logger,
 ): SchedulerDependencies {
   const settings = loadLambdaSettings(env);
-  const { store } = createTable(settings);
-  const workQueue = createWorkQueue(settings, env);
-  return { settings, tick: { store, workQueue, logger, clock: () => new Date() } };
+  const deadlines = unboundedDeadlines();
+  const { store } = createTable(settings, deadlines);
+  const workQueue = createWorkQueue(settings, env, () => deadlines.requestsBy);
+  return { settings, tick: { store, workQueue, logger, clock: () => new Date() }, deadlines };
 }
 
 export function createWorkerDependencies(
@@ -58,7 +77,8 @@ export function createWorkerDependencies(
   logger: Logger,
 ): WorkerDependencies {
   const settings = loadLambdaSettings(env);
-  const { client, store } = createTable(settings);
+  const deadlines = unboundedDeadlines();
+  const { client, store } = createTable(settings, deadlines);
   const poll = createPollDependencies(settings, {
     logger,
     stdout: process.stdout,
@@ -66,7 +86,8 @@ export function createWorkerDependencies(
     // Every worker and CLI poll on the table shares CAPILLARY_RPS through it.
     quotaTable: { client, tableName: settings.table.name },
     capillaryBaseUrl: settings.capillary.baseUrl,
-    credentials: credentialsLoader(settings),
+    credentials: credentialsLoader(settings, undefined, () => deadlines.requestsBy),
+    publishDeadline: () => deadlines.publishBy,
   });
   const options = {
     concurrency: settings.poll.concurrency,
@@ -78,13 +99,14 @@ export function createWorkerDependencies(
     policy: schedulePolicy(settings, LAMBDA_DEFAULT_INTERVAL_SECONDS),
     requestsPerSecond: settings.capillary.requestsPerSecond,
   };
-  return { settings, poll, options };
+  return { settings, poll, options, deadlines };
 }
 
 /** The feed function's settings and feed (`undefined` with `CHANGE_FEED=off`). */
 export interface FeedDependencies {
   settings: LambdaSettings;
   feed: ChangeFeed | undefined;
+  deadlines: RequestDeadlines;
 }
 
 /**
@@ -97,14 +119,15 @@ export async function createFeedDependencies(
   logger: Logger,
 ): Promise<FeedDependencies> {
   const settings = loadLambdaSettings(env);
-  if (!settings.changeFeed.enabled) return { settings, feed: undefined };
+  const deadlines = unboundedDeadlines();
+  if (!settings.changeFeed.enabled) return { settings, feed: undefined, deadlines };
   if (settings.identifierKeySecretArn === undefined) {
     // A key generated in the container would hash differently from every other writer's.
     throw new ConfigErrors([
       new ConfigError('IDENTIFIER_KEY_SECRET_ARN', 'is required here (the construct sets it)'),
     ]);
   }
-  const { client, store } = createTable(settings);
+  const { client, store } = createTable(settings, deadlines);
   const table = { client, tableName: settings.table.name };
   const poll = createPollDependencies(settings, {
     logger,
@@ -112,7 +135,8 @@ export async function createFeedDependencies(
     store,
     quotaTable: table,
     capillaryBaseUrl: settings.capillary.baseUrl,
-    credentials: credentialsLoader(settings),
+    credentials: credentialsLoader(settings, undefined, () => deadlines.requestsBy),
+    publishDeadline: () => deadlines.publishBy,
   });
   const index = await createIdentifierIndex(settings, table);
   const feed = createChangeFeed(settings, {
@@ -122,5 +146,5 @@ export async function createFeedDependencies(
     log: poll.eventLog,
     logger: poll.logger,
   });
-  return { settings, feed };
+  return { settings, feed, deadlines };
 }

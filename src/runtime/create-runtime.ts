@@ -4,10 +4,12 @@ import { closeSharedDispatcher } from '../adapters/capillary/shared-dispatcher.j
 import { batchAddCustomers } from '../adapters/dynamodb/batch-add-customers.js';
 import { createCursorTable } from '../adapters/dynamodb/create-cursor-table.js';
 import { openEmbeddedDynamoDb } from '../adapters/dynamodb/embedded-dynamodb.js';
+import { EmbeddedDeadLetterQueue } from '../adapters/embedded/embedded-dead-letter-queue.js';
+import { closeWebhookDispatcher } from '../adapters/webhook/webhook-sender.js';
 import type { Settings } from '../config/settings.js';
 import type { ChangeFeed } from '../domain/change-feed.js';
 import { type CustomerState, newCustomerState } from '../domain/customer-state.js';
-import type { DeadLetterQueue } from '../domain/dead-letter-redrive.js';
+import type { DeadLetterQueue, RedriveTarget } from '../domain/dead-letter-redrive.js';
 import { FeedLearning, type IdentifierPair } from '../domain/feed-learning.js';
 import type { CursorStore, EventPublisher, Logger } from '../domain/ports.js';
 import type { SecretRedactor } from '../domain/redaction.js';
@@ -19,13 +21,17 @@ import {
   createDeadLetterQueue,
   createEventPublisher,
   createPollDependencies,
+  createWebhookDeadLetters,
   type PollerDependencies,
+  type WebhookTarget,
 } from './create-adapters.js';
 import { createChangeFeed, createIdentifierIndex } from './create-change-feed.js';
 import { firstSandboxSeed } from './sandbox-seed-marker.js';
 
 /** Where the embedded DynamoDB keeps its data, relative to the working directory. */
 const EMBEDDED_DATA_DIRECTORY = path.join('.data', 'dynalite');
+/** Where the embedded dead-letter queue keeps parked events (no DLQ_URL, events on stdout). */
+const EMBEDDED_DEAD_LETTER_DIRECTORY = path.join('.data', 'dead-letters');
 /** Poll period when none is set: a minute, or 5 s on the sandbox so a newcomer sees events flow. */
 const DEFAULT_INTERVAL_SECONDS = 60;
 /** @internal test/docs/stated-numbers.test.ts checks the docs' number against it. */
@@ -50,8 +56,16 @@ export interface Runtime {
    * change feed unless `CHANGE_FEED=off`.
    */
   pollDependencies(): Promise<PollerDependencies & { changeFeed: ChangeFeed | undefined }>;
-  /** The dead-letter queue and the publisher to redrive through (`dlq` commands; needs DLQ_URL). */
+  /** The dead-letter queue (DLQ_URL's, or the embedded one) and the publisher to redrive through. */
   deadLetters(): { queue: DeadLetterQueue; publisher: EventPublisher };
+  /**
+   * A webhook's dead-letter queue and its own queue to redrive to (`dlq --webhook <name>`; needs
+   * WEBHOOK_QUEUES).
+   */
+  webhookDeadLetters(name: string): {
+    queue: DeadLetterQueue<string>;
+    publisher: RedriveTarget<string>;
+  };
   /** One line per embedded default in use, for the banner. */
   banner: string[];
   defaultIntervalSeconds: number;
@@ -68,6 +82,11 @@ export interface RuntimeOptions {
   forPolling: boolean;
   /** The `dlq` commands need the queue and a publisher, not the table. */
   forDeadLetters?: boolean;
+  /**
+   * `poll --webhook`: events go there, signed, instead of to the bus; `secretShown` puts a secret
+   * made for this run in the banner (the receiver needs it).
+   */
+  webhook?: (WebhookTarget & { secretShown: boolean }) | undefined;
 }
 
 export async function createRuntime(settings: Settings, options: RuntimeOptions): Promise<Runtime> {
@@ -114,15 +133,37 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
         `• Change feed: the sandbox's org-wide event log is read every ${settings.changeFeed.feed.intervalMs / 1000} s; an event of a known customer there makes it due at once (a hinted poll) — CHANGE_FEED=off polls by schedule only`,
       );
     }
-    if (options.forPolling && settings.events.sink === 'stdout') {
+    const { webhook } = options;
+    if (options.forPolling && !webhook && settings.events.sink === 'stdout') {
       banner.push(
         '• Events: printed to stdout as PutEvents entries, one JSON line each — set EVENT_BUS_NAME to publish to EventBridge',
+      );
+    }
+    // Events that stay on this machine park on this machine: `dlq` works without AWS.
+    const embeddedDeadLetters =
+      settings.events.deadLetterQueueUrl === undefined && settings.events.sink === 'stdout'
+        ? new EmbeddedDeadLetterQueue({ directory: EMBEDDED_DEAD_LETTER_DIRECTORY })
+        : undefined;
+    if (embeddedDeadLetters && (options.forPolling || options.forDeadLetters)) {
+      banner.push(
+        `• Dead-letter queue: embedded, events that cannot be published kept in ${EMBEDDED_DEAD_LETTER_DIRECTORY}/ (npm run cli -- dlq list) — set DLQ_URL to use an SQS queue`,
       );
     }
     if (banner.length > 0) {
       banner.unshift(
         'capillary-event-poller: running on embedded defaults (all or nothing: set CAPILLARY_BASE_URL, TABLE_NAME and EVENT_BUS_NAME together)',
       );
+    }
+    if (options.forPolling && webhook) {
+      // The origin only: a path or query may carry a credential.
+      banner.push(
+        `• Events: POSTed to the webhook at ${webhook.url.origin}, signed (webhook-id, webhook-timestamp, webhook-signature), instead of to the bus`,
+      );
+      if (webhook.secretShown) {
+        banner.push(
+          `• Webhook signing secret made for this run: ${webhook.secret} — pass --signing-secret to keep one`,
+        );
+      }
     }
 
     return {
@@ -142,9 +183,10 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
       defaultIntervalSeconds: sandboxed ? SANDBOX_INTERVAL_SECONDS : DEFAULT_INTERVAL_SECONDS,
       close,
       deadLetters: () => ({
-        queue: createDeadLetterQueue(settings),
+        queue: createDeadLetterQueue(settings, embeddedDeadLetters),
         publisher: createEventPublisher(settings, options),
       }),
+      webhookDeadLetters: (name) => createWebhookDeadLetters(settings, name),
       async pollDependencies() {
         let capillaryBaseUrl = settings.capillary.baseUrl;
         if (!capillaryBaseUrl) {
@@ -163,6 +205,7 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
           }
         }
         closers.push(closeSharedDispatcher);
+        if (webhook) closers.push(closeWebhookDispatcher);
         const table = { client, tableName: settings.table.name };
         const feedParts = settings.changeFeed.enabled
           ? { index: await createIdentifierIndex(settings, table), learning: new FeedLearning() }
@@ -174,6 +217,8 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
           store,
           capillaryBaseUrl,
           credentials: settings.capillary.credentials,
+          embeddedDeadLetters,
+          webhook,
           // A real table is shared with other pollers (several CLI polls, the Lambda workers):
           // so is the Capillary budget. The embedded one belongs to this process alone.
           quotaTable:

@@ -15,19 +15,31 @@ export function domainLogger(logger: PowertoolsLogger): Logger {
   };
 }
 
+/** Every request of an invocation is over this long before its end, so the handler can return. */
+const REQUESTS_END_MS = 1_000;
+/** No Capillary request, PutEvents or parking runs in an invocation's last 5 s: the cursor write's. */
+const CURSOR_WRITE_RESERVE_MS = 5_000;
+
 /**
- * When an invocation stops starting work, and when it stops publishing. A poll is bounded by its
- * claim and its request timeout (`pollBoundMs`), so the worker starts customers until that bound
- * before its end (at most half of what remains), instead of idling a fixed share of it; nothing
- * is published in the last 5 s, so a cursor is never left unsaved behind published events.
+ * When an invocation stops starting work, when it stops publishing, and when its requests must be
+ * over. A poll is bounded by its claim and its request timeout (`pollBoundMs`), so the worker
+ * starts customers until that bound before its end (at most half of what remains), instead of
+ * idling a fixed share of it. Nothing is fetched, published or parked in the last 5 s (every such
+ * request is cut at `publishBy`), so the cursor write after a PutEvents always has time, and every
+ * request (the cursor write too) is over 1 s before the end.
  */
 export function invocationDeadlines(
   now: number,
   remainingMs: number,
   pollBoundMs: number,
-): { deadline: number; publishBy: number } {
-  const margin = Math.min(Math.max(5_000, pollBoundMs), remainingMs / 2);
-  return { deadline: now + remainingMs - margin, publishBy: now + remainingMs - 5_000 };
+): { deadline: number; publishBy: number; requestsBy: number } {
+  const end = now + remainingMs;
+  const margin = Math.min(Math.max(CURSOR_WRITE_RESERVE_MS, pollBoundMs), remainingMs / 2);
+  return {
+    deadline: end - margin,
+    publishBy: end - CURSOR_WRITE_RESERVE_MS,
+    requestsBy: end - REQUESTS_END_MS,
+  };
 }
 
 /**
@@ -36,4 +48,9 @@ export function invocationDeadlines(
  */
 export function tickDeadline(now: number, remainingMs: number): number {
   return now + remainingMs - Math.max(5_000, remainingMs * 0.2);
+}
+
+/** When a scheduler tick's requests must be over: 1 s before the invocation's end. */
+export function tickRequestsBy(now: number, remainingMs: number): number {
+  return now + remainingMs - REQUESTS_END_MS;
 }

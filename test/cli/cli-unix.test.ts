@@ -71,6 +71,17 @@ describe('help', () => {
     expect(command.stdout).toContain('--dry-run');
   });
 
+  it('with no command, prints the usage on stderr and exits 2 (bad usage), nothing on stdout', async () => {
+    const [none, help] = await Promise.all([runCliProcess([]), runCliProcess(['--help'])]);
+    expect(none.code, shown(none)).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain(help.stdout);
+    expect(lines(none.stderr).slice(-2)).toEqual([
+      'no command given',
+      '(run `npm run cli -- --help` for the usage)',
+    ]);
+  });
+
   it('reports every unknown option on stderr with exit 2, and nothing on stdout', async () => {
     const run = await runCliProcess(['watch', 'list', '--jsn', '--verbose', '--once']);
     expect(run.code, shown(run)).toBe(2);

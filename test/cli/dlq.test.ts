@@ -242,8 +242,11 @@ describe('dlq purge and settings', () => {
     expect(sqs.queued()).toHaveLength(0);
   });
 
-  it('without DLQ_URL exits 2 naming the setting', async () => {
-    const run = await runCliProcess(['dlq', 'list'], { env: { AWS_REGION: 'us-east-1' } });
+  it('publishing to EventBridge without DLQ_URL exits 2 naming the setting', async () => {
+    // Events on stdout park in the embedded queue (dlq-embedded.test.ts); a real bus needs DLQ_URL.
+    const run = await runCliProcess(['dlq', 'list'], {
+      env: { AWS_REGION: 'us-east-1', EVENT_BUS_NAME: BUS },
+    });
     expect(run.code, shown(run)).toBe(2);
     expect(run.stderr).toContain('DLQ_URL');
     expect(run.stdout).toBe('');

@@ -255,6 +255,7 @@ describe('docs/deploying.md: the alarms table', () => {
       () => alarm(byDefault, 'CursorsOverBudget'),
       /`CursorsOverBudget` ≥ (\d+) in 5/,
     ],
+    ['Corrupt items', () => alarm(byDefault, 'CorruptItems'), /`CorruptItems` ≥ (\d+) in 5/],
     [
       'Scheduler errors',
       () => alarm(byDefault, 'Errors', 'AWS/Lambda', 'scheduler'),
@@ -373,12 +374,6 @@ describe('the webhooks table and delivery guarantees', () => {
       }[];
     };
     const retry = rule.Targets[0]?.RetryPolicy;
-    expect(retry?.MaximumRetryAttempts).toBe(
-      stated(row('`retryAttempts`'), /^\| `\w+` \| `(\d+)`/),
-    );
-    expect(retry?.MaximumEventAgeInSeconds).toBe(
-      stated(row('`maxEventAgeSeconds`'), /^\| `\w+` \| `(\d+)`/),
-    );
     const text = deploying.replace(/\s+/g, ' ');
     expect(retry?.MaximumRetryAttempts).toBe(
       stated(text, /a \*\*retry policy\*\*: (\d+) attempts/),
@@ -386,10 +381,33 @@ describe('the webhooks table and delivery guarantees', () => {
     expect(minutes(retry?.MaximumEventAgeInSeconds ?? 0) / 60).toBe(
       stated(text, /attempts over (\d+) hours by default/),
     );
-    const destination = one(deployed, 'AWS::Events::ApiDestination') as unknown as {
-      InvocationRateLimitPerSecond: number;
-    };
-    expect(destination.InvocationRateLimitPerSecond).toBe(
+    // The webhook's own retries are on its queue and in its delivery function.
+    const webhookQueue = one(deployed, 'AWS::SQS::Queue', (q) =>
+      JSON.stringify(q.RedrivePolicy ?? '').includes('Webhook'),
+    ) as unknown as { RedrivePolicy: { maxReceiveCount: number } };
+    expect(webhookQueue.RedrivePolicy.maxReceiveCount - 1).toBe(
+      stated(row('`retryAttempts`'), /^\| `\w+` \| `(\d+)`/),
+    );
+    const delivery = JSON.parse(
+      (
+        one(
+          deployed,
+          'AWS::Lambda::Function',
+          (fn) => 'WEBHOOK_DELIVERY' in env(fn),
+        ) as unknown as {
+          Environment: { Variables: { WEBHOOK_DELIVERY: { 'Fn::Join': [string, unknown[]] } } };
+        }
+      ).Environment.Variables.WEBHOOK_DELIVERY['Fn::Join'][1]
+        .map((part) => (typeof part === 'string' ? part : 'token'))
+        .join(''),
+    ) as { maxEventAgeSeconds: number; requestsPerSecond: number };
+    expect(delivery.maxEventAgeSeconds).toBe(
+      stated(row('`maxEventAgeSeconds`'), /^\| `\w+` \| `(\d+)`/),
+    );
+    const mapping = one(deployed, 'AWS::Lambda::EventSourceMapping', (m) =>
+      JSON.stringify(m).includes('Webhook'),
+    ) as unknown as { ScalingConfig: { MaximumConcurrency: number } };
+    expect(mapping.ScalingConfig.MaximumConcurrency * delivery.requestsPerSecond).toBe(
       stated(row('`rateLimitPerSecond`'), /otherwise (\d+)/),
     );
     const failed = alarm(deployed, 'FailedInvocations');

@@ -21,6 +21,7 @@ import {
 } from '../../src/cli/cli-io.js';
 import { NUMBER_RULES, settingDefault } from '../../src/config/setting-schemas.js';
 import { inFlightFor, MAX_IN_FLIGHT } from '../../src/domain/adaptive-concurrency.js';
+import { MAX_CLOCK_SKEW_MS } from '../../src/domain/clock-skew.js';
 import { MAX_CURSOR_ITEM_BYTES } from '../../src/domain/cursor-budget.js';
 import { MAX_CUSTOMER_ID } from '../../src/domain/customer-state.js';
 import { REDRIVE_VISIBILITY_SECONDS } from '../../src/domain/dead-letter-redrive.js';
@@ -107,6 +108,10 @@ describe('README.md states what the code does', () => {
       `up to ${MAX_ENTRIES_PER_PUT_EVENTS} entries (and the request byte limit) after a ${DEFAULT_LINGER_MS} ms linger`,
     ],
     ['the in-flight bound', `in flight (at most ${MAX_IN_FLIGHT})`],
+    [
+      'the clock skew bound',
+      `more than ${MAX_CLOCK_SKEW_MS / 1000} s ahead (\`MAX_CLOCK_SKEW_MS\``,
+    ],
     [
       'supported Node',
       `${packageJson.engines.node.replace('>=', '')} or newer for the CLI (\`engines\`)`,

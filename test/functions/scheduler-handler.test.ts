@@ -126,6 +126,8 @@ describe('scheduler Lambda handler', () => {
       CustomersClaimed: 'Count',
       CustomersDeferred: 'Count',
       CustomersOverdue: 'Count',
+      ClaimErrors: 'Count',
+      CorruptItems: 'Count',
       OldestStalenessSeconds: 'Seconds',
       SweepDuration: 'Milliseconds',
       SweepCompleted: 'Count',
@@ -133,6 +135,8 @@ describe('scheduler Lambda handler', () => {
     expect(blob[MetricName.CustomersClaimed]).toBe(30);
     expect(blob[MetricName.CustomersDeferred]).toBe(40);
     expect(blob[MetricName.CustomersOverdue]).toBe(0);
+    expect(blob[MetricName.ClaimErrors]).toBe(0);
+    expect(blob[MetricName.CorruptItems]).toBe(0);
     expect(blob[MetricName.SweepCompleted]).toBe(1);
 
     // The next tick (warm container) takes the next 30: the first ones are still claimed.

@@ -61,10 +61,9 @@ const PINNED: [string, string, (p: CapillaryEventPoller) => IConstruct][] = [
     () => delivery('alert', 'high-value'),
   ],
   [
-    'a webhook’s connection',
-    'PollerWebhookordersConnectionD603B8CC',
-    // Its resource is the child `Connection`, not the usual `Resource`.
-    (p) => p.webhooks.orders?.connection.node.findChild('Connection') as IConstruct,
+    'a webhook’s queue',
+    'PollerWebhookordersQueue0EE769AC',
+    (p) => p.webhooks.orders?.queue as IConstruct,
   ],
   [
     'a webhook’s dead-letter queue',
@@ -90,7 +89,7 @@ describe('logical IDs of the stateful resources', () => {
     const pinned = PINNED.map(([, id]) => id);
     // The other webhooks' and onEvent targets' resources follow the same paths as the pinned ones.
     const sameShape =
-      /^Poller(Webhook[a-z]+(Connection|RuleDeadLetterQueue)|ToDownstreamDeadLetterQueue|SchemaRegistry)[0-9A-F]{8}$/;
+      /^Poller(Webhook[a-z]+(Queue|RuleDeadLetterQueue)|ToDownstreamDeadLetterQueue|SchemaRegistry)[0-9A-F]{8}$/;
     expect(stateful.filter((id) => !pinned.includes(id) && !sameShape.test(id))).toEqual([]);
   });
 });

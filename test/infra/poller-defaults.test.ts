@@ -31,7 +31,7 @@ describe('default CapillaryEventPoller stack', () => {
       'AWS::Scheduler::Schedule': 2,
       'AWS::EventSchemas::Registry': 1,
       'AWS::EventSchemas::Schema': 1,
-      'AWS::CloudWatch::Alarm': 14,
+      'AWS::CloudWatch::Alarm': 15,
       'AWS::CloudWatch::Dashboard': 1,
     };
     for (const [type, count] of Object.entries(counts)) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
+import { QuotaWaitError } from '../../src/domain/errors.js';
 import sample from '../../src/sandbox/sample-response.json' with { type: 'json' };
 import { CUSTOMER, failure, useCapillaryDouble } from '../support/capillary-client-harness.js';
 
@@ -19,17 +20,29 @@ describe('CapillaryClient: retries', () => {
   it('honours Retry-After on 429 and then succeeds', async () => {
     double.setEvents(CUSTOMER, sample.data);
     double.failNext(CUSTOMER, { kind: 'throttle', retryAfter: '2' });
-    double.failNext(CUSTOMER, { kind: 'throttle', retryAfter: '3600' });
+    const before = double.eventRequests().length;
     const { client: capillary, delays } = client();
     const result = await capillary.fetchEvents({ customerId: CUSTOMER, scope: 'default' });
     expect(result.events).toHaveLength(3);
-    // 2 s as asked; an hour is capped at 30 s (waited in the limiter, less the few µs since).
-    expect(delays).toHaveLength(2);
+    // 2 s as asked (waited in the limiter, less the few µs since).
+    expect(delays).toHaveLength(1);
     expect(delays[0]).toBeGreaterThan(1_990);
     expect(delays[0]).toBeLessThanOrEqual(2_000);
-    expect(delays[1]).toBeGreaterThan(29_990);
-    expect(delays[1]).toBeLessThanOrEqual(30_000);
-    expect(double.eventRequests()).toHaveLength(3);
+    expect(double.eventRequests().length - before).toBe(2);
+  });
+
+  it('gives up, sending nothing more, when Retry-After is longer than a request may wait for budget', async () => {
+    double.setEvents(CUSTOMER, sample.data);
+    // An hour, capped at 30 s: past the 2 s a request waits for its turn, so the poll is handed
+    // back (deferred) rather than held; every request of the client stays paused meanwhile.
+    double.failNext(CUSTOMER, { kind: 'throttle', retryAfter: '3600' });
+    const before = double.eventRequests().length;
+    const { client: capillary, delays } = client();
+    await expect(
+      capillary.fetchEvents({ customerId: CUSTOMER, scope: 'default' }),
+    ).rejects.toBeInstanceOf(QuotaWaitError);
+    expect(delays).toEqual([]);
+    expect(double.eventRequests().length - before).toBe(1);
   });
 
   it('really waits for Retry-After', async () => {

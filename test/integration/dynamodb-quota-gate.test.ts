@@ -3,8 +3,10 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbQuotaGate } from '../../src/adapters/dynamodb/dynamodb-quota-gate.js';
 import { QUOTA_ITEM_KEY, QuotaGateError } from '../../src/adapters/dynamodb/quota-item.js';
+import { QuotaWaitError } from '../../src/domain/errors.js';
 import { largestExcess, quotaUse } from '../../src/domain/gcra.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
+import { VirtualTime } from '../support/virtual-time.js';
 
 let client: DynamoDBClient;
 
@@ -189,6 +191,37 @@ describe('DynamoDbQuotaGate (DynamoDB Local)', () => {
     }
     expect(item?.version).toBe(version + 1);
     expect(item?.tat as number).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('never waits longer than a take allows: past it, QuotaWaitError, and the slot stays for a taker that can wait', async () => {
+    const tableName = await createTestTable(client, 'quota-bounded-wait');
+    const time = new VirtualTime();
+    const grants: number[] = [];
+    const gate = new DynamoDbQuotaGate({
+      client: time.track(client),
+      tableName,
+      ratePerSecond: 1,
+      burst: 1,
+      now: time.clock(),
+      sleep: time.sleep,
+      onGrant: (at) => grants.push(at),
+    });
+    /** What `take` came to once every timer up to `forMs` from now has run. */
+    const settled = async (take: Promise<void>, forMs: number) => {
+      const outcome = take.then(
+        () => 'granted',
+        (error: unknown) => error,
+      );
+      await time.runUntil(time.now + forMs);
+      return outcome;
+    };
+    expect(await settled(gate.take(500), 0)).toBe('granted');
+    // The next slot is a second away.
+    expect(await settled(gate.take(500), 0)).toBeInstanceOf(QuotaWaitError);
+    expect(await settled(gate.take(5_000), 5_000)).toBe('granted');
+    // One slot a second: the refused take used none of them.
+    expect(grants).toHaveLength(2);
+    expect((grants[1] as number) - (grants[0] as number)).toBe(1_000);
   });
 
   it('fails a take with an actionable QuotaGateError when the table is missing', async () => {

@@ -170,6 +170,11 @@ describe('schedule items and the due index', () => {
     expect(await store.setStatus('2', 'paused', T0)).toBe('paused');
     expect(await store.setStatus('2', 'paused', T0)).toBe('already paused');
     expect((await dueList(store, T0 + 1)).map((customer) => customer.customerId)).toEqual(['1']);
+    // Listed by an index that has not caught up with the pause yet: not claimed.
+    const stale = { customerId: '2', nextPollAt: T0, idlePolls: 0 };
+    const request = { owner: 'late', now: T0 + 1, claimedUntil: T0 + 120_001 };
+    const tentative = { nextPollAt: T0 + 120_001, idlePolls: 1, lastPolledAt: T0 + 1 };
+    expect(await store.claim(stale, { ...request, tentative })).toBeUndefined();
     const listed = [];
     for await (const entry of store.listWatched()) listed.push(entry);
     expect(
@@ -282,6 +287,100 @@ describe('claims', () => {
     ]);
     const [third] = await claimAll(store, 'poller-c', due + 60_000);
     expect(third).toMatchObject({ mode: 'tracking', windowDigest: 'abc', lastPolledAt: due });
+  });
+
+  it('claims a customer that is not due yet only when asked by name, and reads its schedule', async () => {
+    const { store } = await freshStore('named-claim');
+    await watch(store, '12');
+    const [first] = await claimAll(store, 'poller-a', T0, 60_000);
+    if (!first) throw new Error('customer 12 was not claimed');
+    await store.completePoll(first, {
+      schedule: { nextPollAt: T0 + 600_000, idlePolls: 3, lastPolledAt: T0 },
+    });
+    const schedule = await store.scheduleOf('12');
+    expect(schedule).toMatchObject({
+      status: 'active',
+      nextPollAt: T0 + 600_000,
+      idlePolls: 3,
+      claimedUntil: null,
+    });
+    expect(await store.scheduleOf('13')).toBeUndefined();
+
+    const now = T0 + 1_000;
+    const due = { customerId: '12', nextPollAt: T0 + 600_000, idlePolls: 3 };
+    const request = {
+      owner: 'cli-b',
+      now,
+      claimedUntil: now + 60_000,
+      tentative: { nextPollAt: now + 480_000, idlePolls: 4, lastPolledAt: now },
+    };
+    // Not due: a sweep's claim (listed as due now) fails; the same claim by name succeeds.
+    expect(await store.claim({ ...due, nextPollAt: now }, request)).toBeUndefined();
+    expect(await store.claim(due, { ...request, aheadOfSchedule: true })).toMatchObject({
+      customerId: '12',
+      claimOwner: 'cli-b',
+      idlePolls: 3,
+    });
+    // Every other condition stands: held now, so a second named claim fails.
+    expect(
+      await store.claim(
+        { ...due, idlePolls: 4 },
+        { ...request, owner: 'cli-c', aheadOfSchedule: true },
+      ),
+    ).toBeUndefined();
+    expect(await store.scheduleOf('12')).toMatchObject({
+      nextPollAt: now + 480_000,
+      idlePolls: 4,
+      claimedUntil: now + 60_000,
+    });
+  });
+
+  it('hands a tick’s claim to one delivery only, and never a claim that was completed, expired or claimed again', async () => {
+    const { store, tableName } = await freshStore('takeover');
+    await watch(store, '21');
+    const [queued] = (await claimAll(store, 'tick-1', T0, 60_000)) as [ClaimedCustomer];
+    const owner = async () =>
+      (
+        await client.send(
+          new GetItemCommand({
+            TableName: tableName,
+            Key: { customerId: { S: 'schedule#21' } },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item?.claimOwner?.S;
+    // Two deliveries of the message: the first takes the customer over, the second is refused.
+    const [a, b] = await Promise.all([
+      store.takeOver(queued, { owner: 'delivery-a', now: T0 + 1_000 }),
+      store.takeOver(queued, { owner: 'delivery-b', now: T0 + 1_000 }),
+    ]);
+    const taken = (a ?? b) as ClaimedCustomer;
+    expect([a, b].filter((result) => result !== undefined)).toHaveLength(1);
+    expect(taken).toEqual({ ...queued, claimOwner: taken.claimOwner });
+    expect(await owner()).toBe(taken.claimOwner);
+    // The same delivery's write again (a retry whose first answer was lost): still its own.
+    expect(await store.takeOver(queued, { owner: taken.claimOwner, now: T0 + 1_000 })).toEqual(
+      taken,
+    );
+    // Only the delivery's claim completes the poll; the tick's is gone.
+    const schedule = { nextPollAt: T0 + 60_000, idlePolls: 0, lastPolledAt: T0 };
+    expect(await store.completePoll(queued, { schedule })).toBe('lost');
+    expect(await store.completePoll(taken, { schedule })).toBe('completed');
+    // A redelivery after the poll was done: nothing to take over.
+    expect(await store.takeOver(queued, { owner: 'delivery-c', now: T0 + 2_000 })).toBeUndefined();
+
+    // Claimed again by a later tick: the first tick's message takes nothing.
+    const [again] = (await claimAll(store, 'tick-2', T0 + 60_000, 60_000)) as [ClaimedCustomer];
+    expect(await store.takeOver(queued, { owner: 'delivery-d', now: T0 + 3_000 })).toBeUndefined();
+    expect(await owner()).toBe('tick-2');
+    // An expired claim is not taken over either, even when the item still holds it.
+    expect(
+      await store.takeOver(again, { owner: 'delivery-e', now: again.claimedUntil }),
+    ).toBeUndefined();
+    expect(await owner()).toBe('tick-2');
+    expect(
+      await store.takeOver(again, { owner: 'delivery-f', now: again.claimedUntil - 1 }),
+    ).toMatchObject({ claimOwner: 'delivery-f', claimedUntil: again.claimedUntil });
   });
 
   it('lets two pollers racing over the same due customers publish every event exactly once', async () => {

@@ -1,7 +1,11 @@
 // Plain-data implementations of the domain's ports, for unit tests of the domain alone.
 import type { CapillaryEvent } from '../../src/domain/capillary-event.js';
 import { CapillaryEventSchema } from '../../src/domain/capillary-event.js';
-import type { ClaimedCustomer, DueCustomer } from '../../src/domain/claimed-customer.js';
+import type {
+  ClaimedCustomer,
+  DueCustomer,
+  ScheduleState,
+} from '../../src/domain/claimed-customer.js';
 import type {
   CustomerState,
   Scope,
@@ -10,6 +14,7 @@ import type {
 } from '../../src/domain/customer-state.js';
 import type {
   ClaimRequest,
+  ClaimTakeover,
   CursorStore,
   CustomerEventsSource,
   DeadLetterSink,
@@ -41,6 +46,18 @@ export interface InMemorySchedule {
   lastFailedAt: number | null;
 }
 
+function scheduleStateOf(schedule: InMemorySchedule): ScheduleState {
+  return {
+    status: schedule.status,
+    nextPollAt: schedule.nextPollAt,
+    idlePolls: schedule.idlePolls,
+    lastPolledAt: schedule.lastPolledAt,
+    claimedUntil: schedule.claimedUntil ?? null,
+    lastError: schedule.lastError,
+    lastFailedAt: schedule.lastFailedAt,
+  };
+}
+
 /** Cursor items in `states`, schedule items in `schedules`, with the DynamoDB store's conditions. */
 export class InMemoryCursorStore implements CursorStore {
   readonly states = new Map<string, CustomerState>();
@@ -53,6 +70,8 @@ export class InMemoryCursorStore implements CursorStore {
   /** Schedule writes after a claim (`completePoll`): an idle poll should need none. */
   completions = 0;
   claims = 0;
+  /** Claims handed on to a delivery of their work message (`takeOver`). */
+  takeovers = 0;
 
   async getCustomer(customerId: string) {
     this.reads++;
@@ -105,17 +124,13 @@ export class InMemoryCursorStore implements CursorStore {
       yield {
         kind: 'ok',
         watch: { ...structuredClone(watch), status: schedule?.status ?? watch.status },
-        schedule: schedule && {
-          status: schedule.status,
-          nextPollAt: schedule.nextPollAt,
-          idlePolls: schedule.idlePolls,
-          lastPolledAt: schedule.lastPolledAt,
-          claimedUntil: schedule.claimedUntil ?? null,
-          lastError: schedule.lastError,
-          lastFailedAt: schedule.lastFailedAt,
-        },
+        schedule: schedule && scheduleStateOf(schedule),
       };
     }
+  }
+  async scheduleOf(customerId: string): Promise<ScheduleState | undefined> {
+    const schedule = this.schedules.get(customerId);
+    return schedule && scheduleStateOf(schedule);
   }
   async *dueCustomers(now: number): AsyncIterable<DueCustomer> {
     const due = [...this.schedules.entries()]
@@ -132,7 +147,7 @@ export class InMemoryCursorStore implements CursorStore {
     const schedule = this.schedules.get(due.customerId);
     if (
       schedule?.status !== 'active' ||
-      schedule.nextPollAt > request.now ||
+      (schedule.nextPollAt > request.now && !request.aheadOfSchedule) ||
       schedule.idlePolls !== due.idlePolls ||
       (schedule.claimedUntil !== undefined && schedule.claimedUntil > request.now)
     ) {
@@ -155,6 +170,23 @@ export class InMemoryCursorStore implements CursorStore {
       claimOwner: request.owner,
       claimedUntil: request.claimedUntil,
     };
+  }
+  async takeOver(
+    claimed: ClaimedCustomer,
+    takeover: ClaimTakeover,
+  ): Promise<ClaimedCustomer | undefined> {
+    const schedule = this.schedules.get(claimed.customerId);
+    if (
+      !schedule ||
+      schedule.claimOwner !== claimed.claimOwner ||
+      schedule.claimedUntil !== claimed.claimedUntil ||
+      claimed.claimedUntil <= takeover.now
+    ) {
+      return undefined;
+    }
+    this.takeovers++;
+    schedule.claimOwner = takeover.owner;
+    return { ...claimed, claimOwner: takeover.owner };
   }
   async completePoll(claimed: ClaimedCustomer, completion: PollCompletion) {
     const schedule = this.schedules.get(claimed.customerId);

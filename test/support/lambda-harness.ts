@@ -3,7 +3,8 @@
 import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
 
-function fakeContext(functionName: string, remainingMs = 50_000): Context {
+/** A Lambda context of `functionName`, each with its own request id. */
+export function fakeContext(functionName: string, remainingMs = 50_000): Context {
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName,

@@ -66,6 +66,8 @@ export interface CapillaryClientOptions {
   redactor?: SecretRedactor;
   /** Deadline of one HTTP request (connect, headers and body: a body that trickles in fails at it). */
   timeoutMs: number;
+  /** Epoch ms by which every request must be over (a Lambda invocation's). Default: none. */
+  deadline?: (() => number) | undefined;
   /** Requests per call, first one included (a regeneration after a 401 gets one extra). */
   maxAttempts: number;
   /** Shared by every request of this client: events, retries and token generation. */
@@ -136,6 +138,7 @@ export class CapillaryClient implements CustomerEventsSource, EventLogSource {
     this.logger = this.redactor.logger(options.logger ?? NO_LOGGER);
     this.transport = new CapillaryTransport({
       timeoutMs,
+      deadline: options.deadline,
       dispatcher: options.dispatcher ?? sharedDispatcher(timeoutMs),
       quota,
       ...(options.maxResponseBytes === undefined
@@ -151,6 +154,7 @@ export class CapillaryClient implements CustomerEventsSource, EventLogSource {
       sleep,
       random: options.random ?? Math.random,
       logger: this.logger,
+      deadline: options.deadline,
     });
     this.auth = new CapillaryAuthenticator({
       credentials: options.credentials,

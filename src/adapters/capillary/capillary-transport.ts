@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { describeError } from '../../domain/errors.js';
+import { describeError, QuotaWaitError } from '../../domain/errors.js';
 import type { QuotaGate } from '../../domain/ports.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, discardBody, readCappedBody } from './response-body.js';
 import { request } from './undici-request.js';
@@ -20,6 +20,11 @@ export type Exchange =
 export interface CapillaryTransportOptions {
   /** Deadline of one request: connect, headers and body (a body that trickles in fails at it). */
   timeoutMs: number;
+  /**
+   * Epoch ms by which every request must be over (a Lambda invocation's): waits for budget and
+   * requests are cut to it, and none starts after it. Default: none.
+   */
+  deadline?: (() => number) | undefined;
   dispatcher: Dispatcher;
   /** Every request takes its share of the budget here first. */
   quota: QuotaGate;
@@ -44,6 +49,10 @@ export class CapillaryTransport {
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   }
 
+  #timeLeft(): number {
+    return timeLeftOf(this.timeoutMs, this.options.deadline);
+  }
+
   /** Requests sent so far: what counts against the quota. */
   requestsSent(): number {
     return this.sent;
@@ -55,14 +64,16 @@ export class CapillaryTransport {
     headers: Record<string, string>,
     body?: string,
   ): Promise<Exchange> {
-    await this.options.quota.take();
+    // The wait for budget is bounded like a request: a poller that cannot get it in time gives up.
+    await this.options.quota.take(this.#timeLeft());
+    const timeoutMs = this.#timeLeft();
     this.sent++;
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
-    }, this.timeoutMs);
+    }, timeoutMs);
     const sentAt = performance.now();
     try {
       const response = await request(url, {
@@ -71,8 +82,8 @@ export class CapillaryTransport {
         body: body ?? null,
         dispatcher: this.options.dispatcher,
         signal: controller.signal,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       });
       const status = response.statusCode;
       if (status >= 300 && status < 400) {
@@ -104,7 +115,7 @@ export class CapillaryTransport {
             kind: 'bad-body',
             status,
             failure: 'timeout',
-            detail: `the body did not arrive within ${this.timeoutMs} ms (${received} bytes received): a slow or stalled response`,
+            detail: `the body did not arrive within ${timeoutMs} ms (${received} bytes received): a slow or stalled response`,
           };
         }
         return {
@@ -119,7 +130,7 @@ export class CapillaryTransport {
         return {
           kind: 'no-response',
           failure: 'timeout',
-          detail: `no answer within ${this.timeoutMs} ms`,
+          detail: `no answer within ${timeoutMs} ms`,
           cause: error,
         };
       }
@@ -134,6 +145,13 @@ export class CapillaryTransport {
       this.options.onRequest?.({ latencyMs: performance.now() - sentAt });
     }
   }
+}
+
+/** What is left of the request timeout and the deadline; throws when nothing is. */
+function timeLeftOf(timeoutMs: number, deadline: (() => number) | undefined): number {
+  const left = deadline === undefined ? timeoutMs : Math.min(timeoutMs, deadline() - Date.now());
+  if (left < 1) throw new QuotaWaitError(0, 'the invocation has no time left for a request');
+  return left;
 }
 
 function isTimeout(error: unknown): boolean {

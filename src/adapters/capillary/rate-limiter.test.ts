@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { QuotaWaitError } from '../../domain/errors.js';
 import { TokenBucket } from './rate-limiter.js';
 
 function clock(start = 0) {
@@ -72,6 +73,40 @@ describe('TokenBucket', () => {
     });
     await Promise.all([bucket.take(), bucket.take(), bucket.take()]);
     expect(slept).toEqual([250, 500]);
+  });
+
+  it('take() gives up past its longest wait, sending nothing and giving the token back', async () => {
+    const time = clock();
+    const slept: number[] = [];
+    const bucket = new TokenBucket({
+      ratePerSecond: 1,
+      burst: 1,
+      now: time.now,
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
+    });
+    await bucket.take(500);
+    await expect(bucket.take(500)).rejects.toBeInstanceOf(QuotaWaitError);
+    expect(slept).toEqual([]);
+    // The refused request took nothing: the next one waits for the same token.
+    await bucket.take(1_000);
+    expect(slept).toEqual([1_000]);
+  });
+
+  it('take() waits out a pause longer than a timer can hold in parts, never at once', async () => {
+    const time = clock();
+    const slept: number[] = [];
+    const bucket = new TokenBucket({
+      ratePerSecond: 1,
+      now: time.now,
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
+    });
+    bucket.pauseFor(2 ** 32);
+    await bucket.take();
+    expect(slept).toEqual([2 ** 31 - 1, 2 ** 31 - 1, 2]);
   });
 
   it('refuses a rate that is not positive', () => {

@@ -1,6 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { QuotaWaitError } from '../../domain/errors.js';
 import { checkedQuotaPolicy } from '../../domain/gcra.js';
 import type { QuotaGate } from '../../domain/ports.js';
+
+/** The longest a timer can wait: `setTimeout` fires at once beyond it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface TokenBucketOptions {
   /** Tokens added per second: the sustained request rate. */
@@ -59,10 +63,19 @@ export class TokenBucket implements QuotaGate {
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
   }
 
-  /** Resolves when the caller may send one request. */
-  async take(): Promise<void> {
+  /**
+   * Resolves when the caller may send one request; throws `QuotaWaitError` (the token given back)
+   * when that is more than `maxWaitMs` away.
+   */
+  async take(maxWaitMs = Number.POSITIVE_INFINITY): Promise<void> {
     const wait = this.reserve();
-    if (wait > 0) await this.sleep(wait);
+    if (wait > maxWaitMs) {
+      this.tokens += 1;
+      throw new QuotaWaitError(maxWaitMs);
+    }
+    // setTimeout fires at once past 2^31 - 1 ms: a longer wait is served in parts.
+    for (let left = wait; left > 0; left -= MAX_TIMER_MS)
+      await this.sleep(Math.min(left, MAX_TIMER_MS));
   }
 
   /** Tokens available right now; negative when requests are queued for future tokens. */

@@ -21,6 +21,8 @@ export interface RetryPolicyOptions {
   sleep: (ms: number) => Promise<void>;
   /** Jitter source in [0, 1). */
   random: () => number;
+  /** Epoch ms by which every request must be over: no retry waits past it. Default: none. */
+  deadline?: (() => number) | undefined;
   /** Already redacting. */
   logger: Logger;
 }
@@ -74,6 +76,11 @@ export class RetryPolicy {
         verdict.retryAfterMs === undefined
           ? backoffDelayMs(counted, { ...this.delays, jitter: 'equal' }, this.options.random)
           : Math.min(verdict.retryAfterMs, this.delays.maxRetryAfterMs);
+      const { deadline } = this.options;
+      if (deadline !== undefined && Date.now() + delayMs >= deadline()) {
+        // A retry after the deadline could not be sent: the last failure is the answer.
+        throw toError(verdict, sent);
+      }
 
       logger.warn('Capillary request failed: retrying', {
         ...context,

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { isConditionFailure } from './conditional-update.js';
 import { CursorStoreError } from './cursor-store-errors.js';
+import { retryThrottled } from './throttle-retry.js';
 
 /** The table of cursor, schedule and quota items, as each room of the store reaches it. */
 export interface CursorTable {
@@ -14,15 +15,19 @@ export interface CursorTable {
   tableName: string;
 }
 
-/** One DynamoDB call on the table; any failure becomes a `CursorStoreError` naming it. */
+/**
+ * One DynamoDB call on the table, tried again while throttled (until `deadline`, when given); any
+ * failure becomes a `CursorStoreError` naming it.
+ */
 export async function callTable<T>(
   table: CursorTable,
   operation: string,
   customerId: string | undefined,
   send: () => Promise<T>,
+  deadline?: number,
 ): Promise<T> {
   try {
-    return await send();
+    return await retryThrottled(send, deadline);
   } catch (error) {
     throw new CursorStoreError(operation, table.tableName, customerId, error);
   }
@@ -33,11 +38,17 @@ export async function getItem(
   key: Record<string, AttributeValue>,
   customerId: string,
   consistent = true,
+  deadline?: number,
 ): Promise<Record<string, AttributeValue> | undefined> {
-  const result = await callTable(table, 'GetItem', customerId, () =>
-    table.client.send(
-      new GetItemCommand({ TableName: table.tableName, Key: key, ConsistentRead: consistent }),
-    ),
+  const result = await callTable(
+    table,
+    'GetItem',
+    customerId,
+    () =>
+      table.client.send(
+        new GetItemCommand({ TableName: table.tableName, Key: key, ConsistentRead: consistent }),
+      ),
+    deadline,
   );
   return result.Item;
 }
@@ -94,10 +105,11 @@ export async function* pagedItems(
   table: CursorTable,
   operation: string,
   page: (startKey: Key | undefined) => Promise<{ Items?: Key[]; LastEvaluatedKey?: Key }>,
+  deadline?: number,
 ): AsyncGenerator<Key> {
   let startKey: Key | undefined;
   do {
-    const answer = await callTable(table, operation, undefined, () => page(startKey));
+    const answer = await callTable(table, operation, undefined, () => page(startKey), deadline);
     yield* answer.Items ?? [];
     startKey = answer.LastEvaluatedKey;
   } while (startKey !== undefined);

@@ -2,6 +2,7 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import type { DueCustomer } from '../../domain/claimed-customer.js';
+import type { DueRead } from '../../domain/ports.js';
 import { compareMostOverdue } from '../../domain/schedule.js';
 import { type CursorTable, callTable, getItem, pagedItems } from './cursor-table.js';
 import { DUE_INDEX_NAME, DUE_SHARDS } from './due-index.js';
@@ -11,20 +12,25 @@ import { itemKind, scheduleKey } from './schedule-item.js';
 /** A due-index entry: the schedule item's key, due time and (projected) tier. */
 const DueEntrySchema = z.object({
   customerId: z.string(),
-  nextPollAt: z.number().int(),
+  // A hand-edited fraction must not hide the customer: it is due all the same.
+  nextPollAt: z.number().transform(Math.floor),
   idlePolls: z.unknown().optional(),
 });
 const TierSchema = z.object({ idlePolls: z.unknown().optional() });
 const NextPollSchema = z.object({ nextPollAt: z.number().int() });
 
-/** The customers due by `now`: each shard read page by page, ascending, merged most overdue first. */
+/**
+ * The customers due by `now`, then those due after `read.fastClockAfter`: each shard read page by
+ * page, ascending, merged most overdue first.
+ */
 export async function* dueCustomers(
   table: CursorTable,
   pageLimit: number,
   now: number,
+  read: DueRead = {},
 ): AsyncGenerator<DueCustomer> {
   const shards = Array.from({ length: DUE_SHARDS }, (_, shard) =>
-    dueInShard(table, pageLimit, String(shard), now),
+    dueInShard(table, pageLimit, String(shard), now, read),
   );
   try {
     const heads = await Promise.all(shards.map((shard) => shard.next()));
@@ -56,19 +62,46 @@ async function* dueInShard(
   pageLimit: number,
   shard: string,
   now: number,
+  read: DueRead,
 ): AsyncGenerator<DueCustomer> {
-  const pages = pagedItems(table, 'Query', (startKey) =>
-    table.client.send(
-      new QueryCommand({
-        TableName: table.tableName,
-        IndexName: DUE_INDEX_NAME,
-        KeyConditionExpression: 'dueShard = :shard AND nextPollAt <= :now',
-        ExpressionAttributeValues: marshall({ ':shard': shard, ':now': now }),
-        ScanIndexForward: true,
-        Limit: pageLimit,
-        ExclusiveStartKey: startKey,
-      }),
-    ),
+  yield* dueInRange(table, pageLimit, shard, 'nextPollAt <= :time', now, read.deadline);
+  // Ascending still: what a fast clock put far ahead comes after everything due now.
+  if (read.fastClockAfter !== undefined) {
+    yield* dueInRange(
+      table,
+      pageLimit,
+      shard,
+      'nextPollAt > :time',
+      read.fastClockAfter,
+      read.deadline,
+    );
+  }
+}
+
+async function* dueInRange(
+  table: CursorTable,
+  pageLimit: number,
+  shard: string,
+  range: string,
+  time: number,
+  deadline: number | undefined,
+): AsyncGenerator<DueCustomer> {
+  const pages = pagedItems(
+    table,
+    'Query',
+    (startKey) =>
+      table.client.send(
+        new QueryCommand({
+          TableName: table.tableName,
+          IndexName: DUE_INDEX_NAME,
+          KeyConditionExpression: `dueShard = :shard AND ${range}`,
+          ExpressionAttributeValues: marshall({ ':shard': shard, ':time': time }),
+          ScanIndexForward: true,
+          Limit: pageLimit,
+          ExclusiveStartKey: startKey,
+        }),
+      ),
+    deadline,
   );
   for await (const item of pages) {
     const entry = parseItem(item, DueEntrySchema);
@@ -76,7 +109,7 @@ async function* dueInShard(
     if (!entry.ok || kind.kind !== 'schedule') continue;
     // An index made without the tier (KEYS_ONLY by hand): read it from the item, or every
     // claim of a customer past its first idle poll would fail its condition forever.
-    const tier = entry.value.idlePolls ?? (await storedTier(table, kind.customerId));
+    const tier = entry.value.idlePolls ?? (await storedTier(table, kind.customerId, deadline));
     yield {
       customerId: kind.customerId,
       nextPollAt: entry.value.nextPollAt,
@@ -85,8 +118,12 @@ async function* dueInShard(
   }
 }
 
-async function storedTier(table: CursorTable, customerId: string): Promise<unknown> {
-  const item = await getItem(table, scheduleKey(customerId), customerId, false);
+async function storedTier(
+  table: CursorTable,
+  customerId: string,
+  deadline: number | undefined,
+): Promise<unknown> {
+  const item = await getItem(table, scheduleKey(customerId), customerId, false, deadline);
   const parsed = item && parseItem(item, TierSchema);
   return parsed?.ok ? parsed.value.idlePolls : undefined;
 }

@@ -5,7 +5,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { ClaimedCustomer, DueCustomer } from '../../domain/claimed-customer.js';
+import type { ClaimedCustomer, DueCustomer, ScheduleState } from '../../domain/claimed-customer.js';
 import {
   type CustomerState,
   CustomerStateSchema,
@@ -13,7 +13,10 @@ import {
 } from '../../domain/customer-state.js';
 import type {
   ClaimRequest,
+  ClaimResult,
+  ClaimTakeover,
   CursorStore,
+  DueRead,
   PollCompletion,
   StatusChange,
   WatchedCustomer,
@@ -25,8 +28,9 @@ import { type CursorTable, callTable, getItem, putIfAbsent } from './cursor-tabl
 import { dueCustomers, nextDueAt } from './due-customers.js';
 import { dueShardOf } from './due-index.js';
 import { summarizeIssues } from './parse-item.js';
-import { claim, completePoll } from './schedule-claims.js';
-import { newScheduleItem, scheduleKey } from './schedule-item.js';
+import { claim, completePoll, takeOver } from './schedule-claims.js';
+import { decodeSchedule, newScheduleItem, scheduleKey } from './schedule-item.js';
+import { CLAIM_ATTEMPTS, retryThrottled } from './throttle-retry.js';
 import { listWatched } from './watch-list-scan.js';
 
 /*
@@ -71,23 +75,50 @@ export class DynamoDbCursorStore implements CursorStore {
     return listWatched(this.#table, this.#scanPageLimit);
   }
 
-  dueCustomers(now: number): AsyncGenerator<DueCustomer> {
-    return dueCustomers(this.#table, this.#duePageLimit, now);
+  dueCustomers(now: number, read?: DueRead): AsyncGenerator<DueCustomer> {
+    return dueCustomers(this.#table, this.#duePageLimit, now, read);
   }
 
   nextDueAt(): Promise<number | undefined> {
     return nextDueAt(this.#table);
   }
 
-  claim(due: DueCustomer, request: ClaimRequest): Promise<ClaimedCustomer | undefined> {
-    return claim(this.#table, due, request);
+  claim(due: DueCustomer, request: ClaimRequest): Promise<ClaimResult | undefined> {
+    return retryThrottled(() => claim(this.#table, due, request), request.deadline, CLAIM_ATTEMPTS);
+  }
+
+  async scheduleOf(customerId: string): Promise<ScheduleState | undefined> {
+    const item = await getItem(this.#table, scheduleKey(customerId), customerId);
+    if (item === undefined) return undefined;
+    const decoded = decodeSchedule(item);
+    if (!decoded.ok) {
+      throw new UnreadableCustomerError(
+        customerId,
+        this.#table.tableName,
+        `schedule item: ${decoded.problem}`,
+      );
+    }
+    return decoded.value.state;
+  }
+
+  takeOver(
+    claimed: ClaimedCustomer,
+    takeover: ClaimTakeover,
+  ): Promise<ClaimedCustomer | undefined> {
+    // A retry of a write that landed is recognised by its token: retrying is safe.
+    return retryThrottled(
+      () => takeOver(this.#table, claimed, takeover),
+      undefined,
+      CLAIM_ATTEMPTS,
+    );
   }
 
   completePoll(
     claimed: ClaimedCustomer,
     completion: PollCompletion,
   ): Promise<'completed' | 'lost'> {
-    return completePoll(this.#table, claimed, completion);
+    // A poll that published must record it: a throttle is no reason to publish it again.
+    return retryThrottled(() => completePoll(this.#table, claimed, completion), undefined);
   }
 
   async setStatus(customerId: string, status: WatchStatus, now: number): Promise<StatusChange> {
@@ -202,14 +233,20 @@ export class DynamoDbCursorStore implements CursorStore {
   async saveState(next: CustomerState, expectedVersion: number): Promise<'saved' | 'conflict'> {
     const item = this.#encodeChecked(next);
     try {
-      await this.#table.client.send(
-        new PutItemCommand({
-          TableName: this.#table.tableName,
-          Item: item,
-          ConditionExpression: '#version = :expected',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
-        }),
+      // Tried again while throttled: the events before it are published, and a cursor not
+      // written would publish them again.
+      await retryThrottled(
+        () =>
+          this.#table.client.send(
+            new PutItemCommand({
+              TableName: this.#table.tableName,
+              Item: item,
+              ConditionExpression: '#version = :expected',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
+            }),
+          ),
+        undefined,
       );
       return 'saved';
     } catch (error) {

@@ -47,6 +47,8 @@ export interface KnownQuota {
   state: QuotaState;
   /** `undefined`: the item does not exist. */
   version: number | undefined;
+  /** Its writer's clock at the write (`updatedAt`), epoch ms; `undefined` when absent or unreadable. */
+  writtenAt?: number | undefined;
 }
 
 const QuotaItemSchema = z
@@ -54,8 +56,16 @@ const QuotaItemSchema = z
     tat: z.number().finite().default(0),
     pausedUntil: z.number().finite().default(0),
     version: z.number().int().nonnegative(),
+    updatedAt: z.string().optional(),
   })
-  .transform(({ tat, pausedUntil, version }) => ({ state: { tat, pausedUntil }, version }));
+  .transform(({ tat, pausedUntil, version, updatedAt }) => {
+    const writtenAt = updatedAt === undefined ? Number.NaN : Date.parse(updatedAt);
+    return {
+      state: { tat, pausedUntil },
+      version,
+      writtenAt: Number.isFinite(writtenAt) ? writtenAt : undefined,
+    };
+  });
 
 /**
  * The reads and conditional writes of the quota item; the gate decides what to write. Every

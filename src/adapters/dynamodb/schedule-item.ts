@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { type ScheduleState, ScheduleStateSchema } from '../../domain/claimed-customer.js';
 import {
@@ -133,4 +133,20 @@ export function decodeSchedule(item: Record<string, AttributeValue>): ParsedItem
       },
     },
   };
+}
+
+/**
+ * The attributes of a schedule item that cannot be read (missing, or of the wrong type): names
+ * only, never their values, which may be anything a hand edit put there.
+ */
+export function unreadableScheduleFields(item: Record<string, AttributeValue>): string[] {
+  let plain: Record<string, unknown>;
+  try {
+    plain = unmarshall(item);
+  } catch {
+    return ['(item)'];
+  }
+  const parsed = StoredScheduleSchema.safeParse(plain);
+  if (parsed.success) return [];
+  return [...new Set(parsed.error.issues.map((issue) => String(issue.path[0] ?? '(item)')))];
 }

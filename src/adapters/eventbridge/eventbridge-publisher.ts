@@ -31,6 +31,12 @@ export interface EventBridgePublisherOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   logger?: Logger;
+  /**
+   * Epoch ms after which no PutEvents is sent nor waited for (a Lambda invocation's `publishBy`,
+   * read at each attempt; its client cuts a request to it): what is left is `failed`, for the
+   * next poll, and the cursor write after it still fits. Default: none.
+   */
+  deadline?: (() => number) | undefined;
 }
 
 interface Pending {
@@ -60,6 +66,7 @@ export class EventBridgePublisher implements EventPublisher {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
   readonly #logger: Logger | undefined;
+  readonly #deadline: (() => number) | undefined;
   #checkedSdkRetries = false;
 
   constructor(options: EventBridgePublisherOptions) {
@@ -76,6 +83,7 @@ export class EventBridgePublisher implements EventPublisher {
       options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))));
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger;
+    this.#deadline = options.deadline;
   }
 
   /** The PutEvents entry for an event. */
@@ -143,6 +151,15 @@ export class EventBridgePublisher implements EventPublisher {
     let pending = batch;
     const reasons = new Map<number, string>();
     for (let attempt = 1; ; attempt++) {
+      if (this.#outOfTime(0)) {
+        for (const item of pending) {
+          settle(item.index, {
+            status: 'failed',
+            reason: `${reasons.get(item.index) ?? 'not sent'}: no time left to publish before the invocation ends`,
+          });
+        }
+        return;
+      }
       let results: { ErrorCode?: string | undefined; ErrorMessage?: string | undefined }[];
       try {
         const response = await this.#client.send(
@@ -159,6 +176,7 @@ export class EventBridgePublisher implements EventPublisher {
               entries: pending.length,
               error: awsErrorSummary(error),
             });
+            for (const item of pending) reasons.set(item.index, reason);
             await this.#backoff(attempt);
             continue;
           }
@@ -227,9 +245,17 @@ export class EventBridgePublisher implements EventPublisher {
     }
   }
 
-  #backoff(attempt: number): Promise<void> {
+  /** The backoff before the next attempt; none when that attempt would come too late anyway. */
+  async #backoff(attempt: number): Promise<void> {
     const delays = { baseDelayMs: this.#baseDelayMs, maxDelayMs: this.#maxDelayMs };
-    return this.#sleep(backoffDelayMs(attempt, { ...delays, jitter: 'full' }, this.#random));
+    const delayMs = backoffDelayMs(attempt, { ...delays, jitter: 'full' }, this.#random);
+    if (this.#outOfTime(delayMs)) return;
+    await this.#sleep(delayMs);
+  }
+
+  /** Whether an attempt `afterMs` from now would start at or past the deadline. */
+  #outOfTime(afterMs: number): boolean {
+    return this.#deadline !== undefined && Date.now() + afterMs >= this.#deadline();
   }
 
   async #warnIfSdkRetries(): Promise<void> {

@@ -11,6 +11,7 @@ import * as z from 'zod';
 import type { DeadLetterQueue, ParkedEvent } from '../../domain/dead-letter-redrive.js';
 import { describeError, PollerError } from '../../domain/errors.js';
 import { EventDetailSchema } from '../../domain/event-detail.js';
+import type { OutgoingEvent } from '../../domain/ports.js';
 import {
   batchCallsOf,
   MAX_REASON_ATTRIBUTE_CHARS,
@@ -52,16 +53,23 @@ const REDRIVE_ATTEMPTS = 'redriveAttempts';
  * visibility timeout, so a reader that dies loses nothing), DeleteMessageBatch,
  * ChangeMessageVisibilityBatch, and SendMessage to park an event again with a new reason.
  */
-export class SqsDeadLetterQueue implements DeadLetterQueue {
+export class SqsDeadLetterQueue<E = OutgoingEvent> implements DeadLetterQueue<E> {
   readonly #client: SQSClient;
   readonly #queueUrl: string;
+  readonly #read: ParkedMessageReader<E>;
 
-  constructor(options: { client: SQSClient; queueUrl: string | URL }) {
+  /** `read`: what a message body says (default: the poller's parked events, as the sink writes them). */
+  constructor(options: {
+    client: SQSClient;
+    queueUrl: string | URL;
+    read?: ParkedMessageReader<E>;
+  }) {
     this.#client = options.client;
     this.#queueUrl = options.queueUrl.toString();
+    this.#read = options.read ?? (readPollerParked as unknown as ParkedMessageReader<E>);
   }
 
-  async receive(visibilitySeconds: number): Promise<ParkedEvent[]> {
+  async receive(visibilitySeconds: number): Promise<ParkedEvent<E>[]> {
     const response = await this.#call('ReceiveMessage', () =>
       this.#client.send(
         new ReceiveMessageCommand({
@@ -75,10 +83,10 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
         }),
       ),
     );
-    return (response.Messages ?? []).map(toParkedEvent);
+    return (response.Messages ?? []).map((message) => toParkedEvent(message, this.#read));
   }
 
-  async release(messages: readonly ParkedEvent[]): Promise<void> {
+  async release(messages: readonly ParkedEvent<E>[]): Promise<void> {
     for (const batch of batchCallsOf(messages)) {
       await this.#call('ChangeMessageVisibilityBatch', () =>
         this.#client.send(
@@ -92,9 +100,9 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
   }
 
   async remove(
-    messages: readonly ParkedEvent[],
-  ): Promise<{ message: ParkedEvent; reason: string }[]> {
-    const failed: { message: ParkedEvent; reason: string }[] = [];
+    messages: readonly ParkedEvent<E>[],
+  ): Promise<{ message: ParkedEvent<E>; reason: string }[]> {
+    const failed: { message: ParkedEvent<E>; reason: string }[] = [];
     for (const batch of batchCallsOf(messages)) {
       const response = await this.#call('DeleteMessageBatch', () =>
         this.#client.send(
@@ -113,8 +121,8 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     return failed;
   }
 
-  async repark(parked: ParkedEvent, reason: string): Promise<void> {
-    const message = parked as SqsParkedEvent;
+  async repark(parked: ParkedEvent<E>, reason: string): Promise<void> {
+    const message = parked as SqsParkedEvent<E>;
     if (typeof message.body !== 'string') {
       throw new TypeError('repark takes only messages read by this queue');
     }
@@ -154,12 +162,22 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
 }
 
 /** A parked message as read, with what `repark` needs to write it again. */
-interface SqsParkedEvent extends ParkedEvent {
+interface SqsParkedEvent<E> extends ParkedEvent<E> {
   body: string;
   attributes: Record<string, MessageAttributeValue>;
 }
 
-function toParkedEvent(message: Message): SqsParkedEvent {
+/** What a message body (and its string attributes) says about the parked event. */
+export type ParkedMessageReading<E> = Pick<
+  ParkedEvent<E>,
+  'reason' | 'customerId' | 'eventName' | 'key' | 'eventTime' | 'event' | 'unpublishable'
+>;
+export type ParkedMessageReader<E> = (
+  body: string,
+  attribute: (name: string) => string | null,
+) => ParkedMessageReading<E>;
+
+function toParkedEvent<E>(message: Message, read: ParkedMessageReader<E>): SqsParkedEvent<E> {
   const attributes = message.MessageAttributes ?? {};
   const attribute = (name: string) => attributes[name]?.StringValue ?? null;
   const sentAt = Number(message.Attributes?.SentTimestamp ?? Number.NaN);
@@ -174,12 +192,19 @@ function toParkedEvent(message: Message): SqsParkedEvent {
     body: message.Body ?? '',
     attributes,
   };
+  return { ...base, ...read(base.body, attribute) };
+}
+
+/** The body `SqsDeadLetterSink` writes, read back. */
+function readPollerParked(
+  body: string,
+  attribute: (name: string) => string | null,
+): ParkedMessageReading<OutgoingEvent> {
   let parsed: z.infer<typeof ParkedBodySchema>;
   try {
-    parsed = ParkedBodySchema.parse(JSON.parse(base.body));
+    parsed = ParkedBodySchema.parse(JSON.parse(body));
   } catch (error) {
     return {
-      ...base,
       reason: attribute('reason') ?? '(no reason)',
       customerId: attribute('customerId'),
       eventName: attribute('eventName'),
@@ -191,7 +216,6 @@ function toParkedEvent(message: Message): SqsParkedEvent {
   }
   const eventTime = new Date(parsed.time);
   return {
-    ...base,
     reason: parsed.reason,
     customerId: parsed.customerId,
     eventName: parsed.detail?.eventName ?? parsed.eventName ?? attribute('eventName'),
@@ -223,6 +247,8 @@ function summarize(error: unknown): string {
 }
 
 /** Batch entries naming messages by receipt handle; `m<i>` is the message's place in the batch. */
-function receiptEntries(batch: readonly ParkedEvent[]): { Id: string; ReceiptHandle: string }[] {
+function receiptEntries(
+  batch: readonly Pick<ParkedEvent<unknown>, 'receiptHandle'>[],
+): { Id: string; ReceiptHandle: string }[] {
   return batch.map((message, index) => ({ Id: `m${index}`, ReceiptHandle: message.receiptHandle }));
 }

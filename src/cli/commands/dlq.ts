@@ -1,22 +1,41 @@
 import {
+  type DeadLetterQueue,
   type ParkedEvent,
   purge,
+  type RedriveOptions,
   type RedriveOutcome,
+  type RedriveSummary,
   readParked,
   redrive,
 } from '../../domain/dead-letter-redrive.js';
+import type { Runtime } from '../../runtime/create-runtime.js';
 import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
 import { formatAge } from '../format-age.js';
 
 /** Runs longer than this many events report progress on stderr. */
 const PROGRESS_FROM = 100;
 
+/**
+ * The poller's dead-letter queue and the bus, or (`--webhook <name>`) that webhook's dead-letter
+ * queue and its own queue: a webhook redrive reaches that endpoint only.
+ */
+function parkedQueue(runtime: Runtime, webhook: string | undefined): DeadLetterQueue<unknown> {
+  // Listing and purging never look into what a message would be redriven as.
+  return (
+    webhook === undefined ? runtime.deadLetters().queue : runtime.webhookDeadLetters(webhook).queue
+  ) as DeadLetterQueue<unknown>;
+}
+
+/** What the summaries call the queue. */
+const queueName = (webhook: string | undefined) =>
+  webhook === undefined ? 'the dead-letter queue' : `the ${webhook} webhook's dead-letter queue`;
+
 /** `dlq list`: every parked event, oldest first, on stdout; nothing is removed. */
 export async function runDlqList(
-  command: { json: boolean },
+  command: { json: boolean; webhook?: string | undefined },
   { runtime, io, json, say, now }: CommandContext,
 ): Promise<number> {
-  const { queue } = runtime.deadLetters();
+  const queue = parkedQueue(runtime, command.webhook);
   const parked = await readParked(queue, {
     signal: io.signal,
     onProgress: (read) => {
@@ -34,11 +53,11 @@ export async function runDlqList(
       );
     }
   }
-  say(`${rows.length} parked event(s) in the dead-letter queue`);
+  say(`${rows.length} parked event(s) in ${queueName(command.webhook)}`);
   return EXIT_OK;
 }
 
-function describeParked(message: ParkedEvent, now: Date) {
+function describeParked(message: ParkedEvent<unknown>, now: Date) {
   return {
     messageId: message.messageId,
     customerId: message.customerId,
@@ -56,11 +75,15 @@ function describeParked(message: ParkedEvent, now: Date) {
 
 /** `dlq redrive`: publishes parked events again, oldest first. */
 export async function runDlqRedrive(
-  command: { limit: number | undefined; dryRun: boolean; json: boolean },
+  command: {
+    limit: number | undefined;
+    dryRun: boolean;
+    json: boolean;
+    webhook?: string | undefined;
+  },
   { runtime, io, json, say }: CommandContext,
 ): Promise<number> {
-  const { queue, publisher } = runtime.deadLetters();
-  const summary = await redrive(queue, publisher, {
+  const options: RedriveOptions = {
     limit: command.limit,
     dryRun: command.dryRun,
     signal: io.signal,
@@ -68,12 +91,22 @@ export async function runDlqRedrive(
       if (total >= PROGRESS_FROM)
         say(`dlq redrive: ${done}/${total} tried, ${published} published`);
     },
-  });
+  };
+  let summary: RedriveSummary;
+  if (command.webhook === undefined) {
+    const { queue, publisher } = runtime.deadLetters();
+    summary = await redrive(queue, publisher, options);
+  } else {
+    const { queue, publisher } = runtime.webhookDeadLetters(command.webhook);
+    summary = await redrive(queue, publisher, options);
+  }
   if (command.json) json(summary.outcomes);
   else for (const outcome of summary.outcomes) io.stdout.write(`${describeOutcome(outcome)}\n`);
   const verb = command.dryRun
     ? 'would be published (dry run: nothing sent or deleted)'
-    : 'published and deleted';
+    : command.webhook === undefined
+      ? 'published and deleted'
+      : `moved back to the ${command.webhook} webhook's queue`;
   const counted = command.dryRun
     ? summary.outcomes.filter((outcome) => outcome.status === 'would-publish').length
     : summary.published;
@@ -98,8 +131,11 @@ function describeOutcome(outcome: RedriveOutcome): string {
 }
 
 /** `dlq purge --yes`: deletes every parked event. */
-export async function runDlqPurge({ runtime, io, say }: CommandContext): Promise<number> {
-  const { queue } = runtime.deadLetters();
+export async function runDlqPurge(
+  command: { webhook?: string | undefined },
+  { runtime, io, say }: CommandContext,
+): Promise<number> {
+  const queue = parkedQueue(runtime, command.webhook);
   const { deleted, failed } = await purge(queue, {
     signal: io.signal,
     onProgress: (count) => {

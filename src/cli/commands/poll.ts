@@ -1,14 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { schedulePolicy } from '../../config/settings.js';
 import type { FeedRun } from '../../domain/change-feed.js';
 import { newClaimOwner } from '../../domain/claim-due.js';
+import { pollNamed } from '../../domain/poll-named.js';
 import { boundedSummary, runSweep, type SweepSummary } from '../../domain/run-sweep.js';
 import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
 import { commonFailureHint } from '../failure-hint.js';
+import { QuietSweeps } from '../quiet-sweeps.js';
 
-/** `poll`: one sweep with `--once`, else a sweep every interval until Ctrl-C. */
+/**
+ * `poll`: one sweep with `--once`, else a sweep whenever customers are due until Ctrl-C; with
+ * customer ids, one poll of those customers now.
+ */
 export async function runPoll(
-  command: { once: boolean; json: boolean },
+  command: { customerIds: readonly string[]; once: boolean; json: boolean },
   { runtime, settings, io, json, say }: CommandContext,
 ): Promise<number> {
   const deps = await runtime.pollDependencies();
@@ -26,10 +32,25 @@ export async function runPoll(
     requestsPerSecond: settings.capillary.requestsPerSecond,
     owner: newClaimOwner('cli'),
   };
+  const exitCodeOf = (summary: SweepSummary) =>
+    summary.failures.length > 0 ? EXIT_CUSTOMER_FAILED : EXIT_OK;
+  if (command.customerIds.length > 0) {
+    const summary = await pollNamed(deps, command.customerIds, options);
+    if (command.json) json(summary);
+    say(describeSummary(summary));
+    return exitCodeOf(summary);
+  }
+  // Machines read --json: every sweep has its line there. People get the quiet ones summed up.
+  const lines = new QuietSweeps();
+  let exitCode = EXIT_OK;
+  const stop = () => {
+    const rest = lines.flush(Date.now());
+    if (rest !== undefined) say(rest);
+    return exitCode;
+  };
   const feed = deps.changeFeed;
   const feedIntervalMs = settings.changeFeed.feed.intervalMs;
   let nextFeedAt = Date.now();
-  let exitCode = EXIT_OK;
   while (true) {
     // The feed reads first, so the customers it hints are due for the sweep that follows. Its
     // requests take from the same quota gate as the polls; it never throws.
@@ -40,10 +61,15 @@ export async function runPoll(
     }
     const summary = await runSweep(deps, options);
     const hints = feedRun?.kind === 'read' ? feedRun.hintsDueNow : 0;
-    exitCode = summary.failures.length > 0 ? EXIT_CUSTOMER_FAILED : EXIT_OK;
+    exitCode = exitCodeOf(summary);
     if (command.json) json({ ...summary, hints, ...(feedRun ? { feed: feedRun } : {}) });
-    say(describeSummary(summary, hints));
-    if (command.once || io.signal?.aborted) return exitCode;
+    // A hinted sweep always gets its line: it is what the feed is for.
+    const line =
+      hints > 0
+        ? describeSummary(summary, hints)
+        : lines.after(summary, Date.now(), describeSummary);
+    if (line !== undefined) say(line);
+    if (command.once || io.signal?.aborted) return stop();
     try {
       const nextDueAt = await runtime.store.nextDueAt();
       const untilFeed = feed ? Math.max(0, nextFeedAt - Date.now()) : Number.POSITIVE_INFINITY;
@@ -56,7 +82,7 @@ export async function runPoll(
         { signal: io.signal },
       );
     } catch {
-      return exitCode;
+      return stop();
     }
   }
 }
@@ -111,4 +137,18 @@ export function describeSummary(summary: SweepSummary, hints = 0): string {
   const hint = commonFailureHint(summary);
   if (hint) lines.push(hint);
   return lines.join('\n');
+}
+
+/**
+ * `--webhook`'s endpoint and secret: the one given, or a new one for this run, which the banner
+ * shows (a local receiver cannot verify without it).
+ */
+export function webhookTarget(
+  webhook: { url: URL; secret: string | undefined } | undefined,
+): { url: URL; secret: string; secretShown: boolean } | undefined {
+  if (!webhook) return undefined;
+  const { url, secret } = webhook;
+  return secret === undefined
+    ? { url, secret: `whsec_${randomBytes(32).toString('base64')}`, secretShown: true }
+    : { url, secret, secretShown: false };
 }

@@ -19,10 +19,16 @@ const problems = (change: Partial<PollerWebhook> | Record<string, unknown>) =>
 const at = 'webhooks[0] ("orders")';
 
 describe('webhook props validation', () => {
-  it('accepts a plain webhook and both presets without auth', () => {
+  it('accepts a plain webhook, a signed one and both presets without auth', () => {
     expect(
       validateWebhooks([
         ok,
+        {
+          name: 'signed',
+          eventNames: ['Purchase'],
+          url: 'https://orders.example.com/hook?tenant=7',
+          signing: { secret: 'orders/signing' },
+        },
         {
           name: 'slack',
           eventNames: ['Purchase'],
@@ -75,7 +81,51 @@ describe('webhook props validation', () => {
       'a Slack hook URL in plain text',
       { url: 'https://hooks.slack.com/services/T0/B0/abc', preset: 'slack', auth: undefined },
       [
-        `${at}.url is a Slack incoming-webhook URL, which is itself a credential: put it in a Secrets Manager secret and give { "secret": "<name or ARN>" } instead, so it stays out of the template`,
+        `${at}.url is a Slack webhook URL, which is itself a credential: put the URL in a Secrets Manager secret and give { "secret": "<name or ARN>", "field"?: "<JSON key>" } instead, so it stays out of the template`,
+      ],
+    ],
+    [
+      'a Slack workflow URL under the slack preset',
+      { url: 'https://hooks.slack.com/triggers/T0/123/abc', preset: 'slack', auth: undefined },
+      [
+        `${at}.url is a Slack webhook URL, which is itself a credential: put the URL in a Secrets Manager secret and give { "secret": "<name or ARN>", "field"?: "<JSON key>" } instead, so it stays out of the template`,
+      ],
+    ],
+    [
+      'a Teams webhook URL',
+      { url: 'https://contoso.webhook.office.com/webhookb2/abc@def/IncomingWebhook/123/456' },
+      [
+        `${at}.url is a Microsoft Teams webhook URL, which is itself a credential: put the URL in a Secrets Manager secret and give { "secret": "<name or ARN>", "field"?: "<JSON key>" } instead, so it stays out of the template`,
+      ],
+    ],
+    [
+      'a Teams workflow URL',
+      {
+        url: 'https://prod-12.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers&sv=1.0&sig=AbC',
+      },
+      [
+        `${at}.url is a Power Automate / Logic Apps workflow URL (its sig parameter is a key), which is itself a credential: put the URL in a Secrets Manager secret and give { "secret": "<name or ARN>", "field"?: "<JSON key>" } instead, so it stays out of the template`,
+      ],
+    ],
+    [
+      'a Discord webhook URL',
+      { url: 'https://discord.com/api/webhooks/123/abcDEF' },
+      [
+        `${at}.url is a Discord webhook URL, which is itself a credential: put the URL in a Secrets Manager secret and give { "secret": "<name or ARN>", "field"?: "<JSON key>" } instead, so it stays out of the template`,
+      ],
+    ],
+    [
+      'a Google Chat webhook URL',
+      { url: 'https://chat.googleapis.com/v1/spaces/AAA/messages?key=k&token=t' },
+      [
+        `${at}.url is a Google Chat webhook URL (its key and token are in the query), which is itself a credential: put the URL in a Secrets Manager secret and give { "secret": "<name or ARN>", "field"?: "<JSON key>" } instead, so it stays out of the template`,
+      ],
+    ],
+    [
+      'a token in the query',
+      { url: 'https://orders.example.com/hook?tenant=7&token=abc&X-Api-Key=k' },
+      [
+        `${at}.url is a URL whose query carries a credential ("token", "X-Api-Key"), which is itself a credential: put the URL in a Secrets Manager secret and give { "secret": "<name or ARN>", "field"?: "<JSON key>" } instead, so it stays out of the template`,
       ],
     ],
     [
@@ -87,7 +137,7 @@ describe('webhook props validation', () => {
       'no auth without a preset',
       { auth: undefined },
       [
-        `${at}.auth is required: one of apiKey, basic or oauthClientCredentials (only the slack and pagerduty presets may leave it out)`,
+        `${at}.auth is required: one of apiKey, basic or oauthClientCredentials (a signed webhook, or the slack and pagerduty presets, may leave it out)`,
       ],
     ],
     [
@@ -113,6 +163,13 @@ describe('webhook props validation', () => {
       },
       [
         `${at}.url.secret must be a Secrets Manager secret name or ARN, not a value (letters, digits and /_+=.@- only)`,
+      ],
+    ],
+    [
+      'a signing value instead of a reference (not echoed)',
+      { signing: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2La LaSw' } },
+      [
+        `${at}.signing.secret must be a Secrets Manager secret name or ARN, not a value (letters, digits and /_+=.@- only)`,
       ],
     ],
     [
@@ -291,7 +348,7 @@ describe('-c webhooks (cdk.json context)', () => {
       ),
     ).toEqual([
       'Invalid CDK context:',
-      '- -c webhooks[0]: unknown key "apiKey" (known: name, eventNames, detail, url, auth, preset, routingKey, severity, inputTemplate, rateLimitPerSecond, maxEventAgeSeconds, retryAttempts, onReplay, enabled)',
+      '- -c webhooks[0]: unknown key "apiKey" (known: name, eventNames, detail, url, auth, preset, routingKey, severity, inputTemplate, rateLimitPerSecond, maxEventAgeSeconds, retryAttempts, onReplay, enabled, signing)',
       '- -c webhooks[0].maxEventAgeSeconds: expected a number, got "long"',
       '- -c webhooks[1]: expected an object, got "x"',
     ]);

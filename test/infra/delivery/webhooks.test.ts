@@ -1,7 +1,10 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type * as events from 'aws-cdk-lib/aws-events';
+import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CapillaryEventPollerStack } from '../../../infra/capillary-event-poller-stack.js';
+import { parseWebhookDeliveryConfig } from '../../../src/adapters/webhook/webhook-delivery-config.js';
+import { parseWebhookEnvelope } from '../../../src/adapters/webhook/webhook-envelope.js';
 import { matchesEventPattern } from '../../support/event-pattern-matcher.js';
 import {
   DOWNSTREAM_BUS_ARN,
@@ -26,19 +29,6 @@ const webhook = (name: string) => {
   return found;
 };
 type Resource = { Properties: Record<string, unknown> };
-/** The connection or destination of a webhook, found by the description the construct gives it. */
-const webhookResource = (type: string, name: string): Resource => {
-  const found = Object.values(
-    template.findResources(type, {
-      Properties: { Description: `capillary-event-poller webhook ${name}` },
-    }),
-  );
-  if (found.length !== 1) throw new Error(`expected one ${type} for ${name}`);
-  return found[0] as Resource;
-};
-const connection = (name: string) => webhookResource('AWS::Events::Connection', name);
-const destination = (name: string) =>
-  webhookResource('AWS::Events::ApiDestination', name).Properties;
 const ruleProps = (rule: events.Rule) =>
   (template.toJSON().Resources[stack.getLogicalId(rule.node.defaultChild as never)] as Resource)
     .Properties as {
@@ -52,82 +42,207 @@ const delivery = (kind: string, name: string) => {
   if (found === undefined) throw new Error(`no delivery ${kind} ${name}`);
   return found;
 };
+const resourceOf = (construct: IConstruct): Resource =>
+  template.toJSON().Resources[stack.getLogicalId(construct.node.defaultChild as never)] as Resource;
+/** The delivery function's WEBHOOK_DELIVERY, its tokens as `<token>`. */
+const deliveryConfig = (name: string, token = '<token>'): Record<string, unknown> => {
+  const variables = (
+    resourceOf(webhook(name).deliveryFunction).Properties.Environment as {
+      Variables: { WEBHOOK_DELIVERY: unknown };
+    }
+  ).Variables;
+  const joined = variables.WEBHOOK_DELIVERY as { 'Fn::Join': [string, unknown[]] };
+  const text = joined['Fn::Join'][1]
+    .map((part) => (typeof part === 'string' ? part : token))
+    .join('');
+  return JSON.parse(text) as Record<string, unknown>;
+};
+const transformer = (name: string) =>
+  ruleProps(webhook(name).rule).Targets[0]?.InputTransformer as {
+    InputTemplate: string;
+    InputPathsMap: Record<string, string>;
+  };
+
+const SAMPLE_EVENT = {
+  version: '0',
+  id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+  'detail-type': 'Purchase',
+  source: 'capillary.events',
+  account: '123456789012',
+  time: '2024-05-01T10:00:00Z',
+  region: 'eu-west-1',
+  resources: [],
+  detail: {
+    customerId: '123456789',
+    orgId: 50123,
+    eventName: 'Purchase',
+    attributes: { amount: 2500 },
+    poller: { eventKey: 'k-1' },
+  },
+};
+
+/**
+ * What EventBridge's input transformer makes of `event`: a placeholder inside a JSON string is
+ * replaced by the value's text, one outside by the value as JSON (null when the path is missing).
+ */
+function transform(
+  input: { InputTemplate: string; InputPathsMap: Record<string, string> },
+  event: unknown,
+): string {
+  const at = (path: string): unknown =>
+    path === '$'
+      ? event
+      : path
+          .slice(2)
+          .split('.')
+          .reduce<unknown>(
+            (value, key) => (value as Record<string, unknown> | undefined)?.[key],
+            event,
+          );
+  const template = input.InputTemplate;
+  let out = '';
+  let inString = false;
+  for (let index = 0; index < template.length; index++) {
+    const char = template[index] as string;
+    if (char === '"' && template[index - 1] !== '\\') inString = !inString;
+    const placeholder = char === '<' ? /^<([^<>]+)>/.exec(template.slice(index)) : null;
+    const name = placeholder?.[1];
+    if (
+      placeholder &&
+      name !== undefined &&
+      (name === 'aws.events.event.json' || name in input.InputPathsMap)
+    ) {
+      const value =
+        name === 'aws.events.event.json' ? event : at(input.InputPathsMap[name] as string);
+      out += inString ? String(value) : JSON.stringify(value ?? null);
+      index += placeholder[0].length - 1;
+      continue;
+    }
+    out += char;
+  }
+  return out;
+}
 
 describe('webhooks', () => {
-  it('creates a connection, an API destination and a rule per webhook', () => {
-    template.resourceCountIs('AWS::Events::Connection', WEBHOOKS.length);
-    template.resourceCountIs('AWS::Events::ApiDestination', WEBHOOKS.length);
+  it('gives each webhook a rule, a queue, a dead-letter queue and a delivery function, and no API destination', () => {
+    template.resourceCountIs('AWS::Events::Connection', 0);
+    template.resourceCountIs('AWS::Events::ApiDestination', 0);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', WEBHOOKS.length + 1);
     // Five webhooks, one alert, three onEvent rules.
     template.resourceCountIs('AWS::Events::Rule', 9);
+    for (const { name } of WEBHOOKS) {
+      expect(webhook(name).deadLetterQueue).toBe(delivery('webhook', name).deadLetterQueue);
+    }
   });
 
-  it('keeps an API key in Secrets Manager, referenced at deploy', () => {
-    expect(connection('orders').Properties).toEqual({
-      Description: 'capillary-event-poller webhook orders',
-      AuthorizationType: 'API_KEY',
-      AuthParameters: {
-        ApiKeyAuthParameters: {
-          ApiKeyName: 'x-api-key',
-          ApiKeyValue: `{{resolve:secretsmanager:${ORDERS_KEY_ARN}:SecretString:apiKey::}}`,
+  it('retries on the queue: redrive after retryAttempts retries, visibility 6 times the function timeout', () => {
+    expect(resourceOf(webhook('orders').queue).Properties).toEqual({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 540,
+      MessageRetentionPeriod: 345_600,
+      RedrivePolicy: {
+        deadLetterTargetArn: ref(webhook('orders').deadLetterQueue.queueArn),
+        maxReceiveCount: 11,
+      },
+    });
+    expect(
+      (resourceOf(webhook('crm').queue).Properties.RedrivePolicy as { maxReceiveCount: number })
+        .maxReceiveCount,
+    ).toBe(186);
+    expect(resourceOf(webhook('orders').deliveryFunction).Properties).toMatchObject({
+      Timeout: 90,
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+    });
+  });
+
+  it('limits each endpoint: the event source’s maximum concurrency, and a pace per function', () => {
+    const mapping = (name: string) =>
+      Object.values(
+        template.findResources('AWS::Lambda::EventSourceMapping', {
+          Properties: { FunctionName: ref(webhook(name).deliveryFunction.functionName) },
+        }),
+      )[0] as Resource;
+    expect(mapping('orders').Properties).toMatchObject({
+      EventSourceArn: ref(webhook('orders').queue.queueArn),
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+    });
+    expect(deliveryConfig('orders')).toMatchObject({ requestsPerSecond: 5 });
+    expect(mapping('sales-slack').Properties).toMatchObject({
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    expect(deliveryConfig('sales-slack')).toMatchObject({ requestsPerSecond: 0.5 });
+    expect(deliveryConfig('vip-pager')).toMatchObject({ requestsPerSecond: 1 });
+  });
+
+  it('tells the delivery function which secrets to read, never their values', () => {
+    expect(deliveryConfig('orders')).toEqual({
+      name: 'orders',
+      url: 'https://orders.example.com/capillary',
+      auth: { apiKey: { header: 'x-api-key', secret: ORDERS_KEY_ARN, field: 'apiKey' } },
+      maxEventAgeSeconds: 7200,
+      requestsPerSecond: 5,
+      timeoutMs: 10_000,
+      queueUrl: '<token>',
+      deadLetterQueueUrl: '<token>',
+    });
+    expect(deliveryConfig('sales-slack')).toMatchObject({ url: { secret: 'slack/sales' } });
+    expect(deliveryConfig('vip-pager')).toMatchObject({
+      url: 'https://events.pagerduty.com/v2/enqueue',
+      routingKey: { secret: 'pagerduty/vip', field: 'routingKey' },
+    });
+    expect(deliveryConfig('warehouse')).toMatchObject({
+      auth: {
+        oauthClientCredentials: {
+          tokenUrl: 'https://auth.example.com/oauth2/token',
+          secret: 'warehouse/oauth',
         },
       },
     });
   });
 
-  it('sends basic auth with the password from Secrets Manager', () => {
-    expect(connection('crm').Properties).toMatchObject({
-      AuthorizationType: 'BASIC',
-      AuthParameters: {
-        BasicAuthParameters: {
-          Username: 'capillary',
-          Password: '{{resolve:secretsmanager:crm/basic:SecretString:password::}}',
-        },
-      },
-    });
+  it('gives each delivery function a configuration its own schema accepts', () => {
+    for (const { name } of WEBHOOKS) {
+      const text = JSON.stringify(
+        deliveryConfig(name, 'https://sqs.eu-west-1.amazonaws.com/123456789012/queue'),
+      );
+      expect(parseWebhookDeliveryConfig(text).name).toBe(name);
+    }
   });
 
-  it('lets EventBridge fetch OAuth client-credentials tokens, the client secret referenced', () => {
-    expect(connection('warehouse').Properties).toMatchObject({
-      AuthorizationType: 'OAUTH_CLIENT_CREDENTIALS',
-      AuthParameters: {
-        OAuthParameters: {
-          AuthorizationEndpoint: 'https://auth.example.com/oauth2/token',
-          HttpMethod: 'POST',
-          ClientParameters: {
-            ClientID: 'capillary-poller',
-            ClientSecret: '{{resolve:secretsmanager:warehouse/oauth:SecretString:clientSecret::}}',
-          },
-          OAuthHttpParameters: {
-            BodyParameters: [
-              { Key: 'grant_type', Value: 'client_credentials', IsValueSecret: false },
-              { Key: 'scope', Value: 'events.write', IsValueSecret: false },
-            ],
-          },
-        },
-      },
-    });
+  it('lets each delivery function read its own secrets only, and park on its own dead-letter queue', () => {
+    const statements = (name: string) => {
+      const role = webhook(name).deliveryRole;
+      const policies = Object.values(
+        template.findResources('AWS::IAM::Policy', {
+          Properties: { Roles: [ref(role.roleName)] },
+        }),
+      ) as Resource[];
+      return policies.flatMap(
+        (policy) =>
+          (policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement,
+      );
+    };
+    const reads = (name: string) =>
+      statements(name)
+        .filter((statement) =>
+          JSON.stringify(statement.Action).includes('secretsmanager:GetSecretValue'),
+        )
+        .map((statement) => statement.Resource);
+    expect(reads('orders')).toEqual([ORDERS_KEY_ARN]);
+    expect(JSON.stringify(reads('crm'))).toContain(':secret:crm/basic-??????');
+    expect(JSON.stringify(reads('crm'))).not.toContain('slack');
+    expect(statements('orders')).toContainEqual(
+      expect.objectContaining({
+        Action: expect.arrayContaining(['sqs:SendMessage']),
+        Resource: ref(webhook('orders').deadLetterQueue.queueArn),
+      }),
+    );
   });
 
-  it('points each destination at its URL with its rate limit (defaults by preset)', () => {
-    expect(destination('orders')).toMatchObject({
-      InvocationEndpoint: 'https://orders.example.com/capillary',
-      HttpMethod: 'POST',
-      InvocationRateLimitPerSecond: 25,
-      ConnectionArn: ref(webhook('orders').connection.connectionArn),
-    });
-    expect(destination('crm').InvocationRateLimitPerSecond).toBe(10);
-    expect(destination('sales-slack')).toMatchObject({
-      // The Slack URL is a credential: a dynamic reference, resolved by CloudFormation.
-      InvocationEndpoint: '{{resolve:secretsmanager:slack/sales:SecretString:::}}',
-      InvocationRateLimitPerSecond: 1,
-    });
-    expect(destination('vip-pager')).toMatchObject({
-      InvocationEndpoint: 'https://events.pagerduty.com/v2/enqueue',
-      InvocationRateLimitPerSecond: 2,
-    });
-  });
-
-  it('matches source, event names and detail, guards against replays, and retries into a DLQ', () => {
+  it('matches source, event names and detail, guards against replays, and queues the rendered body', () => {
     const orders = webhook('orders');
     const props = ruleProps(orders.rule);
     expect(props.EventPattern).toEqual({
@@ -139,34 +254,38 @@ describe('webhooks', () => {
     expect(props.Targets).toEqual([
       {
         Id: 'Target0',
-        Arn: ref(orders.destination.apiDestinationArn),
-        RoleArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
-        RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 7200 },
-        DeadLetterConfig: { Arn: ref(delivery('webhook', 'orders').deadLetterQueue?.queueArn) },
+        Arn: ref(orders.queue.queueArn),
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+        DeadLetterConfig: { Arn: ref(orders.deadLetterQueue.queueArn) },
         InputTransformer: {
           InputPathsMap: {
             'detail-customerId': '$.detail.customerId',
             'detail-type': '$.detail-type',
             time: '$.time',
+            webhookId: '$.detail.poller.eventKey',
+            webhookTime: '$.time',
+            webhookEventName: '$.detail-type',
+            webhookCustomerId: '$.detail.customerId',
           },
-          InputTemplate: '{"customer":<detail-customerId>,"event":<detail-type>,"at":<time>}',
+          InputTemplate:
+            '{"id":<webhookId>,"time":<webhookTime>,"eventName":<webhookEventName>,"customerId":<webhookCustomerId>,"body":{"customer":<detail-customerId>,"event":<detail-type>,"at":<time>}}',
         },
       },
     ]);
+    const queued = parseWebhookEnvelope(transform(transformer('orders'), SAMPLE_EVENT));
+    expect(queued.envelope).toEqual({
+      id: 'k-1',
+      time: '2024-05-01T10:00:00Z',
+      eventName: 'Purchase',
+      customerId: '123456789',
+      body: { customer: '123456789', event: 'Purchase', at: '2024-05-01T10:00:00Z' },
+    });
   });
 
-  it('lets the invoke role call only its own destination', () => {
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: [
-          {
-            Action: 'events:InvokeApiDestination',
-            Effect: 'Allow',
-            Resource: ref(webhook('orders').destination.apiDestinationArn),
-          },
-        ],
-      },
-    });
+  it('queues the whole event when there is no template', () => {
+    const queued = parseWebhookEnvelope(transform(transformer('crm'), SAMPLE_EVENT));
+    expect(queued.envelope?.body).toEqual(SAMPLE_EVENT);
+    expect(queued.envelope?.id).toBe('k-1');
   });
 
   it('delivers replays only to a webhook with onReplay: true', () => {
@@ -177,72 +296,49 @@ describe('webhooks', () => {
   });
 
   it('renders the Slack preset as text naming the event, the customer and its time', () => {
-    expect(ruleProps(webhook('sales-slack').rule).Targets[0]?.InputTransformer).toEqual({
-      InputPathsMap: {
-        'detail-type': '$.detail-type',
-        'detail-customerId': '$.detail.customerId',
-        'detail-orgId': '$.detail.orgId',
-        time: '$.time',
-      },
-      InputTemplate:
-        '{"text":"Capillary <detail-type> for customer <detail-customerId> (org <detail-orgId>) at <time>"}',
+    const queued = parseWebhookEnvelope(transform(transformer('sales-slack'), SAMPLE_EVENT));
+    expect(queued.envelope?.body).toEqual({
+      text: 'Capillary Purchase for customer 123456789 (org 50123) at 2024-05-01T10:00:00Z',
     });
   });
 
-  it('renders the PagerDuty preset as an Events API v2 trigger, the routing key added by the connection', () => {
-    const transformer = ruleProps(webhook('vip-pager').rule).Targets[0]?.InputTransformer as {
-      InputTemplate: string;
-      InputPathsMap: Record<string, string>;
-    };
-    expect(transformer.InputTemplate).toBe(
-      '{"event_action":"trigger","dedup_key":<detail-poller-eventKey>,"payload":{"summary":"Capillary <detail-type> for customer <detail-customerId>","source":<source>,"severity":"error","timestamp":<time>,"custom_details":{"eventName":<detail-type>,"customerId":<detail-customerId>,"orgId":<detail-orgId>,"eventKey":<detail-poller-eventKey>}}}',
+  it('renders the PagerDuty preset as an Events API v2 trigger, without the routing key', () => {
+    const queued = parseWebhookEnvelope(
+      transform(transformer('vip-pager'), { ...SAMPLE_EVENT, 'detail-type': 'TierDowngrade' }),
     );
-    expect(transformer.InputPathsMap).toMatchObject({
-      'detail-poller-eventKey': '$.detail.poller.eventKey',
-      time: '$.time',
-    });
-    expect(transformer.InputTemplate).not.toContain('routing_key');
-    expect(connection('vip-pager').Properties).toMatchObject({
-      AuthParameters: {
-        InvocationHttpParameters: {
-          BodyParameters: [
-            {
-              Key: 'routing_key',
-              Value: '{{resolve:secretsmanager:pagerduty/vip:SecretString:routingKey::}}',
-              IsValueSecret: true,
-            },
-          ],
+    expect(queued.envelope?.body).toEqual({
+      event_action: 'trigger',
+      dedup_key: 'k-1',
+      payload: {
+        summary: 'Capillary TierDowngrade for customer 123456789',
+        source: 'capillary.events',
+        severity: 'error',
+        timestamp: '2024-05-01T10:00:00Z',
+        custom_details: {
+          eventName: 'TierDowngrade',
+          customerId: '123456789',
+          orgId: 50123,
+          eventKey: 'k-1',
         },
       },
     });
+    expect(transformer('vip-pager').InputTemplate).not.toContain('routing_key');
   });
 
-  it('puts no secret value in the template: every credential is a Secrets Manager reference', () => {
-    const credentials: [string, unknown][] = [];
-    const walk = (value: unknown, path: string): void => {
-      if (Array.isArray(value)) {
-        for (const [index, item] of value.entries()) walk(item, `${path}[${index}]`);
-      } else if (typeof value === 'object' && value !== null) {
-        const entry = value as Record<string, unknown>;
-        for (const [key, item] of Object.entries(entry)) {
-          const secret =
-            ['ApiKeyValue', 'Password', 'ClientSecret'].includes(key) ||
-            (key === 'Value' && entry.IsValueSecret === true);
-          if (secret) credentials.push([`${path}.${key}`, item]);
-          walk(item, `${path}.${key}`);
-        }
-      }
+  it('lists every webhook’s queue and dead-letter queue in the WebhookQueues output', () => {
+    const output = template.toJSON().Outputs.WebhookQueues as {
+      Value: { 'Fn::Join': [string, unknown[]] };
     };
-    const connections = template.findResources('AWS::Events::Connection');
-    walk(connections, 'Connections');
-    const notReferences = credentials.filter(
-      ([, value]) => typeof value !== 'string' || !value.startsWith('{{resolve:secretsmanager:'),
-    );
-    // The presets' fixed sender header is the only plain value: the webhook's own name.
-    expect(notReferences.map(([, value]) => value).sort()).toEqual(['sales-slack', 'vip-pager']);
-    expect(credentials.length).toBe(notReferences.length + 4);
-    const everything = JSON.stringify(template.toJSON());
-    expect(everything).not.toMatch(/hooks\.slack\.com/);
+    const parts = output.Value['Fn::Join'][1];
+    const text = parts
+      .map((part) => (typeof part === 'string' ? part : JSON.stringify(part).replaceAll('"', "'")))
+      .join('');
+    const parsed = JSON.parse(text) as Record<string, { queueUrl: string; dlqUrl: string }>;
+    expect(Object.keys(parsed)).toEqual(WEBHOOKS.map(({ name }) => name));
+    expect(parsed.orders).toEqual({
+      queueUrl: `{'Ref':'${stack.getLogicalId(webhook('orders').queue.node.defaultChild as never)}'}`,
+      dlqUrl: `{'Ref':'${stack.getLogicalId(webhook('orders').deadLetterQueue.node.defaultChild as never)}'}`,
+    });
   });
 });
 
@@ -344,8 +440,8 @@ describe('delivery guarantees on every rule target', () => {
         AlarmActions: ops,
       });
     }
-    // 14 operational alarms (FeedStalled included), 9 failed-invocation alarms, 8 queue-depth alarms (Rebuild brings its own queue).
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 14 + 9 + 8);
+    // 15 operational alarms (CorruptItems and FeedStalled included), 9 failed-invocation alarms, 8 queue-depth alarms (Rebuild brings its own queue).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 15 + 9 + 8);
   });
 
   it('shows deliveries, failures and DLQ depth per target on the dashboard', () => {
@@ -373,23 +469,7 @@ describe('delivery guarantees on every rule target', () => {
 });
 
 describe('replay guard, matched against sample events', () => {
-  const live = {
-    version: '0',
-    id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
-    'detail-type': 'Purchase',
-    source: 'capillary.events',
-    account: '123456789012',
-    time: '2024-05-01T10:00:00Z',
-    region: 'eu-west-1',
-    resources: [],
-    detail: {
-      customerId: '123456789',
-      orgId: 50123,
-      eventName: 'Purchase',
-      attributes: { amount: 2500, storeCode: 'S1' },
-      poller: { eventKey: 'k-1' },
-    },
-  };
+  const live = SAMPLE_EVENT;
   const replayed = { ...live, 'replay-name': 'fix-orders-2024-05-01' };
   const pattern = (rule: events.Rule) => ruleProps(rule).EventPattern;
 

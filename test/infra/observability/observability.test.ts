@@ -142,6 +142,7 @@ describe('observability of the default stack', () => {
       ],
       ['any coverage gap', () => countOnce(custom(MetricName.CoverageGaps), 1)],
       ['any cursor over its byte budget', () => countOnce(custom(MetricName.CursorsOverBudget), 1)],
+      ['any unreadable schedule item', () => countOnce(custom(MetricName.CorruptItems), 1)],
     ])('alarms on %s, notifying the ops topic on alarm and on recovery', (_name, expected) => {
       defaults.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         ...expected(),
@@ -153,6 +154,7 @@ describe('observability of the default stack', () => {
 
     it('exposes every alarm, each described', () => {
       expect(Object.keys(defaults.poller.alarms).sort()).toEqual([
+        'corruptItems',
         'coverageGaps',
         'cursorsOverBudget',
         'customersOverdue',
@@ -197,6 +199,8 @@ describe('observability of the default stack', () => {
         MetricName.OldestStalenessSeconds,
         MetricName.CustomersOverdue,
         MetricName.CoverageGaps,
+        MetricName.ClaimErrors,
+        MetricName.CorruptItems,
         MetricName.CapillaryRequests,
         MetricName.EventsPublished,
         MetricName.PollErrors,

@@ -1,0 +1,116 @@
+// Standard Webhooks signatures (https://www.standardwebhooks.com/, the scheme Svix signs with):
+// `webhook-signature: v1,<base64 HMAC-SHA256 over "<id>.<timestamp>.<body>">`, the key being the
+// bytes of a `whsec_<base64>` secret.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { PollerError } from './errors.js';
+
+/** The three headers a signed delivery carries. */
+export interface WebhookSignatureHeaders {
+  'webhook-id': string;
+  'webhook-timestamp': string;
+  'webhook-signature': string;
+}
+
+/** How far a delivery's timestamp may be from the receiver's clock, either way (the spec's 5 minutes). */
+const WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
+
+const SECRET_PREFIX = 'whsec_';
+/** The spec's range for a secret's key: 24 to 64 bytes. */
+const MIN_KEY_BYTES = 24;
+const MAX_KEY_BYTES = 64;
+
+/**
+ * A signing secret that is not `whsec_` + the base64 of 24 to 64 bytes. Never shows the secret.
+ */
+export class WebhookSecretError extends PollerError {
+  constructor(problem: string) {
+    super(
+      `webhook signing secret: ${problem}`,
+      'store the secret as whsec_ followed by the base64 of 24 to 64 random bytes (e.g. `echo "whsec_$(openssl rand -base64 32)"`)',
+    );
+  }
+}
+
+/**
+ * The HMAC key a `whsec_<base64>` secret holds.
+ */
+export function webhookSecretKey(secret: string): Buffer {
+  if (!secret.startsWith(SECRET_PREFIX)) throw new WebhookSecretError('does not start with whsec_');
+  const encoded = secret.slice(SECRET_PREFIX.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) {
+    throw new WebhookSecretError('the part after whsec_ is not base64');
+  }
+  const key = Buffer.from(encoded, 'base64');
+  if (key.length < MIN_KEY_BYTES || key.length > MAX_KEY_BYTES) {
+    throw new WebhookSecretError(
+      `holds ${key.length} bytes, not ${MIN_KEY_BYTES} to ${MAX_KEY_BYTES}`,
+    );
+  }
+  return key;
+}
+
+function signature(key: Buffer, id: string, timestamp: string, body: string): Buffer {
+  return createHmac('sha256', key).update(`${id}.${timestamp}.${body}`, 'utf8').digest();
+}
+
+/**
+ * The headers that sign `body` as message `id` sent at `timestamp` (Unix seconds). The body must
+ * be sent byte for byte as signed.
+ */
+export function signWebhook(input: {
+  id: string;
+  timestamp: number;
+  body: string;
+  secret: string;
+}): WebhookSignatureHeaders {
+  const timestamp = String(Math.floor(input.timestamp));
+  const digest = signature(webhookSecretKey(input.secret), input.id, timestamp, input.body);
+  return {
+    'webhook-id': input.id,
+    'webhook-timestamp': timestamp,
+    'webhook-signature': `v1,${digest.toString('base64')}`,
+  };
+}
+
+/** Why a delivery does not verify. */
+type WebhookVerdict =
+  | { ok: true }
+  | {
+      ok: false;
+      reason:
+        | 'missing-header'
+        | 'bad-timestamp'
+        | 'timestamp-out-of-tolerance'
+        | 'no-matching-signature';
+    };
+
+/**
+ * Checks a delivery as a receiver would: the timestamp within 5 minutes of `nowSeconds`, and one
+ * of the space-separated `v1,` signatures equal (in constant time) to the body's.
+ * @internal the reference verifier the tests check deliveries with; receivers copy the short one
+ * in docs/webhooks.md, which the tests run too.
+ */
+export function verifyWebhook(input: {
+  headers: Partial<Record<keyof WebhookSignatureHeaders, string | undefined>>;
+  body: string;
+  secret: string;
+  nowSeconds?: number;
+}): WebhookVerdict {
+  const id = input.headers['webhook-id'];
+  const timestamp = input.headers['webhook-timestamp'];
+  const signatures = input.headers['webhook-signature'];
+  if (!id || !timestamp || !signatures) return { ok: false, reason: 'missing-header' };
+  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'bad-timestamp' };
+  const now = input.nowSeconds ?? Math.floor(Date.now() / 1000);
+  if (Math.abs(now - Number(timestamp)) > WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS) {
+    return { ok: false, reason: 'timestamp-out-of-tolerance' };
+  }
+  const expected = signature(webhookSecretKey(input.secret), id, timestamp, input.body);
+  const matches = signatures.split(' ').some((entry) => {
+    const [version, value] = entry.split(',', 2);
+    if (version !== 'v1' || value === undefined) return false;
+    const given = Buffer.from(value, 'base64');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+  return matches ? { ok: true } : { ok: false, reason: 'no-matching-signature' };
+}
