@@ -1,11 +1,13 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// Pure tests that live under test/ (they read files and import modules, nothing more).
+// Pure tests that live under test/ (they read files and import modules, nothing more), and the
+// test of the unit project's guard.
 const PURE_TESTS_UNDER_TEST = [
   'test/bench/scale-simulation.test.ts',
   'test/docs/generated-docs.test.ts',
   'test/docs/stated-numbers.test.ts',
   'test/docs/where-things-are.test.ts',
+  'test/support/unit-test-guard.test.ts',
 ];
 // Tests that build the CDK stack: no database, but seconds of synth each.
 const INFRA_TESTS = ['test/infra/**/*.test.ts', 'test/docs/deployed-numbers.test.ts'];
