@@ -42,6 +42,16 @@ const SERVICES_USED: Record<Exclude<Command['name'], 'help'>, readonly Service[]
   'dlq-redrive': ['deadLetterQueue', 'bus'],
 };
 
+/**
+ * `poll --webhook` delivers to its endpoint instead of the bus; `dlq … --webhook` works on that
+ * webhook's queues alone (`WEBHOOK_QUEUES`, which the command checks itself).
+ */
+function servicesUsed(command: Exclude<Command, { name: 'help' }>): readonly Service[] {
+  if (command.name === 'poll' && command.webhook) return ['capillary', 'table'];
+  if (command.name.startsWith('dlq-') && 'webhook' in command && command.webhook) return [];
+  return SERVICES_USED[command.name];
+}
+
 /** Runs one CLI command and returns its exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const say = (text: string) => io.stderr.write(`${text}\n`);
@@ -55,11 +65,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     settings = loadSettings(io.env, {
       allowEmbedded: true,
-      // A webhook stands in for the bus.
-      uses:
-        command.name === 'poll' && command.webhook
-          ? ['capillary', 'table']
-          : SERVICES_USED[command.name],
+      uses: servicesUsed(command),
       command: COMMAND_TABLE[command.name].words,
     });
   } catch (error) {
