@@ -18,6 +18,7 @@ const HANDLERS = {
   worker: 'functions/worker/handler.ts',
   scheduler: 'functions/scheduler/handler.ts',
   'webhook-delivery': 'functions/webhook-delivery/handler.ts',
+  changeFeed: 'functions/change-feed/handler.ts',
 } as const;
 const GOAL_BYTES = 300 * 1024;
 const GOAL_RATIO = 1.15;

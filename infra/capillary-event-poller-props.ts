@@ -276,6 +276,14 @@ export interface CapillaryEventPollerProps {
    * @default true
    */
   readonly schemaRegistry?: boolean;
+  /**
+   * Whether to run the change feed: a function (reserved concurrency 1) that reads Capillary's
+   * org-wide event log every minute and makes the watched customers named there due now, and the
+   * secret of the key their identifiers are hashed under. An org without the log degrades to
+   * schedule-only polling (and the FeedStalled alarm says so).
+   * @default true
+   */
+  readonly changeFeed?: boolean;
 }
 
 /** What `onEvent` routes where. */

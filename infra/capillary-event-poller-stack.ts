@@ -29,6 +29,13 @@ export class CapillaryEventPollerStack extends Stack {
     output('EventBusArn', poller.eventBus.eventBusArn, 'The bus events are put on');
     output('EventSource', poller.eventSource, 'The source of every entry');
     output('SecretArn', poller.secret.secretArn, 'Put the Capillary credentials in this secret');
+    if (poller.identifierKey !== undefined) {
+      output(
+        'IdentifierKeySecretArn',
+        poller.identifierKey.secretArn,
+        'IDENTIFIER_KEY_SECRET_ARN for the CLI: watch add hashes identifiers under this key',
+      );
+    }
     output(
       'DeadLetterQueueUrl',
       poller.deadLetterQueue.queueUrl,

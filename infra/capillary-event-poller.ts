@@ -30,6 +30,7 @@ import { createPollerAlarms } from './observability/poller-alarms.js';
 import { createPollerDashboard } from './observability/poller-dashboard.js';
 import { pollerMetric } from './observability/poller-metric.js';
 import { CapillaryCredentials } from './polling/capillary-credentials.js';
+import { ChangeFeedFunction } from './polling/change-feed-function.js';
 import { functionEnvironment } from './polling/function-environment.js';
 import { PollSchedule } from './polling/poll-schedule.js';
 import { SchedulerFunction } from './polling/scheduler-function.js';
@@ -73,6 +74,11 @@ export class CapillaryEventPoller extends Construct {
   public readonly schedulerLogGroup: logs.LogGroup;
   public readonly workerLogGroup: logs.LogGroup;
   public readonly schedule: scheduler.Schedule;
+  /** Reads Capillary's org-wide event log (one at a time); `undefined` with `changeFeed: false`. */
+  public readonly changeFeed: nodejs.NodejsFunction | undefined;
+  public readonly changeFeedLogGroup: logs.LogGroup | undefined;
+  /** The identifier index's hash key: `IDENTIFIER_KEY_SECRET_ARN` for `watch add`. */
+  public readonly identifierKey: secretsmanager.ISecret | undefined;
   /** Encrypts the topics this construct creates (CloudWatch and EventBridge may use it). */
   public readonly topicKey: kms.Key;
   public readonly opsTopic: sns.ITopic;
@@ -201,6 +207,21 @@ export class CapillaryEventPoller extends Construct {
       enabled: props.scheduleEnabled ?? true,
     }).schedule;
 
+    if (props.changeFeed ?? true) {
+      const feed = new ChangeFeedFunction(this, {
+        logRetention,
+        environment,
+        enabled: props.scheduleEnabled ?? true,
+      });
+      this.changeFeed = feed.fn;
+      this.changeFeedLogGroup = feed.logGroup;
+      this.identifierKey = feed.identifierKey;
+      // Its cursor, hints (UpdateItem), the quota item, and the identifier index in batches.
+      state.grantCursorReadWrite(feed.role);
+      state.grantIdentifierIndex(feed.role);
+      credentials.grantRead(feed.fn);
+    }
+
     // --- Delivery: the event contract, alerts, webhooks (and `onEvent` rules added later).
     if (props.schemaRegistry ?? true) {
       const registry = new DetailSchemaRegistry(this, this.eventSource);
@@ -232,6 +253,7 @@ export class CapillaryEventPoller extends Construct {
       workerTimeout: this.timeout,
       deadLetterQueue: this.deadLetterQueue,
       workDeadLetterQueue: this.workDeadLetterQueue,
+      changeFeed: this.changeFeed !== undefined,
     });
     const action = new SnsAction(this.opsTopic);
     for (const alarm of Object.values(this.alarms)) {
@@ -251,6 +273,7 @@ export class CapillaryEventPoller extends Construct {
         workDeadLetterQueue: this.workDeadLetterQueue,
         deadLetterQueue: this.deadLetterQueue,
         alarms: this.alarms,
+        changeFeed: this.changeFeed,
       });
       this.deliveries.attachDashboard(this.dashboard);
     }

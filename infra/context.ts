@@ -64,6 +64,7 @@ export const CONTEXT_KEYS = {
     'JSON list of {name, eventNames, url, auth | signing | preset, detail?, routingKey?, severity?, inputTemplate?, rateLimitPerSecond?, maxEventAgeSeconds?, retryAttempts?, onReplay?, enabled?}',
   dashboard: 'true | false (default true)',
   schemaRegistry: 'true | false (default true)',
+  changeFeed: 'true | false (default true)',
   nag: 'Run cdk-nag AwsSolutions checks at synth: true | false (default true)',
   workers: 'Worker functions running at once, 2 to 1000 (default 4)',
   maxPollIntervalMinutes: 'Longest minutes between two polls of a customer (default 60)',
@@ -292,6 +293,7 @@ export function readAppContext(
   const webhooks = readContextWebhooks(json('webhooks'), problems);
   const dashboard = flag('dashboard');
   const schemaRegistry = flag('schemaRegistry');
+  const changeFeed = flag('changeFeed');
   const nag = flag('nag') ?? true;
   const workers = number('workers');
   const maxPollIntervalMinutes = number('maxPollIntervalMinutes');
@@ -369,6 +371,7 @@ export function readAppContext(
       webhooks,
       dashboard,
       schemaRegistry,
+      changeFeed,
       workers,
       maxPollInterval:
         maxPollIntervalMinutes === undefined ? undefined : Duration.minutes(maxPollIntervalMinutes),

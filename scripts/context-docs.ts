@@ -183,6 +183,12 @@ export const CONTEXT_DOCS: Record<ContextKey, ContextDoc> = {
     allowed: '`true`, `false`',
     meaning: 'create the schema registry',
   },
+  changeFeed: {
+    default: '`true`',
+    allowed: '`true`, `false`',
+    meaning:
+      "run the change feed function (reads Capillary's org-wide event log, polls active customers at once); `false` for an org without the log",
+  },
   stackName: {
     default: '`CapillaryEventPoller`',
     meaning: 'stack name (deploy a second poller under another name)',

@@ -18,6 +18,8 @@ export interface PollerAlarmsProps {
   readonly workerTimeout: Duration;
   readonly deadLetterQueue: sqs.IQueue;
   readonly workDeadLetterQueue: sqs.IQueue;
+  /** Whether the change feed runs: then `FeedStalled` watches it. */
+  readonly changeFeed: boolean;
 }
 
 /**
@@ -173,5 +175,30 @@ export function createPollerAlarms(
       evaluationPeriods: 1,
       treatMissingData: notBreaching,
     }),
+    ...(props.changeFeed ? { feedStalled: feedStalledAlarm(scope, metric) } : {}),
   };
+}
+
+/** The feed reads every 30 s by default: ten minutes behind is far from a late record's lag. */
+const FEED_STALLED_AFTER = Duration.minutes(10);
+
+/**
+ * The change feed has not read the log up to the last ten minutes, for two periods: failing,
+ * unavailable (an org without the log: deploy with `changeFeed: false`), or not running. Polling
+ * goes on by schedule meanwhile, so events are late, not lost.
+ */
+function feedStalledAlarm(scope: Construct, metric: PollerAlarmsProps['metric']): cloudwatch.Alarm {
+  return metric(MetricName.FeedLagSeconds, { statistic: cloudwatch.Stats.MAXIMUM }).createAlarm(
+    scope,
+    'FeedStalledAlarm',
+    {
+      alarmDescription: `The change feed is more than ${FEED_STALLED_AFTER.toHumanString()} behind Capillary's event log, or not reading it (failing, no log for this org, not running), for 10 minutes. Customers are polled by schedule only meanwhile: events of dormant customers are late. See the change feed's logs; an org without the log deploys with changeFeed=false.`,
+      threshold: FEED_STALLED_AFTER.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      // A feed that reads nothing reports no lag: the missing data is the symptom.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    },
+  );
 }

@@ -20,6 +20,8 @@ export interface PollerDashboardProps {
   readonly workDeadLetterQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly alarms: Record<string, cloudwatch.Alarm>;
+  /** The change feed function: its row is drawn when it runs. */
+  readonly changeFeed?: lambda.IFunction | undefined;
 }
 
 /** The poller's dashboard. `scope` is the poller itself, so the dashboard keeps its logical ID. */
@@ -119,6 +121,24 @@ export function createPollerDashboard(
       }),
     ]),
   );
+  if (props.changeFeed) {
+    dashboard.addWidgets(
+      graph('Change feed lag (seconds)', [
+        m(MetricName.FeedLagSeconds, 'Lag', { statistic: cloudwatch.Stats.MAXIMUM }),
+      ]),
+      graph('Change feed records and hints', [
+        m(MetricName.FeedRecordsRead, 'Records read'),
+        m(MetricName.FeedHints, 'Hints (due now)'),
+        m(MetricName.FeedUnmatchedRecords, 'Unmatched'),
+        m(MetricName.FeedSlicesSplit, 'Slices split'),
+      ]),
+      graph('Change feed failures', [
+        m(MetricName.FeedFailures, 'Failed reads'),
+        props.changeFeed.metricErrors({ period, label: 'Errors' }),
+        props.changeFeed.metricThrottles({ period, label: 'Throttles' }),
+      ]),
+    );
+  }
   dashboard.addWidgets(
     graph(
       'Dead-letter queue',

@@ -70,6 +70,19 @@ export class PollerTable {
       }),
     );
   }
+
+  /**
+   * What the change feed does beyond a poll's item calls: read and write the identifier index in
+   * batches (`ident#` items).
+   */
+  public grantIdentifierIndex(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'],
+        resources: [this.table.tableArn],
+      }),
+    );
+  }
 }
 
 function createTable(

@@ -41,10 +41,7 @@ export function parseCustomerIdList(text: string, source: string): string[] {
   return [...new Set(readLines(text, source).map((line) => line.customerId))];
 }
 
-/**
- * The identifiers a watchlist file gives, for the change feed's identifier index.
- * @internal until `watch add` learns them (issue 14, the lead's wiring): only its test uses it.
- */
+/** The identifiers a watchlist file gives, for the change feed's identifier index. */
 export function parseCustomerIdentifiers(text: string, source: string): IdentifierPair[] {
   return readLines(text, source).flatMap(({ customerId, identifier }) =>
     identifier === undefined ? [] : [{ customerId, identifier }],

@@ -15,10 +15,7 @@ export interface ChangeFeedConfig {
   feed: ChangeFeedSettings;
 }
 
-/**
- * The change feed's settings, from the parsed environment.
- * @internal until the runtime composes the feed (issue 14): only its test uses it now.
- */
+/** The change feed's settings, from the parsed environment. */
 export function changeFeedConfig(env: SettingsEnv): ChangeFeedConfig {
   const dateFormat = env.CHANGE_FEED_DATE_FORMAT;
   return {

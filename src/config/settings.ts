@@ -3,6 +3,7 @@ import type { CapillaryCredentials } from '../adapters/capillary/credentials-cac
 import { ConfigError, ConfigErrors, IncompleteConfigError } from '../domain/errors.js';
 import type { PsiModeSchema } from '../domain/event-detail.js';
 import type { SchedulePolicy } from '../domain/schedule.js';
+import { type ChangeFeedConfig, changeFeedConfig } from './change-feed-settings.js';
 import {
   DEFAULT_MAX_POLL_INTERVAL_SECONDS,
   DEFAULT_TABLE_NAME,
@@ -63,6 +64,10 @@ export interface Settings {
     /** Each webhook's queue and dead-letter queue (`dlq --webhook`), by webhook name. */
     webhookQueues: Record<string, { queueUrl: URL; dlqUrl: URL }> | undefined;
   };
+  /** The change feed (`CHANGE_FEED*`): on unless `CHANGE_FEED=off`. */
+  changeFeed: ChangeFeedConfig;
+  /** `IDENTIFIER_KEY_SECRET_ARN`: the identifier hash key's secret; unset: `.data/` (CLI only). */
+  identifierKeySecretArn: string | undefined;
   region: string;
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
@@ -212,6 +217,8 @@ export function loadSettings(env: NodeJS.ProcessEnv, options: LoadOptions): Sett
       sqsEndpoint: e.SQS_ENDPOINT,
       webhookQueues: e.WEBHOOK_QUEUES,
     },
+    changeFeed: changeFeedConfig(e),
+    identifierKeySecretArn: e.IDENTIFIER_KEY_SECRET_ARN,
     region: e.AWS_REGION,
     logLevel: e.LOG_LEVEL,
   };

@@ -151,6 +151,8 @@ export type WatchedCustomer =
       watch: WatchEntry;
       /** `undefined`: watched before schedule items existed and not yet migrated (`init`). */
       schedule: ScheduleState | undefined;
+      /** The change feed's index ties an identifier to it (given on `watch add`, or learned). */
+      identifierKnown?: boolean;
     }
   | { kind: 'unreadable'; customerId: string; reason: string };
 

@@ -60,6 +60,18 @@ export const MetricName = {
    * the cursor item and the defaults, and polled; the logs name the customer and the fields (Count).
    */
   CorruptItems: 'CorruptItems',
+  /** How far behind now the change feed has read the org-wide event log (Seconds). */
+  FeedLagSeconds: 'FeedLagSeconds',
+  /** Event log records the change feed read, duplicates included (Count). */
+  FeedRecordsRead: 'FeedRecordsRead',
+  /** Watched customers a change feed read made due now (Count). */
+  FeedHints: 'FeedHints',
+  /** Event log records whose identifier no watched customer is known by (Count). */
+  FeedUnmatchedRecords: 'FeedUnmatchedRecords',
+  /** Event log time slices split because a response was full (Count). */
+  FeedSlicesSplit: 'FeedSlicesSplit',
+  /** Change feed reads that failed, or found the log unavailable (Count). */
+  FeedFailures: 'FeedFailures',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
@@ -86,4 +98,10 @@ export const METRIC_UNITS: Readonly<Record<MetricName, PollerMetricUnit>> = {
   CursorsOverBudget: 'Count',
   ClaimErrors: 'Count',
   CorruptItems: 'Count',
+  FeedLagSeconds: 'Seconds',
+  FeedRecordsRead: 'Count',
+  FeedHints: 'Count',
+  FeedUnmatchedRecords: 'Count',
+  FeedSlicesSplit: 'Count',
+  FeedFailures: 'Count',
 };

@@ -23,6 +23,7 @@ import type { PollDependencies } from '../domain/poll-customer.js';
 import type {
   CursorStore,
   DeadLetterSink,
+  EventLogSource,
   EventPublisher,
   Logger,
   OutgoingEvent,
@@ -30,6 +31,7 @@ import type {
 } from '../domain/ports.js';
 import { SecretRedactor } from '../domain/redaction.js';
 import { createEventBridgeClient, createSqsClient, loopbackCredentials } from './aws-clients.js';
+import { type FeedParts, learningEventsSource } from './create-change-feed.js';
 
 /** An SQS client for a queue: at SQS_ENDPOINT when set, else at the queue's own URL. */
 function sqsClientFor(settings: Settings, queueUrl: URL, deadline?: () => number) {
@@ -74,6 +76,8 @@ interface AdapterContext {
    * Unset (the CLI): each request's own timeout alone.
    */
   publishDeadline?: (() => number) | undefined;
+  /** The change feed's index and learning: polls teach it the identifiers of what they fetch. */
+  feedParts?: FeedParts | undefined;
 }
 
 /** What the sweep needs, plus what sizes it and measures it. */
@@ -87,6 +91,8 @@ export interface PollerDependencies extends PollDependencies {
   capillaryRequests(): number;
   /** The budget every Capillary request takes from. */
   quota: QuotaGate;
+  /** The org-wide event log, through the same client and quota as the polls. */
+  eventLog: EventLogSource;
 }
 
 function createQuotaGate(settings: Settings, context: AdapterContext): QuotaGate {
@@ -215,6 +221,7 @@ export function createPollDependencies(
   const source = new CapillaryClient({
     baseUrl: context.capillaryBaseUrl,
     eventsPath: settings.capillary.eventsPath,
+    eventLog: settings.changeFeed.eventLog,
     credentials: context.credentials,
     timeoutMs: settings.capillary.timeoutMs,
     deadline: context.publishDeadline,
@@ -244,7 +251,8 @@ export function createPollDependencies(
       })
     : context.embeddedDeadLetters;
   return {
-    source,
+    source: context.feedParts ? learningEventsSource(source, context.feedParts, logger) : source,
+    eventLog: source,
     store: context.store,
     publisher,
     deadLetters,

@@ -1,6 +1,9 @@
 // The composition root of the Lambda handlers: what each builds once per container, from the
 // environment, through the same adapter factories as the CLI (create-adapters.ts).
 import { schedulePolicy } from '../config/settings.js';
+import type { ChangeFeed } from '../domain/change-feed.js';
+import { ConfigError, ConfigErrors } from '../domain/errors.js';
+import { FeedLearning } from '../domain/feed-learning.js';
 import type { PollWorkOptions } from '../domain/poll-work.js';
 import type { Logger } from '../domain/ports.js';
 import type { runTick } from '../domain/schedule-tick.js';
@@ -13,6 +16,7 @@ import {
   createWorkQueue,
   type PollerDependencies,
 } from './create-adapters.js';
+import { createChangeFeed, createIdentifierIndex } from './create-change-feed.js';
 import { LAMBDA_DEFAULT_INTERVAL_SECONDS } from './lambda-runtime.js';
 import { type LambdaSettings, loadLambdaSettings } from './lambda-settings.js';
 
@@ -96,4 +100,51 @@ export function createWorkerDependencies(
     requestsPerSecond: settings.capillary.requestsPerSecond,
   };
   return { settings, poll, options, deadlines };
+}
+
+/** The feed function's settings and feed (`undefined` with `CHANGE_FEED=off`). */
+export interface FeedDependencies {
+  settings: LambdaSettings;
+  feed: ChangeFeed | undefined;
+  deadlines: RequestDeadlines;
+}
+
+/**
+ * The change feed on Lambda: the same Capillary client and shared quota as the workers. It learns
+ * identifiers only from `watch add` (the index in the table): the workers' fetched request ids
+ * stay in their own containers.
+ */
+export async function createFeedDependencies(
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+): Promise<FeedDependencies> {
+  const settings = loadLambdaSettings(env);
+  const deadlines = unboundedDeadlines();
+  if (!settings.changeFeed.enabled) return { settings, feed: undefined, deadlines };
+  if (settings.identifierKeySecretArn === undefined) {
+    // A key generated in the container would hash differently from every other writer's.
+    throw new ConfigErrors([
+      new ConfigError('IDENTIFIER_KEY_SECRET_ARN', 'is required here (the construct sets it)'),
+    ]);
+  }
+  const { client, store } = createTable(settings, deadlines);
+  const table = { client, tableName: settings.table.name };
+  const poll = createPollDependencies(settings, {
+    logger,
+    stdout: process.stdout,
+    store,
+    quotaTable: table,
+    capillaryBaseUrl: settings.capillary.baseUrl,
+    credentials: credentialsLoader(settings, undefined, () => deadlines.requestsBy),
+    publishDeadline: () => deadlines.publishBy,
+  });
+  const index = await createIdentifierIndex(settings, table);
+  const feed = createChangeFeed(settings, {
+    index,
+    learning: new FeedLearning(),
+    table,
+    log: poll.eventLog,
+    logger: poll.logger,
+  });
+  return { settings, feed, deadlines };
 }

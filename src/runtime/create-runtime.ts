@@ -7,8 +7,10 @@ import { openEmbeddedDynamoDb } from '../adapters/dynamodb/embedded-dynamodb.js'
 import { EmbeddedDeadLetterQueue } from '../adapters/embedded/embedded-dead-letter-queue.js';
 import { closeWebhookDispatcher } from '../adapters/webhook/webhook-sender.js';
 import type { Settings } from '../config/settings.js';
+import type { ChangeFeed } from '../domain/change-feed.js';
 import { type CustomerState, newCustomerState } from '../domain/customer-state.js';
 import type { DeadLetterQueue, RedriveTarget } from '../domain/dead-letter-redrive.js';
+import { FeedLearning, type IdentifierPair } from '../domain/feed-learning.js';
 import type { CursorStore, EventPublisher, Logger } from '../domain/ports.js';
 import type { SecretRedactor } from '../domain/redaction.js';
 import { SANDBOX_CUSTOMER_ID, startCapillarySandbox } from '../sandbox/capillary-sandbox.js';
@@ -23,6 +25,7 @@ import {
   type PollerDependencies,
   type WebhookTarget,
 } from './create-adapters.js';
+import { createChangeFeed, createIdentifierIndex } from './create-change-feed.js';
 import { firstSandboxSeed } from './sandbox-seed-marker.js';
 
 /** Where the embedded DynamoDB keeps its data, relative to the working directory. */
@@ -46,8 +49,13 @@ export interface Runtime {
     states: readonly CustomerState[],
     onProgress?: (done: number) => void,
   ): Promise<boolean[]>;
-  /** Builds the sweep's dependencies (starting the sandbox when no Capillary URL is set). */
-  pollDependencies(): Promise<PollerDependencies>;
+  /** Stores identifiers given on `watch add` in the change feed's index (keyed hashes only). */
+  learnIdentifiers(pairs: readonly IdentifierPair[]): Promise<void>;
+  /**
+   * Builds the sweep's dependencies (starting the sandbox when no Capillary URL is set), and the
+   * change feed unless `CHANGE_FEED=off`.
+   */
+  pollDependencies(): Promise<PollerDependencies & { changeFeed: ChangeFeed | undefined }>;
   /** The dead-letter queue (DLQ_URL's, or the embedded one) and the publisher to redrive through. */
   deadLetters(): { queue: DeadLetterQueue; publisher: EventPublisher };
   /**
@@ -120,6 +128,11 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
         `• Capillary: built-in sandbox serving the reference sample for customer ${SANDBOX_CUSTOMER_ID}, a new event every 10 s — set CAPILLARY_BASE_URL to poll the real API`,
       );
     }
+    if (options.forPolling && sandboxed && settings.changeFeed.enabled) {
+      banner.push(
+        `• Change feed: the sandbox's org-wide event log is read every ${settings.changeFeed.feed.intervalMs / 1000} s; an event of a known customer there makes it due at once (a hinted poll) — CHANGE_FEED=off polls by schedule only`,
+      );
+    }
     const { webhook } = options;
     if (options.forPolling && !webhook && settings.events.sink === 'stdout') {
       banner.push(
@@ -158,6 +171,13 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
       ensureTable,
       addCustomers: (states, onProgress) =>
         batchAddCustomers(states, { client, tableName: settings.table.name, onProgress }),
+      async learnIdentifiers(pairs) {
+        const index = await createIdentifierIndex(settings, {
+          client,
+          tableName: settings.table.name,
+        });
+        await index.learn(pairs);
+      },
       banner,
       version: POLLER_VERSION,
       defaultIntervalSeconds: sandboxed ? SANDBOX_INTERVAL_SECONDS : DEFAULT_INTERVAL_SECONDS,
@@ -186,7 +206,11 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
         }
         closers.push(closeSharedDispatcher);
         if (webhook) closers.push(closeWebhookDispatcher);
-        return createPollDependencies(settings, {
+        const table = { client, tableName: settings.table.name };
+        const feedParts = settings.changeFeed.enabled
+          ? { index: await createIdentifierIndex(settings, table), learning: new FeedLearning() }
+          : undefined;
+        const deps = createPollDependencies(settings, {
           logger: options.logger,
           ...(options.redactor ? { redactor: options.redactor } : {}),
           stdout: options.stdout,
@@ -201,7 +225,17 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
             settings.table.endpoint === 'embedded'
               ? undefined
               : { client, tableName: settings.table.name },
+          feedParts,
         });
+        const changeFeed =
+          feedParts &&
+          createChangeFeed(settings, {
+            ...feedParts,
+            table,
+            log: deps.eventLog,
+            logger: deps.logger,
+          });
+        return { ...deps, changeFeed };
       },
     };
   } catch (error) {

@@ -8,7 +8,7 @@ import { ConfigError } from '../domain/errors.js';
 
 const KEY_BYTES = 32;
 /** Where the CLI keeps a key it generated itself (beside the embedded table). */
-export const LOCAL_IDENTIFIER_KEY_FILE = path.join('.data', 'identifier-hash-key');
+const LOCAL_IDENTIFIER_KEY_FILE = path.join('.data', 'identifier-hash-key');
 
 /**
  * The key from the Secrets Manager secret `secretArn` (its string: `{"identifierHashKey": "<base64>"}`

@@ -28,6 +28,8 @@ interface Properties {
   RetentionInDays: number;
   RetentionDays: number;
   ScheduleExpression: string;
+  FunctionName: unknown;
+  Description: string;
   Target: { RetryPolicy: { MaximumRetryAttempts: number } };
   MetricName: string;
   Namespace: string;
@@ -90,6 +92,13 @@ const env = (fn: Properties) => fn.Environment.Variables;
 const scheduler = (d: Deployed) =>
   one(d, 'AWS::Lambda::Function', (fn) => 'WORK_QUEUE_URL' in env(fn));
 const worker = (d: Deployed) => one(d, 'AWS::Lambda::Function', (fn) => 'DLQ_URL' in env(fn));
+/** The scheduler's (the change feed has one of each too). */
+const tickInvokeConfig = (d: Deployed) =>
+  one(d, 'AWS::Lambda::EventInvokeConfig', (c) =>
+    JSON.stringify(c.FunctionName).includes('PollerScheduler'),
+  );
+const tickSchedule = (d: Deployed) =>
+  one(d, 'AWS::Scheduler::Schedule', (s) => s.Description.includes('tick'));
 const workQueue = (d: Deployed) => one(d, 'AWS::SQS::Queue', (q) => q.RedrivePolicy !== undefined);
 const alarm = (d: Deployed, metric: string, namespace?: string, fn?: 'scheduler' | 'worker') =>
   one(
@@ -128,7 +137,7 @@ describe('docs/deploying.md: the resources table', () => {
     expect(scheduler(byDefault).ReservedConcurrentExecutions).toBe(
       stated(text, /reserved concurrency (\d+)/),
     );
-    expect(one(byDefault, 'AWS::Lambda::EventInvokeConfig').MaximumRetryAttempts).toBe(0);
+    expect(tickInvokeConfig(byDefault).MaximumRetryAttempts).toBe(0);
     const source = one(byDefault, 'AWS::Lambda::EventSourceMapping');
     expect(source.BatchSize).toBe(stated(row('Worker Lambda'), /batch size (\d+)/));
     expect(source.ScalingConfig.MaximumConcurrency).toBe(
@@ -157,7 +166,7 @@ describe('docs/deploying.md: the resources table', () => {
     expect(one(byDefault, 'AWS::Events::Archive').RetentionDays).toBe(
       stated(row('EventBridge custom bus'), /archive of this poller's events \((\d+) days\)/),
     );
-    const schedule = one(byDefault, 'AWS::Scheduler::Schedule');
+    const schedule = tickSchedule(byDefault);
     expect(row('EventBridge Scheduler schedule')).toContain(
       `\`${schedule.ScheduleExpression}\`, no retries`,
     );
@@ -166,7 +175,7 @@ describe('docs/deploying.md: the resources table', () => {
 
   it('states how long a throttled tick waits, and when lost work comes back', () => {
     const text = deploying.replace(/\s+/g, ' ');
-    expect(one(byDefault, 'AWS::Lambda::EventInvokeConfig').MaximumEventAgeInSeconds).toBe(
+    expect(tickInvokeConfig(byDefault).MaximumEventAgeInSeconds).toBe(
       stated(text, /for at most (\d+) seconds \(`maxEventAge`/),
     );
     expect(workQueue(byDefault).VisibilityTimeout - worker(byDefault).Timeout).toBe(
@@ -287,6 +296,17 @@ describe('docs/deploying.md: the alarms table', () => {
       3,
       3,
     ]);
+  });
+
+  it('Feed stalled: lag above N seconds, or none reported, in each of 2 five-minute periods', () => {
+    const deployed = alarm(byDefault, 'FeedLagSeconds');
+    expect(deployed.Threshold).toBe(stated(row('Feed stalled'), /`FeedLagSeconds` > (\d+)/));
+    expect([deployed.Period, deployed.EvaluationPeriods, deployed.DatapointsToAlarm]).toEqual([
+      fiveMinutes,
+      2,
+      2,
+    ]);
+    expect(deployed.TreatMissingData).toBe('breaching');
   });
 
   it('no scheduler run, worker duration, lag and the dead-letter queues', () => {

@@ -19,24 +19,27 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-describe.each(['worker', 'scheduler', 'webhook-delivery'] as const)('the %s bundle', (name) => {
-  it('leaves the AWS SDK to the Lambda runtime', () => {
-    const bundle = bundles[name];
-    expect(bundle.inputs.filter((file) => file.includes('node_modules/@aws-sdk/'))).toEqual([]);
-    expect(bundle.externals).toContain(
-      name === 'webhook-delivery' ? '@aws-sdk/client-sqs' : '@aws-sdk/client-dynamodb',
-    );
-  });
+describe.each(['worker', 'scheduler', 'webhook-delivery', 'changeFeed'] as const)(
+  'the %s bundle',
+  (name) => {
+    it('leaves the AWS SDK to the Lambda runtime', () => {
+      const bundle = bundles[name];
+      expect(bundle.inputs.filter((file) => file.includes('node_modules/@aws-sdk/'))).toEqual([]);
+      expect(bundle.externals).toContain(
+        name === 'webhook-delivery' ? '@aws-sdk/client-sqs' : '@aws-sdk/client-dynamodb',
+      );
+    });
 
-  it('carries no zod locale but English', () => {
-    expect(bundles[name].zodLocales.map((file) => path.basename(file))).toEqual(['en.js']);
-  });
+    it('carries no zod locale but English', () => {
+      expect(bundles[name].zodLocales.map((file) => path.basename(file))).toEqual(['en.js']);
+    });
 
-  it('loads as an ES module and exports the handler', async () => {
-    const module = await import(pathToFileURL(bundles[name].outfile).href);
-    expect(typeof module.handler).toBe('function');
-  });
-});
+    it('loads as an ES module and exports the handler', async () => {
+      const module = await import(pathToFileURL(bundles[name].outfile).href);
+      expect(typeof module.handler).toBe('function');
+    });
+  },
+);
 
 it('loads no DynamoDB or EventBridge client in the webhook delivery function', () => {
   expect(

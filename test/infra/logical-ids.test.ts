@@ -40,6 +40,11 @@ const PINNED: [string, string, (p: CapillaryEventPoller) => IConstruct][] = [
   ['the bus', 'PollerEventBusDDC9E2E4', (p) => p.eventBus],
   ['the archive', 'PollerArchive8C307334', (p) => p.archive],
   ['the credentials secret', 'PollerCapillaryCredentialsA28CEFE8', (p) => p.secret],
+  [
+    'the identifier hash key',
+    'PollerIdentifierKeyB2422EAD',
+    (p) => p.identifierKey as NonNullable<typeof p.identifierKey>,
+  ],
   ['the dead-letter queue', 'PollerDeadLetterQueue71E58835', (p) => p.deadLetterQueue],
   ['the work queue', 'PollerWorkQueue4440888F', (p) => p.workQueue],
   ['the work dead-letter queue', 'PollerWorkDeadLetterQueue01C170CA', (p) => p.workDeadLetterQueue],

@@ -13,23 +13,25 @@ describe('default CapillaryEventPoller stack', () => {
       'AWS::Events::EventBus': 1,
       'AWS::Events::Archive': 1,
       'AWS::Events::Rule': 0,
-      'AWS::SecretsManager::Secret': 1,
+      // The Capillary credentials and the change feed's identifier key.
+      'AWS::SecretsManager::Secret': 2,
       'AWS::SQS::Queue': 3,
       'AWS::SQS::QueuePolicy': 3,
       'AWS::KMS::Key': 1,
       'AWS::SNS::Topic': 1,
       'AWS::SNS::Subscription': 1,
-      'AWS::Logs::LogGroup': 2,
-      'AWS::Lambda::Function': 2,
-      'AWS::Lambda::EventInvokeConfig': 1,
+      'AWS::Logs::LogGroup': 3,
+      // Scheduler, worker, change feed.
+      'AWS::Lambda::Function': 3,
+      'AWS::Lambda::EventInvokeConfig': 2,
       'AWS::Lambda::EventSourceMapping': 1,
-      'AWS::IAM::Role': 3,
-      'AWS::IAM::Policy': 3,
+      'AWS::IAM::Role': 5,
+      'AWS::IAM::Policy': 5,
       'AWS::IAM::ManagedPolicy': 0,
-      'AWS::Scheduler::Schedule': 1,
+      'AWS::Scheduler::Schedule': 2,
       'AWS::EventSchemas::Registry': 1,
       'AWS::EventSchemas::Schema': 1,
-      'AWS::CloudWatch::Alarm': 14,
+      'AWS::CloudWatch::Alarm': 15,
       'AWS::CloudWatch::Dashboard': 1,
     };
     for (const [type, count] of Object.entries(counts)) {
@@ -47,6 +49,7 @@ describe('default CapillaryEventPoller stack', () => {
       'EventBusArn',
       'EventSource',
       'SecretArn',
+      'IdentifierKeySecretArn',
       'DeadLetterQueueUrl',
       'SchedulerFunctionName',
       'WorkerFunctionName',
@@ -66,7 +69,7 @@ describe('default CapillaryEventPoller stack', () => {
       expect(nagFindings(defaults.stack)).toEqual([]);
     });
 
-    it('acknowledges exactly three findings, each on the one resource it concerns, with its reason', () => {
+    it('acknowledges exactly four findings, each on the one resource it concerns, with its reason', () => {
       expect(acknowledgements(defaults.stack)).toEqual([
         {
           path: 'Test/Poller/CapillaryCredentials',
@@ -82,6 +85,11 @@ describe('default CapillaryEventPoller stack', () => {
           path: 'Test/Poller/WorkDeadLetterQueue',
           id: 'AwsSolutions-SQS3',
           reason: expect.stringMatching(/the work queue's dead-letter queue/),
+        },
+        {
+          path: 'Test/Poller/IdentifierKey',
+          id: 'AwsSolutions-SMG4',
+          reason: expect.stringMatching(/A new key would make every stored identifier hash/),
         },
       ]);
     });

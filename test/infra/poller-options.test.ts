@@ -94,10 +94,12 @@ beforeAll(() => {
 }, 120_000);
 
 describe('a poller on existing resources, with alerts', () => {
-  it('creates no bus, secret, table, ops topic, dashboard or registry of its own', () => {
+  it('creates no bus, credentials secret, table, ops topic, dashboard or registry of its own', () => {
+    // The one secret is the change feed's identifier key, which only this stack's feed uses.
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    expect(stack.poller.identifierKey).toBeDefined();
     for (const type of [
       'AWS::Events::EventBus',
-      'AWS::SecretsManager::Secret',
       'AWS::DynamoDB::Table',
       'AWS::CloudWatch::Dashboard',
       'AWS::EventSchemas::Registry',
@@ -401,10 +403,11 @@ describe('a poller on existing resources, with alerts', () => {
       expect(nagFindings(stack)).toEqual([]);
     });
 
-    it('acknowledges only the dead-letter queues’ findings (the secret is not ours)', () => {
+    it('acknowledges only the dead-letter queues’ findings and the identifier key’s (the credentials secret is not ours)', () => {
       expect(acknowledgements(stack).map(({ path, id }) => [path, id])).toEqual([
         ['Test/Poller/DeadLetterQueue', 'AwsSolutions-SQS3'],
         ['Test/Poller/WorkDeadLetterQueue', 'AwsSolutions-SQS3'],
+        ['Test/Poller/IdentifierKey', 'AwsSolutions-SMG4'],
         // Each rule target's own dead-letter queue (infra/delivery-target.ts).
         ['Test/Poller/Alert-high-value/Rule/DeadLetterQueue', 'AwsSolutions-SQS3'],
         ['Test/Poller/Alert-vip/Rule/DeadLetterQueue', 'AwsSolutions-SQS3'],

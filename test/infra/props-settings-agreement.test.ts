@@ -187,8 +187,8 @@ describe('the construct accepts exactly what the function accepts', () => {
     const functions = Object.values(
       Template.fromStack(synthStack).findResources('AWS::Lambda::Function'),
     ) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
-    // The scheduler and the workers read the same settings.
-    expect(functions).toHaveLength(2);
+    // The scheduler, the workers and the change feed read the same settings.
+    expect(functions).toHaveLength(3);
     for (const fn of functions) {
       const variables = fn.Properties.Environment.Variables;
       const expected = functionEnvironment(props);

@@ -70,11 +70,12 @@ describe('npx cdk synth (offline, no AWS credentials)', () => {
   it.each([
     ['scheduler', 'functions/scheduler/handler.ts'],
     ['worker', 'functions/worker/handler.ts'],
+    ['change feed', 'functions/change-feed/handler.ts'],
   ])(
     'bundles the %s with esbuild: minified ESM with a source map, small, SDK left out',
     (_name, entry) => {
       const assets = readdirSync(OUT).filter((name) => name.startsWith('asset.'));
-      expect(assets).toHaveLength(2);
+      expect(assets).toHaveLength(3);
       const bundles = assets.map((asset) => {
         const dir = join(OUT, asset);
         expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);

@@ -37,6 +37,13 @@ const IdentifierItemSchema = z.object({
   watchedCustomerId: CustomerIdSchema,
 });
 
+/** The watched customer an `ident#` item ties to, `undefined` for any other item (a `watch list` scan). */
+export function identifiedCustomerOf(item: Record<string, AttributeValue>): string | undefined {
+  const key = item.customerId?.S;
+  const watched = item.watchedCustomerId?.S;
+  return key?.startsWith(IDENT_PREFIX) && watched !== undefined ? watched : undefined;
+}
+
 export interface DynamoDbIdentifierIndexOptions extends CursorTable {
   /** The deployment's HMAC key (at least 32 bytes), from Secrets Manager or `.data/` locally. */
   hashKey: Buffer;

@@ -2,6 +2,7 @@ import type { WatchEntry } from '../../domain/customer-state.js';
 import type { WatchedCustomer } from '../../domain/ports.js';
 import { decodeWatchEntry, WATCH_ENTRY_ATTRIBUTES } from './cursor-item.js';
 import { type CursorTable, scanItems } from './cursor-table.js';
+import { identifiedCustomerOf } from './identifier-index.js';
 import { type DecodedSchedule, decodeSchedule, itemKind } from './schedule-item.js';
 
 /** Everything `watch list` shows: every attribute of both item kinds but the seen set. */
@@ -14,6 +15,7 @@ const LISTED_ATTRIBUTES = [
   'claimedUntil',
   'lastError',
   'lastFailedAt',
+  'watchedCustomerId',
 ];
 
 /**
@@ -27,7 +29,11 @@ export async function* listWatched(
   const cursors = new Map<string, WatchEntry>();
   const schedules = new Map<string, DecodedSchedule>();
   const unreadable: WatchedCustomer[] = [];
+  // The change feed's identifier items name their customer, never the identifier.
+  const identified = new Set<string>();
   for await (const item of scanItems(table, LISTED_ATTRIBUTES, scanPageLimit)) {
+    const identifiedCustomer = identifiedCustomerOf(item);
+    if (identifiedCustomer !== undefined) identified.add(identifiedCustomer);
     const kind = itemKind(item.customerId?.S);
     if (kind.kind === 'other') continue;
     if (kind.kind === 'cursor') {
@@ -47,6 +53,7 @@ export async function* listWatched(
       kind: 'ok',
       watch: schedule ? { ...watch, status: schedule.state.status } : watch,
       schedule: schedule?.state,
+      identifierKnown: identified.has(customerId),
     };
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { schedulePolicy } from '../../config/settings.js';
+import type { FeedRun } from '../../domain/change-feed.js';
 import { newClaimOwner } from '../../domain/claim-due.js';
 import { pollNamed } from '../../domain/poll-named.js';
 import { boundedSummary, runSweep, type SweepSummary } from '../../domain/run-sweep.js';
@@ -47,21 +48,38 @@ export async function runPoll(
     if (rest !== undefined) say(rest);
     return exitCode;
   };
+  const feed = deps.changeFeed;
+  const feedIntervalMs = settings.changeFeed.feed.intervalMs;
+  let nextFeedAt = Date.now();
   while (true) {
+    // The feed reads first, so the customers it hints are due for the sweep that follows. Its
+    // requests take from the same quota gate as the polls; it never throws.
+    let feedRun: FeedRun | undefined;
+    if (feed && Date.now() >= nextFeedAt) {
+      feedRun = await feed.runOnce(Date.now());
+      nextFeedAt = Date.now() + feedIntervalMs;
+    }
     const summary = await runSweep(deps, options);
+    const hints = feedRun?.kind === 'read' ? feedRun.hintsDueNow : 0;
     exitCode = exitCodeOf(summary);
-    if (command.json) json(summary);
-    const line = lines.after(summary, Date.now(), describeSummary);
+    if (command.json) json({ ...summary, hints, ...(feedRun ? { feed: feedRun } : {}) });
+    // A hinted sweep always gets its line: it is what the feed is for.
+    const line =
+      hints > 0
+        ? describeSummary(summary, hints)
+        : lines.after(summary, Date.now(), describeSummary);
     if (line !== undefined) say(line);
     if (command.once || io.signal?.aborted) return stop();
     try {
       const nextDueAt = await runtime.store.nextDueAt();
+      const untilFeed = feed ? Math.max(0, nextFeedAt - Date.now()) : Number.POSITIVE_INFINITY;
       await sleep(
-        wakeDelayMs(nextDueAt, Date.now(), policy.minIntervalMs, summary.claimed),
+        Math.min(
+          untilFeed,
+          wakeDelayMs(nextDueAt, Date.now(), policy.minIntervalMs, summary.claimed),
+        ),
         undefined,
-        {
-          signal: io.signal,
-        },
+        { signal: io.signal },
       );
     } catch {
       return stop();
@@ -94,9 +112,11 @@ const SUMMARY_FAILURES_SHOWN = 20;
  * The human summary of one sweep.
  * @internal its test pins the summary line without a running poll loop.
  */
-export function describeSummary(summary: SweepSummary): string {
+export function describeSummary(summary: SweepSummary, hints = 0): string {
   const parts = [
-    `${summary.polled} customer(s) polled`,
+    hints > 0
+      ? `${summary.polled} customer(s) polled (${hints} hinted by the change feed)`
+      : `${summary.polled} customer(s) polled`,
     `${summary.newEvents} new event(s)`,
     `${summary.published} published`,
   ];

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { newCustomerState, type Scope } from '../../domain/customer-state.js';
 import { describeError } from '../../domain/errors.js';
 import { type CommandContext, EXIT_OK } from '../cli-io.js';
-import { parseCustomerIdList } from '../customer-id-list.js';
+import { parseCustomerIdentifiers, parseCustomerIdList } from '../customer-id-list.js';
 import { UsageError } from '../parse-command.js';
 
 /** From this many ids, `watch add` reports its progress on stderr. */
@@ -19,9 +19,16 @@ export async function runWatchAdd(
     scope: Scope;
     json: boolean;
   },
-  { runtime, json, say, now }: CommandContext,
+  { runtime, settings, json, say, now }: CommandContext,
 ): Promise<number> {
-  const customerIds = [...new Set([...command.customerIds, ...(await idsFromFile(command.file))])];
+  const file = await readIdFile(command.file);
+  const customerIds = [
+    ...new Set([
+      ...command.customerIds,
+      ...(file ? parseCustomerIdList(file.text, file.name) : []),
+    ]),
+  ];
+  const identifiers = file ? parseCustomerIdentifiers(file.text, file.name) : [];
   const states = customerIds.map((customerId) =>
     newCustomerState({ customerId, scope: command.scope, backfill: command.backfill }, now),
   );
@@ -51,17 +58,28 @@ export async function runWatchAdd(
       `${added} customer(s) now watched (${mode}); ${results.length - added} already watched, left as they were`,
     );
   }
+  if (identifiers.length > 0) {
+    // Personal data: the index keeps keyed hashes only, and nothing here shows a value.
+    await runtime.learnIdentifiers(identifiers);
+    say(`${identifiers.length} identifier(s) stored for the change feed, as keyed hashes`);
+    if (settings.table.endpoint !== 'embedded' && settings.identifierKeySecretArn === undefined) {
+      // A deployed feed hashes under the stack's key: these would never match its records.
+      say(
+        'warning: hashed under the local key in .data/ — set IDENTIFIER_KEY_SECRET_ARN (the stack output IdentifierKeySecretArn) so a deployed change feed can match them',
+      );
+    }
+  }
   if (command.json) json(results);
   return EXIT_OK;
 }
 
-async function idsFromFile(file: string | undefined): Promise<string[]> {
-  if (file === undefined) return [];
-  let text: string;
+async function readIdFile(
+  file: string | undefined,
+): Promise<{ name: string; text: string } | undefined> {
+  if (file === undefined) return undefined;
   try {
-    text = await readFile(file, 'utf8');
+    return { name: file, text: await readFile(file, 'utf8') };
   } catch (error) {
     throw new UsageError([`--file ${file}: cannot be read (${describeError(error)})`]);
   }
-  return parseCustomerIdList(text, file);
 }

@@ -51,6 +51,8 @@ export async function runWatchList(
           : Math.round(stalenessMs(schedule, Date.parse(state.createdAt), now) / 1000),
       lastError: schedule?.lastError ?? null,
       scheduled: schedule !== undefined,
+      /** The change feed knows an identifier of it, so its events in the log hint it. */
+      identifierKnown: stored.identifierKnown === true,
     });
   }
   rows.sort((a, b) => byNumericId(a.customerId, b.customerId));
@@ -66,8 +68,9 @@ export async function runWatchList(
         : row.nextPollAt === null
           ? 'no next poll'
           : `next ${row.nextPollAt}`;
+      const feed = row.identifierKnown ? '; identifier known' : '';
       io.stdout.write(
-        `${row.customerId.padEnd(20)} ${row.status.padEnd(7)} ${row.mode.padEnd(9)} ${row.scope.padEnd(8)} last seen ${row.lastSeenDate ?? 'never'}${row.lagSeconds === null ? '' : ` (${formatAge(row.lagSeconds)} ago)`}; ${polled}${fresh}; ${next}${row.lastError === null ? '' : `; last error: ${row.lastError}`}\n`,
+        `${row.customerId.padEnd(20)} ${row.status.padEnd(7)} ${row.mode.padEnd(9)} ${row.scope.padEnd(8)} last seen ${row.lastSeenDate ?? 'never'}${row.lagSeconds === null ? '' : ` (${formatAge(row.lagSeconds)} ago)`}; ${polled}${fresh}; ${next}${feed}${row.lastError === null ? '' : `; last error: ${row.lastError}`}\n`,
       );
     }
   }

@@ -440,8 +440,8 @@ describe('delivery guarantees on every rule target', () => {
         AlarmActions: ops,
       });
     }
-    // 14 operational alarms, 9 failed-invocation alarms, 8 queue-depth alarms (Rebuild brings its own queue).
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 14 + 9 + 8);
+    // 15 operational alarms (CorruptItems and FeedStalled included), 9 failed-invocation alarms, 8 queue-depth alarms (Rebuild brings its own queue).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 15 + 9 + 8);
   });
 
   it('shows deliveries, failures and DLQ depth per target on the dashboard', () => {
@@ -532,6 +532,7 @@ describe('cdk-nag AwsSolutions with webhooks', () => {
       'Test/Poller/CapillaryCredentials AwsSolutions-SMG4',
       'Test/Poller/DeadLetterQueue AwsSolutions-SQS3',
       'Test/Poller/WorkDeadLetterQueue AwsSolutions-SQS3',
+      'Test/Poller/IdentifierKey AwsSolutions-SMG4',
       'Test/RebuildDlq AwsSolutions-SQS3',
       'Test/Orders AwsSolutions-SQS3',
     ]);

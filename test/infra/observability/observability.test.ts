@@ -3,12 +3,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { MetricName } from '../../../src/observability/metric-names.js';
 import { ALARMS_OF_THIS_ACCOUNT, DefaultPollerStack, onlyResource } from '../support.js';
 
 const defaults = new DefaultPollerStack();
-const { ref } = defaults;
+const { ref, resourceOf } = defaults;
 
 describe('observability of the default stack', () => {
   describe('operations', () => {
@@ -158,6 +159,7 @@ describe('observability of the default stack', () => {
         'cursorsOverBudget',
         'customersOverdue',
         'deadLetterQueue',
+        'feedStalled',
         'lag',
         'noSchedulerRun',
         'pollErrors',
@@ -168,6 +170,22 @@ describe('observability of the default stack', () => {
         'workerErrors',
         'workerThrottles',
       ]);
+    });
+
+    it('raises FeedStalled when the change feed reports no lag, or more than 10 minutes of it, for 10 minutes', () => {
+      expect(resourceOf(defaults.poller.alarms.feedStalled as IConstruct).Properties).toMatchObject(
+        {
+          MetricName: MetricName.FeedLagSeconds,
+          Namespace: 'CapillaryEventPoller',
+          Statistic: 'Maximum',
+          Period: 300,
+          Threshold: 600,
+          ComparisonOperator: 'GreaterThanThreshold',
+          EvaluationPeriods: 2,
+          DatapointsToAlarm: 2,
+          TreatMissingData: 'breaching',
+        },
+      );
     });
 
     it('draws the poller’s metrics, the work queue and the alarms on a dashboard', () => {
@@ -189,6 +207,13 @@ describe('observability of the default stack', () => {
         MetricName.LagSeconds,
         MetricName.SweepCompleted,
         MetricName.EventsParked,
+        // The change feed's row.
+        MetricName.FeedLagSeconds,
+        MetricName.FeedRecordsRead,
+        MetricName.FeedHints,
+        MetricName.FeedUnmatchedRecords,
+        MetricName.FeedSlicesSplit,
+        MetricName.FeedFailures,
       ]) {
         expect(body).toContain(
           `[\\"CapillaryEventPoller\\",\\"${metric}\\",\\"service\\",\\"capillary-event-poller\\"`,

@@ -8,7 +8,9 @@ import {
   cursorReadWrite,
   DefaultPollerStack,
   denyPlainHttp,
+  nagFindings,
   onlyResource,
+  synthPollerStack,
 } from '../support.js';
 
 const defaults = new DefaultPollerStack();
@@ -16,7 +18,7 @@ const { ref, resourceOf, logicalId } = defaults;
 
 describe('polling in the default stack', () => {
   it('creates the credentials secret empty (a template of the basic shape), retained', () => {
-    const secret = onlyResource(defaults.template, 'AWS::SecretsManager::Secret');
+    const secret = resourceOf(defaults.poller.secret);
     expect(secret.Properties.SecretString).toBe('{"username":"","password":""}');
     expect(secret.Properties.GenerateSecretString).toBeUndefined();
     expect(secret.Properties.Description).toContain('{"username":"...","password":"..."}');
@@ -102,7 +104,8 @@ describe('polling in the default stack', () => {
     });
 
     it('never retries a failed or stale scheduler tick (the next tick covers it)', () => {
-      defaults.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+      // The scheduler's and the change feed's.
+      defaults.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 2);
       defaults.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
         FunctionName: { Ref: logicalId(defaults.poller.scheduler.functionName) },
         Qualifier: '$LATEST',
@@ -284,20 +287,43 @@ describe('polling in the default stack', () => {
       });
     });
 
+    it('lets the change feed read its key and the credentials, use the table items and the identifier index, write its logs, nothing else', () => {
+      const poller = defaults.poller;
+      // CDK merges statements of one effect on the same resources, or with the same actions.
+      expect(policyOf(poller.changeFeed?.role)).toEqual(
+        policyWith(poller.changeFeedLogGroup as logs.ILogGroup, [
+          {
+            Effect: 'Allow',
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+            Resource: [ref(poller.secret.secretArn), ref(poller.identifierKey?.secretArn)],
+          },
+          {
+            Effect: 'Allow',
+            Action: [
+              'dynamodb:BatchGetItem',
+              'dynamodb:BatchWriteItem',
+              ...(cursorReadWrite(undefined).Action as string[]),
+            ],
+            Resource: ref(poller.table.tableArn),
+          },
+        ]),
+      );
+    });
+
     it('has no wildcard resource in any IAM policy', () => {
       const statements = Object.values(defaults.template.findResources('AWS::IAM::Policy')).flatMap(
         (policy) =>
           (policy as { Properties: { PolicyDocument: { Statement: { Resource: unknown }[] } } })
             .Properties.PolicyDocument.Statement,
       );
-      expect(statements.length).toBe(11);
+      expect(statements.length).toBe(15);
       for (const statement of statements)
         expect(JSON.stringify(statement.Resource)).not.toMatch(/\*/);
     });
   });
 
   it('starts a scheduler tick every minute with EventBridge Scheduler, without retries', () => {
-    expect(onlyResource(defaults.template, 'AWS::Scheduler::Schedule').Properties).toMatchObject({
+    expect(resourceOf(defaults.poller.schedule).Properties).toMatchObject({
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
       FlexibleTimeWindow: { Mode: 'OFF' },
@@ -307,5 +333,65 @@ describe('polling in the default stack', () => {
         RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
       },
     });
+  });
+});
+
+describe('the change feed in the default stack', () => {
+  it('runs one feed function at a time (the only writer of its cursor), looping inside 55 s', () => {
+    const fn = resourceOf(defaults.poller.changeFeed as lambda.IFunction);
+    expect(fn.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 256,
+      Timeout: 55,
+      ReservedConcurrentExecutions: 1,
+      Role: ref(defaults.poller.changeFeed?.role?.roleArn),
+    });
+    const environment = (fn.Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(environment).toMatchObject({
+      TABLE_NAME: ref(defaults.poller.table.tableName),
+      CAPILLARY_BASE_URL: BASE_URL,
+      CAPILLARY_SECRET_ARN: ref(defaults.poller.secret.secretArn),
+      IDENTIFIER_KEY_SECRET_ARN: ref(defaults.poller.identifierKey?.secretArn),
+    });
+    defaults.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(defaults.poller.changeFeed?.functionName) },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+    });
+  });
+
+  it('starts it every minute, without retries, and generates the identifier key, retained', () => {
+    const schedules = Object.values(
+      defaults.template.findResources('AWS::Scheduler::Schedule', {
+        Properties: { Target: { Arn: ref(defaults.poller.changeFeed?.functionArn) } },
+      }),
+    ) as { Properties: Record<string, unknown> }[];
+    expect(schedules).toHaveLength(1);
+    expect(schedules[0]?.Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Target: { RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } },
+    });
+    const key = resourceOf(defaults.poller.identifierKey as IConstruct);
+    expect(key.Properties.GenerateSecretString).toEqual({
+      ExcludePunctuation: true,
+      IncludeSpace: false,
+      PasswordLength: 64,
+    });
+    expect(key.DeletionPolicy).toBe('Retain');
+  });
+
+  it('is left out with changeFeed: false', () => {
+    const { template, stack } = synthPollerStack({
+      poller: { capillaryBaseUrl: BASE_URL, changeFeed: false },
+    });
+    expect(stack.poller.changeFeed).toBeUndefined();
+    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    expect(stack.poller.alarms.feedStalled).toBeUndefined();
+    expect(nagFindings(stack)).toEqual([]);
   });
 });
