@@ -236,6 +236,7 @@ describe('schedule items and the due index', () => {
       {
         kind: 'ok',
         watch: expect.objectContaining({ customerId: '9', status: 'active' }),
+        identifierKnown: false,
         schedule: {
           status: 'active',
           nextPollAt: T0,

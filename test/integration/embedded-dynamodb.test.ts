@@ -87,7 +87,12 @@ describe('embedded DynamoDB (dynalite)', () => {
     for await (const entry of reopened.listWatched()) listed.push(entry);
     const { seen: _seen, seenFloor: _floor, ...watch } = state;
     expect(listed).toEqual([
-      { kind: 'ok', watch, schedule: expect.objectContaining({ status: 'active' }) },
+      {
+        kind: 'ok',
+        watch,
+        identifierKnown: false,
+        schedule: expect.objectContaining({ status: 'active' }),
+      },
     ]);
   });
 
