@@ -24,7 +24,7 @@ import {
   CapillaryEventLogError,
   CapillaryRequestError,
 } from './capillary-errors.js';
-import { CapillaryTransport } from './capillary-transport.js';
+import { CapillaryTransport, type Exchange } from './capillary-transport.js';
 import {
   checkBaseUrl,
   checkEventsPath,
@@ -176,38 +176,14 @@ export class CapillaryClient implements CustomerEventsSource, EventLogSource {
       throw new InvalidCustomerIdError(customerId);
     }
     const url = eventsUrl(this.baseUrl, this.eventsPath, customerId, scope);
-    let regenerated = false;
+    const get = this.authorizedGet(url);
     return this.retries.run(
       { operation: 'events', customerId },
       async (): Promise<Verdict<FetchedEvents>> => {
-        let authorization: Authorization;
-        try {
-          authorization = await this.auth.authorization();
-        } catch (error) {
-          if (!(error instanceof CapillaryAuthError)) throw error;
-          const { failure, status, message } = error;
-          return { ok: false, failure, status, detail: message, retryable: false, cause: error };
-        }
-        const exchange = await this.transport.send('GET', url, {
-          accept: 'application/json',
-          'user-agent': USER_AGENT,
-          ...authorization.headers,
-        });
-        const { token } = authorization;
-        if (exchange.kind === 'response' && exchange.status === 401 && token && !regenerated) {
-          regenerated = true;
-          this.auth.invalidate(token);
-          const detail = 'the OAuth token was rejected';
-          return {
-            ok: false,
-            failure: 'unauthorized',
-            status: 401,
-            detail,
-            retryable: true,
-            retryNow: true,
-          };
-        }
-        return this.interpreter.events(exchange);
+        const answer = await get();
+        return answer.kind === 'exchange'
+          ? this.interpreter.events(answer.exchange)
+          : answer.verdict;
       },
       (failed, attempts) =>
         new CapillaryRequestError(customerId, {
@@ -226,38 +202,14 @@ export class CapillaryClient implements CustomerEventsSource, EventLogSource {
    */
   async readEventLog(query: EventLogQuery): Promise<EventLogPage> {
     const url = eventLogUrl(this.baseUrl, this.eventLog.path, query, this.eventLog.dateFormat);
-    let regenerated = false;
+    const get = this.authorizedGet(url);
     return this.retries.run(
       { operation: 'event-log' },
       async (): Promise<Verdict<EventLogPage>> => {
-        let authorization: Authorization;
-        try {
-          authorization = await this.auth.authorization();
-        } catch (error) {
-          if (!(error instanceof CapillaryAuthError)) throw error;
-          const { failure, status, message } = error;
-          return { ok: false, failure, status, detail: message, retryable: false, cause: error };
-        }
-        const exchange = await this.transport.send('GET', url, {
-          accept: 'application/json',
-          'user-agent': USER_AGENT,
-          ...authorization.headers,
-        });
-        const { token } = authorization;
-        if (exchange.kind === 'response' && exchange.status === 401 && token && !regenerated) {
-          regenerated = true;
-          this.auth.invalidate(token);
-          const detail = 'the OAuth token was rejected';
-          return {
-            ok: false,
-            failure: 'unauthorized',
-            status: 401,
-            detail,
-            retryable: true,
-            retryNow: true,
-          };
-        }
-        return this.interpreter.eventLog(exchange);
+        const answer = await get();
+        return answer.kind === 'exchange'
+          ? this.interpreter.eventLog(answer.exchange)
+          : answer.verdict;
       },
       (failed, attempts) =>
         new CapillaryEventLogError({
@@ -268,6 +220,55 @@ export class CapillaryClient implements CustomerEventsSource, EventLogSource {
           cause: failed.cause,
         }),
     );
+  }
+
+  /**
+   * One authorized GET per call, for the retry loop of one operation: an auth failure, or the
+   * first 401 of an OAuth token (invalidated, so the retry at once gets a new one), is a verdict;
+   * anything else is the exchange for the interpreter.
+   */
+  private authorizedGet(
+    url: URL,
+  ): () => Promise<
+    { kind: 'exchange'; exchange: Exchange } | { kind: 'verdict'; verdict: Verdict<never> }
+  > {
+    let regenerated = false;
+    return async () => {
+      let authorization: Authorization;
+      try {
+        authorization = await this.auth.authorization();
+      } catch (error) {
+        if (!(error instanceof CapillaryAuthError)) throw error;
+        const { failure, status, message } = error;
+        return {
+          kind: 'verdict',
+          verdict: { ok: false, failure, status, detail: message, retryable: false, cause: error },
+        };
+      }
+      const exchange = await this.transport.send('GET', url, {
+        accept: 'application/json',
+        'user-agent': USER_AGENT,
+        ...authorization.headers,
+      });
+      const { token } = authorization;
+      if (exchange.kind === 'response' && exchange.status === 401 && token && !regenerated) {
+        regenerated = true;
+        this.auth.invalidate(token);
+        const detail = 'the OAuth token was rejected';
+        return {
+          kind: 'verdict',
+          verdict: {
+            ok: false,
+            failure: 'unauthorized',
+            status: 401,
+            detail,
+            retryable: true,
+            retryNow: true,
+          },
+        };
+      }
+      return { kind: 'exchange', exchange };
+    };
   }
 
   private async generateToken(credentials: OAuthCredentials): Promise<AccessToken> {
