@@ -13,7 +13,7 @@ import { runCli } from '../../src/cli/run-cli.js';
 import { CapillaryDouble } from '../support/capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import { detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';
-import { environment, invoke } from '../support/lambda-harness.js';
+import { environment, invoke, POLLER_LAMBDA_VARIABLES } from '../support/lambda-harness.js';
 import { multiset, rawEvent } from '../support/poller-fixtures.js';
 import { SqsDouble } from '../support/sqs-double.js';
 
@@ -24,30 +24,7 @@ const BUS = 'capillary-from-now-bus';
 const BASELINE = Array.from({ length: 40 }, (_, index) => String(81_000 + index));
 const BACKFILL = ['89001', '89002'];
 
-const env = environment([
-  'TABLE_NAME',
-  'DYNAMODB_ENDPOINT',
-  'EVENT_BUS_NAME',
-  'EVENTBRIDGE_ENDPOINT',
-  'CAPILLARY_BASE_URL',
-  'CAPILLARY_USERNAME',
-  'CAPILLARY_PASSWORD',
-  'CAPILLARY_MAX_ATTEMPTS',
-  'CAPILLARY_AUTH',
-  'CAPILLARY_SECRET_ARN',
-  'CAPILLARY_RPS',
-  'POLL_INTERVAL_SECONDS',
-  'CLAIM_SECONDS',
-  'WORK_QUEUE_URL',
-  'SQS_ENDPOINT',
-  'DLQ_URL',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_REGION',
-  'POWERTOOLS_METRICS_DISABLED',
-  'POWERTOOLS_DEV',
-  'POWERTOOLS_SERVICE_NAME',
-]);
+const env = environment(POLLER_LAMBDA_VARIABLES);
 
 let capillary: CapillaryDouble;
 let eventBridge: EventBridgeDouble;

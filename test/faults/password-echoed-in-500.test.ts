@@ -19,7 +19,7 @@ import { shownForms, type WireForm, wireForms } from '../hostile/secret-pieces.j
 import { CapillaryDouble } from '../support/capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import { detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';
-import { environment, invoke } from '../support/lambda-harness.js';
+import { environment, invoke, POLLER_LAMBDA_VARIABLES } from '../support/lambda-harness.js';
 import { multiset, rawEvents, uniqueIdOf } from '../support/poller-fixtures.js';
 import { SqsDouble } from '../support/sqs-double.js';
 
@@ -37,31 +37,7 @@ const FORMS: WireForm[] = [
   ...wireForms('username:md5(password)', `${USERNAME}:${md5Hex(PASSWORD)}`),
 ];
 
-const env = environment([
-  'TABLE_NAME',
-  'DYNAMODB_ENDPOINT',
-  'EVENT_BUS_NAME',
-  'EVENTBRIDGE_ENDPOINT',
-  'CAPILLARY_BASE_URL',
-  'CAPILLARY_USERNAME',
-  'CAPILLARY_PASSWORD',
-  'CAPILLARY_MAX_ATTEMPTS',
-  'CAPILLARY_AUTH',
-  'CAPILLARY_SECRET_ARN',
-  'CAPILLARY_RPS',
-  'POLL_INTERVAL_SECONDS',
-  'CLAIM_SECONDS',
-  'WORK_QUEUE_URL',
-  'SQS_ENDPOINT',
-  'DLQ_URL',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_REGION',
-  'POWERTOOLS_METRICS_DISABLED',
-  'POWERTOOLS_DEV',
-  'POWERTOOLS_LOG_LEVEL',
-  'POWERTOOLS_SERVICE_NAME',
-]);
+const env = environment(POLLER_LAMBDA_VARIABLES);
 
 let capillary: CapillaryDouble;
 let eventBridge: EventBridgeDouble;

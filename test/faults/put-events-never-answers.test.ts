@@ -12,7 +12,7 @@ import { newCustomerState } from '../../src/domain/customer-state.js';
 import { CapillaryDouble } from '../support/capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import { EventBridgeDouble, eventKeyOf } from '../support/eventbridge-double.js';
-import { environment, invoke } from '../support/lambda-harness.js';
+import { environment, invoke, POLLER_LAMBDA_VARIABLES } from '../support/lambda-harness.js';
 import { rawEvents } from '../support/poller-fixtures.js';
 import { SqsDouble } from '../support/sqs-double.js';
 
@@ -25,25 +25,7 @@ const PASSWORD = 'Fault-Pa55word-Secret';
 const REMAINING_MS = 8_000;
 const EVENTS = { '7000': 3, '7001': 2 };
 
-const env = environment([
-  'TABLE_NAME',
-  'DYNAMODB_ENDPOINT',
-  'EVENT_BUS_NAME',
-  'EVENTBRIDGE_ENDPOINT',
-  'CAPILLARY_BASE_URL',
-  'CAPILLARY_USERNAME',
-  'CAPILLARY_PASSWORD',
-  'CAPILLARY_MAX_ATTEMPTS',
-  'CAPILLARY_RPS',
-  'POLL_INTERVAL_SECONDS',
-  'CLAIM_SECONDS',
-  'WORK_QUEUE_URL',
-  'SQS_ENDPOINT',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_REGION',
-  'POWERTOOLS_METRICS_DISABLED',
-]);
+const env = environment(POLLER_LAMBDA_VARIABLES);
 
 let capillary: CapillaryDouble;
 let eventBridge: EventBridgeDouble;

@@ -16,6 +16,7 @@ import {
   environment,
   invocationError,
   invoke,
+  POLLER_LAMBDA_VARIABLES,
 } from '../support/lambda-harness.js';
 import { SqsDouble } from '../support/sqs-double.js';
 
@@ -24,26 +25,7 @@ type Handler = (
   context: Context,
 ) => Promise<TickSummary & { notQueuedCount: number }>;
 
-const env = environment([
-  'TABLE_NAME',
-  'DYNAMODB_ENDPOINT',
-  'EVENT_BUS_NAME',
-  'CAPILLARY_BASE_URL',
-  'CAPILLARY_AUTH',
-  'CAPILLARY_SECRET_ARN',
-  'CAPILLARY_RPS',
-  'POLL_INTERVAL_SECONDS',
-  'MAX_POLL_INTERVAL_SECONDS',
-  'CLAIM_SECONDS',
-  'SWEEP_MAX_POLLS',
-  'WORK_QUEUE_URL',
-  'SQS_ENDPOINT',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_REGION',
-  'POWERTOOLS_METRICS_DISABLED',
-  'POWERTOOLS_SERVICE_NAME',
-]);
+const env = environment(POLLER_LAMBDA_VARIABLES);
 
 let sqs: SqsDouble;
 let dynamo: DynamoDBClient;

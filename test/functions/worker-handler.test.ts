@@ -21,6 +21,7 @@ import {
   environment,
   invocationError,
   invoke,
+  POLLER_LAMBDA_VARIABLES,
 } from '../support/lambda-harness.js';
 import { rawEvents, uniqueIdOf } from '../support/poller-fixtures.js';
 import { SqsDouble } from '../support/sqs-double.js';
@@ -32,31 +33,7 @@ const USERNAME = 'lambda_till';
 const PASSWORD = 'Lambda-Pa55word-Secret';
 const BUS = 'capillary-lambda-bus';
 
-const env = environment([
-  'TABLE_NAME',
-  'DYNAMODB_ENDPOINT',
-  'EVENT_BUS_NAME',
-  'EVENTBRIDGE_ENDPOINT',
-  'CAPILLARY_BASE_URL',
-  'CAPILLARY_USERNAME',
-  'CAPILLARY_PASSWORD',
-  'CAPILLARY_MAX_ATTEMPTS',
-  'CAPILLARY_AUTH',
-  'CAPILLARY_SECRET_ARN',
-  'CAPILLARY_RPS',
-  'POLL_INTERVAL_SECONDS',
-  'CLAIM_SECONDS',
-  'WORK_QUEUE_URL',
-  'SQS_ENDPOINT',
-  'DLQ_URL',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_REGION',
-  'POWERTOOLS_METRICS_DISABLED',
-  'POWERTOOLS_DEV',
-  'POWERTOOLS_METRICS_NAMESPACE',
-  'POWERTOOLS_SERVICE_NAME',
-]);
+const env = environment(POLLER_LAMBDA_VARIABLES);
 
 let capillary: CapillaryDouble;
 let eventBridge: EventBridgeDouble;

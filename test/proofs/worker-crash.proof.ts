@@ -23,7 +23,7 @@ import { CapillaryDouble } from '../support/capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import { deliveryReport, EventStream } from '../support/event-stream.js';
 import { detailOf, EventBridgeDouble, eventKeyOf } from '../support/eventbridge-double.js';
-import { environment, invoke } from '../support/lambda-harness.js';
+import { environment, invoke, POLLER_LAMBDA_VARIABLES } from '../support/lambda-harness.js';
 import { BASE_ENV } from '../support/poller-process.js';
 import { SqsDouble } from '../support/sqs-double.js';
 
@@ -113,27 +113,7 @@ describe('crash: the worker Lambda killed with SIGKILL at random points, its mes
   let store: DynamoDbCursorStore;
   let directory: string;
   let lambdaEnv: Record<string, string>;
-  const env = environment([
-    'TABLE_NAME',
-    'DYNAMODB_ENDPOINT',
-    'EVENT_BUS_NAME',
-    'EVENTBRIDGE_ENDPOINT',
-    'CAPILLARY_BASE_URL',
-    'CAPILLARY_USERNAME',
-    'CAPILLARY_PASSWORD',
-    'CAPILLARY_RPS',
-    'CAPILLARY_TIMEOUT_MS',
-    'CAPILLARY_MAX_ATTEMPTS',
-    'POLL_INTERVAL_SECONDS',
-    'MAX_POLL_INTERVAL_SECONDS',
-    'CLAIM_SECONDS',
-    'WORK_QUEUE_URL',
-    'SQS_ENDPOINT',
-    'AWS_ACCESS_KEY_ID',
-    'AWS_SECRET_ACCESS_KEY',
-    'AWS_REGION',
-    'POWERTOOLS_METRICS_DISABLED',
-  ]);
+  const env = environment(POLLER_LAMBDA_VARIABLES);
   let scheduler: (event: unknown, context: Context) => Promise<unknown>;
 
   beforeAll(async () => {

@@ -21,6 +21,40 @@ export function fakeContext(functionName: string, remainingMs = 50_000): Context
   };
 }
 
+/**
+ * Every variable the poller's scheduler and worker read: a test's `environment(...)` clears them all
+ * before it sets its own, so no value leaks in from the shell or an earlier test.
+ */
+export const POLLER_LAMBDA_VARIABLES = [
+  'TABLE_NAME',
+  'DYNAMODB_ENDPOINT',
+  'EVENT_BUS_NAME',
+  'EVENTBRIDGE_ENDPOINT',
+  'CAPILLARY_BASE_URL',
+  'CAPILLARY_USERNAME',
+  'CAPILLARY_PASSWORD',
+  'CAPILLARY_MAX_ATTEMPTS',
+  'CAPILLARY_TIMEOUT_MS',
+  'CAPILLARY_AUTH',
+  'CAPILLARY_SECRET_ARN',
+  'CAPILLARY_RPS',
+  'POLL_INTERVAL_SECONDS',
+  'MAX_POLL_INTERVAL_SECONDS',
+  'CLAIM_SECONDS',
+  'SWEEP_MAX_POLLS',
+  'WORK_QUEUE_URL',
+  'SQS_ENDPOINT',
+  'DLQ_URL',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_REGION',
+  'POWERTOOLS_METRICS_DISABLED',
+  'POWERTOOLS_DEV',
+  'POWERTOOLS_LOG_LEVEL',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_SERVICE_NAME',
+] as const;
+
 /** Sets exactly `values` among `names` (the others are removed); `restore` puts the saved ones back. */
 export function environment(names: readonly string[]) {
   const saved = new Map(names.map((name) => [name, process.env[name]]));

@@ -11,7 +11,13 @@ import { CapillaryDouble } from './capillary-double.js';
 import { DynamoDbFaultProxy } from './dynamodb-fault-proxy.js';
 import { createTestTable, dynamoDbLocalClient } from './dynamodb-local.js';
 import { EventBridgeDouble, eventKeyOf } from './eventbridge-double.js';
-import { type EmfBlob, emfBlobs, environment, invoke } from './lambda-harness.js';
+import {
+  type EmfBlob,
+  emfBlobs,
+  environment,
+  invoke,
+  POLLER_LAMBDA_VARIABLES,
+} from './lambda-harness.js';
 import { rawEvents, uniqueIdOf } from './poller-fixtures.js';
 import { SqsDouble } from './sqs-double.js';
 
@@ -24,34 +30,6 @@ type Worker = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 const USERNAME = 'fault_till';
 const PASSWORD = 'Fault-Pa55word-Secret';
 
-const VARIABLES = [
-  'TABLE_NAME',
-  'DYNAMODB_ENDPOINT',
-  'EVENT_BUS_NAME',
-  'EVENTBRIDGE_ENDPOINT',
-  'CAPILLARY_BASE_URL',
-  'CAPILLARY_USERNAME',
-  'CAPILLARY_PASSWORD',
-  'CAPILLARY_MAX_ATTEMPTS',
-  'CAPILLARY_AUTH',
-  'CAPILLARY_SECRET_ARN',
-  'CAPILLARY_RPS',
-  'POLL_INTERVAL_SECONDS',
-  'MAX_POLL_INTERVAL_SECONDS',
-  'CLAIM_SECONDS',
-  'SWEEP_MAX_POLLS',
-  'WORK_QUEUE_URL',
-  'SQS_ENDPOINT',
-  'DLQ_URL',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_REGION',
-  'POWERTOOLS_METRICS_DISABLED',
-  'POWERTOOLS_DEV',
-  'POWERTOOLS_METRICS_NAMESPACE',
-  'POWERTOOLS_SERVICE_NAME',
-];
-
 /** What one tick did: its summary (or the error it threw), its metrics and its log text. */
 export interface TickRun {
   summary: (TickSummary & { notQueuedCount: number }) | undefined;
@@ -62,7 +40,7 @@ export interface TickRun {
 }
 
 export class TickFaultHarness {
-  readonly #env = environment(VARIABLES);
+  readonly #env = environment(POLLER_LAMBDA_VARIABLES);
   #scheduler: Scheduler | undefined;
   #worker: Worker | undefined;
   #closers: (() => Promise<void>)[] = [];
