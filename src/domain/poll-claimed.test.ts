@@ -4,6 +4,7 @@ import { type PollHarness, pollHarness } from '../../test/support/poll-harness.j
 import { claimDue } from './claim-due.js';
 import { ClaimedCustomerSchema } from './claimed-customer.js';
 import { newCustomerState } from './customer-state.js';
+import { QuotaWaitError } from './errors.js';
 import { pollClaimed } from './poll-claimed.js';
 import type { SchedulePolicy } from './schedule.js';
 
@@ -51,6 +52,20 @@ describe('claimDue and pollClaimed', () => {
     await harness.store.addCustomer(
       newCustomerState({ customerId: '42', scope: 'child', backfill: false }, new Date(T0)),
     );
+  });
+
+  it('hands a customer back due at once when no quota budget came in time, and does not call it a lost claim', async () => {
+    harness.source.setWindow('42', events(1, 3));
+    const [claimed] = await claimOne();
+    harness.source.beforeFetch = () => {
+      throw new QuotaWaitError(10_000);
+    };
+    const result = await pollClaimed(claimed!, deps(), options);
+    expect(result).toMatchObject({ status: 'deferred', claimLost: false, outcome: undefined });
+    expect(result.reason).toContain('no Capillary budget');
+    expect(schedule()?.nextPollAt).toBe(harness.now());
+    expect(schedule()?.claimedUntil ?? null).toBeNull();
+    expect(harness.publisher.published).toEqual([]);
   });
 
   it('polls under the delivery’s own claim once taken over, and records the outcome with it', async () => {

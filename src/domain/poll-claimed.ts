@@ -141,7 +141,8 @@ export async function pollClaimed(
 
   switch (result.status) {
     case 'deferred': {
-      const lostClaim = publishBy === claimCutoff;
+      // Out of time only when no reason came back: a wait for quota budget (its reason) is not.
+      const lostClaim = result.reason === undefined && publishBy === claimCutoff;
       // Fetched but not published: due again at once, for whichever poller has time.
       await complete({ schedule: { ...before, nextPollAt: now } });
       return { ...result, claimLost: lostClaim, outcome: undefined };
