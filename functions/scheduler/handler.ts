@@ -4,6 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { schedulePolicy } from '../../src/config/settings.js';
+import { laneLimit } from '../../src/domain/priority-lane.js';
 import { runTick, type TickSummary, tickLimit } from '../../src/domain/schedule-tick.js';
 import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../src/observability/metric-names.js';
 import { tickMetrics } from '../../src/observability/tick-metrics.js';
@@ -37,14 +38,16 @@ export const handler = async (
   const remainingMs = context.getRemainingTimeInMillis();
   deadlines.requestsBy = tickRequestsBy(now, remainingMs);
   const policy = schedulePolicy(settings, LAMBDA_DEFAULT_INTERVAL_SECONDS);
+  const limit = tickLimit(
+    settings.capillary.requestsPerSecond,
+    policy.minIntervalMs / 1000,
+    settings.poll.sweepMaxPolls,
+  );
   const summary = await runTick(tick, {
     owner: `tick-${context.awsRequestId}`,
     now,
-    limit: tickLimit(
-      settings.capillary.requestsPerSecond,
-      policy.minIntervalMs / 1000,
-      settings.poll.sweepMaxPolls,
-    ),
+    limit,
+    laneLimit: laneLimit(limit, settings.changeFeed.hintShare),
     policy,
     claimMs: settings.poll.claimSeconds * 1000,
     deadline: tickDeadline(now, remainingMs),

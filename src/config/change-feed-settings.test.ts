@@ -6,10 +6,11 @@ import { SETTING_SCHEMAS, type SettingsEnv, settingProblems } from './setting-sc
 const parse = (env: Record<string, string>) => z.object(SETTING_SCHEMAS).parse(env) as SettingsEnv;
 
 describe('the change feed settings', () => {
-  it('default to on, every 30 s, a tenth of the quota, an hour of look-back', () => {
+  it('default to on, every 30 s, a tenth of the quota, half a tick for hints, an hour of look-back', () => {
     const config = changeFeedConfig(parse({}));
     expect(config).toEqual({
       enabled: true,
+      hintShare: 0.5,
       eventLog: { path: '/v2/events/logs', dateFormat: 'epoch-ms' },
       feed: {
         intervalMs: 30_000,
@@ -31,12 +32,14 @@ describe('the change feed settings', () => {
         CHANGE_FEED: 'off',
         CAPILLARY_RPS: '1.6',
         CHANGE_FEED_MAX_SHARE: '0.05',
+        CHANGE_FEED_HINT_MAX_SHARE: '0.2',
         CHANGE_FEED_EVENT_NAMES: 'Viewed, Bought',
         CHANGE_FEED_IDENTIFIER_FIELDS: 'customer,email',
         CHANGE_FEED_DATE_FORMAT: 'datetime',
       }),
     );
     expect(config.enabled).toBe(false);
+    expect(config.hintShare).toBe(0.2);
     expect(config.feed).toMatchObject({
       maxRequests: 2,
       eventNames: ['Viewed', 'Bought'],
@@ -52,6 +55,9 @@ describe('the change feed settings', () => {
     expect(settingProblems('CHANGE_FEED_PATH', 'v2/events/logs')).toEqual(['must start with /']);
     expect(settingProblems('CHANGE_FEED_MAX_SHARE', '0.9')[0]).toMatch(
       /at most 0.5: the rest of CAPILLARY_RPS/,
+    );
+    expect(settingProblems('CHANGE_FEED_HINT_MAX_SHARE', '1')[0]).toMatch(
+      /at most 0.9: the schedule must keep a share/,
     );
     expect(settingProblems('CHANGE_FEED', 'yes')).toEqual(['must be one of "on", "off"']);
   });

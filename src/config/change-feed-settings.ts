@@ -9,6 +9,8 @@ const MIN_SLICE_MS = 1_000;
 
 export interface ChangeFeedConfig {
   enabled: boolean;
+  /** `CHANGE_FEED_HINT_MAX_SHARE`: for `laneLimit`. */
+  hintShare: number;
   /** For the Capillary client's `eventLog` option. */
   eventLog: { path: string; dateFormat: EventLogDateFormat };
   /** For `ChangeFeed`. */
@@ -20,6 +22,7 @@ export function changeFeedConfig(env: SettingsEnv): ChangeFeedConfig {
   const dateFormat = env.CHANGE_FEED_DATE_FORMAT;
   return {
     enabled: env.CHANGE_FEED === 'on',
+    hintShare: env.CHANGE_FEED_HINT_MAX_SHARE,
     eventLog: { path: env.CHANGE_FEED_PATH, dateFormat },
     feed: {
       intervalMs: env.CHANGE_FEED_INTERVAL_SECONDS * 1_000,

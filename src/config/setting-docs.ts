@@ -94,6 +94,10 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     description:
       "the change feed's share of `CAPILLARY_RPS`: one read sends at most share × `CAPILLARY_RPS` × `CHANGE_FEED_INTERVAL_SECONDS` requests",
   },
+  CHANGE_FEED_HINT_MAX_SHARE: {
+    description:
+      'the most of a tick (or of a sweep capped by `SWEEP_MAX_POLLS`) that customers hinted by the change feed take, before the schedule; the rest keeps the staleness bound of customers the feed never mentions',
+  },
   CHANGE_FEED_LAG_SECONDS: {
     description:
       'lag allowance: each read starts this long before where the last one stopped, for records that appear late (undocumented: a safe default). Records are counted once by id',

@@ -173,6 +173,18 @@ export const NUMBER_RULES = {
       why: 'the rest of CAPILLARY_RPS must keep the schedule within its staleness bound',
     },
   },
+  CHANGE_FEED_HINT_MAX_SHARE: {
+    kind: 'decimal',
+    default: 0.5,
+    min: {
+      value: 0.05,
+      why: 'a smaller share leaves hinted customers waiting behind the schedule',
+    },
+    max: {
+      value: 0.9,
+      why: 'the schedule must keep a share for the customers the feed never mentions',
+    },
+  },
   CHANGE_FEED_LAG_SECONDS: {
     kind: 'whole',
     default: 120,
@@ -368,6 +380,7 @@ export const SETTING_SCHEMAS = {
   CHANGE_FEED: oneOf(['on', 'off']).default('on'),
   CHANGE_FEED_INTERVAL_SECONDS: numberSetting('CHANGE_FEED_INTERVAL_SECONDS'),
   CHANGE_FEED_MAX_SHARE: numberSetting('CHANGE_FEED_MAX_SHARE'),
+  CHANGE_FEED_HINT_MAX_SHARE: numberSetting('CHANGE_FEED_HINT_MAX_SHARE'),
   CHANGE_FEED_LAG_SECONDS: numberSetting('CHANGE_FEED_LAG_SECONDS'),
   CHANGE_FEED_LOOK_BACK_SECONDS: numberSetting('CHANGE_FEED_LOOK_BACK_SECONDS'),
   CHANGE_FEED_LIMIT: numberSetting('CHANGE_FEED_LIMIT'),

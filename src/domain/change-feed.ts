@@ -87,9 +87,7 @@ export class ChangeFeed {
       if (read.learned.length > 0) await this.deps.index.learn(read.learned);
       let hintsDueNow = 0;
       for (const hint of read.hints) {
-        if (
-          (await this.deps.hints.markHinted(hint.customerId, hint.startTime, now)) === 'due-now'
-        ) {
+        if ((await this.deps.hints.markHinted(hint.customerId, hint.startTime)) === 'due-now') {
           hintsDueNow += 1;
         }
       }

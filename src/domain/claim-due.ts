@@ -3,6 +3,7 @@ import type { ClaimedCustomer, DueCustomer } from './claimed-customer.js';
 import { latestTrustedTime } from './clock-skew.js';
 import { describeError } from './errors.js';
 import type { ClaimRequest, ClaimResult, CursorStore, Logger } from './ports.js';
+import { hintTimeOf, isInLane } from './priority-lane.js';
 import { intervalAfter, type SchedulePolicy, scheduleAfterPoll } from './schedule.js';
 
 /*
@@ -24,6 +25,11 @@ export interface ClaimOptions {
   claimMs: number;
   /** Epoch ms: throttled reads and claims are tried again until then. */
   deadline?: number | undefined;
+  /**
+   * At most this many customers are read from the priority lane (hinted ones) before the
+   * schedule's, so hints never crowd out the staleness bound (`laneLimit`). Unset: no cap.
+   */
+  laneLimit?: number | undefined;
 }
 
 /** A claim owner no other sweep uses. */
@@ -75,12 +81,31 @@ export async function* claimDue(
  */
 function readDue(deps: ClaimDependencies, options: ClaimOptions): AsyncIterator<DueCustomer> {
   const longestMs = Math.max(options.policy.maxIntervalMs, options.claimMs);
-  return deps.store
-    .dueCustomers(options.now, {
-      fastClockAfter: latestTrustedTime(options.now, longestMs),
-      deadline: options.deadline,
-    })
-    [Symbol.asyncIterator]();
+  const read = {
+    fastClockAfter: latestTrustedTime(options.now, longestMs),
+    deadline: options.deadline,
+  };
+  if (options.laneLimit === undefined) {
+    return deps.store.dueCustomers(options.now, read)[Symbol.asyncIterator]();
+  }
+  return laneThenSchedule(deps.store, options.now, read, options.laneLimit);
+}
+
+/** Up to `laneLimit` hinted customers, then the schedule's due ones, most overdue first. */
+async function* laneThenSchedule(
+  store: CursorStore,
+  now: number,
+  read: { fastClockAfter: number; deadline: number | undefined },
+  laneLimit: number,
+): AsyncGenerator<DueCustomer> {
+  if (laneLimit > 0) {
+    let taken = 0;
+    for await (const hinted of store.dueCustomers(now, { ...read, lane: 'only' })) {
+      yield hinted;
+      if (++taken >= laneLimit) break;
+    }
+  }
+  yield* store.dueCustomers(now, { ...read, lane: 'excluded' });
 }
 
 /**
@@ -242,5 +267,7 @@ function reportFindings(
  * customer never polled counts from when it was watched, plus one shortest interval.
  */
 function estimatedStalenessMs(due: DueCustomer, policy: SchedulePolicy, now: number): number {
+  // A hint is only kept for a customer not polled since its event: at least that old.
+  if (isInLane(due.nextPollAt)) return Math.max(0, now - hintTimeOf(due.nextPollAt));
   return Math.max(0, now - due.nextPollAt + intervalAfter(policy, due.idlePolls));
 }

@@ -99,6 +99,11 @@ export interface DueRead {
   fastClockAfter?: number | undefined;
   /** Epoch ms: throttled reads are tried again until then (the tick's or the sweep's deadline). */
   deadline?: number | undefined;
+  /**
+   * `only`: the priority lane alone (hinted customers, `priority-lane.ts`); `excluded`: all but
+   * the lane. Unset: both, the lane first since its times sort below every other.
+   */
+  lane?: 'only' | 'excluded' | undefined;
 }
 
 export interface ClaimRequest {
@@ -237,7 +242,10 @@ export interface FeedCursorStore {
 /** What a hint did: made the customer due now, or nothing (polled since, already due, not watched). */
 export type HintOutcome = 'due-now' | 'dropped';
 
-/** Makes a watched customer due now, unless it was polled after `startTime`. */
+/**
+ * Puts a watched customer in the priority lane (`priority-lane.ts`), unless it was polled at or
+ * after `startTime` or is in the lane already.
+ */
 export interface HintSink {
-  markHinted(customerId: string, startTime: number, now: number): Promise<HintOutcome>;
+  markHinted(customerId: string, startTime: number): Promise<HintOutcome>;
 }

@@ -15,7 +15,7 @@ import type { Schedule } from './schedule.js';
  * How far below its event's time a hinted customer's due time is put. 2^52 ms keeps every lane
  * time negative for any event before the year 144,683 and exactly representable (|x| < 2^53).
  */
-export const LANE_SHIFT_MS = 2 ** 52;
+const LANE_SHIFT_MS = 2 ** 52;
 
 /** The due time of a customer hinted by an event at `startTime`: negative, so first in line. */
 export function laneDueAt(startTime: number): number {
@@ -37,6 +37,7 @@ export function hintTimeOf(nextPollAt: number): number {
  * - the customer is already in the lane (a burst of hints for one customer is one poll);
  * - it was polled at or after `startTime` (that poll saw the event).
  * The DynamoDB store writes the same decision as one conditional update (`markHinted`).
+ * @internal the in-memory store of the tests and the scale bench decide hints with it.
  */
 export function hintedSchedule(schedule: Schedule, startTime: number): Schedule | undefined {
   if (isInLane(schedule.nextPollAt)) return undefined;
@@ -53,18 +54,4 @@ export function laneLimit(limit: number | undefined, hintShare: number): number 
   if (limit === undefined) return undefined;
   // At least one, or a small tick (`SWEEP_MAX_POLLS` of 2, say) would never serve a hint.
   return Math.min(limit, Math.max(1, Math.floor(limit * hintShare)));
-}
-
-/**
- * The schedule a poll's completion writes when a hint arrived while the customer was claimed: a
- * hint for an event after the poll fetched its window keeps the customer in the lane, since the
- * poll may have read the window before the event was there.
- */
-export function keepLaneAfterPoll(
-  after: Schedule,
-  storedNextPollAt: number,
-  fetchedAt: number,
-): Schedule {
-  if (!isInLane(storedNextPollAt) || hintTimeOf(storedNextPollAt) <= fetchedAt) return after;
-  return { ...after, nextPollAt: storedNextPollAt };
 }

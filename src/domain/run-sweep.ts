@@ -19,6 +19,8 @@ export interface SweepOptions extends PollClaimedOptions {
   deadline?: number | undefined;
   /** `SWEEP_MAX_POLLS`: no more claims than this in one sweep. */
   maxPolls?: number | undefined;
+  /** Of those, the most taken from the priority lane first (`laneLimit`). Unset: no cap. */
+  laneLimit?: number | undefined;
   /** Default: a new id per sweep. */
   owner?: string | undefined;
   /** `CAPILLARY_RPS`: the budget the summary's quota use is measured against. */
@@ -126,6 +128,7 @@ export async function runSweep(
       owner: options.owner ?? newClaimOwner(),
       now: startMs,
       limit: options.maxPolls,
+      laneLimit: options.laneLimit,
       policy: options.policy,
       claimMs: options.claimSeconds * 1000,
       overdueScanLimit: options.overdueScanLimit,

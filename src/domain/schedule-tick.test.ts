@@ -146,4 +146,16 @@ describe('tickLimit', () => {
     expect(tickLimit(0.01, 60, undefined)).toBe(1);
     expect(tickLimit(10, 60, 50)).toBe(50);
   });
+
+  it('takes hinted customers first, up to the lane limit, and leaves the rest of the tick to the schedule', async () => {
+    const { store, workQueue, deps } = await setup(10);
+    for (const id of ['7', '8', '9']) await store.markHinted(id, NOW + 500);
+    const summary = await runTick(deps, tick(5, { laneLimit: 2 }));
+    expect(summary.claimed).toBe(5);
+    // Two from the lane (ids break the tie of equal hint times), then the most overdue.
+    expect(workQueue.customers).toEqual(['7', '8', '1', '10', '2']);
+    const next = await runTick(deps, tick(5, { laneLimit: 2 }));
+    expect(next.claimed).toBe(5);
+    expect(workQueue.customers.slice(5)).toEqual(['9', '3', '4', '5', '6']);
+  });
 });

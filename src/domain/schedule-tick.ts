@@ -17,6 +17,8 @@ export interface TickOptions {
   now: number;
   /** The most customers this tick claims: the quota of one tick (`CAPILLARY_RPS` × interval). */
   limit: number;
+  /** Of those, the most taken from the priority lane first (`laneLimit`). Unset: no cap. */
+  laneLimit?: number | undefined;
   policy: SchedulePolicy;
   /** `CLAIM_SECONDS` × 1000. */
   claimMs: number;

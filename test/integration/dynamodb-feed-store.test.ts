@@ -119,29 +119,57 @@ describe('a hint', () => {
   it('makes a customer polled before the record due now; a burst of hints is one write', async () => {
     const { store, feed } = await watched('700', T + 3_600_000, T - 600_000);
     expect(await dueIds(store, T)).toEqual([]);
-    expect(await feed.markHinted('700', T - 5_000, T)).toBe('due-now');
-    expect(await feed.markHinted('700', T - 4_000, T)).toBe('dropped');
-    expect(await feed.markHinted('700', T - 3_000, T + 1)).toBe('dropped');
+    expect(await feed.markHinted('700', T - 5_000)).toBe('due-now');
+    expect(await feed.markHinted('700', T - 4_000)).toBe('dropped');
+    expect(await feed.markHinted('700', T - 3_000)).toBe('dropped');
     expect(await dueIds(store, T)).toEqual(['700']);
+  });
+
+  it('puts a hinted customer before customers the schedule made due long ago, oldest hint first', async () => {
+    const { tableName, store } = await freshCursorStore(client, 'hint-lane');
+    const feed = new DynamoDbFeedStore({ client, tableName });
+    const add = async (customerId: string, nextPollAt: number, lastPolledAt: number) => {
+      await store.addCustomer(
+        newCustomerState({ customerId, scope: 'default', backfill: false }, new Date(T - 9e7)),
+      );
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: marshall({ customerId: `schedule#${customerId}` }),
+          UpdateExpression: 'SET nextPollAt = :next, lastPolledAt = :last',
+          ExpressionAttributeValues: marshall({ ':next': nextPollAt, ':last': lastPolledAt }),
+        }),
+      );
+    };
+    await add('704', T + 3_600_000, T - 600_000);
+    await add('705', T - 86_400_000, T - 90_000_000);
+    await add('706', T - 60_000, T - 3_700_000);
+    expect(await dueIds(store, T)).toEqual(['705', '706']);
+    expect(await feed.markHinted('704', T - 5_000)).toBe('due-now');
+    // Due by schedule already, but behind a day-old backlog: the hint moves it up too.
+    expect(await feed.markHinted('706', T - 10_000)).toBe('due-now');
+    expect(await dueIds(store, T)).toEqual(['706', '704', '705']);
+    // Due whatever the clock says: the lane is below every time.
+    expect(await dueIds(store, T - 2 * 86_400_000)).toEqual(['706', '704']);
   });
 
   it('is dropped for a customer polled after the record, and for one never seen', async () => {
     const { store, feed } = await watched('701', T + 3_600_000, T - 1_000);
-    expect(await feed.markHinted('701', T - 5_000, T)).toBe('dropped');
+    expect(await feed.markHinted('701', T - 5_000)).toBe('dropped');
     expect(await dueIds(store, T)).toEqual([]);
-    expect(await feed.markHinted('999', T - 5_000, T)).toBe('dropped');
+    expect(await feed.markHinted('999', T - 5_000)).toBe('dropped');
   });
 
   it('makes a customer never polled yet due', async () => {
     const { store, feed } = await watched('702', T + 3_600_000, null);
-    expect(await feed.markHinted('702', T - 5_000, T)).toBe('due-now');
+    expect(await feed.markHinted('702', T - 5_000)).toBe('due-now');
     expect(await dueIds(store, T)).toEqual(['702']);
   });
 
   it('leaves a paused customer paused', async () => {
     const { store, feed } = await watched('703', T + 3_600_000, T - 600_000);
     await store.setStatus('703', 'paused', T);
-    expect(await feed.markHinted('703', T - 5_000, T)).toBe('dropped');
+    expect(await feed.markHinted('703', T - 5_000)).toBe('dropped');
     expect(await dueIds(store, T + 7_200_000)).toEqual([]);
   });
 });

@@ -13,9 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCursorTable } from '../../src/adapters/dynamodb/create-cursor-table.js';
 import { encodeCursorItem } from '../../src/adapters/dynamodb/cursor-item.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
+import { DynamoDbFeedStore } from '../../src/adapters/dynamodb/dynamodb-feed-store.js';
 import { claimDue } from '../../src/domain/claim-due.js';
 import type { ClaimedCustomer, DueCustomer } from '../../src/domain/claimed-customer.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
+import { isInLane, laneDueAt } from '../../src/domain/priority-lane.js';
 import { runSweep } from '../../src/domain/run-sweep.js';
 import type { SchedulePolicy } from '../../src/domain/schedule.js';
 import {
@@ -415,6 +417,62 @@ describe('claims', () => {
     expect(keys).toHaveLength(80);
     expect(new Set(keys).size).toBe(80);
     expect(a.conflicts + b.conflicts).toBe(0);
+  });
+});
+
+describe('the priority lane', () => {
+  it('takes hinted customers first, at most the lane limit of them, then the most overdue', async () => {
+    const { store, tableName } = await freshStore('lane');
+    const feed = new DynamoDbFeedStore({ client, tableName });
+    for (const id of ['31', '32', '33', '34', '35']) await watch(store, id, T0 - 86_400_000);
+    // 31 and 32 are a day overdue; 33, 34 and 35 are hinted (their events at T0 - 3, -2, -1 s).
+    expect(await feed.markHinted('34', T0 - 2_000)).toBe('due-now');
+    expect(await feed.markHinted('35', T0 - 1_000)).toBe('due-now');
+    expect(await feed.markHinted('33', T0 - 3_000)).toBe('due-now');
+    const claimed: string[] = [];
+    const deps = { store, clock: () => new Date(T0) };
+    const options = { owner: 'tick', now: T0, policy, claimMs: 120_000, limit: 4, laneLimit: 2 };
+    for await (const customer of claimDue(deps, options)) claimed.push(customer.customerId);
+    // Oldest hints first, capped at two; the schedule keeps the rest of the tick.
+    expect(claimed).toEqual(['33', '34', '31', '32']);
+    // The third hint waits for the next tick, ahead of everything else.
+    expect((await dueList(store, T0)).map((due) => due.customerId)).toEqual(['35']);
+  });
+
+  it('keeps a hint that came while the customer was claimed, so its poll cannot miss the event', async () => {
+    const { store, tableName } = await freshStore('lane-claimed');
+    const feed = new DynamoDbFeedStore({ client, tableName });
+    await watch(store, '41');
+    const [claimed] = await claimAll(store, 'poller', T0);
+    // An event after the claim began: the poll may have fetched before it was there.
+    expect(await feed.markHinted('41', T0 + 1_000)).toBe('due-now');
+    const after = { nextPollAt: T0 + 60_000, idlePolls: 0, lastPolledAt: T0 + 2_000 };
+    expect(
+      await store.completePoll(claimed as ClaimedCustomer, {
+        schedule: after,
+        mode: 'tracking',
+        windowDigest: 'x',
+        lastError: null,
+      }),
+    ).toBe('completed');
+    const [due] = await dueList(store, T0 + 3_000);
+    expect(due).toEqual({ customerId: '41', nextPollAt: laneDueAt(T0 + 1_000), idlePolls: 0 });
+    // And the claim ended: the next tick takes it at once.
+    const [again] = await claimAll(store, 'next', T0 + 3_000);
+    expect(again?.customerId).toBe('41');
+    expect(isInLane(again?.nextPollAt ?? -1)).toBe(false);
+  });
+
+  it('lets a poll without a hint meanwhile complete as before, and a lost claim stay lost', async () => {
+    const { store, tableName } = await freshStore('lane-lost');
+    const feed = new DynamoDbFeedStore({ client, tableName });
+    await watch(store, '42');
+    const [claimed] = await claimAll(store, 'poller', T0, 60_000);
+    const [stolen] = await claimAll(store, 'other', (claimed?.nextPollAt ?? 0) + 1, 60_000);
+    expect(stolen?.customerId).toBe('42');
+    expect(await feed.markHinted('42', (claimed?.nextPollAt ?? 0) + 2)).toBe('due-now');
+    const schedule = { nextPollAt: T0 + 60_000, idlePolls: 0, lastPolledAt: T0 };
+    expect(await store.completePoll(claimed as ClaimedCustomer, { schedule })).toBe('lost');
   });
 });
 

@@ -18,8 +18,10 @@ import type {
   CursorStore,
   CustomerEventsSource,
   DeadLetterSink,
+  DueRead,
   EventPublisher,
   FetchedEvents,
+  HintOutcome,
   Logger,
   OutgoingEvent,
   ParkOutcome,
@@ -28,6 +30,7 @@ import type {
   StatusChange,
   WatchedCustomer,
 } from '../../src/domain/ports.js';
+import { hintedSchedule } from '../../src/domain/priority-lane.js';
 import { compareMostOverdue, initialSchedule } from '../../src/domain/schedule.js';
 
 /** A schedule item as the DynamoDB store keeps it. */
@@ -128,13 +131,24 @@ export class InMemoryCursorStore implements CursorStore {
       };
     }
   }
+  /** The change feed's hint (`HintSink`), as the DynamoDB store decides it. */
+  async markHinted(customerId: string, startTime: number): Promise<HintOutcome> {
+    const schedule = this.schedules.get(customerId);
+    if (schedule?.status !== 'active') return 'dropped';
+    const hinted = hintedSchedule(schedule, startTime);
+    if (hinted === undefined) return 'dropped';
+    schedule.nextPollAt = hinted.nextPollAt;
+    return 'due-now';
+  }
   async scheduleOf(customerId: string): Promise<ScheduleState | undefined> {
     const schedule = this.schedules.get(customerId);
     return schedule && scheduleStateOf(schedule);
   }
-  async *dueCustomers(now: number): AsyncIterable<DueCustomer> {
+  async *dueCustomers(now: number, read: DueRead = {}): AsyncIterable<DueCustomer> {
+    const inRange = (at: number) =>
+      read.lane === 'only' ? at < 0 : read.lane === 'excluded' ? at >= 0 && at <= now : at <= now;
     const due = [...this.schedules.entries()]
-      .filter(([, schedule]) => schedule.status === 'active' && schedule.nextPollAt <= now)
+      .filter(([, schedule]) => schedule.status === 'active' && inRange(schedule.nextPollAt))
       .map(([customerId, schedule]) => ({
         customerId,
         nextPollAt: schedule.nextPollAt,

@@ -64,7 +64,13 @@ async function* dueInShard(
   now: number,
   read: DueRead,
 ): AsyncGenerator<DueCustomer> {
-  yield* dueInRange(table, pageLimit, shard, 'nextPollAt <= :time', now, read.deadline);
+  if (read.lane === 'only') {
+    yield* dueInRange(table, pageLimit, shard, 'nextPollAt < :time', 0, read.deadline);
+    return;
+  }
+  const range =
+    read.lane === 'excluded' ? 'nextPollAt BETWEEN :zero AND :time' : 'nextPollAt <= :time';
+  yield* dueInRange(table, pageLimit, shard, range, now, read.deadline);
   // Ascending still: what a fast clock put far ahead comes after everything due now.
   if (read.fastClockAfter !== undefined) {
     yield* dueInRange(
@@ -95,7 +101,11 @@ async function* dueInRange(
           TableName: table.tableName,
           IndexName: DUE_INDEX_NAME,
           KeyConditionExpression: `dueShard = :shard AND ${range}`,
-          ExpressionAttributeValues: marshall({ ':shard': shard, ':time': time }),
+          ExpressionAttributeValues: marshall({
+            ':shard': shard,
+            ':time': time,
+            ...(range.includes(':zero') ? { ':zero': 0 } : {}),
+          }),
           ScanIndexForward: true,
           Limit: pageLimit,
           ExclusiveStartKey: startKey,

@@ -82,7 +82,7 @@ export class DynamoDbFeedStore implements FeedCursorStore, HintSink {
     }
   }
 
-  markHinted(customerId: string, startTime: number, now: number): Promise<HintOutcome> {
-    return markHinted(this.#table, customerId, startTime, now);
+  markHinted(customerId: string, startTime: number): Promise<HintOutcome> {
+    return markHinted(this.#table, customerId, startTime);
   }
 }

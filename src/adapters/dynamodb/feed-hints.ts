@@ -1,26 +1,26 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { HintOutcome } from '../../domain/ports.js';
+import { laneDueAt } from '../../domain/priority-lane.js';
 import { conditionalUpdate, isConditionFailure } from './conditional-update.js';
 import { CursorStoreError } from './cursor-store-errors.js';
 import type { CursorTable } from './cursor-table.js';
 import { scheduleKey } from './schedule-item.js';
 
 /**
- * A hint from the change feed: the customer's schedule item becomes due now (`nextPollAt`, the due
- * index's sort key), and `hintedAt` records the record's `startTime`. One conditional write, and
- * nothing when the hint is no news:
+ * A hint from the change feed puts the customer in the priority lane: its schedule item's
+ * `nextPollAt` (the due index's sort key) becomes the record's `startTime` shifted below zero, so
+ * the next tick or sweep takes it before everything the schedule made due (`priority-lane.ts`).
+ * One conditional write, and nothing when the hint is no news (`hintedSchedule`'s decision):
  * - the customer is not watched, or paused;
  * - it was polled at or after `startTime` (that poll saw the event);
- * - it is already due (a burst of hints for one customer is one write, then no-ops).
+ * - it is already in the lane (a burst of hints for one customer is one write, then no-ops).
  * The normal path follows (claim, fetch, detect, publish, save), so a hint can never publish twice.
- * A hint that lands while the customer is claimed is overwritten by that poll's completion: the
- * poll in flight may have fetched before the event (the lead's priority lane decides that case).
+ * A hint that lands while the customer is claimed stays: the poll's completion keeps the lane.
  */
 export async function markHinted(
   table: CursorTable,
   customerId: string,
   startTime: number,
-  now: number,
 ): Promise<HintOutcome> {
   try {
     await table.client.send(
@@ -28,14 +28,14 @@ export async function markHinted(
         TableName: table.tableName,
         Key: scheduleKey(customerId),
         ...conditionalUpdate({
-          set: { nextPollAt: now, hintedAt: startTime },
+          set: { nextPollAt: laneDueAt(startTime) },
           condition:
-            'attribute_exists(#customerId) AND #status = :active AND #nextPollAt > :now' +
+            'attribute_exists(#customerId) AND #status = :active AND #nextPollAt >= :laneEnd' +
             ' AND (attribute_not_exists(#lastPolledAt) OR attribute_type(#lastPolledAt, :nullType)' +
             ' OR #lastPolledAt < :startTime)',
           conditionValues: {
             ':active': 'active',
-            ':now': now,
+            ':laneEnd': 0,
             ':nullType': 'NULL',
             ':startTime': startTime,
           },

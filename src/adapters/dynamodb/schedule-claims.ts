@@ -134,12 +134,30 @@ export async function takeOver(
   }
 }
 
-/** Records a poll's outcome and ends the claim; `lost` when the claim is no longer this one. */
+/**
+ * Records a poll's outcome and ends the claim; `lost` when the claim is no longer this one. A hint
+ * that came while the customer was claimed keeps it in the priority lane: the claim had moved it
+ * out, so a lane time found now is for an event after the claim began, which the poll may have
+ * fetched too early to see.
+ */
 export async function completePoll(
   table: CursorTable,
   claimed: ClaimedCustomer,
   completion: PollCompletion,
 ): Promise<'completed' | 'lost'> {
+  const outcome = await writeCompletion(table, claimed, completion, false);
+  if (outcome !== 'hinted meanwhile') return outcome;
+  return (await writeCompletion(table, claimed, completion, true)) === 'completed'
+    ? 'completed'
+    : 'lost';
+}
+
+async function writeCompletion(
+  table: CursorTable,
+  claimed: ClaimedCustomer,
+  completion: PollCompletion,
+  keepLane: boolean,
+): Promise<'completed' | 'lost' | 'hinted meanwhile'> {
   const { lastError } = completion;
   try {
     await table.client.send(
@@ -148,7 +166,7 @@ export async function completePoll(
         Key: scheduleKey(claimed.customerId),
         ...conditionalUpdate({
           set: {
-            nextPollAt: completion.schedule.nextPollAt,
+            nextPollAt: keepLane ? undefined : completion.schedule.nextPollAt,
             idlePolls: completion.schedule.idlePolls,
             lastPolledAt: completion.schedule.lastPolledAt,
             mode: completion.mode,
@@ -162,14 +180,26 @@ export async function completePoll(
             'claimedUntil',
             ...(lastError === null ? ['lastError', 'lastFailedAt'] : []),
           ],
-          condition: '#claimOwner = :owner AND #claimedUntil = :until',
-          conditionValues: { ':owner': claimed.claimOwner, ':until': claimed.claimedUntil },
+          condition: `#claimOwner = :owner AND #claimedUntil = :until AND #nextPollAt ${keepLane ? '<' : '>='} :laneEnd`,
+          conditionValues: {
+            ':owner': claimed.claimOwner,
+            ':until': claimed.claimedUntil,
+            ':laneEnd': 0,
+          },
         }),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
     return 'completed';
   } catch (error) {
-    if (isConditionFailure(error)) return 'lost';
+    if (isConditionFailure(error)) {
+      const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+      const ours =
+        item?.claimOwner?.S === claimed.claimOwner &&
+        item.claimedUntil?.N === String(claimed.claimedUntil);
+      const inLane = Number(item?.nextPollAt?.N) < 0;
+      return ours && inLane && !keepLane ? 'hinted meanwhile' : 'lost';
+    }
     throw new CursorStoreError(
       'UpdateItem (complete poll)',
       table.tableName,

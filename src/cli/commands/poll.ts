@@ -4,6 +4,7 @@ import { schedulePolicy } from '../../config/settings.js';
 import type { FeedRun } from '../../domain/change-feed.js';
 import { newClaimOwner } from '../../domain/claim-due.js';
 import { pollNamed } from '../../domain/poll-named.js';
+import { laneLimit } from '../../domain/priority-lane.js';
 import { boundedSummary, runSweep, type SweepSummary } from '../../domain/run-sweep.js';
 import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
 import { commonFailureHint } from '../failure-hint.js';
@@ -29,6 +30,7 @@ export async function runPoll(
     policy,
     claimSeconds: settings.poll.claimSeconds,
     maxPolls: settings.poll.sweepMaxPolls,
+    laneLimit: laneLimit(settings.poll.sweepMaxPolls, settings.changeFeed.hintShare),
     requestsPerSecond: settings.capillary.requestsPerSecond,
     owner: newClaimOwner('cli'),
   };

@@ -1,3 +1,4 @@
+import { hintTimeOf, isInLane } from '../../domain/priority-lane.js';
 import { stalenessMs } from '../../domain/schedule.js';
 import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
 import { formatAge } from '../format-age.js';
@@ -43,8 +44,19 @@ export async function runWatchList(
       updatedAt: state.updatedAt,
       /** The last successful poll; `null` before the first. */
       lastPolledAt: iso(schedule?.lastPolledAt),
-      /** `null` while paused, or when the customer has no schedule yet (run `init`). */
-      nextPollAt: schedule && schedule.status === 'active' ? iso(schedule.nextPollAt) : null,
+      /**
+       * `null` while paused, or when the customer has no schedule yet (run `init`); the time it
+       * became due, for a customer the change feed put in the priority lane (`hintedBy`).
+       */
+      nextPollAt:
+        schedule && schedule.status === 'active'
+          ? iso(isInLane(schedule.nextPollAt) ? now : schedule.nextPollAt)
+          : null,
+      /** In the priority lane: the time of the event the change feed saw. */
+      hintedBy:
+        schedule?.status === 'active' && isInLane(schedule.nextPollAt)
+          ? iso(hintTimeOf(schedule.nextPollAt))
+          : null,
       stalenessSeconds:
         schedule === undefined
           ? null
@@ -67,7 +79,9 @@ export async function runWatchList(
         ? 'not scheduled: run init'
         : row.nextPollAt === null
           ? 'no next poll'
-          : `next ${row.nextPollAt}`;
+          : row.hintedBy !== null
+            ? `next: now, hinted by an event at ${row.hintedBy}`
+            : `next ${row.nextPollAt}`;
       const feed = row.identifierKnown ? '; identifier known' : '';
       io.stdout.write(
         `${row.customerId.padEnd(20)} ${row.status.padEnd(7)} ${row.mode.padEnd(9)} ${row.scope.padEnd(8)} last seen ${row.lastSeenDate ?? 'never'}${row.lagSeconds === null ? '' : ` (${formatAge(row.lagSeconds)} ago)`}; ${polled}${fresh}; ${next}${feed}${row.lastError === null ? '' : `; last error: ${row.lastError}`}\n`,
