@@ -4,6 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { schedulePolicy } from '../../src/config/settings.js';
+import { currentBackstop } from '../../src/domain/feed-backstop.js';
 import { laneLimit } from '../../src/domain/priority-lane.js';
 import { runTick, type TickSummary, tickLimit } from '../../src/domain/schedule-tick.js';
 import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../src/observability/metric-names.js';
@@ -33,7 +34,7 @@ export const handler = async (
 ): Promise<TickSummary & { notQueuedCount: number }> => {
   logger.addContext(context);
   container ??= createSchedulerDependencies(process.env, log);
-  const { settings, tick, deadlines } = container;
+  const { settings, tick, deadlines, feedCursors } = container;
   const now = Date.now();
   const remainingMs = context.getRemainingTimeInMillis();
   deadlines.requestsBy = tickRequestsBy(now, remainingMs);
@@ -48,6 +49,15 @@ export const handler = async (
     now,
     limit,
     laneLimit: laneLimit(limit, settings.changeFeed.hintShare),
+    backstop: await currentBackstop(
+      feedCursors,
+      now,
+      {
+        backstopMs: settings.changeFeed.backstopMs,
+        feedIntervalMs: settings.changeFeed.feed.intervalMs,
+      },
+      log,
+    ),
     policy,
     claimMs: settings.poll.claimSeconds * 1000,
     deadline: tickDeadline(now, remainingMs),

@@ -43,6 +43,19 @@ export class PollerTable {
     );
   }
 
+  /**
+   * Read single items: the cursor an unreadable schedule item is rebuilt from, the tier when the
+   * due index lacks it, and the change feed's cursor (its health decides the backstop).
+   */
+  public grantItemRead(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem'],
+        resources: [this.table.tableArn],
+      }),
+    );
+  }
+
   /** Claim customers with conditional UpdateItems. */
   public grantClaim(role: iam.IRole): void {
     role.addToPrincipalPolicy(

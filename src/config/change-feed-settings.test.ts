@@ -11,6 +11,7 @@ describe('the change feed settings', () => {
     expect(config).toEqual({
       enabled: true,
       hintShare: 0.5,
+      backstopMs: 21_600_000,
       eventLog: { path: '/v2/events/logs', dateFormat: 'epoch-ms' },
       feed: {
         intervalMs: 30_000,

@@ -11,6 +11,8 @@ export interface ChangeFeedConfig {
   enabled: boolean;
   /** `CHANGE_FEED_HINT_MAX_SHARE`: for `laneLimit`. */
   hintShare: number;
+  /** `CHANGE_FEED_BACKSTOP_SECONDS` in ms: for `currentBackstop`. */
+  backstopMs: number;
   /** For the Capillary client's `eventLog` option. */
   eventLog: { path: string; dateFormat: EventLogDateFormat };
   /** For `ChangeFeed`. */
@@ -23,6 +25,7 @@ export function changeFeedConfig(env: SettingsEnv): ChangeFeedConfig {
   return {
     enabled: env.CHANGE_FEED === 'on',
     hintShare: env.CHANGE_FEED_HINT_MAX_SHARE,
+    backstopMs: env.CHANGE_FEED_BACKSTOP_SECONDS * 1_000,
     eventLog: { path: env.CHANGE_FEED_PATH, dateFormat },
     feed: {
       intervalMs: env.CHANGE_FEED_INTERVAL_SECONDS * 1_000,

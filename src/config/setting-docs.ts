@@ -94,6 +94,10 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     description:
       "the change feed's share of `CAPILLARY_RPS`: one read sends at most share × `CAPILLARY_RPS` × `CHANGE_FEED_INTERVAL_SECONDS` requests",
   },
+  CHANGE_FEED_BACKSTOP_SECONDS: {
+    description:
+      'with a healthy change feed, the staleness bound of a customer whose identifier the feed knows (its events hint it when it is active): its idle interval doubles up to this instead of `MAX_POLL_INTERVAL_SECONDS`, never shorter. While the feed is down, every customer is due by `MAX_POLL_INTERVAL_SECONDS` again',
+  },
   CHANGE_FEED_HINT_MAX_SHARE: {
     description:
       'the most of a tick (or of a sweep capped by `SWEEP_MAX_POLLS`) that customers hinted by the change feed take, before the schedule; the rest keeps the staleness bound of customers the feed never mentions',

@@ -173,6 +173,18 @@ export const NUMBER_RULES = {
       why: 'the rest of CAPILLARY_RPS must keep the schedule within its staleness bound',
     },
   },
+  CHANGE_FEED_BACKSTOP_SECONDS: {
+    kind: 'whole',
+    default: 21_600,
+    min: {
+      value: 60,
+      why: 'below POLL_INTERVAL_SECONDS it would poll idle customers more often than active ones',
+    },
+    max: {
+      value: 604_800,
+      why: 'a customer whose events the feed misses is polled at least weekly, before its API window rolls past them',
+    },
+  },
   CHANGE_FEED_HINT_MAX_SHARE: {
     kind: 'decimal',
     default: 0.5,
@@ -380,6 +392,7 @@ export const SETTING_SCHEMAS = {
   CHANGE_FEED: oneOf(['on', 'off']).default('on'),
   CHANGE_FEED_INTERVAL_SECONDS: numberSetting('CHANGE_FEED_INTERVAL_SECONDS'),
   CHANGE_FEED_MAX_SHARE: numberSetting('CHANGE_FEED_MAX_SHARE'),
+  CHANGE_FEED_BACKSTOP_SECONDS: numberSetting('CHANGE_FEED_BACKSTOP_SECONDS'),
   CHANGE_FEED_HINT_MAX_SHARE: numberSetting('CHANGE_FEED_HINT_MAX_SHARE'),
   CHANGE_FEED_LAG_SECONDS: numberSetting('CHANGE_FEED_LAG_SECONDS'),
   CHANGE_FEED_LOOK_BACK_SECONDS: numberSetting('CHANGE_FEED_LOOK_BACK_SECONDS'),

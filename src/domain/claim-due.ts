@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { ClaimedCustomer, DueCustomer } from './claimed-customer.js';
 import { latestTrustedTime } from './clock-skew.js';
 import { describeError } from './errors.js';
-import type { ClaimRequest, ClaimResult, CursorStore, Logger } from './ports.js';
+import {
+  type BackstopOptions,
+  backstopDueShiftMs,
+  coverageAfterClaim,
+  policyFor,
+} from './feed-backstop.js';
+import type { ClaimRequest, ClaimResult, CursorStore, DueRead, Logger } from './ports.js';
 import { hintTimeOf, isInLane } from './priority-lane.js';
 import { intervalAfter, type SchedulePolicy, scheduleAfterPoll } from './schedule.js';
 
@@ -30,6 +36,12 @@ export interface ClaimOptions {
    * schedule's, so hints never crowd out the staleness bound (`laneLimit`). Unset: no cap.
    */
   laneLimit?: number | undefined;
+  /**
+   * The backstop bound and whether the feed is healthy: customers the feed covers are scheduled
+   * under the backstop while it is, and due by the staleness bound while it is not. Unset: as if
+   * the feed were down.
+   */
+  backstop?: BackstopOptions | undefined;
 }
 
 /** A claim owner no other sweep uses. */
@@ -37,23 +49,41 @@ export function newClaimOwner(prefix = 'sweep'): string {
   return `${prefix}-${randomUUID()}`;
 }
 
-/** The claim of `due` at `now`: held for `claimMs`, with the schedule an idle poll leaves. */
+/**
+ * The claim of `due` at `now`: held for `claimMs`, with the schedule an idle poll leaves, under
+ * the backstop bound when the feed covers the customer and is healthy (`maxIntervalMs`).
+ */
 export function claimRequest(
   due: DueCustomer,
-  options: Pick<ClaimOptions, 'owner' | 'policy' | 'claimMs'>,
+  options: Pick<ClaimOptions, 'owner' | 'policy' | 'claimMs' | 'backstop'>,
   now: number,
-): ClaimRequest {
+): ClaimRequest & { maxIntervalMs: number } {
   const claimedUntil = now + options.claimMs;
+  const coverage = coverageAfterClaim(due.coverage ?? 'none', options.backstop);
+  const policy = policyFor(options.policy, coverage, options.backstop);
   const idle = scheduleAfterPoll(
     { nextPollAt: due.nextPollAt, idlePolls: due.idlePolls, lastPolledAt: null },
-    options.policy,
+    policy,
     'idle',
     now,
   );
   // Never due again while the claim holds: a poller that dies leaves a customer that is due
   // when its claim expires, not one the due index keeps offering to claims that must fail.
   const tentative = { ...idle, nextPollAt: Math.max(idle.nextPollAt, claimedUntil) };
-  return { owner: options.owner, now, claimedUntil, tentative };
+  return {
+    owner: options.owner,
+    now,
+    claimedUntil,
+    tentative,
+    maxIntervalMs: policy.maxIntervalMs,
+    ...(due.coverage === undefined ? {} : { coverage }),
+  };
+}
+
+/** The policy `due` was scheduled under, and its claim will be. */
+function policyOf(due: DueCustomer, options: ClaimOptions) {
+  const coverage = coverageAfterClaim(due.coverage ?? 'none', options.backstop);
+  return policyFor(options.policy, coverage, options.backstop);
 }
 
 /**
@@ -81,9 +111,17 @@ export async function* claimDue(
  */
 function readDue(deps: ClaimDependencies, options: ClaimOptions): AsyncIterator<DueCustomer> {
   const longestMs = Math.max(options.policy.maxIntervalMs, options.claimMs);
-  const read = {
+  const { backstop } = options;
+  const read: DueRead = {
     fastClockAfter: latestTrustedTime(options.now, longestMs),
     deadline: options.deadline,
+    backstop: {
+      dueShiftMs: backstop ? backstopDueShiftMs(options.policy, backstop) : 0,
+      fastClockAfter: latestTrustedTime(
+        options.now,
+        Math.max(longestMs, backstop?.intervalMs ?? 0),
+      ),
+    },
   };
   if (options.laneLimit === undefined) {
     return deps.store.dueCustomers(options.now, read)[Symbol.asyncIterator]();
@@ -95,7 +133,7 @@ function readDue(deps: ClaimDependencies, options: ClaimOptions): AsyncIterator<
 async function* laneThenSchedule(
   store: CursorStore,
   now: number,
-  read: { fastClockAfter: number; deadline: number | undefined },
+  read: DueRead,
   laneLimit: number,
 ): AsyncGenerator<DueCustomer> {
   if (laneLimit > 0) {
@@ -126,11 +164,9 @@ async function* claimFrom(
     const next = await due.next();
     if (next.done) return;
     let claimed: ClaimResult | undefined;
+    const { maxIntervalMs, ...request } = claimRequest(next.value, options, deps.clock().getTime());
     try {
-      claimed = await deps.store.claim(next.value, {
-        ...claimRequest(next.value, options, deps.clock().getTime()),
-        deadline: options.deadline,
-      });
+      claimed = await deps.store.claim(next.value, { ...request, deadline: options.deadline });
     } catch (error) {
       // One customer's broken schedule item (or a throttled write) must not stop the others.
       if (!options.onClaimError) throw error;
@@ -142,7 +178,7 @@ async function* claimFrom(
     claims++;
     // What the store found is reported here; the poll gets the claim alone.
     const { rebuiltFields: _rebuilt, fastClockClaimedUntil: _fastClock, ...claim } = claimed;
-    yield claim;
+    yield maxIntervalMs === options.policy.maxIntervalMs ? claim : { ...claim, maxIntervalMs };
   }
 }
 
@@ -186,7 +222,7 @@ export async function claimThenCountBacklog(
   };
   let oldestStalenessMs: number | undefined;
   const noteStaleness = (due: DueCustomer, now: number) => {
-    const staleness = estimatedStalenessMs(due, options.policy, now);
+    const staleness = estimatedStalenessMs(due, policyOf(due, options), now);
     oldestStalenessMs = Math.max(oldestStalenessMs ?? staleness, staleness);
     return staleness;
   };
@@ -197,14 +233,14 @@ export async function claimThenCountBacklog(
         ...options,
         onDue: (customer, claimed) => {
           if (claimed) noteStaleness(customer, deps.clock().getTime());
-          if (claimed) reportFindings(customer, claimed, options.now, backlog, deps.logger);
+          if (claimed) reportFindings(customer, claimed, backlog, deps.logger);
         },
         // One customer's throttled or broken claim never stops the others; it still counts
         // towards staleness, and as overdue once past the longest interval.
         onClaimError: (customer, error) => {
           backlog.claimErrors++;
           const staleness = noteStaleness(customer, deps.clock().getTime());
-          if (staleness > options.policy.maxIntervalMs) backlog.overdue++;
+          if (staleness > policyOf(customer, options).maxIntervalMs) backlog.overdue++;
           deps.logger.error('Customer not claimed; skipped until a later tick or sweep', {
             customerId: customer.customerId,
             reason: describeError(error),
@@ -219,7 +255,9 @@ export async function claimThenCountBacklog(
       const next = await due.next();
       if (next.done) break;
       backlog.deferred++;
-      if (noteStaleness(next.value, now) > options.policy.maxIntervalMs) backlog.overdue++;
+      if (noteStaleness(next.value, now) > policyOf(next.value, options).maxIntervalMs) {
+        backlog.overdue++;
+      }
     }
   } finally {
     await due.return?.();
@@ -233,7 +271,6 @@ export async function claimThenCountBacklog(
 function reportFindings(
   customer: DueCustomer,
   claimed: ClaimResult,
-  now: number,
   backlog: DueBacklog,
   logger: Logger,
 ): void {
@@ -252,8 +289,7 @@ function reportFindings(
       claimedUntil: new Date(claimed.fastClockClaimedUntil).toISOString(),
     });
   }
-  // Listed although not due: only a time beyond the skew bound is (see `readDue`).
-  if (customer.nextPollAt > now) {
+  if (customer.fastClock) {
     logger.warn('Next poll time beyond the clock-skew bound treated as due', {
       customerId,
       nextPollAt: new Date(customer.nextPollAt).toISOString(),

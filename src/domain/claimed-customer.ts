@@ -5,6 +5,7 @@ import {
   WatchModeSchema,
   WatchStatusSchema,
 } from './customer-state.js';
+import type { FeedCoverage } from './feed-backstop.js';
 
 /**
  * A due customer held by one poller until `claimedUntil`: no other poller polls it meanwhile, and
@@ -28,6 +29,12 @@ export const ClaimedCustomerSchema = z.object({
   claimOwner: z.string().min(1),
   /** Epoch ms at which the claim expires and another poller may take the customer. */
   claimedUntil: z.number().int(),
+  /**
+   * The longest idle interval the claim scheduled under: the backstop bound for a customer the
+   * change feed covers (`feed-backstop.ts`), so the poll's own schedule follows the claim's.
+   * Absent: the staleness bound (messages queued before the backstop existed).
+   */
+  maxIntervalMs: z.number().int().positive().optional(),
 });
 export type ClaimedCustomer = z.infer<typeof ClaimedCustomerSchema>;
 
@@ -36,6 +43,10 @@ export interface DueCustomer {
   customerId: string;
   nextPollAt: number;
   idlePolls: number;
+  /** What the change feed vouches for (`feed-backstop.ts`); absent: `none`. */
+  coverage?: FeedCoverage | undefined;
+  /** Listed although not due, because its time is further ahead than a sound clock writes. */
+  fastClock?: boolean | undefined;
 }
 
 /** What `watch list` shows of a customer's schedule item. */

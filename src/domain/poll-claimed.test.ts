@@ -93,6 +93,19 @@ describe('claimDue and pollClaimed', () => {
     });
   });
 
+  it('schedules by the bound its claim chose: the backstop of a customer the feed covers', async () => {
+    const [queued] = await claimOne();
+    harness.source.beforeFetch = () => {
+      throw new Error('HTTP 503 from Capillary');
+    };
+    const backstop = { ...queued!, idlePolls: 20, maxIntervalMs: 21_600_000 };
+    expect(ClaimedCustomerSchema.parse(JSON.parse(JSON.stringify(backstop)))).toEqual(backstop);
+    const result = await pollClaimed(backstop, deps(), options);
+    expect(result).toMatchObject({ status: 'failed', outcome: 'failed' });
+    // The same tier, after its interval under the backstop (6 h), not the staleness bound (1 h).
+    expect(schedule()?.nextPollAt).toBe(harness.now() + 21_600_000);
+  });
+
   it('claims a due customer once, with what the poll needs, and the claim crosses a queue intact', async () => {
     const [claimed] = await claimOne();
     expect(claimed).toEqual({

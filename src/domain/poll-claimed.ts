@@ -113,6 +113,11 @@ export async function pollClaimed(
     }
     claimed = taken;
   }
+  // The claim chose the bound (the backstop, for a customer the feed covers): the schedule follows.
+  const policy: SchedulePolicy = {
+    ...options.policy,
+    maxIntervalMs: claimed.maxIntervalMs ?? options.policy.maxIntervalMs,
+  };
   const publishBy = Math.min(options.publishBy ?? Number.POSITIVE_INFINITY, claimCutoff);
   const result = await pollCustomer(claimed, deps, { ...options, publishBy });
   const now = deps.clock().getTime();
@@ -149,7 +154,7 @@ export async function pollClaimed(
     }
     case 'failed': {
       const recorded = await complete({
-        schedule: scheduleAfterPoll(before, options.policy, 'failed', now),
+        schedule: scheduleAfterPoll(before, policy, 'failed', now),
         lastError: { reason: result.reason ?? 'failed', at: now },
       });
       return { ...result, claimLost: !recorded, outcome: 'failed' };
@@ -172,7 +177,7 @@ export async function pollClaimed(
     return { ...result, claimLost: false, outcome: undefined };
   }
   const outcome: PollOutcome = result.newEvents > 0 || result.coverageGap ? 'active' : 'idle';
-  const schedule = scheduleAfterPoll(before, options.policy, outcome, now);
+  const schedule = scheduleAfterPoll(before, policy, outcome, now);
   const changed =
     claimed.mode !== 'tracking' ||
     (result.windowDigest !== undefined && result.windowDigest !== claimed.windowDigest);

@@ -3,6 +3,7 @@ import type { ClaimedCustomer, DueCustomer, ScheduleState } from './claimed-cust
 import type { CustomerState, Scope, WatchEntry, WatchMode, WatchStatus } from './customer-state.js';
 import type { EventDetail } from './event-detail.js';
 import type { EventLogRecord } from './event-log-record.js';
+import type { FeedCoverage } from './feed-backstop.js';
 import type { FeedCursor } from './feed-cursor.js';
 import type { IdentifierPair } from './feed-learning.js';
 import type { Schedule } from './schedule.js';
@@ -104,6 +105,11 @@ export interface DueRead {
    * the lane. Unset: both, the lane first since its times sort below every other.
    */
   lane?: 'only' | 'excluded' | undefined;
+  /**
+   * For customers scheduled under the backstop bound: due up to `dueShiftMs` ahead of their
+   * `nextPollAt` (while the feed is down), and a fast clock's only after `fastClockAfter`.
+   */
+  backstop?: { dueShiftMs: number; fastClockAfter: number } | undefined;
 }
 
 export interface ClaimRequest {
@@ -117,6 +123,8 @@ export interface ClaimRequest {
   tentative: Schedule;
   /** Named by a person (`poll <id>`): claimed even if not due yet; every other condition stands. */
   aheadOfSchedule?: boolean;
+  /** The feed coverage the claim records with its schedule; unset: left as it is. */
+  coverage?: FeedCoverage | undefined;
 }
 
 export interface ClaimTakeover {

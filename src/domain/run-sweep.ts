@@ -1,6 +1,7 @@
 import { claimThenCountBacklog, newClaimOwner } from './claim-due.js';
 import type { ClaimedCustomer } from './claimed-customer.js';
 import { describeError } from './errors.js';
+import type { BackstopOptions } from './feed-backstop.js';
 import { forEachConcurrently } from './for-each-concurrently.js';
 import { type ClaimedPollResult, type PollClaimedOptions, pollClaimed } from './poll-claimed.js';
 import type { PollDependencies } from './poll-customer.js';
@@ -21,6 +22,8 @@ export interface SweepOptions extends PollClaimedOptions {
   maxPolls?: number | undefined;
   /** Of those, the most taken from the priority lane first (`laneLimit`). Unset: no cap. */
   laneLimit?: number | undefined;
+  /** The backstop bound and the feed's health (`currentBackstop`). */
+  backstop?: BackstopOptions | undefined;
   /** Default: a new id per sweep. */
   owner?: string | undefined;
   /** `CAPILLARY_RPS`: the budget the summary's quota use is measured against. */
@@ -129,6 +132,7 @@ export async function runSweep(
       now: startMs,
       limit: options.maxPolls,
       laneLimit: options.laneLimit,
+      backstop: options.backstop,
       policy: options.policy,
       claimMs: options.claimSeconds * 1000,
       overdueScanLimit: options.overdueScanLimit,

@@ -1,5 +1,6 @@
 import { claimThenCountBacklog } from './claim-due.js';
 import type { ClaimedCustomer } from './claimed-customer.js';
+import type { BackstopOptions } from './feed-backstop.js';
 import type { PollDependencies } from './poll-customer.js';
 import type { SchedulePolicy } from './schedule.js';
 import { CUSTOMERS_PER_MESSAGE, type WorkQueue, workMessages } from './work-queue.js';
@@ -19,6 +20,8 @@ export interface TickOptions {
   limit: number;
   /** Of those, the most taken from the priority lane first (`laneLimit`). Unset: no cap. */
   laneLimit?: number | undefined;
+  /** The backstop bound and the feed's health (`currentBackstop`). */
+  backstop?: BackstopOptions | undefined;
   policy: SchedulePolicy;
   /** `CLAIM_SECONDS` × 1000. */
   claimMs: number;

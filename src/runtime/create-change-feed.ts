@@ -34,11 +34,16 @@ export interface FeedParts {
   learning: FeedLearning;
 }
 
+/** The feed's cursor (and hints) in the table: what the scheduler reads for the feed's health. */
+export function createFeedStore(table: FeedTable): DynamoDbFeedStore {
+  return new DynamoDbFeedStore(table);
+}
+
 export function createChangeFeed(
   settings: Pick<Settings, 'changeFeed'>,
   context: FeedParts & { table: FeedTable; log: EventLogSource; logger: Logger },
 ): ChangeFeed {
-  const store = new DynamoDbFeedStore(context.table);
+  const store = createFeedStore(context.table);
   return new ChangeFeed(
     {
       log: context.log,

@@ -5,7 +5,7 @@ import type { ChangeFeed } from '../domain/change-feed.js';
 import { ConfigError, ConfigErrors } from '../domain/errors.js';
 import { FeedLearning } from '../domain/feed-learning.js';
 import type { PollWorkOptions } from '../domain/poll-work.js';
-import type { Logger } from '../domain/ports.js';
+import type { FeedCursorStore, Logger } from '../domain/ports.js';
 import type { runTick } from '../domain/schedule-tick.js';
 import { POLLER_VERSION } from '../version.js';
 import { createDynamoDbClient, loopbackCredentials } from './aws-clients.js';
@@ -16,7 +16,7 @@ import {
   createWorkQueue,
   type PollerDependencies,
 } from './create-adapters.js';
-import { createChangeFeed, createIdentifierIndex } from './create-change-feed.js';
+import { createChangeFeed, createFeedStore, createIdentifierIndex } from './create-change-feed.js';
 import { LAMBDA_DEFAULT_INTERVAL_SECONDS } from './lambda-runtime.js';
 import { type LambdaSettings, loadLambdaSettings } from './lambda-settings.js';
 
@@ -36,6 +36,8 @@ export interface SchedulerDependencies {
   settings: LambdaSettings;
   tick: Parameters<typeof runTick>[0];
   deadlines: RequestDeadlines;
+  /** The change feed's cursor, read each tick for the feed's health; unset with `CHANGE_FEED=off`. */
+  feedCursors: FeedCursorStore | undefined;
 }
 
 /** The worker's settings, what `pollWork` needs, and its options but for the invocation's deadlines and token. */
@@ -67,9 +69,17 @@ export function createSchedulerDependencies(
 ): SchedulerDependencies {
   const settings = loadLambdaSettings(env);
   const deadlines = unboundedDeadlines();
-  const { store } = createTable(settings, deadlines);
+  const { client, store } = createTable(settings, deadlines);
   const workQueue = createWorkQueue(settings, env, () => deadlines.requestsBy);
-  return { settings, tick: { store, workQueue, logger, clock: () => new Date() }, deadlines };
+  const feedCursors = settings.changeFeed.enabled
+    ? createFeedStore({ client, tableName: settings.table.name })
+    : undefined;
+  return {
+    settings,
+    tick: { store, workQueue, logger, clock: () => new Date() },
+    deadlines,
+    feedCursors,
+  };
 }
 
 export function createWorkerDependencies(

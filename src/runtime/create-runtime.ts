@@ -11,7 +11,7 @@ import type { ChangeFeed } from '../domain/change-feed.js';
 import { type CustomerState, newCustomerState } from '../domain/customer-state.js';
 import type { DeadLetterQueue, RedriveTarget } from '../domain/dead-letter-redrive.js';
 import { FeedLearning, type IdentifierPair } from '../domain/feed-learning.js';
-import type { CursorStore, EventPublisher, Logger } from '../domain/ports.js';
+import type { CursorStore, EventPublisher, FeedCursorStore, Logger } from '../domain/ports.js';
 import type { SecretRedactor } from '../domain/redaction.js';
 import { SANDBOX_CUSTOMER_ID, startCapillarySandbox } from '../sandbox/capillary-sandbox.js';
 import { POLLER_VERSION } from '../version.js';
@@ -25,7 +25,7 @@ import {
   type PollerDependencies,
   type WebhookTarget,
 } from './create-adapters.js';
-import { createChangeFeed, createIdentifierIndex } from './create-change-feed.js';
+import { createChangeFeed, createFeedStore, createIdentifierIndex } from './create-change-feed.js';
 import { firstSandboxSeed } from './sandbox-seed-marker.js';
 
 /** Where the embedded DynamoDB keeps its data, relative to the working directory. */
@@ -55,7 +55,13 @@ export interface Runtime {
    * Builds the sweep's dependencies (starting the sandbox when no Capillary URL is set), and the
    * change feed unless `CHANGE_FEED=off`.
    */
-  pollDependencies(): Promise<PollerDependencies & { changeFeed: ChangeFeed | undefined }>;
+  pollDependencies(): Promise<
+    PollerDependencies & {
+      changeFeed: ChangeFeed | undefined;
+      /** The feed's cursor, for its health before each sweep (`currentBackstop`). */
+      feedCursors: FeedCursorStore | undefined;
+    }
+  >;
   /** The dead-letter queue (DLQ_URL's, or the embedded one) and the publisher to redrive through. */
   deadLetters(): { queue: DeadLetterQueue; publisher: EventPublisher };
   /**
@@ -235,7 +241,7 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
             log: deps.eventLog,
             logger: deps.logger,
           });
-        return { ...deps, changeFeed };
+        return { ...deps, changeFeed, feedCursors: feedParts && createFeedStore(table) };
       },
     };
   } catch (error) {

@@ -4,7 +4,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
+import { DynamoDbFeedStore } from '../../src/adapters/dynamodb/dynamodb-feed-store.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
+import { initialFeedCursor } from '../../src/domain/feed-cursor.js';
 import type { TickSummary } from '../../src/domain/schedule-tick.js';
 import { parseWorkMessage } from '../../src/domain/work-queue.js';
 import { METRICS_NAMESPACE, MetricName } from '../../src/observability/metric-names.js';
@@ -130,6 +132,39 @@ describe('scheduler Lambda handler', () => {
       claimed.some((first) => first.customerId === customer.customerId),
     );
     expect(overlap).toEqual([]);
+  });
+
+  it('takes a hinted customer first, and schedules it under the backstop only while the feed reads the log', async () => {
+    const claimedBound = async (feedReadAgoMs: number | undefined) => {
+      sqs.reset();
+      const tableName = await tableWith(2);
+      const feed = new DynamoDbFeedStore({ client: dynamo, tableName });
+      expect(await feed.markHinted('5001', Date.now() - 1_000)).toBe('due-now');
+      if (feedReadAgoMs !== undefined) {
+        const cursor = { ...initialFeedCursor(Date.now(), 0), readTo: Date.now() - feedReadAgoMs };
+        expect(await feed.saveFeedCursor(cursor)).toBe('saved');
+      }
+      env.set(schedulerEnv(tableName, { CHANGE_FEED_BACKSTOP_SECONDS: '21600' }));
+      const { result } = await invoke(await importHandler(), {}, 'capillary-scheduler');
+      expect(result.claimed).toBe(2);
+      return sqs.messages
+        .flatMap((message) => parseWorkMessage(message.body).customers)
+        .map((customer) => [customer.customerId, customer.maxIntervalMs]);
+    };
+    // The feed read the log 10 s ago: the customer it knows gets the backstop's 6 hours.
+    expect(await claimedBound(10_000)).toEqual([
+      ['5001', 21_600_000],
+      ['5000', undefined],
+    ]);
+    // Its last read 10 minutes ago, or none: the staleness bound for everyone.
+    expect(await claimedBound(600_000)).toEqual([
+      ['5001', undefined],
+      ['5000', undefined],
+    ]);
+    expect(await claimedBound(undefined)).toEqual([
+      ['5001', undefined],
+      ['5000', undefined],
+    ]);
   });
 
   it('claims no more than SWEEP_MAX_POLLS', async () => {

@@ -203,7 +203,7 @@ describe('a poller on existing resources, with alerts', () => {
     });
   });
 
-  it('lets the scheduler query only the existing table’s due index and claim its items', () => {
+  it('lets the scheduler query only the existing table’s due index, read and claim its items', () => {
     const tableArn = (suffix: string) => ({
       'Fn::Join': [
         '',
@@ -224,7 +224,11 @@ describe('a poller on existing resources, with alerts', () => {
         Statement: [
           Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] }),
           { Effect: 'Allow', Action: 'dynamodb:Query', Resource: tableArn('/index/due') },
-          { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: tableArn('') },
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+            Resource: tableArn(''),
+          },
           {
             Effect: 'Allow',
             Action: 'sqs:SendMessage',

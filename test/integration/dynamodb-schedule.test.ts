@@ -8,15 +8,18 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCursorTable } from '../../src/adapters/dynamodb/create-cursor-table.js';
 import { encodeCursorItem } from '../../src/adapters/dynamodb/cursor-item.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { DynamoDbFeedStore } from '../../src/adapters/dynamodb/dynamodb-feed-store.js';
+import { DynamoDbIdentifierIndex } from '../../src/adapters/dynamodb/identifier-index.js';
 import { claimDue } from '../../src/domain/claim-due.js';
 import type { ClaimedCustomer, DueCustomer } from '../../src/domain/claimed-customer.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
+import type { BackstopOptions } from '../../src/domain/feed-backstop.js';
 import { isInLane, laneDueAt } from '../../src/domain/priority-lane.js';
 import { runSweep } from '../../src/domain/run-sweep.js';
 import type { SchedulePolicy } from '../../src/domain/schedule.js';
@@ -456,7 +459,13 @@ describe('the priority lane', () => {
       }),
     ).toBe('completed');
     const [due] = await dueList(store, T0 + 3_000);
-    expect(due).toEqual({ customerId: '41', nextPollAt: laneDueAt(T0 + 1_000), idlePolls: 0 });
+    expect(due).toEqual({
+      customerId: '41',
+      nextPollAt: laneDueAt(T0 + 1_000),
+      idlePolls: 0,
+      // A hint proves the feed knows the customer.
+      coverage: 'bounded',
+    });
     // And the claim ended: the next tick takes it at once.
     const [again] = await claimAll(store, 'next', T0 + 3_000);
     expect(again?.customerId).toBe('41');
@@ -473,6 +482,92 @@ describe('the priority lane', () => {
     expect(await feed.markHinted('42', (claimed?.nextPollAt ?? 0) + 2)).toBe('due-now');
     const schedule = { nextPollAt: T0 + 60_000, idlePolls: 0, lastPolledAt: T0 };
     expect(await store.completePoll(claimed as ClaimedCustomer, { schedule })).toBe('lost');
+  });
+});
+
+describe('the backstop', () => {
+  const SIX_HOURS = 21_600_000;
+  const TWO_HOURS = 7_200_000;
+  const slow = { minIntervalMs: 60_000, maxIntervalMs: TWO_HOURS };
+  const healthy: BackstopOptions = { intervalMs: SIX_HOURS, feedHealthy: true };
+  const down: BackstopOptions = { intervalMs: SIX_HOURS, feedHealthy: false };
+
+  async function claimWith(store: DynamoDbCursorStore, now: number, backstop: BackstopOptions) {
+    const claims: ClaimedCustomer[] = [];
+    const deps = { store, clock: () => new Date(now) };
+    const options = { owner: `o-${now}`, now, policy: slow, claimMs: 120_000, backstop };
+    for await (const claimed of claimDue(deps, options)) claims.push(claimed);
+    return claims;
+  }
+
+  async function shardOf(tableName: string, customerId: string) {
+    const item = await client.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { customerId: { S: `schedule#${customerId}` } },
+      }),
+    );
+    return item.Item?.dueShard?.S;
+  }
+
+  it('polls a dormant customer the feed knows once per backstop while the feed is healthy, and by the staleness bound while it is down', async () => {
+    const { store, tableName } = await freshStore('backstop');
+    await watch(store, '51');
+    await watch(store, '52');
+    const index = new DynamoDbIdentifierIndex({ client, tableName, hashKey: Buffer.alloc(32, 7) });
+    await index.learn([{ customerId: '51', identifier: '919000000051' }]);
+    // Both long idle: at their top tier.
+    for (const id of ['51', '52']) {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { customerId: { S: `schedule#${id}` } },
+          UpdateExpression: 'SET idlePolls = :tier',
+          ExpressionAttributeValues: { ':tier': { N: '20' } },
+        }),
+      );
+    }
+    expect((await dueList(store, T0)).map((due) => [due.customerId, due.coverage])).toEqual([
+      ['51', 'bounded'],
+      ['52', undefined],
+    ]);
+
+    const first = await claimWith(store, T0, healthy);
+    expect(first.map((claim) => [claim.customerId, claim.nextPollAt, claim.maxIntervalMs])).toEqual(
+      [
+        ['51', T0 + SIX_HOURS, SIX_HOURS],
+        ['52', T0 + TWO_HOURS, undefined],
+      ],
+    );
+    expect(await shardOf(tableName, '51')).toMatch(/^b\d$/);
+    expect(await shardOf(tableName, '52')).toMatch(/^\d$/);
+
+    // Two hours on, the feed healthy: only the customer it does not know is due.
+    const later = T0 + TWO_HOURS + 1;
+    expect((await dueList(store, later)).map((due) => due.customerId)).toEqual(['52']);
+    // The feed down: the one it knows is due as well, by the staleness bound, and is scheduled
+    // under that bound again (still known to the feed).
+    const claimedDown = await claimWith(store, later, down);
+    expect(claimedDown.map((claim) => [claim.customerId, claim.nextPollAt])).toEqual([
+      ['52', later + TWO_HOURS],
+      ['51', later + TWO_HOURS],
+    ]);
+    expect(await shardOf(tableName, '51')).toMatch(/^c\d$/);
+  });
+
+  it('marks a customer known once the feed hints it, and a paused customer not at all', async () => {
+    const { store, tableName } = await freshStore('backstop-hint');
+    const feed = new DynamoDbFeedStore({ client, tableName });
+    await watch(store, '53');
+    await watch(store, '54');
+    await store.setStatus('54', 'paused', T0);
+    const index = new DynamoDbIdentifierIndex({ client, tableName, hashKey: Buffer.alloc(32, 7) });
+    await index.learn([{ customerId: '54', identifier: 'someone@example.com' }]);
+    expect(await shardOf(tableName, '54')).toBeUndefined();
+    expect(await feed.markHinted('53', T0 - 1_000)).toBe('due-now');
+    expect(await shardOf(tableName, '53')).toMatch(/^c\d$/);
+    const [claimed] = await claimWith(store, T0, healthy);
+    expect(claimed).toMatchObject({ customerId: '53', maxIntervalMs: SIX_HOURS });
   });
 });
 

@@ -2,10 +2,11 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import type { DueCustomer } from '../../domain/claimed-customer.js';
+import type { FeedCoverage } from '../../domain/feed-backstop.js';
 import type { DueRead } from '../../domain/ports.js';
 import { compareMostOverdue } from '../../domain/schedule.js';
 import { type CursorTable, callTable, getItem, pagedItems } from './cursor-table.js';
-import { DUE_INDEX_NAME, DUE_SHARDS } from './due-index.js';
+import { DUE_INDEX_NAME, DUE_SHARD_KEYS } from './due-index.js';
 import { parseItem } from './parse-item.js';
 import { itemKind, scheduleKey } from './schedule-item.js';
 
@@ -29,8 +30,8 @@ export async function* dueCustomers(
   now: number,
   read: DueRead = {},
 ): AsyncGenerator<DueCustomer> {
-  const shards = Array.from({ length: DUE_SHARDS }, (_, shard) =>
-    dueInShard(table, pageLimit, String(shard), now, read),
+  const shards = DUE_SHARD_KEYS.map(({ shard, coverage }) =>
+    dueInShard(table, pageLimit, shard, coverage, now, read),
   );
   try {
     const heads = await Promise.all(shards.map((shard) => shard.next()));
@@ -61,37 +62,39 @@ async function* dueInShard(
   table: CursorTable,
   pageLimit: number,
   shard: string,
+  coverage: FeedCoverage,
   now: number,
   read: DueRead,
 ): AsyncGenerator<DueCustomer> {
+  const listed = { table, pageLimit, shard, coverage, deadline: read.deadline };
   if (read.lane === 'only') {
-    yield* dueInRange(table, pageLimit, shard, 'nextPollAt < :time', 0, read.deadline);
+    yield* dueInRange(listed, 'nextPollAt < :time', 0);
     return;
   }
+  const backstop = coverage === 'backstop' ? read.backstop : undefined;
   const range =
     read.lane === 'excluded' ? 'nextPollAt BETWEEN :zero AND :time' : 'nextPollAt <= :time';
-  yield* dueInRange(table, pageLimit, shard, range, now, read.deadline);
+  yield* dueInRange(listed, range, now + (backstop?.dueShiftMs ?? 0));
   // Ascending still: what a fast clock put far ahead comes after everything due now.
-  if (read.fastClockAfter !== undefined) {
-    yield* dueInRange(
-      table,
-      pageLimit,
-      shard,
-      'nextPollAt > :time',
-      read.fastClockAfter,
-      read.deadline,
-    );
+  const fastClockAfter = backstop?.fastClockAfter ?? read.fastClockAfter;
+  if (fastClockAfter !== undefined) {
+    yield* dueInRange(listed, 'nextPollAt > :time', fastClockAfter, true);
   }
 }
 
 async function* dueInRange(
-  table: CursorTable,
-  pageLimit: number,
-  shard: string,
+  listed: {
+    table: CursorTable;
+    pageLimit: number;
+    shard: string;
+    coverage: FeedCoverage;
+    deadline: number | undefined;
+  },
   range: string,
   time: number,
-  deadline: number | undefined,
+  fastClock = false,
 ): AsyncGenerator<DueCustomer> {
+  const { table, pageLimit, shard, deadline } = listed;
   const pages = pagedItems(
     table,
     'Query',
@@ -124,6 +127,8 @@ async function* dueInRange(
       customerId: kind.customerId,
       nextPollAt: entry.value.nextPollAt,
       idlePolls: typeof tier === 'number' && Number.isSafeInteger(tier) ? tier : 0,
+      ...(listed.coverage === 'none' ? {} : { coverage: listed.coverage }),
+      ...(fastClock ? { fastClock } : {}),
     };
   }
 }
@@ -141,14 +146,14 @@ async function storedTier(
 /** The earliest due time of any active customer, or `undefined` when none is scheduled. */
 export async function nextDueAt(table: CursorTable): Promise<number | undefined> {
   const firsts = await Promise.all(
-    Array.from({ length: DUE_SHARDS }, (_, shard) =>
+    DUE_SHARD_KEYS.map(({ shard }) =>
       callTable(table, 'Query', undefined, () =>
         table.client.send(
           new QueryCommand({
             TableName: table.tableName,
             IndexName: DUE_INDEX_NAME,
             KeyConditionExpression: 'dueShard = :shard',
-            ExpressionAttributeValues: marshall({ ':shard': String(shard) }),
+            ExpressionAttributeValues: marshall({ ':shard': shard }),
             ScanIndexForward: true,
             Limit: 1,
           }),

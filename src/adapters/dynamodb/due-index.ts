@@ -1,3 +1,5 @@
+import type { FeedCoverage } from '../../domain/feed-backstop.js';
+
 /**
  * The index a sweep reads to find due customers, shared by the store, `init` and the CDK
  * construct so the three cannot disagree. Only schedule items of active customers carry
@@ -18,15 +20,29 @@ export const DUE_INDEX_PROJECTED_ATTRIBUTES = ['idlePolls'] as const;
  */
 export const DUE_SHARDS = 4;
 
-/** The shard of a customer: a stable hash of its id (FNV-1a), so it never moves. */
-export function dueShardOf(customerId: string): string {
+/**
+ * The shard also says what the change feed vouches for (`FeedCoverage`), since the claim must know
+ * it from the index entry alone: `0`…`N-1` none (the layout before the feed), `c0`… bounded,
+ * `b0`… backstop. A customer changes prefix, never number.
+ */
+const COVERAGE_PREFIX: Record<FeedCoverage, string> = { none: '', bounded: 'c', backstop: 'b' };
+
+/** The shard of a customer: a stable hash of its id (FNV-1a), its number never moves. */
+export function dueShardOf(customerId: string, coverage: FeedCoverage = 'none'): string {
   let hash = 0x811c9dc5;
   for (let index = 0; index < customerId.length; index++) {
     hash ^= customerId.charCodeAt(index);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
-  return String(hash % DUE_SHARDS);
+  return `${COVERAGE_PREFIX[coverage]}${hash % DUE_SHARDS}`;
 }
+
+/** Every shard a sweep reads, with the coverage of its customers. */
+export const DUE_SHARD_KEYS: readonly { shard: string; coverage: FeedCoverage }[] = (
+  Object.entries(COVERAGE_PREFIX) as [FeedCoverage, string][]
+).flatMap(([coverage, prefix]) =>
+  Array.from({ length: DUE_SHARDS }, (_, shard) => ({ shard: `${prefix}${shard}`, coverage })),
+);
 
 /**
  * 0.1.0's index, which `due` replaces: the construct keeps it while a stack upgrades (two deploys,

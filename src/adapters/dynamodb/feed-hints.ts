@@ -4,6 +4,7 @@ import { laneDueAt } from '../../domain/priority-lane.js';
 import { conditionalUpdate, isConditionFailure } from './conditional-update.js';
 import { CursorStoreError } from './cursor-store-errors.js';
 import type { CursorTable } from './cursor-table.js';
+import { dueShardOf } from './due-index.js';
 import { scheduleKey } from './schedule-item.js';
 
 /**
@@ -28,7 +29,11 @@ export async function markHinted(
         TableName: table.tableName,
         Key: scheduleKey(customerId),
         ...conditionalUpdate({
-          set: { nextPollAt: laneDueAt(startTime) },
+          // A hint proves the feed knows the customer: covered from now on (`markFeedCovered`).
+          set: {
+            nextPollAt: laneDueAt(startTime),
+            dueShard: dueShardOf(customerId, 'bounded'),
+          },
           condition:
             'attribute_exists(#customerId) AND #status = :active AND #nextPollAt >= :laneEnd' +
             ' AND (attribute_not_exists(#lastPolledAt) OR attribute_type(#lastPolledAt, :nullType)' +

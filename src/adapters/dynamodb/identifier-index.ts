@@ -12,6 +12,7 @@ import type { IdentifierPair } from '../../domain/feed-learning.js';
 import type { IdentifierIndex } from '../../domain/ports.js';
 import { CursorStoreError } from './cursor-store-errors.js';
 import { type CursorTable, callTable } from './cursor-table.js';
+import { markFeedCovered } from './feed-coverage.js';
 import { parseItem } from './parse-item.js';
 
 /*
@@ -100,8 +101,10 @@ export class DynamoDbIdentifierIndex implements IdentifierIndex {
   async learn(pairs: readonly IdentifierPair[]): Promise<void> {
     const items = new Map<string, Record<string, AttributeValue>>();
     const learnedAt = this.#now();
+    const valid: string[] = [];
     for (const { customerId, identifier } of pairs) {
       if (!CustomerIdSchema.safeParse(customerId).success) continue;
+      valid.push(customerId);
       const key = this.key(identifier);
       items.set(key, marshall({ customerId: key, watchedCustomerId: customerId, learnedAt }));
     }
@@ -121,6 +124,7 @@ export class DynamoDbIdentifierIndex implements IdentifierIndex {
         requests = response.UnprocessedItems?.[this.#table.tableName] ?? [];
       }
     }
+    await markFeedCovered(this.#table, valid);
   }
 
   private async getBatch(keys: readonly string[]): Promise<Record<string, AttributeValue>[]> {

@@ -10,6 +10,7 @@ import type {
 import { conditionalUpdate, isConditionFailure } from './conditional-update.js';
 import { CursorStoreError } from './cursor-store-errors.js';
 import type { CursorTable } from './cursor-table.js';
+import { dueShardOf } from './due-index.js';
 import { rebuildClaimedSchedule } from './rebuild-schedule.js';
 import { decodeSchedule, scheduleKey } from './schedule-item.js';
 
@@ -38,6 +39,12 @@ export async function claim(
             lastPolledAt: tentative.lastPolledAt,
             claimOwner: request.owner,
             claimedUntil: request.claimedUntil,
+            // The shard's prefix records the coverage the tentative schedule was made under; the
+            // index entry moves anyway, since nextPollAt does.
+            dueShard:
+              request.coverage === undefined
+                ? undefined
+                : dueShardOf(due.customerId, request.coverage),
           },
           // Active (only active items carry dueShard: an unreadable status is not a pause); due, or
           // listed as due at a fast clock's time, or named by a person (`poll <id>`); a tier or claim that is not a number is claimed,

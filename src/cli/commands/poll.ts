@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { schedulePolicy } from '../../config/settings.js';
 import type { FeedRun } from '../../domain/change-feed.js';
 import { newClaimOwner } from '../../domain/claim-due.js';
+import { currentBackstop } from '../../domain/feed-backstop.js';
 import { pollNamed } from '../../domain/poll-named.js';
 import { laneLimit } from '../../domain/priority-lane.js';
 import { boundedSummary, runSweep, type SweepSummary } from '../../domain/run-sweep.js';
@@ -61,7 +62,16 @@ export async function runPoll(
       feedRun = await feed.runOnce(Date.now());
       nextFeedAt = Date.now() + feedIntervalMs;
     }
-    const summary = await runSweep(deps, options);
+    const backstop = await currentBackstop(
+      deps.feedCursors,
+      Date.now(),
+      {
+        backstopMs: settings.changeFeed.backstopMs,
+        feedIntervalMs,
+      },
+      deps.logger,
+    );
+    const summary = await runSweep(deps, { ...options, backstop });
     const hints = feedRun?.kind === 'read' ? feedRun.hintsDueNow : 0;
     exitCode = exitCodeOf(summary);
     if (command.json) json({ ...summary, hints, ...(feedRun ? { feed: feedRun } : {}) });

@@ -191,7 +191,7 @@ describe('polling in the default stack', () => {
       Statement: [writesLogsTo(logGroup), ...statements],
     });
 
-    it('lets the scheduler query the due index, claim items, send to the work queue and write its logs, nothing else', () => {
+    it('lets the scheduler query the due index, read and claim items, send to the work queue and write its logs, nothing else', () => {
       const poller = defaults.poller;
       expect(policyOf(poller.scheduler.role)).toEqual(
         policyWith(poller.schedulerLogGroup, [
@@ -200,7 +200,12 @@ describe('polling in the default stack', () => {
             Action: 'dynamodb:Query',
             Resource: { 'Fn::Join': ['', [ref(poller.table.tableArn), '/index/due']] },
           },
-          { Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: ref(poller.table.tableArn) },
+          // Read: a cursor to rebuild an unreadable schedule from, the feed's cursor for its health.
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+            Resource: ref(poller.table.tableArn),
+          },
           { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: ref(poller.workQueue.queueArn) },
         ]),
       );

@@ -1,0 +1,48 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { conditionalUpdate, isConditionFailure } from './conditional-update.js';
+import { CursorStoreError } from './cursor-store-errors.js';
+import type { CursorTable } from './cursor-table.js';
+import { dueShardOf } from './due-index.js';
+import { scheduleKey } from './schedule-item.js';
+
+/** Schedule items marked at once: enough to keep a large `watch add --file` quick. */
+const MARKS_IN_FLIGHT = 16;
+
+/**
+ * Marks the customers whose identifier the change feed now knows as covered (`bounded`, the
+ * shard's prefix): their next claim schedules them under the backstop while the feed is healthy.
+ * One conditional write a customer, once: an active customer not yet covered; a paused one keeps
+ * no shard, and a customer already covered is left as it is.
+ */
+export async function markFeedCovered(
+  table: CursorTable,
+  customerIds: Iterable<string>,
+): Promise<void> {
+  const pending = [...new Set(customerIds)];
+  const mark = async (customerId: string) => {
+    try {
+      await table.client.send(
+        new UpdateItemCommand({
+          TableName: table.tableName,
+          Key: scheduleKey(customerId),
+          ...conditionalUpdate({
+            set: { dueShard: dueShardOf(customerId, 'bounded') },
+            condition:
+              'attribute_exists(#dueShard) AND NOT begins_with(#dueShard, :bounded) AND NOT begins_with(#dueShard, :backstop)',
+            conditionValues: {
+              ':bounded': dueShardOf(customerId, 'bounded').slice(0, 1),
+              ':backstop': dueShardOf(customerId, 'backstop').slice(0, 1),
+            },
+          }),
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) return;
+      throw new CursorStoreError('UpdateItem (feed coverage)', table.tableName, customerId, error);
+    }
+  };
+  const workers = Array.from({ length: Math.min(MARKS_IN_FLIGHT, pending.length) }, async () => {
+    for (let next = pending.shift(); next !== undefined; next = pending.shift()) await mark(next);
+  });
+  await Promise.all(workers);
+}
