@@ -1,9 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Dispatcher } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { describeError, QuotaWaitError } from '../../domain/errors.js';
 import type { QuotaGate } from '../../domain/ports.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, discardBody, readCappedBody } from './response-body.js';
-import { request } from './undici-request.js';
 
 /** What one request gave, before any reading of its meaning. */
 export type Exchange =

@@ -1,5 +1,4 @@
-import type { Dispatcher } from 'undici';
-import Agent from 'undici/lib/dispatcher/agent.js';
+import { Agent, type Dispatcher } from 'undici';
 
 let agent: Agent | undefined;
 
