@@ -3,7 +3,7 @@
 import { request } from 'undici';
 import * as z from 'zod';
 import { PollerError } from '../../domain/errors.js';
-import { decodeUtf8, readCappedBody } from '../capillary/response-body.js';
+import { decodeUtf8, readCappedBody } from '../capillary/capillary-transport.js';
 import { webhookDispatcher } from './webhook-sender.js';
 
 const TokenResponseSchema = z.looseObject({
