@@ -3,7 +3,7 @@
 // `npm run bench:hostile` (exposes gc, so each case starts from a collected heap).
 import { gzipSync } from 'node:zlib';
 import { CapillaryClient } from '../src/adapters/capillary/capillary-client.js';
-import { closeSharedDispatcher } from '../src/adapters/capillary/shared-dispatcher.js';
+import { closeSharedDispatcher } from '../src/adapters/capillary/capillary-transport.js';
 import { isolateWindow } from '../src/domain/poisoned-events.js';
 import {
   type Behaviour,

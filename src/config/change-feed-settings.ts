@@ -1,5 +1,5 @@
-import type { EventLogDateFormat } from '../adapters/capillary/event-log-request.js';
-import { dateFormatGranularityMs } from '../adapters/capillary/event-log-request.js';
+import type { EventLogDateFormat } from '../adapters/capillary/capillary-requests.js';
+import { dateFormatGranularityMs } from '../adapters/capillary/capillary-requests.js';
 import type { ChangeFeedSettings } from '../domain/change-feed.js';
 import { feedRequestBudget } from '../domain/read-change-feed.js';
 import type { SettingsEnv } from './setting-schemas.js';

@@ -1,9 +1,10 @@
 import * as z from 'zod';
-import { DEFAULT_EVENTS_PATH, isLoopbackHost } from '../adapters/capillary/capillary-urls.js';
 import {
   DEFAULT_EVENT_LOG_PATH,
+  DEFAULT_EVENTS_PATH,
   EVENT_LOG_DATE_FORMATS,
-} from '../adapters/capillary/event-log-request.js';
+  isLoopbackHost,
+} from '../adapters/capillary/capillary-requests.js';
 import { MAX_CURSOR_ITEM_BYTES } from '../domain/cursor-budget.js';
 import { type PsiMode, PsiModeSchema } from '../domain/event-detail.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_EVENTS_PATH } from '../adapters/capillary/capillary-urls.js';
+import { DEFAULT_EVENTS_PATH } from '../adapters/capillary/capillary-requests.js';
 import { ConfigErrors, IncompleteConfigError } from '../domain/errors.js';
 import { type LoadOptions, loadSettings } from './settings.js';
 

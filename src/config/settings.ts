@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import type { CapillaryCredentials } from '../adapters/capillary/credentials-cache.js';
+import type { CapillaryCredentials } from '../adapters/capillary/capillary-auth.js';
 import { ConfigError, ConfigErrors, IncompleteConfigError } from '../domain/errors.js';
 import type { PsiModeSchema } from '../domain/event-detail.js';
 import type { SchedulePolicy } from '../domain/schedule.js';

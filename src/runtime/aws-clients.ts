@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, type EventBridgeClientConfig } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import { isLoopbackHost } from '../adapters/capillary/capillary-urls.js';
+import { isLoopbackHost } from '../adapters/capillary/capillary-requests.js';
 import { PollerError } from '../domain/errors.js';
 
 /**

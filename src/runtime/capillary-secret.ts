@@ -4,7 +4,7 @@ import * as z from 'zod';
 import type {
   CapillaryCredentials,
   CredentialsSource,
-} from '../adapters/capillary/credentials-cache.js';
+} from '../adapters/capillary/capillary-auth.js';
 import type { Settings } from '../config/settings.js';
 import { ConfigError } from '../domain/errors.js';
 import { createSecretsManagerClient } from './aws-clients.js';

@@ -1,9 +1,9 @@
 // The one place adapters are built from settings: the CLI and the Lambda both come through here.
 import type { Writable } from 'node:stream';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { CredentialsSource } from '../adapters/capillary/capillary-auth.js';
 import { CapillaryClient } from '../adapters/capillary/capillary-client.js';
-import type { CredentialsSource } from '../adapters/capillary/credentials-cache.js';
-import { TokenBucket } from '../adapters/capillary/rate-limiter.js';
+import { TokenBucket } from '../adapters/capillary/capillary-transport.js';
 import { DynamoDbCursorStore } from '../adapters/dynamodb/dynamodb-cursor-store.js';
 import { DynamoDbQuotaGate } from '../adapters/dynamodb/dynamodb-quota-gate.js';
 import type { EmbeddedDeadLetterQueue } from '../adapters/embedded/embedded-dead-letter-queue.js';

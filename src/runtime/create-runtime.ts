@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { closeSharedDispatcher } from '../adapters/capillary/shared-dispatcher.js';
+import { closeSharedDispatcher } from '../adapters/capillary/capillary-transport.js';
 import { batchAddCustomers } from '../adapters/dynamodb/batch-add-customers.js';
 import { createCursorTable } from '../adapters/dynamodb/create-cursor-table.js';
 import { openEmbeddedDynamoDb } from '../adapters/dynamodb/embedded-dynamodb.js';

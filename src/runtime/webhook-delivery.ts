@@ -2,7 +2,7 @@
 // webhook's pace, and then deleted (delivered or parked) or hidden until its next retry.
 
 import { backoffDelayMs } from '../adapters/backoff.js';
-import { isLoopbackHost } from '../adapters/capillary/capillary-urls.js';
+import { isLoopbackHost } from '../adapters/capillary/capillary-requests.js';
 import type { ClientCredentialsTokens } from '../adapters/webhook/oauth-client-credentials.js';
 import type { DeliveryQueues } from '../adapters/webhook/sqs-delivery-queues.js';
 import type { WebhookDeliveryConfig } from '../adapters/webhook/webhook-delivery-config.js';

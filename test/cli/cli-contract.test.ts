@@ -10,7 +10,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { basicAuthorization, md5Hex } from '../../src/adapters/capillary/basic-auth.js';
+import { basicAuthorization, md5Hex } from '../../src/adapters/capillary/capillary-auth.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
 import { CapillaryDouble } from '../support/capillary-double.js';

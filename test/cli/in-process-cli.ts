@@ -2,7 +2,7 @@
 // and an EventBridge double: faster than a child process where the test is about what a command does, not the process.
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
+import { closeSharedDispatcher } from '../../src/adapters/capillary/capillary-transport.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { CapillaryDouble } from '../support/capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';

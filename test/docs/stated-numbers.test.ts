@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../infra/props-validation.js';
-import { DEFAULT_CREDENTIALS_MAX_AGE_MS } from '../../src/adapters/capillary/credentials-cache.js';
-import { DEFAULT_MAX_RESPONSE_BYTES } from '../../src/adapters/capillary/response-body.js';
-import { MAX_EVENTS_PER_RESPONSE } from '../../src/adapters/capillary/response-interpreter.js';
+import { DEFAULT_CREDENTIALS_MAX_AGE_MS } from '../../src/adapters/capillary/capillary-auth.js';
+import { MAX_EVENTS_PER_RESPONSE } from '../../src/adapters/capillary/capillary-responses.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../../src/adapters/capillary/capillary-transport.js';
 import { DEFAULT_LINGER_MS } from '../../src/adapters/eventbridge/batching-publisher.js';
 import {
   MAX_ENTRIES_PER_PUT_EVENTS,

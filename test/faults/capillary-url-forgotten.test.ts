@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
+import { closeSharedDispatcher } from '../../src/adapters/capillary/capillary-transport.js';
 import { SANDBOX_CUSTOMER_ID } from '../../src/sandbox/capillary-sandbox.js';
 import { runCliProcess, shown } from '../cli/cli-process.js';
 import { runCliInProcess } from '../cli/in-process-cli.js';

@@ -161,7 +161,7 @@ describe('an event that arrives between watch add and the first poll', () => {
       handler: Scheduler;
     };
     const worker = (await import('../../functions/worker/handler.js')) as { handler: Worker };
-    closeDispatcher = (await import('../../src/adapters/capillary/shared-dispatcher.js'))
+    closeDispatcher = (await import('../../src/adapters/capillary/capillary-transport.js'))
       .closeSharedDispatcher;
     await invoke(scheduler.handler, {}, 'capillary-scheduler');
     const work = sqs.messages.map((message) => sqsEvent(message.body, message.messageId));

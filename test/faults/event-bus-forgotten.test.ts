@@ -3,7 +3,7 @@
 // it touches anything, and once the bus is set every event is published exactly once.
 import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
+import { closeSharedDispatcher } from '../../src/adapters/capillary/capillary-transport.js';
 import { runCliInProcess } from '../cli/in-process-cli.js';
 import { CapillaryDouble } from '../support/capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';

@@ -11,7 +11,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { md5Hex } from '../../src/adapters/capillary/basic-auth.js';
+import { md5Hex } from '../../src/adapters/capillary/capillary-auth.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { runCli } from '../../src/cli/run-cli.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
@@ -199,7 +199,7 @@ describe('Capillary echoing the password in a 500 body, in every form', () => {
       handler: Scheduler;
     };
     const worker = (await import('../../functions/worker/handler.js')) as { handler: Worker };
-    const pool = await import('../../src/adapters/capillary/shared-dispatcher.js');
+    const pool = await import('../../src/adapters/capillary/capillary-transport.js');
     dispatcherClosers.push(pool.closeSharedDispatcher);
 
     const tick = await invoke(scheduler.handler, {}, 'capillary-scheduler');

@@ -66,7 +66,7 @@ async function importHandlers(): Promise<{ scheduler: Scheduler; worker: Worker 
     handler: Scheduler;
   };
   const worker = (await import('../../functions/worker/handler.js')) as { handler: Worker };
-  const pool = await import('../../src/adapters/capillary/shared-dispatcher.js');
+  const pool = await import('../../src/adapters/capillary/capillary-transport.js');
   dispatcherClosers.push(pool.closeSharedDispatcher);
   return { scheduler: scheduler.handler, worker: worker.handler };
 }

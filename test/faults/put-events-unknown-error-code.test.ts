@@ -4,7 +4,7 @@
 // the publisher's budget, then reported failed and published by a later poll.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
+import { closeSharedDispatcher } from '../../src/adapters/capillary/capillary-transport.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { runCliInProcess } from '../cli/in-process-cli.js';
 import { CapillaryDouble } from '../support/capillary-double.js';

@@ -74,7 +74,7 @@ afterAll(async () => {
   env.restore();
   dynamo.destroy();
   await Promise.all([capillary.close(), closeLoopbackServer(secrets)]);
-  const pool = await import('../../src/adapters/capillary/shared-dispatcher.js');
+  const pool = await import('../../src/adapters/capillary/capillary-transport.js');
   await pool.closeSharedDispatcher();
 });
 

@@ -82,7 +82,7 @@ async function importHandlers(): Promise<{ scheduler: Scheduler; worker: Worker 
   };
   const worker = (await import('../../functions/worker/handler.js')) as { handler: Worker };
   // Imported after the worker, so from the same fresh module registry: the worker's own copy.
-  const pool = await import('../../src/adapters/capillary/shared-dispatcher.js');
+  const pool = await import('../../src/adapters/capillary/capillary-transport.js');
   dispatcherClosers.push(pool.closeSharedDispatcher);
   return { scheduler: scheduler.handler, worker: worker.handler };
 }

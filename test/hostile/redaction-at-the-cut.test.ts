@@ -4,10 +4,10 @@
 // (URL-encoded, JSON-escaped, inside base64, its MD5 in either case), echoed back, is removed.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basicAuthorization } from '../../src/adapters/capillary/basic-auth.js';
+import type { CapillaryCredentials } from '../../src/adapters/capillary/capillary-auth.js';
+import { basicAuthorization } from '../../src/adapters/capillary/capillary-auth.js';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
-import type { CapillaryCredentials } from '../../src/adapters/capillary/credentials-cache.js';
-import { BODY_SNIPPET_CHARS } from '../../src/adapters/capillary/response-interpreter.js';
+import { BODY_SNIPPET_CHARS } from '../../src/adapters/capillary/capillary-responses.js';
 import { describeError } from '../../src/domain/errors.js';
 import { REDACTION_MARKER, SecretRedactor } from '../../src/domain/redaction.js';
 import { capturingLogger } from '../support/poller-fixtures.js';

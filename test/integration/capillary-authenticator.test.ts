@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import type { CapillaryCredentials } from '../../src/adapters/capillary/credentials-cache.js';
+import type { CapillaryCredentials } from '../../src/adapters/capillary/capillary-auth.js';
 import sample from '../../src/sandbox/sample-response.json' with { type: 'json' };
 import { CUSTOMER, failure, useCapillaryDouble } from '../support/capillary-client-harness.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { CredentialsSource } from '../../src/adapters/capillary/capillary-auth.js';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import { InsecureCapillaryUrlError } from '../../src/adapters/capillary/capillary-errors.js';
-import type { CredentialsSource } from '../../src/adapters/capillary/credentials-cache.js';
 import { ConfigError, InvalidCustomerIdError } from '../../src/domain/errors.js';
 import {
   SANDBOX_CUSTOMER_ID,

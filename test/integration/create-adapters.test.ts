@@ -1,7 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenBucket } from '../../src/adapters/capillary/rate-limiter.js';
-import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
+import {
+  closeSharedDispatcher,
+  TokenBucket,
+} from '../../src/adapters/capillary/capillary-transport.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { DynamoDbQuotaGate } from '../../src/adapters/dynamodb/dynamodb-quota-gate.js';
 import { loadSettings } from '../../src/config/settings.js';

@@ -3,9 +3,9 @@
 // runSweep over several sweeps.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { basicAuthorization, md5Hex } from '../../src/adapters/capillary/basic-auth.js';
-import type { CapillaryCredentials } from '../../src/adapters/capillary/credentials-cache.js';
-import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
+import type { CapillaryCredentials } from '../../src/adapters/capillary/capillary-auth.js';
+import { basicAuthorization, md5Hex } from '../../src/adapters/capillary/capillary-auth.js';
+import { closeSharedDispatcher } from '../../src/adapters/capillary/capillary-transport.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { type CustomerState, newCustomerState } from '../../src/domain/customer-state.js';

@@ -2,7 +2,7 @@
 // sandbox customer has its record (id = the event's requestId), beside the org's other traffic.
 import { afterAll, describe, expect, it } from 'vitest';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
-import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
+import { closeSharedDispatcher } from '../../src/adapters/capillary/capillary-transport.js';
 import { initialFeedCursor } from '../../src/domain/feed-cursor.js';
 import { FeedLearning, type IdentifierPair } from '../../src/domain/feed-learning.js';
 import { readChangeFeed } from '../../src/domain/read-change-feed.js';

@@ -6,7 +6,7 @@ import {
   type CapillaryClientOptions,
 } from '../../src/adapters/capillary/capillary-client.js';
 import { CapillaryRequestError } from '../../src/adapters/capillary/capillary-errors.js';
-import { closeSharedDispatcher } from '../../src/adapters/capillary/shared-dispatcher.js';
+import { closeSharedDispatcher } from '../../src/adapters/capillary/capillary-transport.js';
 import { CapillaryDouble } from './capillary-double.js';
 
 export const CUSTOMER = '564590100';

@@ -254,7 +254,7 @@ export class Fleet {
         handler: WorkerHandler;
       };
       // Imported after the worker, from the same fresh registry: that container's own pool.
-      const pool = await import('../../src/adapters/capillary/shared-dispatcher.js');
+      const pool = await import('../../src/adapters/capillary/capillary-transport.js');
       this.#closers.push(pool.closeSharedDispatcher);
       this.#workers.push(worker.handler);
     }

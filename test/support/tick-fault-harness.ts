@@ -111,7 +111,7 @@ export class TickFaultHarness {
     this.#worker = (
       (await import('../../functions/worker/handler.js')) as { handler: Worker }
     ).handler;
-    const pool = await import('../../src/adapters/capillary/shared-dispatcher.js');
+    const pool = await import('../../src/adapters/capillary/capillary-transport.js');
     this.#closers.push(pool.closeSharedDispatcher);
   }
 

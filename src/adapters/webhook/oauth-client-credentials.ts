@@ -1,9 +1,9 @@
 // OAuth 2 client credentials (RFC 6749 §4.4) for webhooks whose endpoint wants a bearer token:
 // fetched with the client secret, kept until shortly before it expires.
+import { request } from 'undici';
 import * as z from 'zod';
 import { PollerError } from '../../domain/errors.js';
-import { decodeUtf8, readCappedBody } from '../capillary/response-body.js';
-import { request } from '../capillary/undici-request.js';
+import { decodeUtf8, readCappedBody } from '../capillary/capillary-transport.js';
 import { webhookDispatcher } from './webhook-sender.js';
 
 const TokenResponseSchema = z.looseObject({

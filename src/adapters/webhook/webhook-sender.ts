@@ -1,9 +1,7 @@
 // POSTs one webhook delivery with undici and says what to do next: done, retry (when), or give up.
-import type { Dispatcher } from 'undici';
-import Agent from 'undici/lib/dispatcher/agent.js';
-import { readCappedBody } from '../capillary/response-body.js';
-import { parseRetryAfterMs } from '../capillary/retry-after.js';
-import { request } from '../capillary/undici-request.js';
+import { Agent, type Dispatcher, request } from 'undici';
+import { parseRetryAfterMs } from '../capillary/capillary-responses.js';
+import { readCappedBody } from '../capillary/capillary-transport.js';
 
 /** What one delivery attempt came to. */
 export type WebhookSendOutcome =

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../domain/errors.js';
 import { InsecureCapillaryUrlError } from './capillary-errors.js';
-import { checkBaseUrl, checkEventsPath, eventsUrl, tokenUrl } from './capillary-urls.js';
+import {
+  checkBaseUrl,
+  checkEventsPath,
+  eventLogUrl,
+  eventsUrl,
+  tokenUrl,
+} from './capillary-requests.js';
 
 const base = new URL('https://eu.api.capillarytech.com');
 const DEFAULT = '/v2/events/event_data/?userId={customerId}';
@@ -61,5 +67,32 @@ describe('checkBaseUrl / checkEventsPath', () => {
     expect(() => checkEventsPath('/v2/events')).toThrow(ConfigError);
     expect(() => checkEventsPath('v2/{customerId}')).toThrow(ConfigError);
     expect(checkEventsPath(DEFAULT)).toBe(DEFAULT);
+  });
+});
+
+const logBase = new URL('https://eu.api.capillarytech.com/prefix/');
+const query = { fromMs: 1_758_171_830_945, toMs: 1_758_171_890_001, limit: 100 };
+
+describe('the event log URL', () => {
+  it('writes epoch ms by default, after the base path, every value encoded', () => {
+    const url = eventLogUrl(
+      logBase,
+      '/v2/events/logs',
+      { ...query, eventName: 'Cart & Co' },
+      'epoch-ms',
+    );
+    expect(url.href).toBe(
+      'https://eu.api.capillarytech.com/prefix/v2/events/logs?event_name=Cart%20%26%20Co&from_date=1758171830945&to_date=1758171890001&limit=100',
+    );
+  });
+
+  it('widens a slice to what a coarser format can say', () => {
+    const at = (format: Parameters<typeof eventLogUrl>[3]) => {
+      const params = eventLogUrl(logBase, '/v2/events/logs?org=1', query, format).searchParams;
+      return [params.get('org'), params.get('from_date'), params.get('to_date')];
+    };
+    expect(at('epoch-seconds')).toEqual(['1', '1758171830', '1758171891']);
+    expect(at('iso')).toEqual(['1', '2025-09-18T05:03:50.945Z', '2025-09-18T05:04:50.001Z']);
+    expect(at('datetime')).toEqual(['1', '2025-09-18 05:03:50', '2025-09-18 05:04:51']);
   });
 });

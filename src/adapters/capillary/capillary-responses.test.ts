@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRetryAfterMs } from './retry-after.js';
+import { parseRetryAfterMs } from './capillary-responses.js';
 
 describe('parseRetryAfterMs', () => {
   const now = Date.parse('2025-05-08T08:56:57Z');

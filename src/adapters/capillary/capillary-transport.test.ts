@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { QuotaWaitError } from '../../domain/errors.js';
-import { TokenBucket } from './rate-limiter.js';
+import { TokenBucket } from './capillary-transport.js';
 
 function clock(start = 0) {
   let now = start;

@@ -1,5 +1,8 @@
+// What is asked of Capillary: the base URL (HTTPS, or HTTP to this machine only), and the URLs of
+// the events call, the token call and the event log (with the event log's date formats).
 import type { Scope } from '../../domain/customer-state.js';
 import { ConfigError } from '../../domain/errors.js';
+import type { EventLogQuery } from '../../domain/ports.js';
 import { InsecureCapillaryUrlError } from './capillary-errors.js';
 
 const CUSTOMER_ID_PLACEHOLDER = '{customerId}';
@@ -68,4 +71,63 @@ export function eventsUrl(baseUrl: URL, template: string, customerId: string, sc
 
 export function tokenUrl(baseUrl: URL): URL {
   return new URL(`${prefix(baseUrl)}${TOKEN_PATH}`);
+}
+
+/*
+ * `GET /v2/events/logs`: what the reference leaves open (the path on a cluster, the format of
+ * `from_date`/`to_date`, the largest `limit`) is a setting, with these defaults.
+ */
+
+/** The documented path of the org-wide event log. */
+export const DEFAULT_EVENT_LOG_PATH = '/v2/events/logs';
+
+/**
+ * How `from_date` and `to_date` are written; the reference gives no format. Records carry epoch
+ * milliseconds (`startTime`), so that is the default; the others are UTC.
+ */
+export const EVENT_LOG_DATE_FORMATS = ['epoch-ms', 'epoch-seconds', 'iso', 'datetime'] as const;
+export type EventLogDateFormat = (typeof EVENT_LOG_DATE_FORMATS)[number];
+
+/** The smallest step a format can say: a slice narrower than this cannot be asked for. */
+export function dateFormatGranularityMs(format: EventLogDateFormat): number {
+  return format === 'epoch-ms' || format === 'iso' ? 1 : 1_000;
+}
+
+/** `fromMs` rounded down and `toMs` up to what the format can say, so a slice only ever widens. */
+function formatDate(ms: number, format: EventLogDateFormat, end: 'from' | 'to'): string {
+  const step = dateFormatGranularityMs(format);
+  const rounded = end === 'from' ? Math.floor(ms / step) * step : Math.ceil(ms / step) * step;
+  switch (format) {
+    case 'epoch-ms':
+      return String(rounded);
+    case 'epoch-seconds':
+      return String(rounded / 1_000);
+    case 'iso':
+      return new Date(rounded).toISOString();
+    case 'datetime':
+      // `2025-09-18 05:03:50`, UTC.
+      return new Date(rounded).toISOString().slice(0, 19).replace('T', ' ');
+  }
+}
+
+/** The request URL of one slice; every value URL-encoded. */
+export function eventLogUrl(
+  baseUrl: URL,
+  path: string,
+  query: EventLogQuery,
+  format: EventLogDateFormat,
+): URL {
+  const params = new URLSearchParams();
+  if (query.eventName !== undefined) params.set('event_name', query.eventName);
+  params.set('from_date', formatDate(query.fromMs, format, 'from'));
+  params.set('to_date', formatDate(query.toMs, format, 'to'));
+  params.set('limit', String(query.limit));
+  const separator = path.includes('?')
+    ? path.endsWith('?') || path.endsWith('&')
+      ? ''
+      : '&'
+    : '?';
+  return new URL(
+    `${prefix(baseUrl)}${path}${separator}${params.toString().replaceAll('+', '%20')}`,
+  );
 }
