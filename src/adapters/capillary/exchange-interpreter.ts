@@ -1,9 +1,15 @@
 import type * as z from 'zod';
 import { describeApiMessage } from '../../domain/capillary-event.js';
-import type { EventLogPage, FetchedEvents } from '../../domain/ports.js';
+import type { CustomerLookupAnswer, EventLogPage, FetchedEvents } from '../../domain/ports.js';
 import type { SecretRedactor } from '../../domain/redaction.js';
 import type { CapillaryFailure } from './capillary-errors.js';
 import type { Exchange } from './capillary-transport.js';
+import {
+  describeLookupAnswer,
+  interpretCustomerLookupBody,
+  isNoCustomer,
+  lookupErrorCodes,
+} from './customer-lookup-request.js';
 import { interpretEventLogBody } from './event-log-request.js';
 import { type AccessToken, TokenResponseSchema } from './oauth-token-provider.js';
 import { decodeUtf8 } from './response-body.js';
@@ -79,6 +85,26 @@ export class ExchangeInterpreter {
     if (!view.ok) return view;
     const interpreted = interpretEventLogBody(view.value, this.show);
     if (!interpreted.ok) return failed(interpreted.failure, view.value.status, interpreted.detail);
+    return interpreted;
+  }
+
+  /**
+   * The customer lookup: "no such customer" (404, or a not-found code at any status) is an
+   * answer. Its bodies hold personal data, so a failure names the status and error codes only.
+   */
+  customerLookup(exchange: Exchange): Verdict<CustomerLookupAnswer> {
+    const common = this.common(exchange);
+    if (exchange.kind !== 'response' || common?.failure === 'redirected') {
+      return common ?? failed('malformed', 0, 'no response');
+    }
+    const { status } = exchange;
+    const text = decodeUtf8(exchange.bytes);
+    const json = text === undefined ? ({ ok: false } as const) : parseJson(text);
+    const codes = json.ok ? lookupErrorCodes(json.value) : [];
+    if (isNoCustomer(status, codes)) return { ok: true, value: { kind: 'not-found' } };
+    if (common) return { ...common, detail: describeLookupAnswer(status, codes) };
+    const interpreted = interpretCustomerLookupBody(status, json);
+    if (!interpreted.ok) return failed(interpreted.failure, status, interpreted.detail);
     return interpreted;
   }
 

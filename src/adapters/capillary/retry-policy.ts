@@ -52,7 +52,10 @@ export class RetryPolicy {
    * `toError(last failure, requests sent)`.
    */
   async run<T>(
-    context: { operation: 'events' | 'event-log' | 'token'; customerId?: string },
+    context: {
+      operation: 'events' | 'event-log' | 'customer-lookup' | 'token';
+      customerId?: string;
+    },
     attempt: () => Promise<Verdict<T>>,
     toError: (failed: Failed, attempts: number) => CapillaryError,
   ): Promise<T> {
