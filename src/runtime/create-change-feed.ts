@@ -6,8 +6,10 @@ import type { Settings } from '../config/settings.js';
 import { ChangeFeed } from '../domain/change-feed.js';
 import { describeError } from '../domain/errors.js';
 import type { FeedLearning } from '../domain/feed-learning.js';
+import { IdentifierLookup } from '../domain/identifier-lookup.js';
 import type {
   CustomerEventsSource,
+  CustomerLookup,
   EventLogSource,
   IdentifierIndex,
   Logger,
@@ -34,11 +36,18 @@ export interface FeedParts {
   learning: FeedLearning;
 }
 
+/** The change feed; with `CHANGE_FEED_LOOKUP=on`, unknown values are looked up through `lookup`. */
 export function createChangeFeed(
   settings: Pick<Settings, 'changeFeed'>,
-  context: FeedParts & { table: FeedTable; log: EventLogSource; logger: Logger },
+  context: FeedParts & {
+    table: FeedTable;
+    log: EventLogSource;
+    lookup: CustomerLookup;
+    logger: Logger;
+  },
 ): ChangeFeed {
   const store = new DynamoDbFeedStore(context.table);
+  const lookupSettings = settings.changeFeed.lookup;
   return new ChangeFeed(
     {
       log: context.log,
@@ -47,6 +56,12 @@ export function createChangeFeed(
       cursors: store,
       hints: store,
       logger: context.logger,
+      lookup:
+        lookupSettings &&
+        new IdentifierLookup(
+          { lookup: context.lookup, watched: store, logger: context.logger },
+          lookupSettings,
+        ),
     },
     settings.changeFeed.feed,
   );
