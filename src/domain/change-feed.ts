@@ -56,7 +56,7 @@ export type FeedRun =
 
 /**
  * The change feed, one read per `runOnce`: cursor in, log read, index learned, hints marked,
- * cursor out. Never throws: a failing or missing log degrades to schedule-only polling with one
+ * cursor out, then (when on) unknown values looked up, learned and hinted. Never throws: a failing or missing log degrades to schedule-only polling with one
  * warning (and `degraded` for the metric) and is retried with a growing back-off, never in a loop.
  */
 export class ChangeFeed {
