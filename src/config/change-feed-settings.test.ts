@@ -49,6 +49,33 @@ describe('the change feed settings', () => {
     });
   });
 
+  it('leave the customer lookup off unless asked, then a few per read, forgotten after a day', () => {
+    expect(changeFeedConfig(parse({})).lookup).toBeUndefined();
+    expect(changeFeedConfig(parse({ CHANGE_FEED_LOOKUP: 'on' })).lookup).toEqual({
+      perRead: 5,
+      negativeMs: 86_400_000,
+      source: 'INSTORE',
+      identifierName: 'auto',
+    });
+    expect(
+      changeFeedConfig(
+        parse({
+          CHANGE_FEED_LOOKUP: 'on',
+          CHANGE_FEED_LOOKUPS_PER_READ: '2',
+          CHANGE_FEED_LOOKUP_NEGATIVE_SECONDS: '3600',
+          CHANGE_FEED_LOOKUP_SOURCE: 'ALL',
+          CHANGE_FEED_LOOKUP_IDENTIFIER: 'email',
+        }),
+      ).lookup,
+    ).toEqual({ perRead: 2, negativeMs: 3_600_000, source: 'ALL', identifierName: 'email' });
+    expect(settingProblems('CHANGE_FEED_LOOKUPS_PER_READ', '0')[0]).toMatch(
+      /at least 1: a read that may ask nothing is CHANGE_FEED_LOOKUP=off/,
+    );
+    expect(settingProblems('CHANGE_FEED_LOOKUPS_PER_READ', '500')[0]).toMatch(/at most 50/);
+    expect(settingProblems('CHANGE_FEED_LOOKUP_SOURCE', 'instore')).toHaveLength(1);
+    expect(settingProblems('CHANGE_FEED_LOOKUP_IDENTIFIER', 'phone')).toHaveLength(1);
+  });
+
   it('refuse what cannot work, saying why', () => {
     expect(settingProblems('CHANGE_FEED_EVENT_NAMES', 'a,,b')).toEqual([
       'an empty name between commas',

@@ -1,6 +1,10 @@
-import type { EventLogDateFormat } from '../adapters/capillary/capillary-requests.js';
+import type {
+  EventLogDateFormat,
+  LookupIdentifierName,
+} from '../adapters/capillary/capillary-requests.js';
 import { dateFormatGranularityMs } from '../adapters/capillary/capillary-requests.js';
 import type { ChangeFeedSettings } from '../domain/change-feed.js';
+import type { IdentifierLookupSettings } from '../domain/identifier-lookup.js';
 import { feedRequestBudget } from '../domain/read-change-feed.js';
 import type { SettingsEnv } from './setting-schemas.js';
 
@@ -17,6 +21,10 @@ export interface ChangeFeedConfig {
   eventLog: { path: string; dateFormat: EventLogDateFormat };
   /** For `ChangeFeed`. */
   feed: ChangeFeedSettings;
+  /** Capillary's customer lookup (`CHANGE_FEED_LOOKUP*`); `undefined` when off. */
+  lookup:
+    | (IdentifierLookupSettings & { source: string; identifierName: LookupIdentifierName })
+    | undefined;
 }
 
 /** The change feed's settings, from the parsed environment. */
@@ -41,5 +49,14 @@ export function changeFeedConfig(env: SettingsEnv): ChangeFeedConfig {
       eventNames: env.CHANGE_FEED_EVENT_NAMES ?? [],
       identifierFields: env.CHANGE_FEED_IDENTIFIER_FIELDS,
     },
+    lookup:
+      env.CHANGE_FEED_LOOKUP === 'on'
+        ? {
+            perRead: env.CHANGE_FEED_LOOKUPS_PER_READ,
+            negativeMs: env.CHANGE_FEED_LOOKUP_NEGATIVE_SECONDS * 1_000,
+            source: env.CHANGE_FEED_LOOKUP_SOURCE,
+            identifierName: env.CHANGE_FEED_LOOKUP_IDENTIFIER,
+          }
+        : undefined,
   };
 }

@@ -133,6 +133,26 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
       "fields of a record's `inputRequest` holding the customer's identifier (mobile, email, external id); only a keyed hash of a value is stored",
     allowed: 'names separated by commas',
   },
+  CHANGE_FEED_LOOKUP: {
+    description:
+      "`on`: identifier values of log records no watched customer is known by are resolved through Capillary's customer lookup (`GET /v2/customers/lookup/customerDetails`), a few per read; a watched customer found is learned (hashed) and polled now. Spends quota, and needs read access to Capillary's customer APIs",
+  },
+  CHANGE_FEED_LOOKUPS_PER_READ: {
+    description:
+      'distinct identifier values looked up per read at most (one request each, retries aside, beside the feed share); the values seen in most records go first',
+  },
+  CHANGE_FEED_LOOKUP_NEGATIVE_SECONDS: {
+    description:
+      "how long a value that names no customer, or one not watched, is not looked up again. Remembered in the feed's memory only (a new process may ask once more); a failed lookup is asked again after 15 minutes",
+  },
+  CHANGE_FEED_LOOKUP_SOURCE: {
+    description: "the lookup's `source`: where the customer's identifiers are registered",
+    allowed: 'a Capillary source in capitals: `INSTORE`, `MARTJACK`, `WECHAT`, `ALL`, ...',
+  },
+  CHANGE_FEED_LOOKUP_IDENTIFIER: {
+    description:
+      "the lookup's `identifierName`; `auto`: `email` for a value with `@`, `mobile` for 7 to 15 digits, else `externalId`",
+  },
   IDENTIFIER_KEY_SECRET_ARN: {
     description:
       'Lambda: a Secrets Manager secret holding the HMAC key (`{"identifierHashKey": "<base64 of 32+ random bytes>"}`) under which customer identifiers are hashed; the table never holds an identifier itself',

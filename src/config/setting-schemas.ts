@@ -4,6 +4,7 @@ import {
   DEFAULT_EVENTS_PATH,
   EVENT_LOG_DATE_FORMATS,
   isLoopbackHost,
+  LOOKUP_IDENTIFIER_NAMES,
 } from '../adapters/capillary/capillary-requests.js';
 import { MAX_CURSOR_ITEM_BYTES } from '../domain/cursor-budget.js';
 import { type PsiMode, PsiModeSchema } from '../domain/event-detail.js';
@@ -225,6 +226,27 @@ export const NUMBER_RULES = {
       why: 'a response is read whole into memory; a server that silently caps below it would hide records',
     },
   },
+  CHANGE_FEED_LOOKUPS_PER_READ: {
+    kind: 'whole',
+    default: 5,
+    min: { value: 1, why: 'a read that may ask nothing is CHANGE_FEED_LOOKUP=off' },
+    max: {
+      value: 50,
+      why: "each lookup is one more request per read: 50 every 30 s is half a demo cluster's 100 a minute",
+    },
+  },
+  CHANGE_FEED_LOOKUP_NEGATIVE_SECONDS: {
+    kind: 'whole',
+    default: 86_400,
+    min: {
+      value: 60,
+      why: 'a shorter memory asks again about the same unwatched people every few reads',
+    },
+    max: {
+      value: 604_800,
+      why: 'a customer registered or watched since is found by its lookup at most a week late',
+    },
+  },
   DLQ_MAX_MESSAGE_BYTES: {
     kind: 'whole',
     default: 262_144,
@@ -406,6 +428,15 @@ export const SETTING_SCHEMAS = {
   CHANGE_FEED_DATE_FORMAT: oneOf(EVENT_LOG_DATE_FORMATS).default('epoch-ms'),
   CHANGE_FEED_EVENT_NAMES: commaList.optional(),
   CHANGE_FEED_IDENTIFIER_FIELDS: commaList.default(['customer']),
+  // Off: each lookup spends quota, and needs read access to the customer APIs besides events.
+  CHANGE_FEED_LOOKUP: oneOf(['on', 'off']).default('off'),
+  CHANGE_FEED_LOOKUPS_PER_READ: numberSetting('CHANGE_FEED_LOOKUPS_PER_READ'),
+  CHANGE_FEED_LOOKUP_NEGATIVE_SECONDS: numberSetting('CHANGE_FEED_LOOKUP_NEGATIVE_SECONDS'),
+  CHANGE_FEED_LOOKUP_SOURCE: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]{0,39}$/, 'a Capillary source in capitals, e.g. INSTORE, MARTJACK, ALL')
+    .default('INSTORE'),
+  CHANGE_FEED_LOOKUP_IDENTIFIER: oneOf(LOOKUP_IDENTIFIER_NAMES).default('auto'),
   IDENTIFIER_KEY_SECRET_ARN: z
     .string()
     .startsWith('arn:', 'expected a Secrets Manager ARN')

@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { ChangeFeed, FEED_FAILURES_BEFORE_DEGRADED, FEED_MAX_BACKOFF_MS } from './change-feed.js';
 import { PollerError } from './errors.js';
 import type { FeedCursor } from './feed-cursor.js';
-import { FeedLearning } from './feed-learning.js';
+import { FeedLearning, type IdentifierPair } from './feed-learning.js';
+import { IdentifierLookup } from './identifier-lookup.js';
 import type { EventLogPage, FeedCursorStore, HintSink, Logger } from './ports.js';
 
 const T = 1_800_000_000_000;
 
-function setUp(answer: () => EventLogPage) {
+function setUp(answer: () => EventLogPage, lookupOf?: (logger: Logger) => IdentifierLookup) {
   let stored: FeedCursor | undefined;
+  const learned: IdentifierPair[] = [];
   const warnings: string[] = [];
   const hinted: [string, number][] = [];
   const cursors: FeedCursorStore = {
@@ -46,12 +48,15 @@ function setUp(answer: () => EventLogPage) {
         async resolve(values) {
           return new Map(values.filter((v) => v === '+911').map((v) => [v, '101']));
         },
-        async learn() {},
+        async learn(pairs) {
+          learned.push(...pairs);
+        },
       },
       learning: new FeedLearning(),
       cursors,
       hints,
       logger,
+      lookup: lookupOf?.(logger),
     },
     {
       intervalMs: 30_000,
@@ -64,7 +69,7 @@ function setUp(answer: () => EventLogPage) {
       identifierFields: ['customer'],
     },
   );
-  return { feed, warnings, hinted, requests: () => requests, stored: () => stored };
+  return { feed, warnings, hinted, learned, requests: () => requests, stored: () => stored };
 }
 
 const page = (records: unknown[]): EventLogPage => ({
@@ -128,5 +133,50 @@ describe('the change feed', () => {
     now += FEED_MAX_BACKOFF_MS;
     expect((await feed.runOnce(now)).kind).toBe('read');
     expect(feed.degraded).toBe(false);
+  });
+
+  it('looks up the values the index does not know after saving its cursor: learns and hints a watched one', async () => {
+    let savedBeforeLookup = false;
+    const { feed, hinted, learned, stored } = setUp(
+      () =>
+        page([
+          {
+            id: 'a',
+            startTime: T - 2_000,
+            status: 'EVENT_SUCCESS',
+            inputRequest: '{"customer":"+922"}',
+          },
+          {
+            id: 'b',
+            startTime: T - 1_000,
+            status: 'EVENT_SUCCESS',
+            inputRequest: '{"customer":"+933"}',
+          },
+        ]),
+      (logger) =>
+        new IdentifierLookup(
+          {
+            lookup: {
+              async lookupCustomer(value) {
+                savedBeforeLookup = stored() !== undefined;
+                if (value === '+933') throw new PollerError('HTTP 503', 'later');
+                return { kind: 'found', customerId: '202' };
+              },
+            },
+            watched: { isWatched: async () => true },
+            logger,
+          },
+          { perRead: 5, negativeMs: 86_400_000 },
+        ),
+    );
+    const run = await feed.runOnce(T);
+    expect(savedBeforeLookup).toBe(true);
+    expect(run).toMatchObject({
+      kind: 'read',
+      hintsDueNow: 1,
+      lookups: { made: 2, resolved: 1, negative: 0, failed: 1 },
+    });
+    expect(learned).toEqual([{ customerId: '202', identifier: '+922' }]);
+    expect(hinted).toEqual([['202', T - 2_000]]);
   });
 });

@@ -1,6 +1,7 @@
 import { describeError } from './errors.js';
 import { type FeedCursor, initialFeedCursor } from './feed-cursor.js';
 import type { FeedLearning } from './feed-learning.js';
+import type { IdentifierLookup, LookupCounts } from './identifier-lookup.js';
 import type {
   EventLogSource,
   FeedCursorStore,
@@ -24,6 +25,8 @@ export interface ChangeFeedDeps {
   cursors: FeedCursorStore;
   hints: HintSink;
   logger: Logger;
+  /** Capillary's customer lookup for values the index does not know (`CHANGE_FEED_LOOKUP=on`). */
+  lookup?: IdentifierLookup | undefined;
 }
 
 /**
@@ -38,7 +41,14 @@ export const FEED_FAILURES_BEFORE_DEGRADED = 3;
 export const FEED_MAX_BACKOFF_MS = 15 * 60_000;
 
 export type FeedRun =
-  | { kind: 'read'; counts: FeedReadCounts; hintsDueNow: number; hintsDropped: number }
+  | {
+      kind: 'read';
+      counts: FeedReadCounts;
+      hintsDueNow: number;
+      hintsDropped: number;
+      /** Present when the customer lookup is on. */
+      lookups?: LookupCounts;
+    }
   /** Backing off after failures, or the log is unavailable: polling goes on by schedule. */
   | { kind: 'skipped'; until: number }
   | { kind: 'unavailable'; detail: string }
@@ -46,7 +56,7 @@ export type FeedRun =
 
 /**
  * The change feed, one read per `runOnce`: cursor in, log read, index learned, hints marked,
- * cursor out. Never throws: a failing or missing log degrades to schedule-only polling with one
+ * cursor out, then (when on) unknown values looked up, learned and hinted. Never throws: a failing or missing log degrades to schedule-only polling with one
  * warning (and `degraded` for the metric) and is retried with a growing back-off, never in a loop.
  */
 export class ChangeFeed {
@@ -85,22 +95,47 @@ export class ChangeFeed {
         return { kind: 'unavailable', detail: read.outcome.detail };
       }
       if (read.learned.length > 0) await this.deps.index.learn(read.learned);
-      let hintsDueNow = 0;
-      for (const hint of read.hints) {
-        if ((await this.deps.hints.markHinted(hint.customerId, hint.startTime)) === 'due-now') {
-          hintsDueNow += 1;
-        }
-      }
+      let hintsDueNow = await this.markHinted(read.hints);
       const saved = await this.deps.cursors.saveFeedCursor(read.cursor);
       if (saved === 'conflict') {
         throw new Error('the feed cursor was written by another feed: is a second feed running?');
       }
       if (read.outcome.kind === 'failed') throw read.outcome.error;
+      // After the cursor is saved: a slow or failing lookup never holds the feed back.
+      const { lookup } = this.deps;
+      let lookups: LookupCounts | undefined;
+      let lookupHints = 0;
+      if (lookup !== undefined) {
+        const looked = await lookup.resolveUnmatched(read.unmatched, now);
+        lookups = looked.counts;
+        if (looked.learned.length > 0) await this.deps.index.learn(looked.learned);
+        hintsDueNow += await this.markHinted(looked.hints);
+        lookupHints = looked.hints.length;
+      }
       this.recovered();
-      return { kind: 'read', counts, hintsDueNow, hintsDropped: read.hints.length - hintsDueNow };
+      return {
+        kind: 'read',
+        counts,
+        hintsDueNow,
+        hintsDropped: read.hints.length + lookupHints - hintsDueNow,
+        ...(lookups === undefined ? {} : { lookups }),
+      };
     } catch (error) {
       return { kind: 'failed', reason: this.failed(now, error), counts };
     }
+  }
+
+  /** Marks each hint; how many put their customer in the priority lane. */
+  private async markHinted(
+    hints: readonly { customerId: string; startTime: number }[],
+  ): Promise<number> {
+    let dueNow = 0;
+    for (const hint of hints) {
+      if ((await this.deps.hints.markHinted(hint.customerId, hint.startTime)) === 'due-now') {
+        dueNow += 1;
+      }
+    }
+    return dueNow;
   }
 
   private failed(now: number, error: unknown): string {

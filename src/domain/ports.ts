@@ -257,3 +257,22 @@ export type HintOutcome = 'due-now' | 'dropped';
 export interface HintSink {
   markHinted(customerId: string, startTime: number): Promise<HintOutcome>;
 }
+
+/** What Capillary's customer lookup says an identifier value belongs to. */
+export type CustomerLookupAnswer =
+  | { kind: 'found'; customerId: string }
+  /** No customer has this value (or the lookup cannot tell one). */
+  | { kind: 'not-found' };
+
+/**
+ * Capillary's customer lookup: which customer an identifier value (personal data) belongs to.
+ * Throws a `PollerError` when the lookup failed; its message never holds the value.
+ */
+export interface CustomerLookup {
+  lookupCustomer(identifier: string): Promise<CustomerLookupAnswer>;
+}
+
+/** Whether a customer is on the watchlist (active or paused). */
+export interface WatchedCustomers {
+  isWatched(customerId: string): Promise<boolean>;
+}

@@ -29,7 +29,7 @@ export function feedRequestBudget(
 }
 
 /** A watched customer with an event in the log: due now, unless polled after `startTime`. */
-interface FeedHint {
+export interface FeedHint {
   customerId: string;
   /** Epoch ms: the newest matched record's `startTime` for this customer. */
   startTime: number;
@@ -74,7 +74,15 @@ export interface FeedRead {
   /** One per customer. */
   hints: FeedHint[];
   learned: IdentifierPair[];
+  /** New stored records whose identifier values no watched customer is known by (yet). */
+  unmatched: UnmatchedRecord[];
   counts: FeedReadCounts;
+}
+
+/** A record no watched customer could be tied to: its values may be looked up (personal data). */
+export interface UnmatchedRecord {
+  startTime: number;
+  identifiers: string[];
 }
 
 export interface ChangeFeedDependencies {
@@ -116,7 +124,7 @@ export async function readChangeFeed(
   };
   const window = nextFeedWindow(cursor.readTo, now, options.lagMs);
   if (window === undefined) {
-    return { outcome: { kind: 'read' }, cursor, hints: [], learned: [], counts };
+    return { outcome: { kind: 'read' }, cursor, hints: [], learned: [], unmatched: [], counts };
   }
   const names = options.eventNames.length > 0 ? options.eventNames : [undefined];
   const pending: PendingSlice[] = names.map((eventName) => ({ ...window, eventName }));
@@ -148,6 +156,7 @@ export async function readChangeFeed(
         cursor,
         hints: [],
         learned: [],
+        unmatched: [],
         counts,
       };
     }
@@ -185,24 +194,24 @@ export async function readChangeFeed(
   const { hints, learned, unmatched } = await resolve(dependencies, fresh);
   counts.hints = hints.length;
   counts.learned = learned.length;
-  counts.unmatched = unmatched;
+  counts.unmatched = unmatched.length;
   const next = advanceFeedCursor(cursor, readTo, read, options.lagMs);
   counts.lagMs = Math.max(0, now - next.readTo);
-  return { outcome, cursor: next, hints, learned, counts };
+  return { outcome, cursor: next, hints, learned, unmatched, counts };
 }
 
 /** Records to hints (one per customer, its newest record) and, for the unknown, learning. */
 async function resolve(
   { index, learning }: ChangeFeedDependencies,
   records: readonly { id: string; startTime: number; identifiers: string[] }[],
-): Promise<{ hints: FeedHint[]; learned: IdentifierPair[]; unmatched: number }> {
+): Promise<{ hints: FeedHint[]; learned: IdentifierPair[]; unmatched: UnmatchedRecord[] }> {
   const known =
     records.length === 0
       ? new Map<string, string>()
       : await index.resolve([...new Set(records.flatMap((r) => r.identifiers))]);
   const newest = new Map<string, number>();
   const learned: IdentifierPair[] = [];
-  let unmatched = 0;
+  const unmatched: UnmatchedRecord[] = [];
   for (const record of records) {
     const customerId = record.identifiers
       .map((value) => known.get(value))
@@ -213,7 +222,7 @@ async function resolve(
     }
     const pairs = learning.matchRecord(record.id, record.identifiers);
     if (pairs.length === 0) {
-      unmatched += 1;
+      unmatched.push({ startTime: record.startTime, identifiers: record.identifiers });
       continue;
     }
     // A poll already fetched this record's event: nothing to hint, only the pairs to learn.

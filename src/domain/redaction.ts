@@ -105,7 +105,6 @@ function credentialSecrets(credentials: SecretCredentials): string[] {
 
 /**
  * `text` with every secret replaced by the marker, longest secret first (a secret containing another goes whole).
- * @internal its test checks every occurrence becomes the one marker.
  */
 export function redactSecrets(text: string, secrets: Iterable<string>): string {
   const ordered = [...secrets]

@@ -33,6 +33,20 @@ describe('feedMetrics', () => {
     });
   });
 
+  it('reports the customer lookups of a read only when the lookup is on', () => {
+    const lookups = { made: 5, resolved: 1, negative: 3, failed: 1, remembered: 7, deferred: 2 };
+    expect(
+      byName(feedMetrics({ kind: 'read', counts, hintsDueNow: 4, hintsDropped: 1, lookups })),
+    ).toMatchObject({
+      FeedLookups: 5,
+      FeedLookupsResolved: 1,
+      FeedLookupsNegative: 3,
+      FeedLookupsFailed: 1,
+    });
+    const off = byName(feedMetrics({ kind: 'read', counts, hintsDueNow: 4, hintsDropped: 1 }));
+    expect(Object.keys(off).filter((name) => name.startsWith('FeedLookups'))).toEqual([]);
+  });
+
   it('counts a failure, and reports no lag for it (the stalled alarm sees it missing)', () => {
     const failed = byName(feedMetrics({ kind: 'failed', reason: 'HTTP 503', counts }));
     expect(failed).toMatchObject({ FeedFailures: 1, FeedHints: 0, FeedRecordsRead: 12 });

@@ -24,5 +24,14 @@ export function feedMetrics(run: FeedRun): MetricDatum[] {
       values.push([MetricName.FeedLagSeconds, Math.round(counts.lagMs / 1000)]);
     }
   }
+  // Only with CHANGE_FEED_LOOKUP=on: an absent metric says the lookup is off, a 0 that it is idle.
+  if (run.kind === 'read' && run.lookups !== undefined) {
+    values.push(
+      [MetricName.FeedLookups, run.lookups.made],
+      [MetricName.FeedLookupsResolved, run.lookups.resolved],
+      [MetricName.FeedLookupsNegative, run.lookups.negative],
+      [MetricName.FeedLookupsFailed, run.lookups.failed],
+    );
+  }
   return values.map(([name, value]) => ({ name, unit: METRIC_UNITS[name], value }));
 }

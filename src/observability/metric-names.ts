@@ -72,6 +72,14 @@ export const MetricName = {
   FeedSlicesSplit: 'FeedSlicesSplit',
   /** Change feed reads that failed, or found the log unavailable (Count). */
   FeedFailures: 'FeedFailures',
+  /** Customer lookups the change feed sent for values no watched customer is known by (Count). */
+  FeedLookups: 'FeedLookups',
+  /** Looked-up values that named a watched customer: learned and hinted (Count). */
+  FeedLookupsResolved: 'FeedLookupsResolved',
+  /** Looked-up values that named no customer, or one not watched: not asked again for a while (Count). */
+  FeedLookupsNegative: 'FeedLookupsNegative',
+  /** Customer lookups that failed (transport, status, a malformed answer) (Count). */
+  FeedLookupsFailed: 'FeedLookupsFailed',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
@@ -104,4 +112,8 @@ export const METRIC_UNITS: Readonly<Record<MetricName, PollerMetricUnit>> = {
   FeedUnmatchedRecords: 'Count',
   FeedSlicesSplit: 'Count',
   FeedFailures: 'Count',
+  FeedLookups: 'Count',
+  FeedLookupsResolved: 'Count',
+  FeedLookupsNegative: 'Count',
+  FeedLookupsFailed: 'Count',
 };

@@ -22,6 +22,7 @@ import { ConfigError, ConfigErrors } from '../domain/errors.js';
 import type { PollDependencies } from '../domain/poll-customer.js';
 import type {
   CursorStore,
+  CustomerLookup,
   DeadLetterSink,
   EventLogSource,
   EventPublisher,
@@ -93,6 +94,8 @@ export interface PollerDependencies extends PollDependencies {
   quota: QuotaGate;
   /** The org-wide event log, through the same client and quota as the polls. */
   eventLog: EventLogSource;
+  /** Capillary's customer lookup (the feed's `CHANGE_FEED_LOOKUP`), same client and quota. */
+  customerLookup: CustomerLookup;
 }
 
 function createQuotaGate(settings: Settings, context: AdapterContext): QuotaGate {
@@ -222,6 +225,14 @@ export function createPollDependencies(
     baseUrl: context.capillaryBaseUrl,
     eventsPath: settings.capillary.eventsPath,
     eventLog: settings.changeFeed.eventLog,
+    ...(settings.changeFeed.lookup
+      ? {
+          customerLookup: {
+            source: settings.changeFeed.lookup.source,
+            identifierName: settings.changeFeed.lookup.identifierName,
+          },
+        }
+      : {}),
     credentials: context.credentials,
     timeoutMs: settings.capillary.timeoutMs,
     deadline: context.publishDeadline,
@@ -253,6 +264,7 @@ export function createPollDependencies(
   return {
     source: context.feedParts ? learningEventsSource(source, context.feedParts, logger) : source,
     eventLog: source,
+    customerLookup: source,
     store: context.store,
     publisher,
     deadLetters,

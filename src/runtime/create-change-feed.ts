@@ -6,8 +6,10 @@ import type { Settings } from '../config/settings.js';
 import { ChangeFeed } from '../domain/change-feed.js';
 import { describeError } from '../domain/errors.js';
 import type { FeedLearning } from '../domain/feed-learning.js';
+import { IdentifierLookup } from '../domain/identifier-lookup.js';
 import type {
   CustomerEventsSource,
+  CustomerLookup,
   EventLogSource,
   IdentifierIndex,
   Logger,
@@ -39,11 +41,18 @@ export function createFeedStore(table: FeedTable): DynamoDbFeedStore {
   return new DynamoDbFeedStore(table);
 }
 
+/** The change feed; with `CHANGE_FEED_LOOKUP=on`, unknown values are looked up through `lookup`. */
 export function createChangeFeed(
   settings: Pick<Settings, 'changeFeed'>,
-  context: FeedParts & { table: FeedTable; log: EventLogSource; logger: Logger },
+  context: FeedParts & {
+    table: FeedTable;
+    log: EventLogSource;
+    lookup: CustomerLookup;
+    logger: Logger;
+  },
 ): ChangeFeed {
   const store = createFeedStore(context.table);
+  const lookupSettings = settings.changeFeed.lookup;
   return new ChangeFeed(
     {
       log: context.log,
@@ -52,6 +61,12 @@ export function createChangeFeed(
       cursors: store,
       hints: store,
       logger: context.logger,
+      lookup:
+        lookupSettings &&
+        new IdentifierLookup(
+          { lookup: context.lookup, watched: store, logger: context.logger },
+          lookupSettings,
+        ),
     },
     settings.changeFeed.feed,
   );

@@ -154,6 +154,7 @@ export async function createFeedDependencies(
     learning: new FeedLearning(),
     table,
     log: poll.eventLog,
+    lookup: poll.customerLookup,
     logger: poll.logger,
   });
   return { settings, feed, deadlines };

@@ -239,6 +239,7 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
             ...feedParts,
             table,
             log: deps.eventLog,
+            lookup: deps.customerLookup,
             logger: deps.logger,
           });
         return { ...deps, changeFeed, feedCursors: feedParts && createFeedStore(table) };

@@ -17,6 +17,8 @@ export const DEFAULT_NEW_EVENT_EVERY_MS = 10_000;
 export const SANDBOX_CUSTOMER_IDENTIFIER = '919000000001';
 /** Another customer of the org, never watched: its log records stay unmatched. */
 const OTHER_IDENTIFIER = '919000000002';
+/** The other customer's id, for the customer lookup. */
+const OTHER_CUSTOMER_ID = '564590199';
 
 const ORG_ID = 100737;
 const TILL_CODE = 'rutuja_capillary';
@@ -134,6 +136,9 @@ async function handle(
   if (req.method === 'GET' && url.pathname === '/v2/events/logs') {
     return send(res, 200, { data: logSlice(log, url.searchParams), warnings: [], errors: [] });
   }
+  if (req.method === 'GET' && url.pathname === '/v2/customers/lookup/customerDetails') {
+    return answerLookup(res, url.searchParams);
+  }
   const byPath = /^\/v2\/customers\/([^/]+)\/events\/?$/.exec(url.pathname)?.[1];
   const customerId =
     /^\/v2\/events\/event_data\/?$/.test(url.pathname) && req.method === 'GET'
@@ -233,6 +238,33 @@ function logSlice(
       return start >= from && start <= to && (name === null || record.eventName === name);
     })
     .slice(0, limit);
+}
+
+/**
+ * The customer lookup (`CHANGE_FEED_LOOKUP=on`): both customers of the log by their identifier,
+ * as a v2 customer object; anyone else as Capillary's 8015, "Customer not found".
+ */
+function answerLookup(res: ServerResponse, query: URLSearchParams): void {
+  const value = query.get('identifierValue');
+  const id =
+    value === SANDBOX_CUSTOMER_IDENTIFIER
+      ? SANDBOX_CUSTOMER_ID
+      : value === OTHER_IDENTIFIER
+        ? OTHER_CUSTOMER_ID
+        : undefined;
+  if (id === undefined) {
+    send(res, 200, {
+      warnings: [],
+      errors: [{ status: false, code: 8015, message: 'Customer not found for given identifiers' }],
+    });
+    return;
+  }
+  send(res, 200, {
+    id: Number(id),
+    profiles: [{ firstName: 'Sandbox', identifiers: [{ type: 'mobile', value }] }],
+    warnings: [],
+    errors: [],
+  });
 }
 
 /** The log record of an event the sandbox customer posted: its id is the event's requestId. */

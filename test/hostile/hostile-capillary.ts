@@ -24,6 +24,9 @@ export class HostileCapillary {
   /** Query of every event log request, in order. */
   readonly eventLogRequests: string[] = [];
   private eventLogBehaviour: Behaviour = json(404, { data: [], errors: [{ code: 404 }] });
+  /** Query of every customer lookup, in order. */
+  readonly customerLookupRequests: string[] = [];
+  private customerLookupBehaviour: Behaviour = json(200, { errors: [{ code: 8015 }] });
 
   private constructor(
     private readonly server: Server,
@@ -50,6 +53,11 @@ export class HostileCapillary {
   /** From now on, `GET /v2/events/logs` gets `behaviour` (default: 404, an org without the log). */
   onEventLog(behaviour: Behaviour): void {
     this.eventLogBehaviour = behaviour;
+  }
+
+  /** From now on, `GET /v2/customers/lookup/customerDetails` gets `behaviour` (default: 8015). */
+  onCustomerLookup(behaviour: Behaviour): void {
+    this.customerLookupBehaviour = behaviour;
   }
 
   /** The token endpoint's next answers (default: a new token each time). */
@@ -79,6 +87,10 @@ export class HostileCapillary {
     if (request.method === 'GET' && url.pathname === EVENT_LOG_PATH) {
       this.eventLogRequests.push(url.search);
       return this.eventLogBehaviour(request, response);
+    }
+    if (request.method === 'GET' && url.pathname === '/v2/customers/lookup/customerDetails') {
+      this.customerLookupRequests.push(url.search);
+      return this.customerLookupBehaviour(request, response);
     }
     const customerId = url.searchParams.get('userId') ?? '';
     this.eventRequests.push(customerId);

@@ -172,4 +172,14 @@ describe('a hint', () => {
     expect(await feed.markHinted('703', T - 5_000)).toBe('dropped');
     expect(await dueIds(store, T + 7_200_000)).toEqual([]);
   });
+
+  it('tells the lookup who is watched: active or paused, not one never added', async () => {
+    const { store, feed } = await watched('704', T + 3_600_000, null);
+    expect(await feed.isWatched('704')).toBe(true);
+    await store.setStatus('704', 'paused', T);
+    expect(await feed.isWatched('704')).toBe(true);
+    expect(await feed.isWatched('999')).toBe(false);
+    await store.removeCustomer('704');
+    expect(await feed.isWatched('704')).toBe(false);
+  });
 });

@@ -90,4 +90,28 @@ describe('the sandbox event log', () => {
       await sandbox.close();
     }
   });
+
+  it('answers the customer lookup for the customers of its log, and 8015 for anyone else', async () => {
+    const sandbox = await startCapillarySandbox({ newEventEveryMs: 0 });
+    try {
+      const client = new CapillaryClient({
+        baseUrl: sandbox.url,
+        credentials: undefined,
+        timeoutMs: 2_000,
+        maxAttempts: 1,
+        requestsPerSecond: 1_000,
+      });
+      expect(await client.lookupCustomer(SANDBOX_CUSTOMER_IDENTIFIER)).toEqual({
+        kind: 'found',
+        customerId: SANDBOX_CUSTOMER_ID,
+      });
+      expect(await client.lookupCustomer('919000000002')).toEqual({
+        kind: 'found',
+        customerId: '564590199',
+      });
+      expect(await client.lookupCustomer('919999999999')).toEqual({ kind: 'not-found' });
+    } finally {
+      await sandbox.close();
+    }
+  });
 });

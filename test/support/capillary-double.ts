@@ -36,13 +36,14 @@ export interface RecordedRequest {
   body: string;
   /** `performance.now()` when the request arrived. */
   at: number;
-  endpoint: 'events' | 'event-log' | 'token' | 'other';
+  endpoint: 'events' | 'event-log' | 'customer-lookup' | 'token' | 'other';
   /** The customer named by `userId=` or `/customers/{id}/`, decoded. */
   customerId: string | undefined;
 }
 
 const TOKEN_PATH = '/v3/oauth/token/generate';
 const EVENT_LOG_PATH = '/v2/events/logs';
+const CUSTOMER_LOOKUP_PATH = '/v2/customers/lookup/customerDetails';
 const GLOBAL = Symbol('any customer');
 
 /**
@@ -65,6 +66,9 @@ export class CapillaryDouble {
   /** `undefined`: the org has no event log (404), as by default. */
   private eventLog: unknown[] | undefined;
   private readonly logFaults: CapillaryFault[] = [];
+  /** Identifier value → customer id, for the customer lookup. */
+  private readonly customers = new Map<string, string>();
+  private readonly lookupFaults: CapillaryFault[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -141,6 +145,24 @@ export class CapillaryDouble {
     return this.requests.filter((r) => r.endpoint === 'event-log');
   }
 
+  /**
+   * The customer lookup (`GET /v2/customers/lookup/customerDetails`) finds `customerId` by
+   * `identifierValue` (whatever `identifierName`), answering a v2 customer object; an unknown value
+   * gets HTTP 200 with Capillary's code 8015, "Customer not found for given identifiers".
+   */
+  setCustomer(identifierValue: string, customerId: string): void {
+    this.customers.set(identifierValue, customerId);
+  }
+
+  /** Queues `fault` for the next `times` customer lookups. */
+  failNextLookup(fault: CapillaryFault, times = 1): void {
+    for (let i = 0; i < times; i += 1) this.lookupFaults.push(fault);
+  }
+
+  lookupRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.endpoint === 'customer-lookup');
+  }
+
   /** Queues `fault` for the next `times` token requests. */
   failNextToken(fault: CapillaryFault, times = 1): void {
     for (let i = 0; i < times; i += 1) this.tokenFaults.push(fault);
@@ -182,6 +204,8 @@ export class CapillaryDouble {
     this.eventsRequestListeners.clear();
     this.eventLog = undefined;
     this.logFaults.length = 0;
+    this.customers.clear();
+    this.lookupFaults.length = 0;
   }
 
   async close(): Promise<void> {
@@ -204,9 +228,11 @@ export class CapillaryDouble {
         ? 'token'
         : req.method === 'GET' && path === EVENT_LOG_PATH
           ? 'event-log'
-          : req.method === 'GET' && customerId !== undefined
-            ? 'events'
-            : 'other';
+          : req.method === 'GET' && path === CUSTOMER_LOOKUP_PATH
+            ? 'customer-lookup'
+            : req.method === 'GET' && customerId !== undefined
+              ? 'events'
+              : 'other';
     const recorded: RecordedRequest = {
       method: req.method ?? '',
       url: rawUrl,
@@ -224,6 +250,7 @@ export class CapillaryDouble {
 
     if (endpoint === 'token') return this.answerToken(req, res, body);
     if (endpoint === 'event-log') return this.answerEventLog(req, res, parsed.searchParams);
+    if (endpoint === 'customer-lookup') return this.answerLookup(req, res, parsed.searchParams);
     if (endpoint === 'other' || customerId === undefined) {
       return send(res, 404, envelope([], [{ code: 404, message: `no route for ${path}` }]));
     }
@@ -264,6 +291,43 @@ export class CapillaryDouble {
       .sort((a, b) => startOf(b) - startOf(a))
       .slice(0, limit);
     send(res, 200, envelope(data, []));
+  }
+
+  private answerLookup(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+    const fault = this.lookupFaults.shift();
+    if (fault && fault.kind !== 'delay') {
+      this.answerFault(res, fault);
+      return;
+    }
+    const denied = this.checkAuth(req.headers);
+    if (denied) {
+      send(res, 401, { errors: [{ code: 401, message: denied }] });
+      return;
+    }
+    const value = query.get('identifierValue') ?? '';
+    const customerId = this.customers.get(value);
+    if (customerId === undefined) {
+      send(res, 200, {
+        warnings: [],
+        errors: [
+          { status: false, code: 8015, message: 'Customer not found for given identifiers' },
+        ],
+      });
+      return;
+    }
+    send(res, 200, {
+      id: Number(customerId),
+      profiles: [
+        {
+          firstName: 'Test',
+          identifiers: [{ type: query.get('identifierName') ?? 'mobile', value }],
+          source: query.get('source') ?? 'INSTORE',
+        },
+      ],
+      loyaltyInfo: { loyaltyType: 'loyalty' },
+      warnings: [],
+      errors: [],
+    });
   }
 
   private answerToken(req: IncomingMessage, res: ServerResponse, body: string): void {

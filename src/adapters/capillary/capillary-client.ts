@@ -7,6 +7,8 @@ import { CustomerIdSchema, type Scope } from '../../domain/customer-state.js';
 import { InvalidCustomerIdError } from '../../domain/errors.js';
 import type {
   CustomerEventsSource,
+  CustomerLookup,
+  CustomerLookupAnswer,
   EventLogPage,
   EventLogQuery,
   EventLogSource,
@@ -14,7 +16,7 @@ import type {
   Logger,
   QuotaGate,
 } from '../../domain/ports.js';
-import { SecretRedactor } from '../../domain/redaction.js';
+import { redactSecrets, SecretRedactor } from '../../domain/redaction.js';
 import { backoffDelayMs } from '../backoff.js';
 import {
   type AccessToken,
@@ -25,6 +27,7 @@ import {
 } from './capillary-auth.js';
 import {
   CapillaryAuthError,
+  CapillaryCustomerLookupError,
   type CapillaryError,
   CapillaryEventLogError,
   CapillaryRequestError,
@@ -32,11 +35,15 @@ import {
 import {
   checkBaseUrl,
   checkEventsPath,
+  customerLookupUrl,
+  DEFAULT_CUSTOMER_LOOKUP_PATH,
   DEFAULT_EVENT_LOG_PATH,
   DEFAULT_EVENTS_PATH,
   type EventLogDateFormat,
   eventLogUrl,
   eventsUrl,
+  identifierNameFor,
+  type LookupIdentifierName,
   tokenUrl,
 } from './capillary-requests.js';
 import { ExchangeInterpreter, type Failed, type Verdict } from './capillary-responses.js';
@@ -56,6 +63,11 @@ export interface CapillaryClientOptions {
   eventsPath?: string;
   /** The org-wide event log (the change feed): its path (default `/v2/events/logs`) and date format (default epoch ms). */
   eventLog?: { path?: string; dateFormat?: EventLogDateFormat };
+  /**
+   * The customer lookup (the change feed's `CHANGE_FEED_LOOKUP`): `source` and `identifierName`
+   * of each request. Default `INSTORE` and `auto` (chosen by the value's form).
+   */
+  customerLookup?: { source?: string; identifierName?: LookupIdentifierName };
   /**
    * The credentials, or a function that loads them (its result is reused for
    * `credentialsMaxAgeMs`, then loaded again so a rotated secret is picked up; a failed load is
@@ -103,10 +115,11 @@ export interface CapillaryClientOptions {
 const NO_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Reads one customer's recent events from Capillary's `GET /v2/events/event_data/`. */
-export class CapillaryClient implements CustomerEventsSource, EventLogSource {
+export class CapillaryClient implements CustomerEventsSource, EventLogSource, CustomerLookup {
   private readonly baseUrl: URL;
   private readonly eventsPath: string;
   private readonly eventLog: { path: string; dateFormat: EventLogDateFormat };
+  private readonly customerLookup: { source: string; identifierName: LookupIdentifierName };
   private readonly redactor: SecretRedactor;
   private readonly logger: Logger;
   private readonly transport: CapillaryTransport;
@@ -121,6 +134,10 @@ export class CapillaryClient implements CustomerEventsSource, EventLogSource {
     this.eventLog = {
       path: options.eventLog?.path ?? DEFAULT_EVENT_LOG_PATH,
       dateFormat: options.eventLog?.dateFormat ?? 'epoch-ms',
+    };
+    this.customerLookup = {
+      source: options.customerLookup?.source ?? 'INSTORE',
+      identifierName: options.customerLookup?.identifierName ?? 'auto',
     };
     const { timeoutMs, maxAttempts, now } = options;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
@@ -221,6 +238,48 @@ export class CapillaryClient implements CustomerEventsSource, EventLogSource {
           attempts,
           detail: this.redactor.redact(failed.detail),
           cause: failed.cause,
+        }),
+    );
+  }
+
+  /**
+   * Which customer an identifier value belongs to (`GET /v2/customers/lookup/customerDetails`),
+   * through the same quota, auth, retries, deadline and body cap as `fetchEvents`. "No such
+   * customer" is an answer; a failure throws `CapillaryCustomerLookupError`, whose message, like
+   * every log line of its retries, holds neither the value nor any of the answer's body.
+   */
+  async lookupCustomer(identifier: string): Promise<CustomerLookupAnswer> {
+    const { source, identifierName } = this.customerLookup;
+    const url = customerLookupUrl(this.baseUrl, DEFAULT_CUSTOMER_LOOKUP_PATH, {
+      source,
+      identifierName: identifierNameFor(identifier, identifierName),
+      identifierValue: identifier,
+    });
+    // Belt and braces: a transport message that echoed the URL would carry the value.
+    const hide = (text: string) =>
+      redactSecrets(this.redactor.redact(text), [
+        identifier,
+        encodeURIComponent(identifier),
+        new URLSearchParams({ v: identifier }).toString().slice(2),
+      ]);
+    const get = this.authorizedGet(url);
+    return this.retries.run(
+      { operation: 'customer-lookup' },
+      async (): Promise<Verdict<CustomerLookupAnswer>> => {
+        const answer = await get();
+        const verdict =
+          answer.kind === 'exchange'
+            ? this.interpreter.customerLookup(answer.exchange)
+            : answer.verdict;
+        return verdict.ok ? verdict : { ...verdict, detail: hide(verdict.detail) };
+      },
+      // No cause: an HTTP library's error may carry the URL, and with it the value.
+      (failed, attempts) =>
+        new CapillaryCustomerLookupError({
+          failure: failed.failure,
+          status: failed.status,
+          attempts,
+          detail: hide(failed.detail),
         }),
     );
   }
@@ -349,7 +408,10 @@ class RetryPolicy {
    * `toError(last failure, requests sent)`.
    */
   async run<T>(
-    context: { operation: 'events' | 'event-log' | 'token'; customerId?: string },
+    context: {
+      operation: 'events' | 'event-log' | 'customer-lookup' | 'token';
+      customerId?: string;
+    },
     attempt: () => Promise<Verdict<T>>,
     toError: (failed: Failed, attempts: number) => CapillaryError,
   ): Promise<T> {

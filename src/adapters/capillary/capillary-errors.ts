@@ -59,6 +59,8 @@ export interface CapillaryErrorInit {
   /** Already redacted: the message is built from it. */
   detail: string;
   cause?: unknown;
+  /** What to do about it, when the failure's usual advice does not fit the request. */
+  reason?: string;
 }
 
 /** Base of every failure of a Capillary call; its message never contains a credential or token. */
@@ -76,7 +78,7 @@ export class CapillaryError extends PollerError {
     const attempts = init.attempts === 1 ? '1 attempt' : `${init.attempts} attempts`;
     super(
       `${what} failed (${status}, ${attempts}): ${init.detail}`,
-      REASONS[init.failure],
+      init.reason ?? REASONS[init.failure],
       init.cause === undefined ? undefined : { cause: init.cause },
     );
     this.failure = init.failure;
@@ -101,6 +103,24 @@ export class CapillaryRequestError extends CapillaryError {
 export class CapillaryEventLogError extends CapillaryError {
   constructor(init: CapillaryErrorInit) {
     super('Capillary event log request', init);
+  }
+}
+
+/**
+ * A customer lookup of the change feed failed. Its message never holds the identifier value: the
+ * value is asked again later.
+ */
+export class CapillaryCustomerLookupError extends CapillaryError {
+  constructor(init: CapillaryErrorInit) {
+    super('Capillary customer lookup', {
+      ...init,
+      reason:
+        init.failure === 'unauthorized'
+          ? "the credentials need read access to Capillary's customer APIs for the lookup: grant it, or set CHANGE_FEED_LOOKUP=off"
+          : init.failure === 'rejected' || init.failure === 'invalid-response'
+            ? 'check CHANGE_FEED_LOOKUP_SOURCE and CHANGE_FEED_LOOKUP_IDENTIFIER, or set CHANGE_FEED_LOOKUP=off'
+            : REASONS[init.failure],
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 // What is asked of Capillary: the base URL (HTTPS, or HTTP to this machine only), and the URLs of
-// the events call, the token call and the event log (with the event log's date formats).
+// the events call, the token call, the event log (with its date formats) and the customer lookup.
 import type { Scope } from '../../domain/customer-state.js';
 import { ConfigError } from '../../domain/errors.js';
 import type { EventLogQuery } from '../../domain/ports.js';
@@ -130,4 +130,45 @@ export function eventLogUrl(
   return new URL(
     `${prefix(baseUrl)}${path}${separator}${params.toString().replaceAll('+', '%20')}`,
   );
+}
+
+/*
+ * Capillary's customer lookup (the change feed's `CHANGE_FEED_LOOKUP`), `GET /v2/customers/lookup/customerDetails?source=&identifierName=
+ * &identifierValue=`. Its request carries an identifier value and its answer a customer's profile:
+ * personal data both ways, so no message of this module quotes a body, only statuses and codes.
+ *
+ * The reference documents the parameters, not the answer's shape. Assumed, as Capillary's v2
+ * customer object has it: the customer's id is the top-level `id` (a number, or digits). An answer
+ * without one is a failed lookup, never a guess.
+ */
+
+/** The documented path. */
+export const DEFAULT_CUSTOMER_LOOKUP_PATH = '/v2/customers/lookup/customerDetails';
+
+/** `identifierName` values the reference lists, and `auto`: chosen by the value's form. */
+export const LOOKUP_IDENTIFIER_NAMES = [
+  'auto',
+  'mobile',
+  'email',
+  'externalId',
+  'cardnumber',
+  'wechat',
+] as const;
+export type LookupIdentifierName = (typeof LOOKUP_IDENTIFIER_NAMES)[number];
+
+/** `auto`: an email has `@`, a mobile number is 7 to 15 digits (`+` allowed), anything else an external id. */
+export function identifierNameFor(value: string, name: LookupIdentifierName): string {
+  if (name !== 'auto') return name;
+  if (value.includes('@')) return 'email';
+  return /^\+?\d{7,15}$/.test(value) ? 'mobile' : 'externalId';
+}
+
+/** The request URL of one lookup; every value URL-encoded. */
+export function customerLookupUrl(
+  baseUrl: URL,
+  path: string,
+  query: { source: string; identifierName: string; identifierValue: string },
+): URL {
+  const params = new URLSearchParams(query);
+  return new URL(`${prefix(baseUrl)}${path}?${params.toString().replaceAll('+', '%20')}`);
 }

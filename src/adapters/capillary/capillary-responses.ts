@@ -1,10 +1,11 @@
 // What Capillary's answers mean: the events of a customer, a page of the event log, an OAuth token,
 // or a failure that says what went wrong and whether (and when) to try again.
 import type { IncomingHttpHeaders } from 'node:http';
-import type * as z from 'zod';
+import * as z from 'zod';
 import { describeApiMessage, parseEventWindow } from '../../domain/capillary-event.js';
+import { CustomerIdSchema } from '../../domain/customer-state.js';
 import { parseEventLogPage } from '../../domain/event-log-record.js';
-import type { EventLogPage, FetchedEvents } from '../../domain/ports.js';
+import type { CustomerLookupAnswer, EventLogPage, FetchedEvents } from '../../domain/ports.js';
 import type { SecretRedactor } from '../../domain/redaction.js';
 import { type AccessToken, TokenResponseSchema } from './capillary-auth.js';
 import type { CapillaryFailure } from './capillary-errors.js';
@@ -70,6 +71,26 @@ export class ExchangeInterpreter {
     if (!view.ok) return view;
     const interpreted = interpretEventLogBody(view.value, this.show);
     if (!interpreted.ok) return failed(interpreted.failure, view.value.status, interpreted.detail);
+    return interpreted;
+  }
+
+  /**
+   * The customer lookup: "no such customer" (404, or a not-found code at any status) is an
+   * answer. Its bodies hold personal data, so a failure names the status and error codes only.
+   */
+  customerLookup(exchange: Exchange): Verdict<CustomerLookupAnswer> {
+    const common = this.common(exchange);
+    if (exchange.kind !== 'response' || common?.failure === 'redirected') {
+      return common ?? failed('malformed', 0, 'no response');
+    }
+    const { status } = exchange;
+    const text = decodeUtf8(exchange.bytes);
+    const json = text === undefined ? ({ ok: false } as const) : parseJson(text);
+    const codes = json.ok ? lookupErrorCodes(json.value) : [];
+    if (isNoCustomer(status, codes)) return { ok: true, value: { kind: 'not-found' } };
+    if (common) return { ...common, detail: describeLookupAnswer(status, codes) };
+    const interpreted = interpretCustomerLookupBody(status, json);
+    if (!interpreted.ok) return failed(interpreted.failure, status, interpreted.detail);
     return interpreted;
   }
 
@@ -368,4 +389,71 @@ export function parseRetryAfterMs(
   const at = Date.parse(text);
   if (!Number.isFinite(at)) return undefined;
   return Math.max(0, at - nowMs);
+}
+
+// The customer lookup: personal data both ways, so no message quotes its body.
+
+/**
+ * Capillary's error codes that mean "no such customer" (its customer status codes: 816 customer
+ * not found for the org, 1011/1012 no customer for the identifier, 8015 not found for the given
+ * identifiers). Whatever the HTTP status, they are an answer, not a failure.
+ */
+const NOT_FOUND_CODES: ReadonlySet<number> = new Set([816, 1011, 1012, 8015]);
+
+/** The numeric codes of a body's `errors` (at most 10), for messages that show no body text. */
+function lookupErrorCodes(json: unknown): number[] {
+  if (!json || typeof json !== 'object') return [];
+  const { errors } = json as Record<string, unknown>;
+  if (!Array.isArray(errors)) return [];
+  const codes: number[] = [];
+  for (const entry of errors.slice(0, 10)) {
+    const code =
+      entry && typeof entry === 'object' ? (entry as { code?: unknown }).code : undefined;
+    const number = typeof code === 'string' && /^\d{1,9}$/.test(code) ? Number(code) : code;
+    if (typeof number === 'number' && Number.isSafeInteger(number)) codes.push(number);
+  }
+  return codes;
+}
+
+/** Whether an answer says there is no such customer: HTTP 404, or a not-found code. */
+function isNoCustomer(status: number, codes: readonly number[]): boolean {
+  return status === 404 || codes.some((code) => NOT_FOUND_CODES.has(code));
+}
+
+/** `HTTP 500, Capillary error codes 500, 1004`: what a failed lookup may say about its answer. */
+function describeLookupAnswer(status: number, codes: readonly number[]): string {
+  const shown = codes.length === 0 ? '' : `, Capillary error codes ${codes.join(', ')}`;
+  return `HTTP ${status}${shown} (the body is not shown: it may hold personal data)`;
+}
+
+const CustomerIdFieldSchema = z.object({
+  id: z.union([
+    z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    z.string().regex(/^\d{1,19}$/),
+  ]),
+});
+
+/** A 2xx body of the lookup: the customer's `id`, or why it cannot be read (no body text). */
+function interpretCustomerLookupBody(
+  status: number,
+  json: { ok: true; value: unknown } | { ok: false },
+): Interpretation<CustomerLookupAnswer> {
+  if (!json.ok) {
+    return { ok: false, failure: 'malformed', detail: `the answer is not JSON (HTTP ${status})` };
+  }
+  const codes = lookupErrorCodes(json.value);
+  const errors = (json.value as { errors?: unknown } | null)?.errors;
+  if (codes.length > 0 || (Array.isArray(errors) && errors.length > 0)) {
+    return { ok: false, failure: 'api-errors', detail: describeLookupAnswer(status, codes) };
+  }
+  const parsed = CustomerIdFieldSchema.safeParse(json.value);
+  const customerId = parsed.success ? String(parsed.data.id) : undefined;
+  if (customerId === undefined || !CustomerIdSchema.safeParse(customerId).success) {
+    return {
+      ok: false,
+      failure: 'invalid-response',
+      detail: `the answer has no customer id at \`id\` (HTTP ${status}): is this the lookup endpoint?`,
+    };
+  }
+  return { ok: true, value: { kind: 'found', customerId } };
 }

@@ -2,12 +2,18 @@ import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { type FeedCursor, FeedCursorSchema } from '../../domain/feed-cursor.js';
-import type { FeedCursorStore, HintOutcome, HintSink } from '../../domain/ports.js';
+import type {
+  FeedCursorStore,
+  HintOutcome,
+  HintSink,
+  WatchedCustomers,
+} from '../../domain/ports.js';
 import { isConditionFailure } from './conditional-update.js';
 import { CursorStoreError } from './cursor-store-errors.js';
 import { type CursorTable, callTable } from './cursor-table.js';
 import { markHinted } from './feed-hints.js';
 import { parseItem } from './parse-item.js';
+import { scheduleKey } from './schedule-item.js';
 
 /*
  * The change feed's cursor: one item, key `feed#cursor`, in the cursor table:
@@ -20,8 +26,8 @@ import { parseItem } from './parse-item.js';
 
 const FEED_CURSOR_KEY = 'feed#cursor';
 
-/** The change feed's rooms in the cursor table: its cursor, and the hints it writes. */
-export class DynamoDbFeedStore implements FeedCursorStore, HintSink {
+/** The change feed's rooms in the cursor table: its cursor, the hints it writes, who is watched. */
+export class DynamoDbFeedStore implements FeedCursorStore, HintSink, WatchedCustomers {
   readonly #table: CursorTable;
 
   constructor(table: CursorTable) {
@@ -84,5 +90,19 @@ export class DynamoDbFeedStore implements FeedCursorStore, HintSink {
 
   markHinted(customerId: string, startTime: number): Promise<HintOutcome> {
     return markHinted(this.#table, customerId, startTime);
+  }
+
+  /** Whether the customer has a schedule item (active or paused): the small item, not the cursor. */
+  async isWatched(customerId: string): Promise<boolean> {
+    const { Item } = await callTable(this.#table, 'GetItem (watched?)', customerId, () =>
+      this.#table.client.send(
+        new GetItemCommand({
+          TableName: this.#table.tableName,
+          Key: scheduleKey(customerId),
+          ProjectionExpression: 'customerId',
+        }),
+      ),
+    );
+    return Item !== undefined;
   }
 }
