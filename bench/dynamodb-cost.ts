@@ -4,7 +4,7 @@
  */
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { dynamoItemSize } from '../src/adapters/dynamodb/dynamodb-item-size.js';
-import type { StrategyRun } from './scale-simulation.js';
+import type { StrategyRun } from './strategy-run.js';
 
 /** us-east-1 prices, DynamoDB Standard table class, as published after the November 2024 cut. */
 export const DYNAMODB_PRICES = {

@@ -12,12 +12,8 @@ import {
   REALISTIC_MIX,
   seededRandom,
 } from './fleet-activity.js';
-import {
-  type FleetScenario,
-  quantile,
-  type StrategyRun,
-  simulateFleet,
-} from './scale-simulation.js';
+import { simulateFleet } from './scale-simulation.js';
+import { type FleetScenario, quantile, type StrategyRun } from './strategy-run.js';
 
 const HOUR = 3_600_000;
 const POLL_INTERVAL_SECONDS = 60;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateFleetEvents, REALISTIC_MIX, seededRandom } from '../../bench/fleet-activity.js';
-import { type FleetScenario, quantile, simulateFleet } from '../../bench/scale-simulation.js';
+import { simulateFleet } from '../../bench/scale-simulation.js';
+import { type FleetScenario, quantile } from '../../bench/strategy-run.js';
 
 const MINUTE = 60_000;
 
