@@ -78,7 +78,7 @@ export class FleetWindows {
     this.lastActivePollAt[customer] = readAt;
     const seen = Math.min(this.seenCapacity, (this.seen[customer] as number) + fresh);
     this.seen[customer] = seen;
-    tally.cursorSeenSizes.push(seen);
+    if (measured) tally.cursorSeenSizes.push(seen);
     return true;
   }
 

@@ -79,4 +79,17 @@ describe('simulateFleet', () => {
     expect(quantile(run.roundRobin.delays, 0.5)).toBeGreaterThan(60);
     expect(run.schedule.maxStalenessMs).toBeLessThanOrEqual(16 * MINUTE + MINUTE);
   });
+
+  it('counts cursor writes of the measured span only, like the polls', () => {
+    // Customer 0: one event in the warm-up, one in the span, one in the drain.
+    const events = eventsAt([-30, 30, 150], [], [], []);
+    const run = simulateFleet(events, scenario({ warmupHours: 1 }), {
+      seenCapacity: 200,
+      random: seededRandom(5),
+    });
+    for (const strategy of [run.schedule, run.roundRobin]) {
+      expect(strategy.activePolls).toBe(1);
+      expect(strategy.cursorSeenSizes).toHaveLength(1);
+    }
+  });
 });
