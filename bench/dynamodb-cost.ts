@@ -225,8 +225,8 @@ function feedBreakdown(
       readUnits: perDay(sum(feed.feedCursorLoadBytes, 4096)),
       writeUnits: perDay(sum(feed.feedCursorSaveBytes, 1024)),
     },
-    // BatchGetItem, eventually consistent: half a unit per key (every item is under 4 KB; a key
-    // not found costs the same).
+    // BatchGetItem, eventually consistent: half a unit per key (every item is under 4 KB); a key
+    // not found is counted at the same minimum, as GetItem charges one (an upper bound if not).
     'identifier index lookups (BatchGetItem, eventually consistent)': {
       readUnits: perDay(feed.identifierLookups * 0.5 * Math.ceil(IDENTIFIER_ITEM_BYTES / 4096)),
       writeUnits: 0,
