@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { encodeCursorItem as encodeItem } from '../src/adapters/dynamodb/cursor-item.js';
 import { dynamoItemSize } from '../src/adapters/dynamodb/dynamodb-item-size.js';
 import { type CustomerState, newCustomerState } from '../src/domain/customer-state.js';
@@ -28,4 +29,34 @@ export function cursorItemBytesBySeenSize(max: number): Int32Array {
   return Int32Array.from({ length: max + 1 }, (_, size) =>
     dynamoItemSize(encodeItem(stateWithSeen(size))),
   );
+}
+
+/**
+ * The feed cursor item as `DynamoDbFeedStore.saveFeedCursor` writes it, with `size` record ids.
+ * @internal its test measures it whole against `feedCursorItemBytes`.
+ */
+export function feedCursorItem(size: number) {
+  const readTo = Date.parse('2026-12-07T12:00:00Z');
+  return {
+    customerId: 'feed#cursor',
+    readTo,
+    recent: Array.from({ length: size }, (_, index): [string, number] => [
+      randomUUID(),
+      readTo - index * 37,
+    ]),
+    version: 123_456,
+  };
+}
+
+const sizeOf = (ids: number) => dynamoItemSize(marshall(feedCursorItem(ids)));
+let measured: { empty: number; one: number; perId: number } | undefined;
+
+/**
+ * Billed bytes of the feed cursor item holding `size` record ids: measured with none, one and two
+ * ids, then linear, as every entry is a uuid and a 13-digit epoch (the simulation's own ids and
+ * times are shorter, so its cursors are not measured directly).
+ */
+export function feedCursorItemBytes(size: number): number {
+  measured ??= { empty: sizeOf(0), one: sizeOf(1), perId: sizeOf(2) - sizeOf(1) };
+  return size === 0 ? measured.empty : measured.one + (size - 1) * measured.perId;
 }

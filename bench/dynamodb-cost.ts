@@ -4,7 +4,7 @@
  */
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { dynamoItemSize } from '../src/adapters/dynamodb/dynamodb-item-size.js';
-import type { StrategyRun } from './scale-simulation.js';
+import type { StrategyRun } from './strategy-run.js';
 
 /** us-east-1 prices, DynamoDB Standard table class, as published after the November 2024 cut. */
 export const DYNAMODB_PRICES = {
@@ -66,6 +66,26 @@ const WATCHLIST_ENTRY_BYTES = dynamoItemSize(
   }),
 );
 
+/** An identifier item (`ident#<hmac>`): what the feed's index lookups read. */
+const IDENTIFIER_ITEM_BYTES = dynamoItemSize(
+  marshall({
+    customerId: `ident#${'a'.repeat(64)}`,
+    watchedCustomerId: '564590100',
+    learnedAt: EPOCH_MS,
+  }),
+);
+
+/** What the change feed did in the measured span (feed modes only). */
+interface FeedActivity {
+  /** Hints that moved a customer into the lane (dropped ones write nothing). */
+  hintsMarked: number;
+  /** Billed bytes of the feed cursor item at each load and each save (one of each a read). */
+  feedCursorLoadBytes: readonly number[];
+  feedCursorSaveBytes: readonly number[];
+  /** Identifier values looked up (keys of the index's BatchGetItems). */
+  identifierLookups: number;
+}
+
 export interface CostInputs {
   run: StrategyRun;
   /** Days the run's counts cover. */
@@ -79,6 +99,7 @@ export interface CostInputs {
   dueQueriesPerDay: number;
   /** Conditional writes of the shared quota item a day (about one a second). */
   quotaWritesPerDay: number;
+  feed?: FeedActivity | undefined;
 }
 
 export interface DynamoDbCost {
@@ -121,6 +142,11 @@ export function fleetDynamoDbCost(inputs: CostInputs): DynamoDbCost {
       readUnits: 0,
       writeUnits: perDay(run.polls * 3),
     };
+    // The worker Lambda takes each queued claim over from the scheduler: claimOwner only, no index key.
+    breakdown['worker takeover on Lambda (1 item write a poll; none in the CLI sweep)'] = {
+      readUnits: 0,
+      writeUnits: perDay(run.polls),
+    };
     // completePoll only when the outcome is not the tentative idle one.
     breakdown['completePoll (polls that found new events)'] = {
       readUnits: 0,
@@ -141,6 +167,10 @@ export function fleetDynamoDbCost(inputs: CostInputs): DynamoDbCost {
     breakdown['shared quota item'] = { readUnits: 0, writeUnits: inputs.quotaWritesPerDay };
     storageBytesPerCustomer +=
       SCHEDULE_ITEM_BYTES + 2 * ITEM_OVERHEAD_BYTES + DUE_INDEX_ENTRY_BYTES;
+    if (inputs.feed !== undefined) {
+      Object.assign(breakdown, feedBreakdown(inputs.feed, perDay));
+      storageBytesPerCustomer += IDENTIFIER_ITEM_BYTES + ITEM_OVERHEAD_BYTES;
+    }
   } else {
     // The old sweep scanned the watchlist index: each poll reads its entry at half a unit per 4 KB.
     breakdown['watchlist-index scan'] = {
@@ -174,5 +204,32 @@ export function fleetDynamoDbCost(inputs: CostInputs): DynamoDbCost {
     onDemandDollarsPerMonth: onDemand,
     provisionedDollarsPerMonth: provisioned,
     breakdown,
+  };
+}
+
+/** The change feed's own operations, per day. */
+function feedBreakdown(
+  feed: FeedActivity,
+  perDay: (units: number) => number,
+): DynamoDbCost['breakdown'] {
+  const sum = (bytes: readonly number[], unitBytes: number) =>
+    bytes.reduce((units, size) => units + Math.ceil(size / unitBytes), 0);
+  return {
+    // markHinted: nextPollAt moves into the lane, so the due index deletes and puts too.
+    'hints (1 item write + 2 due-index writes each, dropped hints none)': {
+      readUnits: 0,
+      writeUnits: perDay(feed.hintsMarked * 3),
+    },
+    // A consistent GetItem (1 unit per 4 KB) and a conditional PutItem (1 per 1 KB) a read.
+    'feed cursor (a load and a save a feed read)': {
+      readUnits: perDay(sum(feed.feedCursorLoadBytes, 4096)),
+      writeUnits: perDay(sum(feed.feedCursorSaveBytes, 1024)),
+    },
+    // BatchGetItem, eventually consistent: half a unit per key (every item is under 4 KB); a key
+    // not found is counted at the same minimum, as GetItem charges one (an upper bound if not).
+    'identifier index lookups (BatchGetItem, eventually consistent)': {
+      readUnits: perDay(feed.identifierLookups * 0.5 * Math.ceil(IDENTIFIER_ITEM_BYTES / 4096)),
+      writeUnits: 0,
+    },
   };
 }

@@ -117,3 +117,14 @@ export function generateFleetEvents(options: {
   offsets[customers] = chunks.length;
   return { offsets, times: Float64Array.from(chunks) };
 }
+
+/** The same sessions, `factor` times as many of them. */
+export function scaledMix(mix: ActivityMix, factor: number): ActivityMix {
+  return {
+    ...mix,
+    classes: mix.classes.map((activity) => ({
+      ...activity,
+      sessionsPerDay: activity.sessionsPerDay * factor,
+    })),
+  };
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateFleetEvents, REALISTIC_MIX, seededRandom } from '../../bench/fleet-activity.js';
-import { type FleetScenario, quantile, simulateFleet } from '../../bench/scale-simulation.js';
+import { simulateFleet } from '../../bench/scale-simulation.js';
+import { type FleetScenario, quantile } from '../../bench/strategy-run.js';
 
 const MINUTE = 60_000;
 
@@ -77,5 +78,18 @@ describe('simulateFleet', () => {
     expect(quantile(run.schedule.detectedActiveDelays, 1)).toBeLessThanOrEqual(60);
     expect(quantile(run.roundRobin.delays, 0.5)).toBeGreaterThan(60);
     expect(run.schedule.maxStalenessMs).toBeLessThanOrEqual(16 * MINUTE + MINUTE);
+  });
+
+  it('counts cursor writes of the measured span only, like the polls', () => {
+    // Customer 0: one event in the warm-up, one in the span, one in the drain.
+    const events = eventsAt([-30, 30, 150], [], [], []);
+    const run = simulateFleet(events, scenario({ warmupHours: 1 }), {
+      seenCapacity: 200,
+      random: seededRandom(5),
+    });
+    for (const strategy of [run.schedule, run.roundRobin]) {
+      expect(strategy.activePolls).toBe(1);
+      expect(strategy.cursorSeenSizes).toHaveLength(1);
+    }
   });
 });
