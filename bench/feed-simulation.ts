@@ -11,7 +11,7 @@
 
 import { changeFeedConfig } from '../src/config/change-feed-settings.js';
 import type { SettingsEnv } from '../src/config/setting-schemas.js';
-import { SETTING_SCHEMAS } from '../src/config/setting-schemas.js';
+import { NUMBER_RULES, SETTING_SCHEMAS } from '../src/config/setting-schemas.js';
 import { ChangeFeed, type ChangeFeedSettings } from '../src/domain/change-feed.js';
 import type { FeedCursor } from '../src/domain/feed-cursor.js';
 import { FeedLearning } from '../src/domain/feed-learning.js';
@@ -31,8 +31,8 @@ import {
   Tally,
 } from './strategy-run.js';
 
-/** Share of a tick's slots hinted customers may take (the rest is the schedule's). */
-export const DEFAULT_HINT_SHARE = 0.5;
+/** `CHANGE_FEED_HINT_MAX_SHARE`'s default: share of a tick's slots hinted customers may take. */
+export const DEFAULT_HINT_SHARE: number = NUMBER_RULES.CHANGE_FEED_HINT_MAX_SHARE.default;
 
 const TICK_MS = 60_000;
 

@@ -7,6 +7,7 @@
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { DUE_SHARDS } from '../src/adapters/dynamodb/due-index.js';
+import { NUMBER_RULES } from '../src/config/setting-schemas.js';
 import { cursorItemBytesBySeenSize, feedCursorItemBytes } from './cursor-item-size.js';
 import { fleetDynamoDbCost } from './dynamodb-cost.js';
 import { DEFAULT_HINT_SHARE, defaultChangeFeedSettings, runFeedMode } from './feed-simulation.js';
@@ -28,8 +29,8 @@ const REQUESTS_PER_MINUTE = 1_000;
 /** The schedule-only bound, sized as today: customers / rate × 1.2, rounded up to 10 minutes. */
 const MAX_POLL_INTERVAL_SECONDS =
   Math.ceil((1.2 * CUSTOMERS) / (REQUESTS_PER_MINUTE / 60) / 600) * 600;
-/** `CHANGE_FEED_BACKSTOP_SECONDS` (to be added to the product): a fed customer's idle bound. */
-const CHANGE_FEED_BACKSTOP_SECONDS = 21_600;
+/** `CHANGE_FEED_BACKSTOP_SECONDS`'s default: the idle bound of a customer the feed knows. */
+const CHANGE_FEED_BACKSTOP_SECONDS: number = NUMBER_RULES.CHANGE_FEED_BACKSTOP_SECONDS.default;
 const BACKSTOP_SENSITIVITY_SECONDS = [7_200, 21_600, 86_400];
 const ORG_EVENTS_PER_SECOND = [1, 5, 20];
 const GOAL_RATE = 5;

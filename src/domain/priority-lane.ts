@@ -37,7 +37,6 @@ export function hintTimeOf(nextPollAt: number): number {
  * - the customer is already in the lane (a burst of hints for one customer is one poll);
  * - it was polled at or after `startTime` (that poll saw the event).
  * The DynamoDB store writes the same decision as one conditional update (`markHinted`).
- * @internal the in-memory store of the tests and the scale bench decide hints with it.
  */
 export function hintedSchedule(schedule: Schedule, startTime: number): Schedule | undefined {
   if (isInLane(schedule.nextPollAt)) return undefined;
