@@ -21,6 +21,8 @@ describe('the change feed settings', () => {
         // 0.1 × 10 requests/s × 30 s.
         maxRequests: 30,
         minSliceMs: 1_000,
+        // Epoch ms: the rest of a full answer starts at its last instant plus 1 ms.
+        instantMs: 1,
         eventNames: [],
         identifierFields: ['customer'],
       },

@@ -46,6 +46,7 @@ export function changeFeedConfig(env: SettingsEnv): ChangeFeedConfig {
         env.CHANGE_FEED_INTERVAL_SECONDS,
       ),
       minSliceMs: Math.max(MIN_SLICE_MS, dateFormatGranularityMs(dateFormat)),
+      instantMs: dateFormatGranularityMs(dateFormat),
       eventNames: env.CHANGE_FEED_EVENT_NAMES ?? [],
       identifierFields: env.CHANGE_FEED_IDENTIFIER_FIELDS,
     },

@@ -134,6 +134,24 @@ describe('reading the change feed', () => {
     expect(read.cursor.readTo).toBe(T);
   });
 
+  it('reads a busy window in about one request per limit records, as the log answers newest first', async () => {
+    const { log, deps, index } = setUp();
+    // 20 records a second over 90 s: 1,800 records, 10 per answer.
+    for (let i = 0; i < 1_800; i++) {
+      index.known.set(`+b${i}`, String(5000 + i));
+      log.records.push(record(`b${i}`, T - 90_000 + i * 50, `+b${i}`));
+    }
+    const read = await readChangeFeed(deps, initialFeedCursor(T - 30_000, 0), T, {
+      ...options,
+      maxRequests: 300,
+    });
+    expect(read.cursor.readTo).toBe(T);
+    expect(read.counts.newRecords).toBe(1_800);
+    expect(read.counts.hints).toBe(1_800);
+    // Each answer steps back 10 records (its last instant asked again): about 180 requests.
+    expect(read.counts.requests).toBeLessThanOrEqual(200);
+  });
+
   it('stops at its share of the quota and resumes where it stopped', async () => {
     const { log, deps, index } = setUp();
     for (let i = 0; i < 200; i++) {

@@ -1,7 +1,7 @@
 import { readRecord } from './event-log-record.js';
 import { advanceFeedCursor, type FeedCursor } from './feed-cursor.js';
 import type { FeedLearning, IdentifierPair } from './feed-learning.js';
-import { type FeedSlice, nextFeedWindow, splitSlice } from './feed-window.js';
+import { type FeedSlice, nextFeedWindow, restOfFullSlice } from './feed-window.js';
 import type { EventLogSource, IdentifierIndex } from './ports.js';
 
 export interface ChangeFeedOptions {
@@ -13,6 +13,8 @@ export interface ChangeFeedOptions {
   maxRequests: number;
   /** A full slice no wider than this is not split again: it is reported as saturated. */
   minSliceMs: number;
+  /** The step of the log's dates (the date format's): 1 ms, or 1 s for formats in seconds. */
+  instantMs?: number | undefined;
   /** Event names asked for one by one; empty: every event. */
   eventNames: readonly string[];
   /** Top-level fields of `inputRequest` that hold a customer's identifier (e.g. `customer`). */
@@ -96,10 +98,11 @@ interface PendingSlice extends FeedSlice {
 }
 
 /**
- * Reads the log from `lagMs` before the cursor to `now`, oldest slice first, splitting full
- * slices until each comes back short, within `maxRequests`. Records are counted once by id;
- * stored ones are resolved to watched customers through the index, or remembered for learning.
- * The cursor advances to the start of the oldest slice not read (all of the window when all were).
+ * Reads the log from `lagMs` before the cursor to `now`, oldest slice first, asking again what a
+ * full answer may hide (`restOfFullSlice`) until every slice comes back short, within
+ * `maxRequests`. Records are counted once by id; stored ones are resolved to watched customers
+ * through the index, or remembered for learning. The cursor advances to the start of the oldest
+ * slice not read (all of the window when all were).
  */
 export async function readChangeFeed(
   dependencies: ChangeFeedDependencies,
@@ -181,11 +184,19 @@ export async function readChangeFeed(
         });
     }
     if (page.received >= options.limit) {
-      const halves = splitSlice(slice, options.minSliceMs);
-      if (halves === undefined) counts.saturatedSlices += 1;
+      const startTimes = page.records.map((record) => record.startTime);
+      // What the rest of this read's budget can still take; a wider rest is halved, so a feed far
+      // behind finishes its oldest slices and its cursor moves on.
+      const recordsLeft = (options.maxRequests - counts.requests) * options.limit;
+      const rest = restOfFullSlice(slice, startTimes, {
+        minWidthMs: options.minSliceMs,
+        instantMs: options.instantMs ?? 1,
+        recordsLeft,
+      });
+      if (rest === undefined) counts.saturatedSlices += 1;
       else {
         counts.slicesSplit += 1;
-        for (const half of halves) pending.push({ ...half, eventName: slice.eventName });
+        for (const part of rest) pending.push({ ...part, eventName: slice.eventName });
       }
     }
   }

@@ -2,6 +2,7 @@
 // the real Capillary client on the double, the identifier index and the feed's store on DynamoDB
 // Local. A value the index does not know is looked up once, through the shared quota gate; a
 // watched customer is learned (hashed) and hinted; no value reaches the table or the logs.
+
 import { randomBytes } from 'node:crypto';
 import { ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -13,6 +14,7 @@ import { SETTING_SCHEMAS, type SettingsEnv } from '../../src/config/setting-sche
 import { newCustomerState } from '../../src/domain/customer-state.js';
 import { FeedLearning } from '../../src/domain/feed-learning.js';
 import type { QuotaGate } from '../../src/domain/ports.js';
+import { isInLane } from '../../src/domain/priority-lane.js';
 import { createChangeFeed } from '../../src/runtime/create-change-feed.js';
 import { useCapillaryDouble } from '../support/capillary-client-harness.js';
 import { dynamoDbLocalClient, freshCursorStore } from '../support/dynamodb-local.js';
@@ -109,7 +111,8 @@ describe('the change feed with the customer lookup on', () => {
     // Every request took its unit of the shared budget first: log reads and lookups alike.
     expect(quota.taken).toBe(double.requests.length);
     expect((await index.resolve([WATCHED_MOBILE])).get(WATCHED_MOBILE)).toBe('564590100');
-    expect((await store.scheduleOf('564590100'))?.nextPollAt).toBe(T);
+    // Hinted: in the priority lane, ahead of every customer the schedule made due.
+    expect(isInLane((await store.scheduleOf('564590100'))?.nextPollAt ?? T)).toBe(true);
 
     // Seen again: the learned value resolves through the index, the negative answers are remembered.
     double.appendEventLog([

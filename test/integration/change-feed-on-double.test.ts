@@ -118,7 +118,7 @@ describe('the change feed on the Capillary double', () => {
     expect(read.counts).toMatchObject({ notStored: 1, unidentified: 1, unmatched: 1 });
   });
 
-  it('splits full pages until every slice comes back short, and reads every record', async () => {
+  it('asks again for the older rest of every full answer until every slice comes back short, and reads every record', async () => {
     const records = Array.from({ length: 23 }, (_, i) =>
       record(`r${i}`, T - 100_000 + i * 4_000, i % 2 === 0 ? '918088369835' : '919970388310'),
     );
@@ -133,19 +133,22 @@ describe('the change feed on the Capillary double', () => {
     expect(read.counts.newRecords).toBe(23);
     expect(read.counts.slicesSplit).toBeGreaterThan(0);
     expect(read.counts.saturatedSlices).toBe(0);
-    // Every slice that came back full was asked again as its two halves.
+    // The log answers newest first: a full answer holds everything from its oldest instant on, so
+    // the rest asked is from the slice's start to that instant (included), one answer at a time.
     const asked = double
       .eventLogRequests()
       .map((r) => [Number(r.query.get('from_date')), Number(r.query.get('to_date'))] as const);
     const key = (from: number, to: number) => `${from}-${to}`;
     const askedKeys = new Set(asked.map(([from, to]) => key(from, to)));
     for (const [from, to] of asked) {
-      const inSlice = records.filter((r) => r.startTime >= from && r.startTime <= to).length;
-      if (inSlice < 5) continue;
-      const middle = from + Math.floor((to - from) / 2);
-      expect(askedKeys).toContain(key(from, middle));
-      expect(askedKeys).toContain(key(middle, to));
+      const inSlice = records
+        .filter((r) => r.startTime >= from && r.startTime <= to)
+        .sort((x, y) => y.startTime - x.startTime);
+      if (inSlice.length < options.limit) continue;
+      const oldestAnswered = inSlice[options.limit - 1]?.startTime as number;
+      expect(askedKeys).toContain(key(from, oldestAnswered + 1));
     }
+    expect(asked.length).toBeLessThanOrEqual(Math.ceil(23 / (options.limit - 1)) + 1);
     expect(read.hints.map((h) => h.customerId).sort()).toEqual(['564590100', '564590101']);
   });
 
