@@ -1,5 +1,6 @@
-// `npm run schema`: writes every generated artefact (the event JSON Schema, the README's settings
-// table, the CDK context table of docs/deploying.md), so the docs cannot drift from the code.
+// `npm run schema`: writes every generated artefact (the event JSON Schema, the settings table
+// of docs/settings.md, the CDK context table of docs/deploying.md), so the docs cannot drift
+// from the code.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { generatedDocs } from './generated-docs.js';
 

@@ -26,7 +26,11 @@ const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
 
 /** The files as `npm run schema` writes them, from the files as they are now. */
 export function generatedDocs(): GeneratedFile[] {
-  const readme = replaceBetweenMarkers(read('README.md'), 'settings-table', settingsTable());
+  const settings = replaceBetweenMarkers(
+    read('docs/settings.md'),
+    'settings-table',
+    settingsTable(),
+  );
   const deploying = replaceBetweenMarkers(
     read('docs/deploying.md'),
     'context-table',
@@ -37,13 +41,13 @@ export function generatedDocs(): GeneratedFile[] {
       path: 'docs/event-detail.schema.json',
       text: `${JSON.stringify(eventDetailJsonSchema(), null, 2)}\n`,
     },
-    { path: 'README.md', text: readme },
+    { path: 'docs/settings.md', text: settings },
     { path: 'docs/deploying.md', text: deploying },
   ];
 }
 
 /**
- * The README's table of every setting: name, default, accepted values, what it does.
+ * docs/settings.md's table of every setting: name, default, accepted values, what it does.
  * @internal test/docs/generated-docs.test.ts checks the table on its own.
  */
 export function settingsTable(): string {

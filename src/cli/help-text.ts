@@ -49,7 +49,7 @@ ${Object.values(COMMAND_TABLE)
   .map((spec) => `  ${synopsis(spec)}`)
   .join('\n')}
 
-Settings come from environment variables (see README); with none set, everything runs embedded.
+Settings come from environment variables (see docs/settings.md); with none set, everything runs embedded.
 Data (events, lists, --json) goes to stdout; logs, summaries and errors go to stderr.
 
 ${EXIT_CODES}`;

@@ -1,8 +1,8 @@
 import type { SettingName } from './setting-schemas.js';
 
 /**
- * What each setting does, for people: the README's settings table and the CDK context table are
- * generated from these beside the schemas' defaults and ranges (`npm run schema`). Kept apart from
+ * What each setting does, for people: docs/settings.md's settings table and the CDK context table
+ * are generated from these beside the schemas' defaults and ranges (`npm run schema`). Kept apart from
  * the schemas so the Lambda bundle does not carry the prose; typed by `SettingName` so a new
  * setting cannot go undocumented.
  */

@@ -201,10 +201,10 @@ describe('AWS names', () => {
   });
 });
 
-describe('README settings table', () => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+describe('docs/settings.md settings table', () => {
+  const settingsDoc = readFileSync(new URL('../../docs/settings.md', import.meta.url), 'utf8');
   const rowOf = (name: string) =>
-    readme.split('\n').find((line) => line.startsWith(`| \`${name}\``));
+    settingsDoc.split('\n').find((line) => line.startsWith(`| \`${name}\``));
 
   it.each(Object.keys(NUMBER_RULES) as NumberSettingName[])(
     'states the range of %s as the schema has it',

@@ -1,5 +1,5 @@
-// The generated docs (event JSON Schema, README settings table, CDK context table) are what the
-// code says: regenerated in memory and compared with the committed files.
+// The generated docs (event JSON Schema, docs/settings.md's settings table, CDK context table)
+// are what the code says: regenerated in memory and compared with the committed files.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_KEYS } from '../../infra/context.js';

@@ -1,5 +1,6 @@
-// Every number README.md and docs/deploying.md state about the code, read from the docs and
-// compared with the constant (or the behaviour) it describes, so a change to either shows here.
+// Every number README.md and docs/ (architecture, cli, settings, tests, deploying) state about
+// the code, read from the docs and compared with the constant (or the behaviour) it describes,
+// so a change to either shows here.
 // The generated tables are checked by generated-docs.test.ts; the construct's deployed values
 // by deployed-numbers.test.ts.
 import { readFileSync } from 'node:fs';
@@ -38,6 +39,10 @@ import { DEFAULT_NEW_EVENT_EVERY_MS } from '../../src/sandbox/capillary-sandbox.
 const doc = (path: string) =>
   readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8').replace(/\s+/g, ' ');
 const readme = doc('README.md');
+const architecture = doc('docs/architecture.md');
+const cli = doc('docs/cli.md');
+const settings = doc('docs/settings.md');
+const tests = doc('docs/tests.md');
 const deploying = doc('docs/deploying.md');
 const packageJson = JSON.parse(doc('package.json')) as { engines: { node: string } };
 
@@ -71,7 +76,6 @@ describe('README.md states what the code does', () => {
       'PutEvents batches',
       `≤${MAX_ENTRIES_PER_PUT_EVENTS} entries / ${MAX_PUT_EVENTS_BYTES / KiB} KiB`,
     ],
-    ['the seen set', `at least \`SEEN_CAPACITY\` (${settingDefault('SEEN_CAPACITY')})`],
     [
       'the cursor budget',
       `${MAX_CURSOR_ITEM_BYTES / 1000} KB by DynamoDB's item-size rules (its hard limit is 400 KB)`,
@@ -84,56 +88,26 @@ describe('README.md states what the code does', () => {
       `${MAX_EVENT_DEPTH} levels of nesting, ${MAX_EVENT_JSON_BYTES / MiB} MiB as JSON`,
     ],
     ['one entry', `| one EventBridge entry | ${MAX_PUT_EVENTS_BYTES / KiB} KiB |`],
+  ])('%s', (_what, sentence) => {
+    expect(readme).toContain(sentence);
+  });
+});
+
+describe('docs/architecture.md states what the code does', () => {
+  it.each([
+    ['the seen set', `at least \`SEEN_CAPACITY\` (${settingDefault('SEEN_CAPACITY')})`],
     ['redaction at a cut', `the first ${MIN_SECRET_PIECE} characters or more of a secret`],
-    ['the sandbox interval', `a poll every ${SANDBOX_INTERVAL_SECONDS} seconds`],
-    ['exit 0', `**${EXIT_OK}** done`],
-    ['exit 1', `**${EXIT_CUSTOMER_FAILED}** something was not done`],
-    ['exit 2', `**${EXIT_USAGE}** bad settings or usage`],
-    ['exit 130', `**${EXIT_INTERRUPTED}** a second Ctrl-C stopped the command at once`],
-    ['exit 130 (poll)', `A second Ctrl-C exits at once with ${EXIT_INTERRUPTED}`],
-    ['exit 130 (npm start)', `a second Ctrl-C stops at once, exit ${EXIT_INTERRUPTED}`],
-    ['sandbox events', `adding a new event every ${DEFAULT_NEW_EVENT_EVERY_MS / 1000} seconds`],
-    ['customer ids', `from 1 to ${MAX_CUSTOMER_ID} (int64)`],
     [
       'watch from now',
       `events dated more than ${BASELINE_SKEW_ALLOWANCE_MS / 1000} s before \`watch add\` are the baseline`,
     ],
-    ['redrive', `a ${REDRIVE_VISIBILITY_SECONDS / 60}-minute visibility timeout`],
-    [
-      'the secret cache',
-      `read at run time and cached ${DEFAULT_CREDENTIALS_MAX_AGE_MS / 60_000} minutes`,
-    ],
-    [
-      'PutEvents packing',
-      `up to ${MAX_ENTRIES_PER_PUT_EVENTS} entries (and the request byte limit) after a ${DEFAULT_LINGER_MS} ms linger`,
-    ],
-    ['the in-flight bound', `in flight (at most ${MAX_IN_FLIGHT})`],
-    [
-      'the clock skew bound',
-      `more than ${MAX_CLOCK_SKEW_MS / 1000} s ahead (\`MAX_CLOCK_SKEW_MS\``,
-    ],
-    [
-      'supported Node',
-      `${packageJson.engines.node.replace('>=', '')} or newer for the CLI (\`engines\`)`,
-    ],
   ])('%s', (_what, sentence) => {
-    expect(readme).toContain(sentence);
-  });
-
-  it('sizes the customers in flight by the formula it states', () => {
-    const headroom = stated(readme, /ceil\(CAPILLARY_RPS × observed latency × (\d+)\) \+ 1/);
-    for (const [rps, latencyMs] of [
-      [10, 250],
-      [200, 50],
-      [1.6, 900],
-    ] as const) {
-      expect(inFlightFor(rps, latencyMs)).toBe(Math.ceil(rps * (latencyMs / 1000) * headroom) + 1);
-    }
+    expect(architecture).toContain(sentence);
   });
 
   it('stops a worker when it says', () => {
-    const publishSeconds = stated(readme, /publishes no window fetched in its last (\d+) s/);
-    const boundPlus = stated(readme, /the request timeout plus (\d+) s, at most half/);
+    const publishSeconds = stated(architecture, /publishes no window fetched in its last (\d+) s/);
+    const boundPlus = stated(architecture, /the request timeout plus (\d+) s, at most half/);
     const remainingMs = 600_000;
     const timeoutMs = 10_000;
     const { deadline, publishBy } = invocationDeadlines(
@@ -148,16 +122,75 @@ describe('README.md states what the code does', () => {
   });
 
   it('stops publishing near the end of a claim when it says', () => {
-    const atMost = stated(readme, /quarter of what remains of a claim, at most (\d+) s\)/);
+    const atMost = stated(architecture, /quarter of what remains of a claim, at most (\d+) s\)/);
     expect(claimPublishMargin(40_000)).toBe(40_000 / 4); // the last quarter
     expect(claimPublishMargin(600_000)).toBe(atMost * 1000);
   });
 
   it('stops the scheduler claiming when it says', () => {
     expectTickMargin(
-      readme,
+      architecture,
       /scheduler stops claiming in the last (\d+)% of its time \(at least (\d+) s\)/,
     );
+  });
+});
+
+describe('docs/cli.md states what the code does', () => {
+  it.each([
+    ['the sandbox interval', `a poll every ${SANDBOX_INTERVAL_SECONDS} seconds`],
+    ['exit 0', `**${EXIT_OK}** done`],
+    ['exit 1', `**${EXIT_CUSTOMER_FAILED}** something was not done`],
+    ['exit 2', `**${EXIT_USAGE}** bad settings or usage`],
+    ['exit 130', `**${EXIT_INTERRUPTED}** a second Ctrl-C stopped the command at once`],
+    ['exit 130 (poll)', `A second Ctrl-C exits at once with ${EXIT_INTERRUPTED}`],
+    ['exit 130 (npm start)', `a second Ctrl-C stops at once, exit ${EXIT_INTERRUPTED}`],
+    ['sandbox events', `adding a new event every ${DEFAULT_NEW_EVENT_EVERY_MS / 1000} seconds`],
+    ['customer ids', `from 1 to ${MAX_CUSTOMER_ID} (int64)`],
+    ['redrive', `a ${REDRIVE_VISIBILITY_SECONDS / 60}-minute visibility timeout`],
+  ])('%s', (_what, sentence) => {
+    expect(cli).toContain(sentence);
+  });
+});
+
+describe('docs/settings.md states what the code does', () => {
+  it.each([
+    [
+      'the secret cache',
+      `read at run time and cached ${DEFAULT_CREDENTIALS_MAX_AGE_MS / 60_000} minutes`,
+    ],
+    [
+      'PutEvents packing',
+      `up to ${MAX_ENTRIES_PER_PUT_EVENTS} entries (and the request byte limit) after a ${DEFAULT_LINGER_MS} ms linger`,
+    ],
+    ['the in-flight bound', `in flight (at most ${MAX_IN_FLIGHT})`],
+    [
+      'the clock skew bound',
+      `more than ${MAX_CLOCK_SKEW_MS / 1000} s ahead (\`MAX_CLOCK_SKEW_MS\``,
+    ],
+  ])('%s', (_what, sentence) => {
+    expect(settings).toContain(sentence);
+  });
+
+  it('sizes the customers in flight by the formula it states', () => {
+    const headroom = stated(settings, /ceil\(CAPILLARY_RPS × observed latency × (\d+)\) \+ 1/);
+    for (const [rps, latencyMs] of [
+      [10, 250],
+      [200, 50],
+      [1.6, 900],
+    ] as const) {
+      expect(inFlightFor(rps, latencyMs)).toBe(Math.ceil(rps * (latencyMs / 1000) * headroom) + 1);
+    }
+  });
+});
+
+describe('docs/tests.md states what the code does', () => {
+  it.each([
+    [
+      'supported Node',
+      `${packageJson.engines.node.replace('>=', '')} or newer for the CLI (\`engines\`)`,
+    ],
+  ])('%s', (_what, sentence) => {
+    expect(tests).toContain(sentence);
   });
 });
 
