@@ -128,9 +128,16 @@ export function createPollerDashboard(
       ]),
       graph('Change feed records and hints', [
         m(MetricName.FeedRecordsRead, 'Records read'),
-        m(MetricName.FeedHints, 'Hints (due now)'),
+        m(MetricName.FeedHints, 'Hints (priority lane)'),
         m(MetricName.FeedUnmatchedRecords, 'Unmatched'),
         m(MetricName.FeedSlicesSplit, 'Slices split'),
+      ]),
+      // Only with CHANGE_FEED_LOOKUP=on do these have data.
+      graph('Change feed customer lookups', [
+        m(MetricName.FeedLookups, 'Lookups'),
+        m(MetricName.FeedLookupsResolved, 'Watched customer found'),
+        m(MetricName.FeedLookupsNegative, 'Nobody watched (remembered)'),
+        m(MetricName.FeedLookupsFailed, 'Failed'),
       ]),
       graph('Change feed failures', [
         m(MetricName.FeedFailures, 'Failed reads'),

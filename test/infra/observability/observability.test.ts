@@ -213,6 +213,10 @@ describe('observability of the default stack', () => {
         MetricName.FeedHints,
         MetricName.FeedUnmatchedRecords,
         MetricName.FeedSlicesSplit,
+        MetricName.FeedLookups,
+        MetricName.FeedLookupsResolved,
+        MetricName.FeedLookupsNegative,
+        MetricName.FeedLookupsFailed,
         MetricName.FeedFailures,
       ]) {
         expect(body).toContain(
