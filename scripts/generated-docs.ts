@@ -66,7 +66,7 @@ export function settingsTable(): string {
  */
 export function contextTable(): string {
   const keys = Object.keys(CONTEXT_DOCS) as ContextKey[];
-  const undocumented = Object.keys(CONTEXT_KEYS).filter((key) => !(key in CONTEXT_DOCS));
+  const undocumented = CONTEXT_KEYS.filter((key) => !(key in CONTEXT_DOCS));
   if (undocumented.length > 0) throw new Error(`no CONTEXT_DOCS entry for ${undocumented}`);
   const cdkJson = JSON.parse(read('cdk.json')).context as Record<string, unknown>;
   const rows = keys.map((key) => {
