@@ -49,7 +49,6 @@ export interface RedriveTarget<E = OutgoingEvent> {
 /**
  * How long messages read by one run stay hidden. A run that dies leaves them invisible this long,
  * then they are back, unchanged: nothing is lost. Long enough for a run over thousands of events.
- * @internal test/docs/stated-numbers.test.ts checks the docs' number against it.
  */
 export const REDRIVE_VISIBILITY_SECONDS = 600;
 /**

@@ -18,7 +18,6 @@ const MIN_SECRET_LENGTH = 4;
 /**
  * The shortest piece of a secret that is removed where a text was cut: a cut can leave the start
  * of a secret at the very end, and 6 characters is where a piece starts to help a guess.
- * @internal test/docs/stated-numbers.test.ts checks the docs' number against it.
  */
 export const MIN_SECRET_PIECE = 6;
 

@@ -6,7 +6,7 @@ import sample from './sample-response.json' with { type: 'json' };
 /** The customer of the sample response: the only one with events in the sandbox. */
 export const SANDBOX_CUSTOMER_ID = '564590100';
 
-/** @internal the docs test reads it */
+/** How often the sandbox adds a new event, by default. */
 export const DEFAULT_NEW_EVENT_EVERY_MS = 10_000;
 
 /**

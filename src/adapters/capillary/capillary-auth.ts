@@ -21,7 +21,6 @@ export type CredentialsSource =
  * How long loaded credentials are reused: 5 minutes, the delay within which a rotated secret is
  * used. This is the only cache of them: the loader must read the secret afresh on every call, or
  * a rotation could take twice as long.
- * @internal test/docs/stated-numbers.test.ts checks the docs' number against it.
  */
 export const DEFAULT_CREDENTIALS_MAX_AGE_MS = 5 * 60_000;
 
