@@ -53,9 +53,8 @@ export interface RedriveTarget<E = OutgoingEvent> {
 export const REDRIVE_VISIBILITY_SECONDS = 600;
 /**
  * Events handed to the publisher at once: progress and Ctrl-C are checked between chunks.
- * @internal its test redrives more than one chunk.
  */
-export const REDRIVE_CHUNK = 50;
+const REDRIVE_CHUNK = 50;
 
 /** Every visible message, read once (each is hidden as it is read), oldest event first. */
 export async function readParked<E>(

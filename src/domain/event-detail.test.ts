@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CapillaryEventSchema } from './capillary-event.js';
-import { EventDetailSchema, MASKED_VALUE, protectPsi, toEventDetail } from './event-detail.js';
+import { EventDetailSchema, protectPsi, toEventDetail } from './event-detail.js';
+
+/** What a masked field reads as, for subscribers. */
+const MASKED_VALUE = '[masked]';
 
 const attributes = { Mobile: '9876543210', email: 'a@b.c', city: 'Pune' };
 

@@ -7,9 +7,8 @@ export type PsiMode = z.infer<typeof PsiModeSchema>;
 
 /**
  * What a masked attribute's value becomes.
- * @internal the tests assert masked fields read as it.
  */
-export const MASKED_VALUE = '[masked]';
+const MASKED_VALUE = '[masked]';
 
 /**
  * The `detail` of every entry the poller puts on the bus: the contract consumers write rules on.

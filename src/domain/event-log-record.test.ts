@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   EVENT_SUCCESS,
-  MAX_INPUT_REQUEST_CHARS,
-  MAX_INPUT_REQUEST_DEPTH,
   parseEventLogPage,
   readInputRequest,
   readRecord,
 } from './event-log-record.js';
+
+/** The deepest `inputRequest` parsed. */
+const MAX_INPUT_REQUEST_DEPTH = 16;
+
+/** The longest `inputRequest` parsed. */
+const MAX_INPUT_REQUEST_CHARS = 65_536;
 
 // The two records the reference documents, as Capillary sends them.
 const stored = {

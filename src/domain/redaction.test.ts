@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   MIN_SECRET_PIECE,
-  REDACTION_MARKER,
   redactSecrets,
   redactThenCut,
   SecretRedactor,
   withoutTrailingSecretPiece,
 } from './redaction.js';
+
+/** What a redacted secret reads as in logs and messages. */
+const REDACTION_MARKER = '[REDACTED]';
 
 const SECRET = 'Tr0ub4dor&3-horse'; // 17 characters
 

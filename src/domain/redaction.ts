@@ -8,9 +8,8 @@ import type { Logger } from './ports.js';
 
 /**
  * What every removed secret becomes, everywhere.
- * @internal its test asserts redacted text reads as it.
  */
-export const REDACTION_MARKER = '[REDACTED]';
+const REDACTION_MARKER = '[REDACTED]';
 
 /** Shorter secrets are not redacted: they would mangle ordinary text. */
 const MIN_SECRET_LENGTH = 4;

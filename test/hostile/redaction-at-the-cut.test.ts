@@ -9,10 +9,13 @@ import { basicAuthorization } from '../../src/adapters/capillary/capillary-auth.
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import { BODY_SNIPPET_CHARS } from '../../src/adapters/capillary/capillary-responses.js';
 import { describeError } from '../../src/domain/errors.js';
-import { REDACTION_MARKER, SecretRedactor } from '../../src/domain/redaction.js';
+import { SecretRedactor } from '../../src/domain/redaction.js';
 import { capturingLogger } from '../support/poller-fixtures.js';
 import { type Behaviour, HostileCapillary, json, md5, raw } from './hostile-capillary.js';
 import { expectNoSecretPieces, shownForms, type WireForm, wireForms } from './secret-pieces.js';
+
+/** What a redacted secret reads as in logs and messages. */
+const REDACTION_MARKER = '[REDACTED]';
 
 const USERNAME = 'cut_till';
 const PASSWORD = 'Kp7-Straddle-Pa55w0rd';
