@@ -5,11 +5,11 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapillaryCredentials } from '../../src/adapters/capillary/capillary-auth.js';
-import { basicAuthorization } from '../../src/adapters/capillary/capillary-auth.js';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import { BODY_SNIPPET_CHARS } from '../../src/adapters/capillary/capillary-responses.js';
 import { describeError } from '../../src/domain/errors.js';
 import { SecretRedactor } from '../../src/domain/redaction.js';
+import { basicAuthorization } from '../support/capillary-basic-auth.js';
 import { capturingLogger } from '../support/poller-fixtures.js';
 import { type Behaviour, HostileCapillary, json, md5, raw } from './hostile-capillary.js';
 import { expectNoSecretPieces, shownForms, type WireForm, wireForms } from './secret-pieces.js';

@@ -77,17 +77,15 @@ export class CredentialsCache {
 
 /**
  * Capillary sends a till's password as its lowercase MD5 hex digest.
- * @internal tests compute the digest a response may echo with it.
  */
-export function md5Hex(text: string): string {
+function md5Hex(text: string): string {
   return createHash('md5').update(text, 'utf8').digest('hex');
 }
 
 /**
  * `Authorization` header value: `Basic base64(username:md5hex(password))`.
- * @internal tests build the header the Capillary double expects.
  */
-export function basicAuthorization(username: string, password: string): string {
+function basicAuthorization(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${md5Hex(password)}`, 'utf8').toString('base64')}`;
 }
 
@@ -105,9 +103,8 @@ export interface OAuthTokenProviderOptions {
 
 /**
  * Refresh this long before expiry: 10 % of the lifetime, at most 30 s.
- * @internal its test pins the refresh margin at the edges of a token's life.
  */
-export function refreshMarginMs(ttlSeconds: number): number {
+function refreshMarginMs(ttlSeconds: number): number {
   return Math.min(30_000, ttlSeconds * 100);
 }
 
