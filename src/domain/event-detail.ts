@@ -46,9 +46,8 @@ export type EventDetail = z.infer<typeof EventDetailSchema>;
 
 /**
  * Masks, drops or keeps the attributes named in `psi` (names compared case-insensitively).
- * @internal its test checks the masking rules on their own.
  */
-export function protectPsi(
+function protectPsi(
   attributes: Record<string, unknown>,
   psi: readonly string[],
   mode: PsiMode,
