@@ -117,9 +117,8 @@ export function redactSecrets(text: string, secrets: Iterable<string>): string {
  * Redacts the whole text first, then cuts it to `maxChars` (plus `…`), and finally removes any
  * piece of a secret (its first 6 characters or more) that the cut left at the end: a secret that
  * straddles the cut is neither matched whole nor shown in part.
- * @internal its test checks the cut never leaves a secret piece.
  */
-export function redactThenCut(text: string, secrets: Iterable<string>, maxChars: number): string {
+function redactThenCut(text: string, secrets: Iterable<string>, maxChars: number): string {
   const list = [...secrets].filter((secret) => secret.length >= MIN_SECRET_LENGTH);
   const redacted = redactSecrets(text, list);
   if (redacted.length <= maxChars) return redacted;
@@ -128,9 +127,8 @@ export function redactThenCut(text: string, secrets: Iterable<string>, maxChars:
 
 /**
  * Replaces the longest trailing piece (≥ 6 characters) that starts one of `secrets` with the marker.
- * @internal its test checks the cut never leaves a secret piece.
  */
-export function withoutTrailingSecretPiece(text: string, secrets: Iterable<string>): string {
+function withoutTrailingSecretPiece(text: string, secrets: Iterable<string>): string {
   let longest = 0;
   for (const secret of secrets) {
     const most = Math.min(secret.length, text.length);
