@@ -65,9 +65,8 @@ type InputRequest =
 /**
  * The POSTed body of a record: `inputRequest` is a JSON string (an object is tolerated). Bounded
  * in size and depth before it is parsed, so no body can cost more than a scan of 64 KiB; never throws.
- * @internal its test covers the hostile bodies one by one.
  */
-export function readInputRequest(value: unknown): InputRequest {
+function readInputRequest(value: unknown): InputRequest {
   if (value === undefined || value === null || value === '')
     return { ok: false, problem: 'missing' };
   if (typeof value === 'object') {
