@@ -5,7 +5,6 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { DUE_INDEX_NAME } from '../src/adapters/dynamodb/due-index.js';
-import { settingSummary } from '../src/config/setting-schemas.js';
 import type {
   CapillaryAuth,
   CapillaryEventPollerProps,
@@ -24,56 +23,51 @@ import {
 
 /**
  * The deploy-time settings `infra/app.ts` reads from CDK context: `-c key=value` on the command
- * line, or `"context"` in cdk.json (where lists and alerts may be real JSON).
+ * line, or `"context"` in cdk.json (where lists and alerts may be real JSON). What each one does
+ * is told once, in `scripts/context-docs.ts`, for docs/deploying.md.
  */
-export const CONTEXT_KEYS = {
-  stackName: 'Stack name (default CapillaryEventPoller)',
-  capillaryBaseUrl: 'Capillary API host, https (required)',
-  capillaryAuth: `basic | oauth (${settingSummary('CAPILLARY_AUTH')})`,
-  capillarySecretArn: 'Complete ARN of an existing credentials secret (default: a new secret)',
-  capillaryEventsPath: 'Events request path with {customerId} (default: the runtime default)',
-  eventBusArn: 'ARN of an existing event bus (default: a new bus)',
-  eventSource: `Entry source (${settingSummary('EVENT_SOURCE')})`,
-  archiveRetentionDays: 'Days the archive keeps events (default 30)',
-  busLogLevel:
-    "EventBridge's delivery logs of the bus created here: ERROR | INFO | TRACE (default none; see docs/webhooks.md for the cost)",
-  busLogIncludeDetail:
-    'true | false: bus log records carry the event and target request (default false)',
-  tableName:
-    'Name of an existing watchlist table (default: a new table; 3 to 255 of A-Z a-z 0-9 _ - .)',
-  tableRemovalPolicy: 'retain | destroy, for the table created here (default retain)',
-  pollIntervalMinutes: 'Minutes between sweeps (default 1)',
-  scheduleEnabled: 'true | false (default true)',
-  timeoutSeconds: 'Lambda timeout (default: the interval less 10 s)',
-  memorySize: 'Lambda memory in MB (default 512)',
-  requestsPerSecond: `Requests per second to Capillary (${settingSummary('CAPILLARY_RPS')})`,
-  pollConcurrency: `Customers polled at once (${settingSummary('POLL_CONCURRENCY')})`,
-  seenCapacity: `Events remembered per customer (${settingSummary('SEEN_CAPACITY')})`,
-  psiMode: `mask | drop | pass (${settingSummary('PSI_MODE')})`,
-  logLevel: `DEBUG | INFO | WARN | ERROR | SILENT (${settingSummary('LOG_LEVEL')})`,
-  logRetentionDays: 'Days the function logs are kept (default 30)',
-  serviceName: 'Powertools service name / metric dimension (default capillary-event-poller)',
-  opsTopicArn: 'ARN of an existing topic for the alarms (default: a new topic)',
-  opsEmails: 'Emails subscribed to the alarms: a,b or a JSON list (default none)',
-  pollErrorsAlarmThreshold: 'Poll errors in 5 minutes that raise the alarm (default 5)',
-  noSweepAlarmMinutes: 'Minutes without a completed sweep that raise the alarm (default 10)',
-  lagAlarmMinutes: 'Publication lag that raises the alarm (default 15)',
-  alerts:
-    'JSON list of {name, eventNames, email?, topicArn?, detail?, attributes?, description?, enabled?, onReplay?}',
-  webhooks:
-    'JSON list of {name, eventNames, url, auth | signing | preset, detail?, routingKey?, severity?, inputTemplate?, rateLimitPerSecond?, maxEventAgeSeconds?, retryAttempts?, onReplay?, enabled?}',
-  dashboard: 'true | false (default true)',
-  schemaRegistry: 'true | false (default true)',
-  changeFeed: 'true | false (default true)',
-  nag: 'Run cdk-nag AwsSolutions checks at synth: true | false (default true)',
-  workers: 'Worker functions running at once, 2 to 1000 (default 4)',
-  maxPollIntervalMinutes: 'Longest minutes between two polls of a customer (default 60)',
-  claimSeconds: 'How long a claim holds a customer (default: worker timeout + 60 s, at least 120)',
-  sweepMaxPolls: 'Most customers one tick claims (default: no cap beyond the quota)',
-  keepWatchlistIndex:
-    "true while upgrading a 0.1.0 stack: keep its 'watchlist' index (default false)",
-};
-export type ContextKey = keyof typeof CONTEXT_KEYS;
+export const CONTEXT_KEYS = [
+  'stackName',
+  'capillaryBaseUrl',
+  'capillaryAuth',
+  'capillarySecretArn',
+  'capillaryEventsPath',
+  'eventBusArn',
+  'eventSource',
+  'archiveRetentionDays',
+  'busLogLevel',
+  'busLogIncludeDetail',
+  'tableName',
+  'tableRemovalPolicy',
+  'pollIntervalMinutes',
+  'scheduleEnabled',
+  'timeoutSeconds',
+  'memorySize',
+  'requestsPerSecond',
+  'pollConcurrency',
+  'seenCapacity',
+  'psiMode',
+  'logLevel',
+  'logRetentionDays',
+  'serviceName',
+  'opsTopicArn',
+  'opsEmails',
+  'pollErrorsAlarmThreshold',
+  'noSweepAlarmMinutes',
+  'lagAlarmMinutes',
+  'alerts',
+  'webhooks',
+  'dashboard',
+  'schemaRegistry',
+  'changeFeed',
+  'nag',
+  'workers',
+  'maxPollIntervalMinutes',
+  'claimSeconds',
+  'sweepMaxPolls',
+  'keepWatchlistIndex',
+] as const;
+export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
 export interface AppSettings {
   readonly stackName: string;
@@ -130,7 +124,7 @@ function editDistance(a: string, b: string): number {
 
 /** One problem per context key this app does not know, with the nearest known key when close. */
 function unknownContextKeyProblems(given: readonly string[]): string[] {
-  const known = Object.keys(CONTEXT_KEYS);
+  const known: readonly string[] = CONTEXT_KEYS;
   return given
     .filter((key) => !isCdkKey(key) && !known.includes(key))
     .map((key) => {

@@ -13,6 +13,7 @@ import {
   settingDefault,
 } from '../src/config/setting-schemas.js';
 import { eventDetailJsonSchema } from '../src/domain/event-detail-json-schema.js';
+import { constantsRows } from './constants-docs.js';
 import { CONTEXT_DOCS } from './context-docs.js';
 
 export interface GeneratedFile {
@@ -36,6 +37,11 @@ export function generatedDocs(): GeneratedFile[] {
     'context-table',
     contextTable(),
   );
+  const architecture = replaceBetweenMarkers(
+    read('docs/architecture.md'),
+    'constants-table',
+    markdownTable(['constant', 'value', 'in', 'meaning'], constantsRows(root)),
+  );
   return [
     {
       path: 'docs/event-detail.schema.json',
@@ -43,6 +49,7 @@ export function generatedDocs(): GeneratedFile[] {
     },
     { path: 'docs/settings.md', text: settings },
     { path: 'docs/deploying.md', text: deploying },
+    { path: 'docs/architecture.md', text: architecture },
   ];
 }
 
@@ -66,7 +73,7 @@ export function settingsTable(): string {
  */
 export function contextTable(): string {
   const keys = Object.keys(CONTEXT_DOCS) as ContextKey[];
-  const undocumented = Object.keys(CONTEXT_KEYS).filter((key) => !(key in CONTEXT_DOCS));
+  const undocumented = CONTEXT_KEYS.filter((key) => !(key in CONTEXT_DOCS));
   if (undocumented.length > 0) throw new Error(`no CONTEXT_DOCS entry for ${undocumented}`);
   const cdkJson = JSON.parse(read('cdk.json')).context as Record<string, unknown>;
   const rows = keys.map((key) => {

@@ -3,9 +3,8 @@ import type * as events from 'aws-cdk-lib/aws-events';
 /**
  * The top-level field EventBridge adds to every event it replays from an archive (its value is the
  * replay's name). Live events never carry it; the archive's own managed rule filters on it too.
- * @internal the event-pattern test builds replayed events with it.
  */
-export const REPLAY_NAME_FIELD = 'replay-name';
+const REPLAY_NAME_FIELD = 'replay-name';
 
 /** The pattern condition that lets live events through and stops replayed ones. */
 const NOT_REPLAYED: readonly Record<string, boolean>[] = [{ exists: false }];

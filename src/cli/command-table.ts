@@ -292,9 +292,7 @@ POSTed there with Standard Webhooks signature headers; a failed delivery is sent
     },
   },
 } satisfies Record<string, CommandSpec>;
-
-/** @internal the help-text test types its table with it. */
-export type CommandName = keyof typeof COMMAND_TABLE;
+type CommandName = keyof typeof COMMAND_TABLE;
 
 /** The command named `name` (`watch-add`), if there is one. */
 export function commandSpec(name: string): CommandSpec | undefined {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { COMMAND_TABLE, type CommandName, type CommandSpec } from './command-table.js';
+import { COMMAND_TABLE, type CommandSpec } from './command-table.js';
+
+type CommandName = keyof typeof COMMAND_TABLE;
+
 import { helpText } from './help-text.js';
 import { parseCommand, UsageError } from './parse-command.js';
 

@@ -261,15 +261,6 @@ export function rangeText(rule: NumberRule): string {
   return `${rule.min.value} to ${rule.max.value}`;
 }
 
-/** `default 10; 0.1 to 10000`: a setting's default and range for help texts. */
-export function settingSummary(name: SettingName): string {
-  const parts: string[] = [];
-  const fallback = settingDefault(name);
-  if (fallback !== undefined) parts.push(`default ${fallback}`);
-  if (name in NUMBER_RULES) parts.push(rangeText(NUMBER_RULES[name as NumberSettingName]));
-  return parts.join('; ');
-}
-
 function numberSchema(rule: NumberRule) {
   const shape =
     rule.kind === 'whole'

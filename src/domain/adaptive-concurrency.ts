@@ -4,7 +4,7 @@
 // what the budget allows only queue at the quota gate, so erring high costs little.
 
 const MIN_IN_FLIGHT = 1;
-/** @internal test/docs/stated-numbers.test.ts checks the docs' number against it. */
+/** The most customers in flight, whatever the budget and latency. */
 export const MAX_IN_FLIGHT = 256;
 /** Before any request was timed. */
 const DEFAULT_LATENCY_MS = 250;

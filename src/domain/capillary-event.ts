@@ -68,26 +68,6 @@ export const CapillaryEventSchema = z.looseObject({
 });
 export type CapillaryEvent = z.infer<typeof CapillaryEventSchema>;
 
-const apiMessage = z.unknown();
-
-/**
- * The response envelope, all of it valid. A non-empty `errors` is a failure whatever the HTTP
- * status; `data` must be a list (null or missing is a failure, not an empty window). The client
- * checks the envelope and then each event on its own (`parseEventWindow`).
- * @internal its test checks the envelope rules on their own.
- */
-export const EventDataResponseSchema = z.looseObject({
-  data: z.array(CapillaryEventSchema),
-  warnings: z
-    .array(apiMessage)
-    .nullish()
-    .transform((value) => value ?? []),
-  errors: z
-    .array(apiMessage)
-    .nullish()
-    .transform((value) => value ?? []),
-});
-
 /** The longest API error or warning line kept (the API's own messages are short). */
 const MAX_API_MESSAGE_CHARS = 1_000;
 

@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { ChangeFeed, FEED_FAILURES_BEFORE_DEGRADED, FEED_MAX_BACKOFF_MS } from './change-feed.js';
+import { ChangeFeed } from './change-feed.js';
 import { PollerError } from './errors.js';
 import type { FeedCursor } from './feed-cursor.js';
 import { FeedLearning, type IdentifierPair } from './feed-learning.js';
 import { IdentifierLookup } from './identifier-lookup.js';
 import type { EventLogPage, FeedCursorStore, HintSink, Logger } from './ports.js';
+
+/** The longest back-off of a failing feed. */
+const FEED_MAX_BACKOFF_MS = 15 * 60_000;
+
+/** Failures in a row after which the feed is degraded. */
+const FEED_FAILURES_BEFORE_DEGRADED = 3;
 
 const T = 1_800_000_000_000;
 

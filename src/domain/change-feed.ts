@@ -31,14 +31,12 @@ export interface ChangeFeedDeps {
 
 /**
  * Failures in a row after which the feed is degraded: one warning, then reads back off.
- * @internal its test counts the failures up to it.
  */
-export const FEED_FAILURES_BEFORE_DEGRADED = 3;
+const FEED_FAILURES_BEFORE_DEGRADED = 3;
 /**
  * The longest back-off of a failing feed; an org without the log (404) is asked again this often too.
- * @internal its test moves its clock by it.
  */
-export const FEED_MAX_BACKOFF_MS = 15 * 60_000;
+const FEED_MAX_BACKOFF_MS = 15 * 60_000;
 
 export type FeedRun =
   | {

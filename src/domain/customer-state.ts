@@ -2,7 +2,6 @@ import * as z from 'zod';
 
 /**
  * Capillary user ids are signed 64-bit integers: this is the largest.
- * @internal test/docs/stated-numbers.test.ts checks the docs' number against it.
  */
 export const MAX_CUSTOMER_ID = '9223372036854775807';
 

@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type DeadLetterQueue,
-  type ParkedEvent,
-  purge,
-  REDRIVE_CHUNK,
-  redrive,
-} from './dead-letter-redrive.js';
+import { type DeadLetterQueue, type ParkedEvent, purge, redrive } from './dead-letter-redrive.js';
 import type { EventPublisher, OutgoingEvent, PublishOutcome } from './ports.js';
+
+/** Messages one redrive reads and publishes at a time. */
+const REDRIVE_CHUNK = 50;
 
 /** A queue in memory: messages are hidden while read, as in SQS. */
 class MemoryQueue implements DeadLetterQueue {

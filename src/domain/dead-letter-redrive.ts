@@ -49,14 +49,12 @@ export interface RedriveTarget<E = OutgoingEvent> {
 /**
  * How long messages read by one run stay hidden. A run that dies leaves them invisible this long,
  * then they are back, unchanged: nothing is lost. Long enough for a run over thousands of events.
- * @internal test/docs/stated-numbers.test.ts checks the docs' number against it.
  */
 export const REDRIVE_VISIBILITY_SECONDS = 600;
 /**
  * Events handed to the publisher at once: progress and Ctrl-C are checked between chunks.
- * @internal its test redrives more than one chunk.
  */
-export const REDRIVE_CHUNK = 50;
+const REDRIVE_CHUNK = 50;
 
 /** Every visible message, read once (each is hidden as it is read), oldest event first. */
 export async function readParked<E>(

@@ -19,7 +19,6 @@ const MAX_LAST_SEEN_ID_CHARS = 1_024;
  * clock of the poller that ran `watch add` is not Capillary's, so an event that happened just after
  * the add can read as just before it. Publishing an event of the minute before the add is harmless;
  * recording one of after it as baseline loses it.
- * @internal test/docs/stated-numbers.test.ts checks the docs' number against it.
  */
 export const BASELINE_SKEW_ALLOWANCE_MS = 60_000;
 

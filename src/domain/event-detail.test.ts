@@ -1,22 +1,44 @@
 import { describe, expect, it } from 'vitest';
 import { CapillaryEventSchema } from './capillary-event.js';
-import { EventDetailSchema, MASKED_VALUE, protectPsi, toEventDetail } from './event-detail.js';
+import { EventDetailSchema, toEventDetail } from './event-detail.js';
+
+/** What a masked field reads as, for subscribers. */
+const MASKED_VALUE = '[masked]';
 
 const attributes = { Mobile: '9876543210', email: 'a@b.c', city: 'Pune' };
 
-describe('protectPsi', () => {
+/** The attributes published for an event with `attributes`, `psi` flagged, in `mode`. */
+function published(psi: string[], mode: 'mask' | 'drop' | 'pass') {
+  const event = CapillaryEventSchema.parse({
+    date: '2025-05-08T08:56:57Z',
+    eventName: 'X',
+    additonalAttributes: attributes,
+    psiAttributes: psi,
+  });
+  const context = {
+    customerId: '1',
+    scope: 'default',
+    eventKey: 'k',
+    observedAt: new Date(0),
+    version: '0.1.0',
+    psiMode: mode,
+  } as const;
+  return toEventDetail(event, context).attributes;
+}
+
+describe('toEventDetail: PSI attributes', () => {
   it('masks flagged attributes, matching names case-insensitively', () => {
-    expect(protectPsi(attributes, ['mobile', 'EMAIL'], 'mask')).toEqual({
+    expect(published(['mobile', 'EMAIL'], 'mask')).toEqual({
       Mobile: MASKED_VALUE,
       email: MASKED_VALUE,
       city: 'Pune',
     });
   });
   it('drops them', () => {
-    expect(protectPsi(attributes, ['mobile'], 'drop')).toEqual({ email: 'a@b.c', city: 'Pune' });
+    expect(published(['mobile'], 'drop')).toEqual({ email: 'a@b.c', city: 'Pune' });
   });
   it('passes them through only when told to', () => {
-    expect(protectPsi(attributes, ['mobile'], 'pass')).toEqual(attributes);
+    expect(published(['mobile'], 'pass')).toEqual(attributes);
   });
 });
 

@@ -7,9 +7,8 @@ export type PsiMode = z.infer<typeof PsiModeSchema>;
 
 /**
  * What a masked attribute's value becomes.
- * @internal the tests assert masked fields read as it.
  */
-export const MASKED_VALUE = '[masked]';
+const MASKED_VALUE = '[masked]';
 
 /**
  * The `detail` of every entry the poller puts on the bus: the contract consumers write rules on.
@@ -47,9 +46,8 @@ export type EventDetail = z.infer<typeof EventDetailSchema>;
 
 /**
  * Masks, drops or keeps the attributes named in `psi` (names compared case-insensitively).
- * @internal its test checks the masking rules on their own.
  */
-export function protectPsi(
+function protectPsi(
   attributes: Record<string, unknown>,
   psi: readonly string[],
   mode: PsiMode,

@@ -6,12 +6,10 @@ import { PollerError } from './errors.js';
  * The deepest nesting of objects and arrays an event may have (the event itself is level 1).
  * JSON.stringify, the AWS SDK and EventBridge recurse: a deeper event could overflow their stack
  * while the rest of its customer's events wait behind it.
- * @internal test/docs/stated-numbers.test.ts checks the docs' number against it.
  */
 export const MAX_EVENT_DEPTH = 64;
 /**
  * The largest canonical JSON of one event, in UTF-8 bytes (four times what EventBridge takes).
- * @internal test/docs/stated-numbers.test.ts checks the docs' number against it.
  */
 export const MAX_EVENT_JSON_BYTES = 1_048_576;
 

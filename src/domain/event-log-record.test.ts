@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import {
-  EVENT_SUCCESS,
-  MAX_INPUT_REQUEST_CHARS,
-  MAX_INPUT_REQUEST_DEPTH,
-  parseEventLogPage,
-  readInputRequest,
-  readRecord,
-} from './event-log-record.js';
+import { EVENT_SUCCESS, parseEventLogPage, readRecord } from './event-log-record.js';
+
+/** The deepest `inputRequest` parsed. */
+const MAX_INPUT_REQUEST_DEPTH = 16;
+
+/** The longest `inputRequest` parsed. */
+const MAX_INPUT_REQUEST_CHARS = 65_536;
 
 // The two records the reference documents, as Capillary sends them.
 const stored = {
@@ -86,6 +85,10 @@ describe('a log record', () => {
   });
 });
 
+/** A record of a stored event whose POSTed body was `inputRequest`, as the page parser leaves it. */
+const storedWith = (inputRequest: unknown) =>
+  ({ status: 'EVENT_SUCCESS', inputRequest }) as Parameters<typeof readRecord>[0];
+
 describe('inputRequest, hostile', () => {
   it.each([
     ['missing', undefined, 'missing'],
@@ -100,19 +103,22 @@ describe('inputRequest, hostile', () => {
     ],
     ['a million brackets', '['.repeat(1_000_000), 'too-large'],
   ])('%s is a problem, never a throw', (_, value, problem) => {
-    expect(readInputRequest(value)).toEqual({ ok: false, problem });
+    expect(readRecord(storedWith(value), ['customer'])).toEqual({ kind: 'unidentified', problem });
   });
 
   it('counts no bracket inside a string toward the depth', () => {
     const input = JSON.stringify({ customer: '9', note: '[[[[[[[[[[[[[[[[[[[[[[[[[[' });
-    expect(readInputRequest(input)).toEqual({
-      ok: true,
-      body: { customer: '9', note: '[[[[[[[[[[[[[[[[[[[[[[[[[[' },
+    expect(readRecord(storedWith(input), ['customer', 'note'])).toEqual({
+      kind: 'identified',
+      identifiers: ['9', '[[[[[[[[[[[[[[[[[[[[[[[[[['],
     });
   });
 
   it('takes an object as it is (a log that sends the body unencoded)', () => {
-    expect(readInputRequest({ customer: '1' })).toEqual({ ok: true, body: { customer: '1' } });
+    expect(readRecord(storedWith({ customer: '1' }), ['customer'])).toEqual({
+      kind: 'identified',
+      identifiers: ['1'],
+    });
   });
 
   it('gives no identifier from a value that is an object, empty or too long', () => {

@@ -8,7 +8,6 @@ import * as z from 'zod';
 
 /**
  * The status of a record whose event was stored; any other status names why it was not.
- * @internal its test names it.
  */
 export const EVENT_SUCCESS = 'EVENT_SUCCESS';
 
@@ -16,14 +15,12 @@ export const EVENT_SUCCESS = 'EVENT_SUCCESS';
 const MAX_RECORD_ID_CHARS = 200;
 /**
  * The longest `inputRequest` parsed; a longer one is skipped unread (a POSTed body is small).
- * @internal its test sends one longer.
  */
-export const MAX_INPUT_REQUEST_CHARS = 65_536;
+const MAX_INPUT_REQUEST_CHARS = 65_536;
 /**
  * The deepest nesting of `inputRequest` parsed; a deeper one is skipped, not parsed.
- * @internal its test sends one deeper.
  */
-export const MAX_INPUT_REQUEST_DEPTH = 16;
+const MAX_INPUT_REQUEST_DEPTH = 16;
 /** The longest identifier value kept (a mobile number, email or external id is far shorter). */
 const MAX_IDENTIFIER_CHARS = 256;
 
@@ -68,9 +65,8 @@ type InputRequest =
 /**
  * The POSTed body of a record: `inputRequest` is a JSON string (an object is tolerated). Bounded
  * in size and depth before it is parsed, so no body can cost more than a scan of 64 KiB; never throws.
- * @internal its test covers the hostile bodies one by one.
  */
-export function readInputRequest(value: unknown): InputRequest {
+function readInputRequest(value: unknown): InputRequest {
   if (value === undefined || value === null || value === '')
     return { ok: false, problem: 'missing' };
   if (typeof value === 'object') {

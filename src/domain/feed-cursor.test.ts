@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { advanceFeedCursor, initialFeedCursor, MAX_FEED_CURSOR_IDS } from './feed-cursor.js';
+import { advanceFeedCursor, initialFeedCursor } from './feed-cursor.js';
+
+/** Record ids the feed cursor keeps. */
+const MAX_FEED_CURSOR_IDS = 5_000;
 
 describe('the feed cursor', () => {
   it('starts the look-back before now', () => {

@@ -10,9 +10,8 @@ import * as z from 'zod';
  * The most record ids kept. At a busy org's rate (20 records/s) and the default 120 s lag
  * allowance that is 2,400; past the cap the oldest are dropped (a record read again is then a hint
  * twice, which the hint's own check makes harmless). About 80 KB stored, within one item.
- * @internal its test fills it.
  */
-export const MAX_FEED_CURSOR_IDS = 5_000;
+const MAX_FEED_CURSOR_IDS = 5_000;
 
 export const FeedCursorSchema = z.object({
   /** Epoch ms: the log is read up to here (the `to` of the last slice read in full). */

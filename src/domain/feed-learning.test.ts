@@ -1,20 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import sample from '../sandbox/sample-response.json' with { type: 'json' };
 import { CapillaryEventSchema } from './capillary-event.js';
-import { FeedLearning, requestIdsOf } from './feed-learning.js';
+import { FeedLearning } from './feed-learning.js';
 
 const fetched = CapillaryEventSchema.parse(sample.data[0]);
 
 describe('learning identifiers from the log', () => {
-  it("takes an event's request ids from eventId, uniqueId, requestId and x-cap-lineage-id", () => {
-    expect(requestIdsOf(fetched)).toEqual(['1284f7d3-7b54-473e-a72d-b6eaab91ecc3']);
+  it('ties records to an event by its eventId, uniqueId, requestId and x-cap-lineage-id', () => {
+    const fromSample = new FeedLearning();
+    fromSample.rememberFetched('564590100', [fetched]);
+    // The sample's ids are all equal: one id, found in any of its fields.
+    expect(fromSample.matchRecord('1284f7d3-7b54-473e-a72d-b6eaab91ecc3', ['m'])).toEqual([
+      { customerId: '564590100', identifier: 'm' },
+    ]);
+
     const distinct = CapillaryEventSchema.parse({
       ...sample.data[0],
       eventId: 'e',
       uniqueId: null,
       additonalAttributes: { requestId: 'r', 'x-cap-lineage-id': 'l', uniqueId: 42 },
     });
-    expect(requestIdsOf(distinct)).toEqual(['e', 'r', 'l']);
+    const learning = new FeedLearning();
+    learning.rememberFetched('c', [distinct]);
+    for (const recordId of ['e', 'r', 'l']) {
+      expect(learning.matchRecord(recordId, [`id-${recordId}`])).toEqual([
+        { customerId: 'c', identifier: `id-${recordId}` },
+      ]);
+    }
+    // Only text is an id: a number in a request-id field ties nothing.
+    expect(learning.matchRecord('42', ['n'])).toEqual([]);
   });
 
   it('ties a record to the customer whose poll fetched its event, whichever came first', () => {

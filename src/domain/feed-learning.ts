@@ -15,9 +15,8 @@ export interface IdentifierPair {
 /**
  * The request ids an event carries: `eventId`, `uniqueId`, and in `additonalAttributes` (sic)
  * `requestId`, `uniqueId` and `x-cap-lineage-id` (all equal in the reference's sample).
- * @internal its test checks the sample's fields; `FeedLearning` uses it.
  */
-export function requestIdsOf(event: CapillaryEvent): string[] {
+function requestIdsOf(event: CapillaryEvent): string[] {
   const attributes = event.additonalAttributes;
   const candidates = [
     event.eventId,

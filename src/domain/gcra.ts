@@ -91,7 +91,6 @@ export function pausedState(state: QuotaState, until: number): QuotaState {
  * How far the busiest window of `grants` (use times, epoch ms) goes over the budget: the most, over
  * every window whose ends are grants (where the maximum lies), of used slots minus
  * rate × window / 1000 + burst. At most 0 when the budget was kept.
- * @internal the quota tests measure a kept budget with it.
  */
 export function largestExcess(grants: readonly number[], policy: QuotaPolicy): number {
   const sorted = [...grants].sort((a, b) => a - b);

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { PollerError } from './errors.js';
-import {
-  IdentifierLookup,
-  type IdentifierLookupSettings,
-  LOOKUP_RETRY_AFTER_FAILURE_MS,
-} from './identifier-lookup.js';
+import { IdentifierLookup, type IdentifierLookupSettings } from './identifier-lookup.js';
 import type { CustomerLookupAnswer, Logger } from './ports.js';
+
+/** How long a failed lookup is not retried. */
+const LOOKUP_RETRY_AFTER_FAILURE_MS = 15 * 60_000;
 
 const T = 1_800_000_000_000;
 const DAY = 86_400_000;

@@ -45,7 +45,6 @@ export interface ClaimedPollResult extends CustomerPollResult {
 }
 
 /**
- * @internal the docs test reads it
  * How long before its claim ends a poll stops publishing: the last quarter of what remains of the
  * claim, at most 10 s.
  */

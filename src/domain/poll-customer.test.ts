@@ -3,8 +3,10 @@ import { apiEvent } from '../../test/support/in-memory-ports.js';
 import { type PollHarness, pollHarness } from '../../test/support/poll-harness.js';
 import { type CustomerState, newCustomerState } from './customer-state.js';
 import { QuotaWaitError } from './errors.js';
-import { MASKED_VALUE } from './event-detail.js';
 import { pollCustomer } from './poll-customer.js';
+
+/** What a masked field reads as, for subscribers. */
+const MASKED_VALUE = '[masked]';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const options = { psiMode: 'mask' as const, seenCapacity: 50, version: '1.2.3' };

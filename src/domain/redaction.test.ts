@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MIN_SECRET_PIECE,
-  REDACTION_MARKER,
-  redactSecrets,
-  redactThenCut,
-  SecretRedactor,
-  withoutTrailingSecretPiece,
-} from './redaction.js';
+import { MIN_SECRET_PIECE, redactSecrets, SecretRedactor } from './redaction.js';
+
+/** What a redacted secret reads as in logs and messages. */
+const REDACTION_MARKER = '[REDACTED]';
 
 const SECRET = 'Tr0ub4dor&3-horse'; // 17 characters
 
@@ -20,12 +16,20 @@ function leakedPieces(text: string, secret: string): string[] {
   return pieces;
 }
 
-describe('redactThenCut', () => {
+/** A redactor that knows `secrets`, as the client's is told of them. */
+function redactorOf(...secrets: string[]): SecretRedactor {
+  const redactor = new SecretRedactor();
+  redactor.add(...secrets);
+  return redactor;
+}
+
+describe('SecretRedactor.redactAndCut', () => {
   it('never shows 6 characters of a secret, wherever the cut falls across it', () => {
+    const redactor = redactorOf(SECRET);
     for (let before = 0; before <= 60; before++) {
       const text = `${'a'.repeat(before)}${SECRET} and more text after it`;
       for (const maxChars of [20, 40, 50]) {
-        const shown = redactThenCut(text, [SECRET], maxChars);
+        const shown = redactor.redactAndCut(text, maxChars);
         expect(leakedPieces(shown, SECRET), `${before} chars before, cut at ${maxChars}`).toEqual(
           [],
         );
@@ -36,23 +40,23 @@ describe('redactThenCut', () => {
 
   it('redacts the whole text before cutting, so the marker is what gets cut, not the secret', () => {
     const text = `${'a'.repeat(195)}${SECRET}`;
-    expect(redactThenCut(text, [SECRET], 200)).toBe(`${'a'.repeat(195)}[REDA…`);
+    expect(redactorOf(SECRET).redactAndCut(text, 200)).toBe(`${'a'.repeat(195)}[REDA…`);
   });
 
   it('leaves short texts and texts without secrets as they are', () => {
-    expect(redactThenCut('short', [SECRET], 200)).toBe('short');
-    expect(redactThenCut('abcdefghij', [SECRET], 5)).toBe('abcde…');
+    expect(redactorOf(SECRET).redactAndCut('short', 200)).toBe('short');
+    expect(redactorOf(SECRET).redactAndCut('abcdefghij', 5)).toBe('abcde…');
   });
-});
 
-describe('withoutTrailingSecretPiece', () => {
-  it('removes the longest trailing start of any secret of 6 characters or more', () => {
-    expect(withoutTrailingSecretPiece('error: Tr0ub4', [SECRET])).toBe(
-      `error: ${REDACTION_MARKER}`,
+  it('replaces the longest start of any secret (6 characters or more) the cut leaves at the end', () => {
+    // Not the whole secret, so not redacted before the cut: only its start shows at the cut.
+    expect(redactorOf(SECRET).redactAndCut('error: Tr0ub4 and more', 13)).toBe(
+      `error: ${REDACTION_MARKER}…`,
     );
-    expect(withoutTrailingSecretPiece('error: Tr0ub', [SECRET])).toBe('error: Tr0ub');
-    expect(withoutTrailingSecretPiece('abc123456', ['123456789', '3456'])).toBe(
-      `abc${REDACTION_MARKER}`,
+    expect(redactorOf(SECRET).redactAndCut('error: Tr0ub and more', 12)).toBe('error: Tr0ub…');
+    // Both secrets start at the end; the longer start goes.
+    expect(redactorOf('123456789', '345678QQ').redactAndCut('abc123456780', 11)).toBe(
+      `abc${REDACTION_MARKER}…`,
     );
   });
 });

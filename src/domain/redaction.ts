@@ -8,9 +8,8 @@ import type { Logger } from './ports.js';
 
 /**
  * What every removed secret becomes, everywhere.
- * @internal its test asserts redacted text reads as it.
  */
-export const REDACTION_MARKER = '[REDACTED]';
+const REDACTION_MARKER = '[REDACTED]';
 
 /** Shorter secrets are not redacted: they would mangle ordinary text. */
 const MIN_SECRET_LENGTH = 4;
@@ -18,7 +17,6 @@ const MIN_SECRET_LENGTH = 4;
 /**
  * The shortest piece of a secret that is removed where a text was cut: a cut can leave the start
  * of a secret at the very end, and 6 characters is where a piece starts to help a guess.
- * @internal test/docs/stated-numbers.test.ts checks the docs' number against it.
  */
 export const MIN_SECRET_PIECE = 6;
 
@@ -119,9 +117,8 @@ export function redactSecrets(text: string, secrets: Iterable<string>): string {
  * Redacts the whole text first, then cuts it to `maxChars` (plus `…`), and finally removes any
  * piece of a secret (its first 6 characters or more) that the cut left at the end: a secret that
  * straddles the cut is neither matched whole nor shown in part.
- * @internal its test checks the cut never leaves a secret piece.
  */
-export function redactThenCut(text: string, secrets: Iterable<string>, maxChars: number): string {
+function redactThenCut(text: string, secrets: Iterable<string>, maxChars: number): string {
   const list = [...secrets].filter((secret) => secret.length >= MIN_SECRET_LENGTH);
   const redacted = redactSecrets(text, list);
   if (redacted.length <= maxChars) return redacted;
@@ -130,9 +127,8 @@ export function redactThenCut(text: string, secrets: Iterable<string>, maxChars:
 
 /**
  * Replaces the longest trailing piece (≥ 6 characters) that starts one of `secrets` with the marker.
- * @internal its test checks the cut never leaves a secret piece.
  */
-export function withoutTrailingSecretPiece(text: string, secrets: Iterable<string>): string {
+function withoutTrailingSecretPiece(text: string, secrets: Iterable<string>): string {
   let longest = 0;
   for (const secret of secrets) {
     const most = Math.min(secret.length, text.length);

@@ -6,7 +6,6 @@ import type { SchedulePolicy } from './schedule.js';
 import { CUSTOMERS_PER_MESSAGE, type WorkQueue, workMessages } from './work-queue.js';
 
 /**
- * @internal the docs test reads it
  * Claims sent per flush: 10 messages, one SendMessageBatch, so workers start while it claims.
  */
 export const CLAIMS_PER_FLUSH = CUSTOMERS_PER_MESSAGE * 10;

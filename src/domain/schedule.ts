@@ -68,14 +68,6 @@ export function scheduleAfterPoll(
 }
 
 /**
- * How late the customer is at `now` (0 when not yet due).
- * @internal its test pins how lateness is measured.
- */
-export function overdueMs(schedule: Pick<Schedule, 'nextPollAt'>, now: number): number {
-  return Math.max(0, now - schedule.nextPollAt);
-}
-
-/**
  * How old the freshest view of the customer is: since its last poll, or since it was watched when
  * it has never been polled.
  */

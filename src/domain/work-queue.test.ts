@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { claimedCustomer, claimedCustomers } from '../../test/support/claimed-customers.js';
-import {
-  CUSTOMERS_PER_MESSAGE,
-  MalformedWorkMessageError,
-  parseWorkMessage,
-  workMessages,
-} from './work-queue.js';
+import { PollerError } from './errors.js';
+import { CUSTOMERS_PER_MESSAGE, parseWorkMessage, workMessages } from './work-queue.js';
 
 describe('work messages', () => {
   it('splits claimed customers into messages of at most 25, in claim order', () => {
@@ -42,8 +38,9 @@ describe('work messages', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toBeInstanceOf(MalformedWorkMessageError);
+    expect(thrown).toBeInstanceOf(PollerError);
+    expect((thrown as PollerError).name).toBe('MalformedWorkMessageError');
     expect((thrown as Error).message.startsWith(message)).toBe(true);
-    expect((thrown as MalformedWorkMessageError).reason).toMatch(/deploy them together/);
+    expect((thrown as PollerError).reason).toMatch(/deploy them together/);
   });
 });

@@ -17,9 +17,8 @@ export type WorkMessage = z.infer<typeof WorkMessageSchema>;
 
 /**
  * A work message no worker can read: it can never succeed as it is.
- * @internal its test asserts the error type.
  */
-export class MalformedWorkMessageError extends PollerError {
+class MalformedWorkMessageError extends PollerError {
   constructor(problem: string) {
     super(
       `malformed work message: ${problem}`,

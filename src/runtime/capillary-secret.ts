@@ -15,12 +15,8 @@ const OAuthSecret = z.object({ clientKey: z.string().min(1), clientSecret: z.str
 /**
  * Reads the Capillary credentials out of the Secrets Manager secret's JSON. The error names the
  * keys that are missing, never a value.
- * @internal its test checks the secret's shapes without Secrets Manager.
  */
-export function parseCapillarySecret(
-  raw: unknown,
-  authKind: 'basic' | 'oauth',
-): CapillaryCredentials {
+function parseCapillarySecret(raw: unknown, authKind: 'basic' | 'oauth'): CapillaryCredentials {
   const value = typeof raw === 'string' ? safeJson(raw) : raw;
   if (authKind === 'basic') {
     const parsed = BasicSecret.safeParse(value);

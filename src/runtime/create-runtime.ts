@@ -34,7 +34,7 @@ const EMBEDDED_DATA_DIRECTORY = path.join('.data', 'dynalite');
 const EMBEDDED_DEAD_LETTER_DIRECTORY = path.join('.data', 'dead-letters');
 /** Poll period when none is set: a minute, or 5 s on the sandbox so a newcomer sees events flow. */
 const DEFAULT_INTERVAL_SECONDS = 60;
-/** @internal test/docs/stated-numbers.test.ts checks the docs' number against it. */
+/** Poll period on the sandbox when none is set. */
 export const SANDBOX_INTERVAL_SECONDS = 5;
 
 /** What the CLI works with: configured services, or embedded stand-ins where nothing is set. */

@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EVENT_SUCCESS } from '../domain/event-log-record.js';
 import sample from './sample-response.json' with { type: 'json' };
 
 /** The customer of the sample response: the only one with events in the sandbox. */
 export const SANDBOX_CUSTOMER_ID = '564590100';
 
-/** @internal the docs test reads it */
+/** How often the sandbox adds a new event, by default. */
 export const DEFAULT_NEW_EVENT_EVERY_MS = 10_000;
 
 /**
  * The identifier (a fake mobile number) the sandbox customer's events are posted with: its log
  * records name it as `customer`, as Capillary's do.
- * @internal the sandbox test and, later, the seeded index use it.
  */
-export const SANDBOX_CUSTOMER_IDENTIFIER = '919000000001';
+const SANDBOX_CUSTOMER_IDENTIFIER = '919000000001';
 /** Another customer of the org, never watched: its log records stay unmatched. */
 const OTHER_IDENTIFIER = '919000000002';
 /** The other customer's id, for the customer lookup. */
@@ -27,9 +27,8 @@ const USER_ID = Number(SANDBOX_CUSTOMER_ID);
 
 /**
  * Names of the events the sandbox adds, in turn.
- * @internal the client test checks the sandbox serves these names.
  */
-export const SANDBOX_EVENT_NAMES = [
+const SANDBOX_EVENT_NAMES = [
   'TestingEvent_FE',
   'Event_Rutuja',
   'CartAbandoned',
@@ -81,7 +80,7 @@ export async function startCapillarySandbox(
     const event = newEvent(name, added, now);
     events.unshift(event);
     events.length = Math.min(events.length, maxEvents);
-    if (added % 2 === 0) log.unshift(otherRecord(name, now, 'EVENT_SUCCESS'));
+    if (added % 2 === 0) log.unshift(otherRecord(name, now, EVENT_SUCCESS));
     if (added % 5 === 0) log.unshift(otherRecord(name, now, 'NO_CUSTOMER_DETAILS_PASSED'));
     log.unshift(logRecordOf(event));
     log.length = Math.min(log.length, MAX_LOG_RECORDS);
@@ -276,7 +275,7 @@ function logRecordOf(event: Record<string, unknown>): Record<string, unknown> {
     startTime: started,
     responseTime: 180,
     orgId: ORG_ID,
-    status: 'EVENT_SUCCESS',
+    status: EVENT_SUCCESS,
     eventName,
     inputRequest: JSON.stringify({ event_name: eventName, customer: SANDBOX_CUSTOMER_IDENTIFIER }),
     id: String(attributes.requestId ?? event.eventId),
@@ -297,7 +296,7 @@ function otherRecord(eventName: string, now: Date, status: string): Record<strin
     id: randomUUID(),
     parentOrgId: -1,
     message:
-      status === 'EVENT_SUCCESS' ? 'Event processed successfully' : 'Customer details not passed',
+      status === EVENT_SUCCESS ? 'Event processed successfully' : 'Customer details not passed',
   };
 }
 

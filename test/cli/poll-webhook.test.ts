@@ -3,9 +3,9 @@
 // poll. runCli in-process against DynamoDB Local and a Capillary double.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeWebhookDispatcher } from '../../src/adapters/webhook/webhook-sender.js';
-import { verifyWebhook } from '../../src/domain/webhook-signature.js';
 import { closeLoopbackServer, readBody, startLoopbackServer } from '../support/loopback-server.js';
 import { rawEvents, uniqueIdOf } from '../support/poller-fixtures.js';
+import { verifyWebhook } from '../support/webhook-verifier.js';
 import { useInProcessCli } from './in-process-cli.js';
 
 const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;

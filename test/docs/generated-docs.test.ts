@@ -26,7 +26,7 @@ describe('generated docs', () => {
     for (const name of Object.keys(SETTING_SCHEMAS)) {
       expect(settingsTable()).toContain(`| \`${name}\` `);
     }
-    for (const key of Object.keys(CONTEXT_KEYS)) {
+    for (const key of CONTEXT_KEYS) {
       expect(contextTable()).toContain(`| \`${key}\` `);
     }
   });

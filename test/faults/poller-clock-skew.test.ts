@@ -12,7 +12,7 @@ import { VirtualTime } from '../support/virtual-time.js';
 const POLICY = { ratePerSecond: 50, burst: 5 };
 const TAKERS_PER_POLLER = 2;
 const TOGETHER_MS = 20_000;
-/** Long enough that the block the stopped poller held (about a second, `releaseWhenIdle`) is noise. */
+/** Long enough that the block the stopped poller held (about a second, never given back) is noise. */
 const AFTER_STOP_MS = 20_000;
 /** A slow shared machine: real DynamoDB writes, one or two per virtual second and poller. */
 const TEST_TIMEOUT_MS = 120_000;

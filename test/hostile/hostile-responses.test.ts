@@ -7,11 +7,11 @@
 import { gzipSync } from 'node:zlib';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basicAuthorization } from '../../src/adapters/capillary/capillary-auth.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../src/adapters/capillary/capillary-transport.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
 import { runSweep, type SweepSummary } from '../../src/domain/run-sweep.js';
+import { basicAuthorization } from '../support/capillary-basic-auth.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import { detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';
 import { pollDependenciesOnDoubles } from '../support/poll-dependencies-on-doubles.js';

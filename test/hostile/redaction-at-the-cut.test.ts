@@ -5,14 +5,17 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapillaryCredentials } from '../../src/adapters/capillary/capillary-auth.js';
-import { basicAuthorization } from '../../src/adapters/capillary/capillary-auth.js';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import { BODY_SNIPPET_CHARS } from '../../src/adapters/capillary/capillary-responses.js';
 import { describeError } from '../../src/domain/errors.js';
-import { REDACTION_MARKER, SecretRedactor } from '../../src/domain/redaction.js';
+import { SecretRedactor } from '../../src/domain/redaction.js';
+import { basicAuthorization } from '../support/capillary-basic-auth.js';
 import { capturingLogger } from '../support/poller-fixtures.js';
 import { type Behaviour, HostileCapillary, json, md5, raw } from './hostile-capillary.js';
 import { expectNoSecretPieces, shownForms, type WireForm, wireForms } from './secret-pieces.js';
+
+/** What a redacted secret reads as in logs and messages. */
+const REDACTION_MARKER = '[REDACTED]';
 
 const USERNAME = 'cut_till';
 const PASSWORD = 'Kp7-Straddle-Pa55w0rd';

@@ -5,7 +5,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import { CapillaryEventPoller } from '../../infra/capillary-event-poller.js';
 import type { CapillaryEventPollerProps } from '../../infra/capillary-event-poller-props.js';
-import { CONTEXT_KEYS, readAppContext } from '../../infra/context.js';
+import { readAppContext } from '../../infra/context.js';
 import { validatePollerProps } from '../../infra/props-validation.js';
 import { BASE_URL, testApp, thrownMessage } from './support.js';
 
@@ -494,16 +494,6 @@ describe('app context (infra/app.ts)', () => {
       '- -c seenCapacity: must be at most 4000: 4,000 ids of up to 71 bytes (sha256 keys) keep a customer\'s cursor within its 350 KB byte budget, got SEEN_CAPACITY="4500"',
       '- -c psiMode: must be one of "mask", "drop", "pass", got PSI_MODE="hide"',
     ]);
-  });
-
-  it('documents each key with the runtime default and range', () => {
-    expect(CONTEXT_KEYS.seenCapacity).toBe(
-      'Events remembered per customer (default 200; 10 to 4000)',
-    );
-    expect(CONTEXT_KEYS.requestsPerSecond).toBe(
-      'Requests per second to Capillary (default 10; 0.1 to 10000)',
-    );
-    expect(CONTEXT_KEYS.psiMode).toBe('mask | drop | pass (default mask)');
   });
 
   it('lists every bad key at once', () => {

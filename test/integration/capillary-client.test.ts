@@ -3,13 +3,19 @@ import type { CredentialsSource } from '../../src/adapters/capillary/capillary-a
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import { InsecureCapillaryUrlError } from '../../src/adapters/capillary/capillary-errors.js';
 import { ConfigError, InvalidCustomerIdError } from '../../src/domain/errors.js';
-import {
-  SANDBOX_CUSTOMER_ID,
-  SANDBOX_EVENT_NAMES,
-  startCapillarySandbox,
-} from '../../src/sandbox/capillary-sandbox.js';
+import { SANDBOX_CUSTOMER_ID, startCapillarySandbox } from '../../src/sandbox/capillary-sandbox.js';
 import sample from '../../src/sandbox/sample-response.json' with { type: 'json' };
 import { CUSTOMER, useCapillaryDouble } from '../support/capillary-client-harness.js';
+
+/** The names of the events the sandbox adds. */
+const SANDBOX_EVENT_NAMES = [
+  'TestingEvent_FE',
+  'Event_Rutuja',
+  'CartAbandoned',
+  'ProductViewed',
+  'TestingEvent_FE_Rutuja',
+  'WishlistAdded',
+];
 
 const { double, client } = await useCapillaryDouble();
 

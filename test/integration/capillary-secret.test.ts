@@ -3,14 +3,12 @@
 import type { Server } from 'node:http';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  basicAuthorization,
-  DEFAULT_CREDENTIALS_MAX_AGE_MS,
-} from '../../src/adapters/capillary/capillary-auth.js';
+import { DEFAULT_CREDENTIALS_MAX_AGE_MS } from '../../src/adapters/capillary/capillary-auth.js';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import { closeSharedDispatcher } from '../../src/adapters/capillary/capillary-transport.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { credentialsLoader } from '../../src/runtime/capillary-secret.js';
+import { basicAuthorization } from '../support/capillary-basic-auth.js';
 import { CapillaryDouble } from '../support/capillary-double.js';
 import { DUMMY_CREDENTIALS } from '../support/eventbridge-double.js';
 import {

@@ -88,7 +88,6 @@ describe('DynamoDbQuotaGate (DynamoDB Local)', () => {
           client,
           tableName,
           ...policy,
-          releaseWhenIdle: false,
           onGrant: (at) => grants.push(at),
         }),
     );
@@ -145,52 +144,6 @@ describe('DynamoDbQuotaGate (DynamoDB Local)', () => {
     await Promise.all([newcomer.take(), other.take(), throttled.take()]);
     expect(grants).toHaveLength(3);
     for (const grant of grants) expect(grant.at).toBeGreaterThanOrEqual(pausedUntil);
-  });
-
-  it('gives the budget it holds back when it stops, unless another poller reserved after it', async () => {
-    const tableName = await createTestTable(client, 'quota-release');
-    const policy = { ratePerSecond: 100, burst: 5 };
-    const early = new DynamoDbQuotaGate({ client, tableName, ...policy, releaseWhenIdle: false });
-    // Enough takes that it holds slots ahead of now.
-    await Promise.all(Array.from({ length: 20 }, () => early.take()));
-    const before = (await quotaItem(tableName))?.tat as number;
-    expect(await early.release()).toBe(true);
-    const after = (await quotaItem(tableName))?.tat as number;
-    expect(after).toBeLessThan(before);
-
-    // Once another poller wrote after it, what it holds is no longer its to give back.
-    const grants: number[] = [];
-    const late = new DynamoDbQuotaGate({
-      client,
-      tableName,
-      ...policy,
-      onGrant: (at) => grants.push(at),
-    });
-    await Promise.all(Array.from({ length: 20 }, () => early.take()));
-    await late.take();
-    expect(await early.release()).toBe(false);
-    expect(grants).toHaveLength(1);
-  });
-
-  it('gives held budget back on its own once no one takes for a while, when asked to', async () => {
-    const tableName = await createTestTable(client, 'quota-idle');
-    const gate = new DynamoDbQuotaGate({
-      client,
-      tableName,
-      ratePerSecond: 100,
-      burst: 5,
-      releaseWhenIdle: true,
-    });
-    await Promise.all(Array.from({ length: 20 }, () => gate.take()));
-    const version = (await quotaItem(tableName))?.version as number;
-    // Waits for the release write (no timing asserted: only that it comes).
-    let item = await quotaItem(tableName);
-    for (let tries = 0; tries < 200 && (item?.version as number) === version; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      item = await quotaItem(tableName);
-    }
-    expect(item?.version).toBe(version + 1);
-    expect(item?.tat as number).toBeLessThanOrEqual(Date.now());
   });
 
   it('never waits longer than a take allows: past it, QuotaWaitError, and the slot stays for a taker that can wait', async () => {

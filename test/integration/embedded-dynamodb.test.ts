@@ -6,12 +6,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCursorTable } from '../../src/adapters/dynamodb/create-cursor-table.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import {
-  EmbeddedDynamoDbError,
   openEmbeddedDynamoDb,
   startEmbeddedDynamoDb,
 } from '../../src/adapters/dynamodb/embedded-dynamodb.js';
-import { announcementPath } from '../../src/adapters/dynamodb/embedded-dynamodb-announcement.js';
 import type { CustomerState } from '../../src/domain/customer-state.js';
+import { PollerError } from '../../src/domain/errors.js';
+
+/** Where other processes find the instance serving `directory`: `.data/dynalite.endpoint.json`. */
+const announcementPath = (directory: string) => `${path.resolve(directory)}.endpoint.json`;
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -115,9 +117,10 @@ describe('embedded DynamoDB (dynalite)', () => {
     const directory = await tempDirectory();
     await start(directory);
 
-    await expect(startEmbeddedDynamoDb({ directory })).rejects.toBeInstanceOf(
-      EmbeddedDynamoDbError,
-    );
+    await expect(startEmbeddedDynamoDb({ directory })).rejects.toBeInstanceOf(PollerError);
+    await expect(startEmbeddedDynamoDb({ directory })).rejects.toMatchObject({
+      name: 'EmbeddedDynamoDbLockedError',
+    });
     await expect(startEmbeddedDynamoDb({ directory })).rejects.toThrow(/cannot open .*lock/i);
   });
 });

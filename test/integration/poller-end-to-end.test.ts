@@ -4,7 +4,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CapillaryCredentials } from '../../src/adapters/capillary/capillary-auth.js';
-import { basicAuthorization, md5Hex } from '../../src/adapters/capillary/capillary-auth.js';
 import { closeSharedDispatcher } from '../../src/adapters/capillary/capillary-transport.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { loadSettings } from '../../src/config/settings.js';
@@ -13,6 +12,7 @@ import type { PsiMode } from '../../src/domain/event-detail.js';
 import type { PollDependencies } from '../../src/domain/poll-customer.js';
 import { runSweep, type SweepSummary } from '../../src/domain/run-sweep.js';
 import { createPollDependencies } from '../../src/runtime/create-adapters.js';
+import { basicAuthorization, md5Hex } from '../support/capillary-basic-auth.js';
 import { CapillaryDouble } from '../support/capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import {

@@ -6,11 +6,10 @@ import { closeSharedDispatcher } from '../../src/adapters/capillary/capillary-tr
 import { initialFeedCursor } from '../../src/domain/feed-cursor.js';
 import { FeedLearning, type IdentifierPair } from '../../src/domain/feed-learning.js';
 import { readChangeFeed } from '../../src/domain/read-change-feed.js';
-import {
-  SANDBOX_CUSTOMER_ID,
-  SANDBOX_CUSTOMER_IDENTIFIER,
-  startCapillarySandbox,
-} from '../../src/sandbox/capillary-sandbox.js';
+import { SANDBOX_CUSTOMER_ID, startCapillarySandbox } from '../../src/sandbox/capillary-sandbox.js';
+
+/** The mobile number of the sandbox customer. */
+const SANDBOX_CUSTOMER_IDENTIFIER = '919000000001';
 
 afterAll(async () => {
   await closeSharedDispatcher();

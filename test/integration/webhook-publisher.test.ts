@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookPublisher } from '../../src/adapters/webhook/webhook-publisher.js';
 import { closeWebhookDispatcher } from '../../src/adapters/webhook/webhook-sender.js';
-import { verifyWebhook } from '../../src/domain/webhook-signature.js';
 import { closeLoopbackServer, readBody, startLoopbackServer } from '../support/loopback-server.js';
 import { outgoingEvent } from '../support/outgoing-event.js';
+import { verifyWebhook } from '../support/webhook-verifier.js';
 
 const SECRET = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
 

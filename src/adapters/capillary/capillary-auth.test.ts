@@ -1,24 +1,29 @@
 import { describe, expect, it } from 'vitest';
+import { SecretRedactor } from '../../domain/redaction.js';
 import {
-  basicAuthorization,
+  CapillaryAuthenticator,
   type CapillaryCredentials,
   CredentialsCache,
   DEFAULT_CREDENTIALS_MAX_AGE_MS,
-  md5Hex,
   OAuthTokenProvider,
-  refreshMarginMs,
   TokenResponseSchema,
 } from './capillary-auth.js';
 
-describe('basicAuthorization', () => {
-  it('sends the password as its lowercase md5 hex digest', () => {
-    // Well-known digest of "password".
-    expect(md5Hex('password')).toBe('5f4dcc3b5aa765d61d8327deb882cf99');
-    const header = basicAuthorization('till_user', 'password');
-    expect(header).toBe(
-      `Basic ${Buffer.from('till_user:5f4dcc3b5aa765d61d8327deb882cf99').toString('base64')}`,
+describe('CapillaryAuthenticator with a till login', () => {
+  it('sends the password as its lowercase md5 hex digest, in a Basic header', async () => {
+    const authenticator = new CapillaryAuthenticator({
+      credentials: { kind: 'basic', username: 'till_user', password: 'password' },
+      redactor: new SecretRedactor(),
+      generateToken: () => Promise.reject(new Error('a till login generates no token')),
+    });
+    const { headers } = await authenticator.authorization();
+    // "password"'s well-known digest is 5f4dcc3b5aa765d61d8327deb882cf99.
+    expect(headers).toEqual({
+      authorization: `Basic ${Buffer.from('till_user:5f4dcc3b5aa765d61d8327deb882cf99').toString('base64')}`,
+    });
+    expect(headers.authorization).toBe(
+      'Basic dGlsbF91c2VyOjVmNGRjYzNiNWFhNzY1ZDYxZDgzMjdkZWI4ODJjZjk5',
     );
-    expect(header).toBe('Basic dGlsbF91c2VyOjVmNGRjYzNiNWFhNzY1ZDYxZDgzMjdkZWI4ODJjZjk5');
   });
 });
 
@@ -120,11 +125,21 @@ describe('OAuthTokenProvider', () => {
     expect(p.issued()).toBe(2);
   });
 
-  it('uses a 10% margin for short-lived tokens', () => {
-    expect(refreshMarginMs(300)).toBe(30_000);
-    expect(refreshMarginMs(3600)).toBe(30_000);
-    expect(refreshMarginMs(20)).toBe(2_000);
-  });
+  it.each([
+    [300, 30_000],
+    [3600, 30_000],
+    [20, 2_000], // short-lived: 10% of its life
+  ])(
+    'with a %i s token, refreshes %i ms before it expires, not a millisecond earlier',
+    async (ttlSeconds, marginMs) => {
+      const p = provider(ttlSeconds);
+      expect(await p.tokens.token()).toBe('t1');
+      p.advance(ttlSeconds * 1000 - marginMs - 1);
+      expect(await p.tokens.token()).toBe('t1');
+      p.advance(1);
+      expect(await p.tokens.token()).toBe('t2');
+    },
+  );
 
   it('shares one generation between concurrent callers', async () => {
     const p = provider();

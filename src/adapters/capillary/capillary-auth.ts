@@ -21,7 +21,6 @@ export type CredentialsSource =
  * How long loaded credentials are reused: 5 minutes, the delay within which a rotated secret is
  * used. This is the only cache of them: the loader must read the secret afresh on every call, or
  * a rotation could take twice as long.
- * @internal test/docs/stated-numbers.test.ts checks the docs' number against it.
  */
 export const DEFAULT_CREDENTIALS_MAX_AGE_MS = 5 * 60_000;
 
@@ -78,17 +77,15 @@ export class CredentialsCache {
 
 /**
  * Capillary sends a till's password as its lowercase MD5 hex digest.
- * @internal tests compute the digest a response may echo with it.
  */
-export function md5Hex(text: string): string {
+function md5Hex(text: string): string {
   return createHash('md5').update(text, 'utf8').digest('hex');
 }
 
 /**
  * `Authorization` header value: `Basic base64(username:md5hex(password))`.
- * @internal tests build the header the Capillary double expects.
  */
-export function basicAuthorization(username: string, password: string): string {
+function basicAuthorization(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${md5Hex(password)}`, 'utf8').toString('base64')}`;
 }
 
@@ -106,9 +103,8 @@ export interface OAuthTokenProviderOptions {
 
 /**
  * Refresh this long before expiry: 10 % of the lifetime, at most 30 s.
- * @internal its test pins the refresh margin at the edges of a token's life.
  */
-export function refreshMarginMs(ttlSeconds: number): number {
+function refreshMarginMs(ttlSeconds: number): number {
   return Math.min(30_000, ttlSeconds * 100);
 }
 

@@ -198,7 +198,6 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
  * The most events one response may hold. A larger `data` fails the poll as a whole (nothing is
  * published, the cursor is unchanged): no real window is that large, and the cursor item is sized
  * for windows up to about this many ids.
- * @internal test/docs/stated-numbers.test.ts checks the docs' number against it.
  */
 export const MAX_EVENTS_PER_RESPONSE = 20_000;
 

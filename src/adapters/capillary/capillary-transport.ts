@@ -198,7 +198,6 @@ export async function closeSharedDispatcher(): Promise<void> {
 /**
  * The largest response body read, in bytes. A longer one is not read to its end: the connection
  * is dropped at this many bytes (an endless chunked body stops here too), and the poll fails.
- * @internal test/docs/stated-numbers.test.ts checks the docs' number against it.
  */
 export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 

@@ -48,14 +48,6 @@ export interface DynamoDbQuotaGateOptions {
   random?: () => number;
   /** Called with each granted slot's time (epoch ms): tests and metrics. */
   onGrant?: (at: number) => void;
-  /** Called with the slots of each block this poller reserved (epoch ms): tests. */
-  onReserve?: (slots: readonly number[]) => void;
-  /**
-   * Give held budget back after a quiet spell with no taker. Default false: the multi-poller
-   * proof (`npm run proofs`) measured three pollers releasing this way at 1.04 × the budget, so
-   * holding at most one block (about a second) unused is the safe default until that is fixed.
-   */
-  releaseWhenIdle?: boolean;
 }
 
 const MAX_WRITE_ATTEMPTS = 8;
@@ -81,8 +73,6 @@ export class DynamoDbQuotaGate implements QuotaGate {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
   readonly #onGrant: ((at: number) => void) | undefined;
-  readonly #onReserve: ((slots: readonly number[]) => void) | undefined;
-  readonly #releaseWhenIdle: boolean;
   readonly #maxWaitMs: number;
   /** How far ahead of its clock (or of a pause) a block may start. */
   readonly #maxLeadMs: number;
@@ -104,11 +94,8 @@ export class DynamoDbQuotaGate implements QuotaGate {
   #recent: number[] = [];
   #localPause = 0;
   #writes = 0;
-  #expired = 0;
   /** Duration of the last block write: slots are reserved that far ahead so none expire in transit. */
   #lastWriteMs = 0;
-  #idleTimer: ReturnType<typeof setTimeout> | undefined;
-  #releasing = false;
 
   constructor(options: DynamoDbQuotaGateOptions) {
     this.policy = checkedQuotaPolicy(options.ratePerSecond, options.burst, 2);
@@ -123,8 +110,6 @@ export class DynamoDbQuotaGate implements QuotaGate {
       options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))));
     this.#random = options.random ?? Math.random;
     this.#onGrant = options.onGrant;
-    this.#onReserve = options.onReserve;
-    this.#releaseWhenIdle = options.releaseWhenIdle ?? false;
     this.#maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
     this.#maxLeadMs = Math.max(0, MAX_CLOCK_SKEW_MS - this.#blockMs);
   }
@@ -132,11 +117,6 @@ export class DynamoDbQuotaGate implements QuotaGate {
   /** How far this poller's clock was found ahead of the slowest poller's, ms (taken off its readings). */
   get clockCorrectionMs(): number {
     return this.#offset;
-  }
-
-  /** Slots that came too late to use (takers behind, a stalled process): budget lost. */
-  get expiredSlots(): number {
-    return this.#expired;
   }
 
   /** Conditional writes made so far (block takes, pauses, item creation). */
@@ -174,7 +154,6 @@ export class DynamoDbQuotaGate implements QuotaGate {
         this.#recent.push(at);
         this.#onGrant?.(at);
         this.#prefetchIfLow(now);
-        this.#armIdleRelease(Math.max(slot, now));
         if (slot > now) await this.#sleep(slot - now);
         return;
       }
@@ -207,69 +186,11 @@ export class DynamoDbQuotaGate implements QuotaGate {
     }
   }
 
-  /**
-   * Gives the slots this poller holds back to the others when no one reserved after it (the
-   * item's version is still the one it wrote): the end of a sweep then costs no budget. `false`
-   * when another poller wrote since (the held slots then simply expire unused). Called on its own
-   * once the poller has taken nothing for a while; callers may also call it when they stop.
-   */
-  async release(): Promise<boolean> {
-    const known = this.#known;
-    const first = this.#slots[0];
-    if (this.#releasing || this.#fetching || known?.version === undefined || first === undefined) {
-      return false;
-    }
-    this.#releasing = true;
-    // Set aside: a taker arriving meanwhile must not use a slot that may be given back.
-    const held = this.#slots;
-    this.#slots = [];
-    let released = false;
-    try {
-      const now = this.#clock();
-      const tat = Math.max(first, now);
-      if (tat >= known.state.tat) return false;
-      const version = known.version + 1;
-      this.#writes++;
-      const askedAt = this.#now();
-      if (!(await this.#item.release(tat, known.version, now))) return false;
-      this.#known = { state: { ...known.state, tat }, version, writtenAt: now };
-      this.#observed = { version, askedAt };
-      released = true;
-      return true;
-    } catch (error) {
-      this.#logger.warn('Could not give unused Capillary budget back', {
-        table: this.#tableName,
-        problem: describeError(error),
-      });
-      return false;
-    } finally {
-      // Not given back: still this poller's, before any block fetched meanwhile.
-      if (!released) this.#slots = [...held, ...this.#slots];
-      this.#releasing = false;
-    }
-  }
-
-  /** After the last grant's time plus a short quiet spell with no taker, gives the rest back. */
-  #armIdleRelease(lastGrant: number): void {
-    if (!this.#releaseWhenIdle) return;
-    if (this.#idleTimer) clearTimeout(this.#idleTimer);
-    const quietMs = Math.max(100, 4 * this.#lastWriteMs, 2 * (1000 / this.policy.ratePerSecond));
-    this.#idleTimer = setTimeout(
-      () => {
-        this.#idleTimer = undefined;
-        if (this.#waiting === 0) void this.release();
-      },
-      Math.max(0, lastGrant - this.#clock()) + quietMs,
-    );
-    this.#idleTimer.unref?.();
-  }
-
   /** The next usable slot, dropping those too late to use or inside a pause. */
   #nextSlot(now: number): number | undefined {
     for (let slot = this.#slots.shift(); slot !== undefined; slot = this.#slots.shift()) {
       if (slot < this.#localPause) continue;
       if (slotReadiness(slot, now, this.policy).kind !== 'expired') return slot;
-      this.#expired++;
     }
     return undefined;
   }
@@ -347,7 +268,6 @@ export class DynamoDbQuotaGate implements QuotaGate {
         this.#known = { state: reserved.state, version, writtenAt: now };
         this.#observed = { version, askedAt };
         this.#slots.push(...reserved.slots);
-        this.#onReserve?.(reserved.slots);
         return;
       }
       // Another poller wrote first: start again from what it wrote.

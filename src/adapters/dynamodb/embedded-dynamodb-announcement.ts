@@ -17,9 +17,8 @@ interface Announcement {
 
 /**
  * `.data/dynalite` is announced in `.data/dynalite.endpoint.json`.
- * @internal the embedded DynamoDB test finds the announcement file with it.
  */
-export function announcementPath(directory: string): string {
+function announcementPath(directory: string): string {
   return `${path.resolve(directory)}.endpoint.json`;
 }
 

@@ -27,8 +27,8 @@ type LevelModule = {
   Level: new (location: string) => { open(): Promise<void>; close(): Promise<void> };
 };
 
-/** @internal the embedded DynamoDB test asserts the error type. */
-export class EmbeddedDynamoDbError extends PollerError {}
+/** The embedded DynamoDB could not start or be reached. */
+class EmbeddedDynamoDbError extends PollerError {}
 
 /** Another process holds the directory's LevelDB lock. */
 class EmbeddedDynamoDbLockedError extends EmbeddedDynamoDbError {}

@@ -70,8 +70,8 @@ const QuotaItemSchema = z
 /**
  * The reads and conditional writes of the quota item; the gate decides what to write. Every
  * write bumps `version`; a lost condition is an answer (another poller wrote first). A failed
- * read or block reservation is a `QuotaGateError` (the poll cannot go on); a failed pause or
- * release is thrown as it came, for the gate to log.
+ * read or block reservation is a `QuotaGateError` (the poll cannot go on); a failed pause is
+ * thrown as it came, for the gate to log.
  */
 export class QuotaItem {
   readonly #client: DynamoDBClient;
@@ -126,17 +126,6 @@ export class QuotaItem {
       }
       const item = (error as { Item?: Record<string, AttributeValue> }).Item;
       return { written: false, current: item ? this.#decode(item) : undefined };
-    }
-  }
-
-  /** Gives budget back; `false` when another poller wrote since `expectedVersion`. */
-  async release(tat: number, expectedVersion: number, now: number): Promise<boolean> {
-    try {
-      await this.#update(releaseUpdate(tat, expectedVersion, now));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
     }
   }
 
@@ -195,15 +184,6 @@ function reserveUpdate(
     ...(expectedVersion === undefined
       ? { condition: 'attribute_not_exists(#customerId)' }
       : { condition: '#version = :expected', conditionValues: { ':expected': expectedVersion } }),
-  });
-}
-
-/** Gives budget back (an earlier `tat`), if no one reserved since this poller's write. */
-function releaseUpdate(tat: number, expectedVersion: number, now: number): UpdateParts {
-  return conditionalUpdate({
-    set: { tat, version: expectedVersion + 1, updatedAt: new Date(now).toISOString() },
-    condition: '#version = :expected',
-    conditionValues: { ':expected': expectedVersion },
   });
 }
 

@@ -3,7 +3,7 @@ import type { EventPublisher, OutgoingEvent, PublishOutcome } from '../../domain
 import { packBatches } from '../batch-packer.js';
 import { MAX_ENTRIES_PER_PUT_EVENTS, MAX_PUT_EVENTS_BYTES } from './put-events-entries.js';
 
-/** @internal test/docs/stated-numbers.test.ts checks the docs' number against it. */
+/** How long an entry waits for others to share its PutEvents request. */
 export const DEFAULT_LINGER_MS = 20;
 const DEFAULT_MAX_CONCURRENT_REQUESTS = 16;
 

@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   MAX_ENTRIES_PER_PUT_EVENTS,
   MAX_PUT_EVENTS_BYTES,
-  PUT_EVENTS_TIME_BYTES,
   packPutEventsBatches,
   putEventsEntrySize,
 } from './put-events-entries.js';
+
+/** What a `Time` counts towards the PutEvents size, as AWS documents it. */
+const PUT_EVENTS_TIME_BYTES = 14;
 
 describe('putEventsEntrySize', () => {
   it('counts the UTF-8 bytes of Source, DetailType and Detail', () => {

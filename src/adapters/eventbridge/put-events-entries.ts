@@ -8,9 +8,8 @@ export const MAX_ENTRIES_PER_PUT_EVENTS = 10;
 export const MAX_PUT_EVENTS_BYTES = 262_144;
 /**
  * What a set `Time` counts for in an entry's size, whatever its value.
- * @internal its test sizes entries at the PutEvents limit with it.
  */
-export const PUT_EVENTS_TIME_BYTES = 14;
+const PUT_EVENTS_TIME_BYTES = 14;
 
 const utf8Bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 

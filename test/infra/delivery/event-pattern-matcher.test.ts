@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { guardAgainstReplay, REPLAY_NAME_FIELD } from '../../../infra/delivery/replay-guard.js';
+import { guardAgainstReplay } from '../../../infra/delivery/replay-guard.js';
 import { matchesEventPattern } from '../../support/event-pattern-matcher.js';
+
+/** The field EventBridge adds to every event it replays from an archive. */
+const REPLAY_NAME_FIELD = 'replay-name';
 
 // The matcher's own cases, from EventBridge's documented matching rules, so a replay-guard test
 // that passes does so because the pattern is right, not because the matcher is lenient.
