@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { QuotaWaitError } from '../../domain/errors.js';
-import { TokenBucket } from './capillary-transport.js';
+import { TokenBucket } from '../../../src/adapters/capillary/capillary-transport.js';
+import { QuotaWaitError } from '../../../src/domain/errors.js';
 
 function clock(start = 0) {
   let now = start;

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { SecretRedactor } from '../../domain/redaction.js';
 import {
   CapillaryAuthenticator,
   type CapillaryCredentials,
@@ -7,7 +6,8 @@ import {
   DEFAULT_CREDENTIALS_MAX_AGE_MS,
   OAuthTokenProvider,
   TokenResponseSchema,
-} from './capillary-auth.js';
+} from '../../../src/adapters/capillary/capillary-auth.js';
+import { SecretRedactor } from '../../../src/domain/redaction.js';
 
 describe('CapillaryAuthenticator with a till login', () => {
   it('sends the password as its lowercase md5 hex digest, in a Basic header', async () => {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../domain/errors.js';
-import { InsecureCapillaryUrlError } from './capillary-errors.js';
+import { InsecureCapillaryUrlError } from '../../../src/adapters/capillary/capillary-errors.js';
 import {
   checkBaseUrl,
   checkEventsPath,
   eventLogUrl,
   eventsUrl,
   tokenUrl,
-} from './capillary-requests.js';
+} from '../../../src/adapters/capillary/capillary-requests.js';
+import { ConfigError } from '../../../src/domain/errors.js';
 
 const base = new URL('https://eu.api.capillarytech.com');
 const DEFAULT = '/v2/events/event_data/?userId={customerId}';

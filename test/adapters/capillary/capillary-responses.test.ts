@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRetryAfterMs } from './capillary-responses.js';
+import { parseRetryAfterMs } from '../../../src/adapters/capillary/capillary-responses.js';
 
 describe('parseRetryAfterMs', () => {
   const now = Date.parse('2025-05-08T08:56:57Z');
