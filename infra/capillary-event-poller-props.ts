@@ -284,6 +284,19 @@ export interface CapillaryEventPollerProps {
    * @default true
    */
   readonly changeFeed?: boolean;
+  /**
+   * With a healthy change feed, the staleness bound of a customer whose identifier the feed knows
+   * (`CHANGE_FEED_BACKSTOP_SECONDS`): its idle interval doubles up to this instead of
+   * `maxPollInterval`. While the feed is down, every customer is due by `maxPollInterval` again.
+   * @default Duration.hours(6)
+   */
+  readonly changeFeedBackstop?: Duration;
+  /**
+   * The most of a tick's claims that customers hinted by the change feed take, before the
+   * schedule (`CHANGE_FEED_HINT_MAX_SHARE`), so hints never crowd out the staleness bound.
+   * @default 0.5
+   */
+  readonly changeFeedHintShare?: number;
 }
 
 /** What `onEvent` routes where. */

@@ -60,6 +60,8 @@ export const CONTEXT_KEYS = [
   'dashboard',
   'schemaRegistry',
   'changeFeed',
+  'changeFeedBackstopHours',
+  'changeFeedHintShare',
   'nag',
   'workers',
   'maxPollIntervalMinutes',
@@ -288,6 +290,17 @@ export function readAppContext(
   const dashboard = flag('dashboard');
   const schemaRegistry = flag('schemaRegistry');
   const changeFeed = flag('changeFeed');
+  const backstopHours = number('changeFeedBackstopHours');
+  const changeFeedBackstop = setting(
+    'changeFeedBackstopHours',
+    'changeFeedBackstop',
+    backstopHours === undefined ? undefined : Duration.minutes(Math.round(backstopHours * 60)),
+  );
+  const changeFeedHintShare = setting(
+    'changeFeedHintShare',
+    'changeFeedHintShare',
+    number('changeFeedHintShare'),
+  );
   const nag = flag('nag') ?? true;
   const workers = number('workers');
   const maxPollIntervalMinutes = number('maxPollIntervalMinutes');
@@ -366,6 +379,8 @@ export function readAppContext(
       dashboard,
       schemaRegistry,
       changeFeed,
+      changeFeedBackstop,
+      changeFeedHintShare,
       workers,
       maxPollInterval:
         maxPollIntervalMinutes === undefined ? undefined : Duration.minutes(maxPollIntervalMinutes),

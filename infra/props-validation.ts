@@ -87,6 +87,8 @@ export const ENVIRONMENT_PROPS: {
   seenCapacity: setting('SEEN_CAPACITY'),
   psiMode: setting('PSI_MODE'),
   logLevel: setting('LOG_LEVEL'),
+  changeFeedBackstop: setting('CHANGE_FEED_BACKSTOP_SECONDS', { toEnv: inSeconds, emit: 'given' }),
+  changeFeedHintShare: setting('CHANGE_FEED_HINT_MAX_SHARE', { emit: 'given' }),
 };
 
 type EnvironmentPropName = keyof typeof ENVIRONMENT_PROPS;

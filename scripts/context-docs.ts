@@ -189,6 +189,16 @@ export const CONTEXT_DOCS: Record<ContextKey, ContextDoc> = {
     meaning:
       "run the change feed function (reads Capillary's org-wide event log, polls active customers at once); `false` for an org without the log",
   },
+  changeFeedBackstopHours: {
+    default: '`6`',
+    allowed: 'hours, fractions allowed, from 1 minute to 7 days',
+    meaning:
+      'with a healthy change feed, the staleness bound of a customer whose identifier the feed knows (`CHANGE_FEED_BACKSTOP_SECONDS`); `maxPollIntervalMinutes` again while the feed is down',
+  },
+  changeFeedHintShare: {
+    setting: 'CHANGE_FEED_HINT_MAX_SHARE',
+    meaning: "the most of a tick's claims that customers hinted by the change feed take",
+  },
   stackName: {
     default: '`CapillaryEventPoller`',
     meaning: 'stack name (deploy a second poller under another name)',

@@ -42,6 +42,33 @@ describe('infra/app.ts', () => {
     expect(stderr).not.toMatch(/^\s+at /m);
   });
 
+  it('sets the change feed backstop and hint share from the context, and refuses them out of range', () => {
+    const { code, stderr, app } = run({
+      changeFeedBackstopHours: '12',
+      changeFeedHintShare: '0.3',
+    });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const template = app.synth().stacks[0]?.template as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    const scheduler = Object.entries(template.Resources).find(
+      ([id, resource]) => resource.Type === 'AWS::Lambda::Function' && id.includes('Scheduler'),
+    )?.[1];
+    const environment = scheduler?.Properties.Environment as
+      | { Variables: Record<string, unknown> }
+      | undefined;
+    expect(environment?.Variables).toMatchObject({
+      CHANGE_FEED_BACKSTOP_SECONDS: '43200',
+      CHANGE_FEED_HINT_MAX_SHARE: '0.3',
+    });
+    const refused = run({ changeFeedBackstopHours: '200', changeFeedHintShare: '1' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('-c changeFeedBackstopHours: ');
+    expect(refused.stderr).toContain('at most 604800');
+    expect(refused.stderr).toContain('-c changeFeedHintShare: ');
+    expect(refused.stderr).toContain('at most 0.9');
+  }, 120_000);
+
   it('prints an error the constructs throw as its message alone, without a stack trace', () => {
     const { code, stderr } = run({ stackName: 'not a stack name!' });
     expect(code).toBe(1);

@@ -99,6 +99,11 @@ const ARBITRARIES: Partial<Record<keyof CapillaryEventPollerProps, fc.Arbitrary<
   seenCapacity: numberAround(NUMBER_RULES.SEEN_CAPACITY),
   psiMode: textOr('mask', 'drop', 'pass', 'hide'),
   logLevel: textOr('DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'TRACE', 'info'),
+  // Durations around the bounds, fractions of a second included (the setting takes whole seconds).
+  changeFeedBackstop: numberAround(NUMBER_RULES.CHANGE_FEED_BACKSTOP_SECONDS)
+    .filter((seconds) => Number.isFinite(seconds) && seconds >= 0 && seconds < 1e15)
+    .map((seconds) => Duration.millis(Math.round(seconds * 1000))),
+  changeFeedHintShare: numberAround(NUMBER_RULES.CHANGE_FEED_HINT_MAX_SHARE),
 };
 /** A prop added to ENVIRONMENT_PROPS without its own arbitrary still gets strings and numbers. */
 const anyValue = fc.oneof(fc.string(), fc.double(), fc.integer());
