@@ -1,4 +1,4 @@
-import { compareMostOverdue } from '../src/domain/schedule.js';
+import { compareMostOverdue } from '../src/domain/schedule/schedule.js';
 
 interface DueEntry {
   customerId: string;

@@ -12,12 +12,12 @@
 import { changeFeedConfig } from '../src/config/change-feed-settings.js';
 import type { SettingsEnv } from '../src/config/setting-schemas.js';
 import { NUMBER_RULES, SETTING_SCHEMAS } from '../src/config/setting-schemas.js';
-import { ChangeFeed, type ChangeFeedSettings } from '../src/domain/change-feed.js';
-import type { FeedCursor } from '../src/domain/feed-cursor.js';
-import { FeedLearning } from '../src/domain/feed-learning.js';
+import { ChangeFeed, type ChangeFeedSettings } from '../src/domain/feed/change-feed.js';
+import type { FeedCursor } from '../src/domain/feed/feed-cursor.js';
+import { FeedLearning } from '../src/domain/feed/feed-learning.js';
+import { hintedSchedule, laneLimit } from '../src/domain/feed/priority-lane.js';
 import type { HintOutcome, IdentifierIndex } from '../src/domain/ports.js';
-import { hintedSchedule, laneLimit } from '../src/domain/priority-lane.js';
-import { type Schedule, scheduleAfterPoll, stalenessMs } from '../src/domain/schedule.js';
+import { type Schedule, scheduleAfterPoll, stalenessMs } from '../src/domain/schedule/schedule.js';
 import { DueHeap } from './due-heap.js';
 import type { FleetEvents } from './fleet-activity.js';
 import { FleetWindows } from './fleet-windows.js';

@@ -4,7 +4,7 @@
 import { gzipSync } from 'node:zlib';
 import { CapillaryClient } from '../src/adapters/capillary/capillary-client.js';
 import { closeSharedDispatcher } from '../src/adapters/capillary/capillary-transport.js';
-import { isolateWindow } from '../src/domain/poisoned-events.js';
+import { isolateWindow } from '../src/domain/detect/poisoned-events.js';
 import {
   type Behaviour,
   drip,

@@ -8,7 +8,7 @@
  * The simulation's clock starts near 0 (its warm-up is before it); the feed's code wants epoch ms
  * (its cursor is never below 0), so the log speaks epoch ms: simulated time + `LOG_EPOCH_MS`.
  */
-import type { EventLogRecord } from '../src/domain/event-log-record.js';
+import type { EventLogRecord } from '../src/domain/feed/event-log-record.js';
 import type { EventLogPage, EventLogQuery, EventLogSource } from '../src/domain/ports.js';
 import { type FleetEvents, seededRandom } from './fleet-activity.js';
 

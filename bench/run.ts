@@ -21,11 +21,15 @@ import {
   MAX_PUT_EVENTS_BYTES,
   packPutEventsBatches,
 } from '../src/adapters/eventbridge/put-events-entries.js';
-import { inFlightFor, LatencyEstimate } from '../src/domain/adaptive-concurrency.js';
 import { CapillaryEventSchema } from '../src/domain/capillary-event.js';
 import type { CustomerState } from '../src/domain/customer-state.js';
-import { advanceCursor, detectNewEvents, keyWindow } from '../src/domain/detect-new-events.js';
+import {
+  advanceCursor,
+  detectNewEvents,
+  keyWindow,
+} from '../src/domain/detect/detect-new-events.js';
 import { largestExcess, quotaUse } from '../src/domain/gcra.js';
+import { inFlightFor, LatencyEstimate } from '../src/domain/poll/adaptive-concurrency.js';
 import type { QuotaGate } from '../src/domain/ports.js';
 import { runBundleBench } from './bundle.js';
 import { stateWithSeen } from './cursor-item-size.js';

@@ -1,6 +1,6 @@
 /*
  * A discrete-event simulation of a fleet of watched customers polled under one Capillary quota,
- * by the poller's own schedule (src/domain/schedule.ts, imported, not copied) and by plain round
+ * by the poller's own schedule (src/domain/schedule/schedule.ts, imported, not copied) and by plain round
  * robin, against the same events. Each customer's Capillary window holds its last `windowSize`
  * events: events that scroll out before a poll sees them are lost.
  *
@@ -15,7 +15,7 @@ import {
   type SchedulePolicy,
   scheduleAfterPoll,
   stalenessMs,
-} from '../src/domain/schedule.js';
+} from '../src/domain/schedule/schedule.js';
 import { DueHeap } from './due-heap.js';
 import type { FleetEvents } from './fleet-activity.js';
 import { FleetWindows } from './fleet-windows.js';

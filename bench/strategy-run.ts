@@ -2,7 +2,7 @@
  * What a simulated strategy is run on (the scenario) and what it leaves (the counts the report
  * and the cost model are made of), with the tally it keeps on the way.
  */
-import type { SchedulePolicy } from '../src/domain/schedule.js';
+import type { SchedulePolicy } from '../src/domain/schedule/schedule.js';
 import type { FleetEvents } from './fleet-activity.js';
 
 export interface FleetScenario {

@@ -11,17 +11,17 @@ import {
   MAX_ENTRIES_PER_PUT_EVENTS,
   MAX_PUT_EVENTS_BYTES,
 } from '../src/adapters/eventbridge/put-events-entries.js';
-import { MAX_IN_FLIGHT } from '../src/domain/adaptive-concurrency.js';
-import { MAX_CLOCK_SKEW_MS } from '../src/domain/clock-skew.js';
-import { MAX_CURSOR_ITEM_BYTES } from '../src/domain/cursor-budget.js';
+import { MAX_CLOCK_SKEW_MS } from '../src/domain/claim/clock-skew.js';
 import { MAX_CUSTOMER_ID } from '../src/domain/customer-state.js';
-import { REDRIVE_VISIBILITY_SECONDS } from '../src/domain/dead-letter-redrive.js';
-import { BASELINE_SKEW_ALLOWANCE_MS } from '../src/domain/detect-new-events.js';
-import { MAX_EVENT_DEPTH, MAX_EVENT_JSON_BYTES } from '../src/domain/event-key.js';
-import { claimPublishMargin } from '../src/domain/poll-claimed.js';
+import { MAX_CURSOR_ITEM_BYTES } from '../src/domain/detect/cursor-budget.js';
+import { BASELINE_SKEW_ALLOWANCE_MS } from '../src/domain/detect/detect-new-events.js';
+import { MAX_EVENT_DEPTH, MAX_EVENT_JSON_BYTES } from '../src/domain/detect/event-key.js';
+import { MAX_IN_FLIGHT } from '../src/domain/poll/adaptive-concurrency.js';
+import { claimPublishMargin } from '../src/domain/poll/poll-claimed.js';
+import { REDRIVE_VISIBILITY_SECONDS } from '../src/domain/publish/dead-letter-redrive.js';
 import { MIN_SECRET_PIECE } from '../src/domain/redaction.js';
-import { CLAIMS_PER_FLUSH } from '../src/domain/schedule-tick.js';
-import { CUSTOMERS_PER_MESSAGE } from '../src/domain/work-queue.js';
+import { CLAIMS_PER_FLUSH } from '../src/domain/schedule/schedule-tick.js';
+import { CUSTOMERS_PER_MESSAGE } from '../src/domain/schedule/work-queue.js';
 import { SANDBOX_INTERVAL_SECONDS } from '../src/runtime/create-runtime.js';
 import { DEFAULT_NEW_EVENT_EVERY_MS } from '../src/sandbox/capillary-sandbox.js';
 
@@ -69,7 +69,7 @@ function allConstants(): Constant[] {
       { MAX_EVENTS_PER_RESPONSE: 'events one response may hold; the poll fails past it' },
     ),
     ...constants(
-      'src/domain/event-key.ts',
+      'src/domain/detect/event-key.ts',
       { MAX_EVENT_DEPTH, MAX_EVENT_JSON_BYTES },
       {
         MAX_EVENT_DEPTH: 'levels of nesting of one event; a deeper one is set aside',
@@ -82,7 +82,7 @@ function allConstants(): Constant[] {
       { MAX_CUSTOMER_ID: 'the largest customer id (int64)' },
     ),
     ...constants(
-      'src/domain/detect-new-events.ts',
+      'src/domain/detect/detect-new-events.ts',
       { BASELINE_SKEW_ALLOWANCE_MS },
       {
         BASELINE_SKEW_ALLOWANCE_MS:
@@ -90,7 +90,7 @@ function allConstants(): Constant[] {
       },
     ),
     ...constants(
-      'src/domain/cursor-budget.ts',
+      'src/domain/detect/cursor-budget.ts',
       { MAX_CURSOR_ITEM_BYTES },
       { MAX_CURSOR_ITEM_BYTES: "bytes of a customer's cursor item, by DynamoDB's item-size rules" },
     ),
@@ -102,12 +102,12 @@ function allConstants(): Constant[] {
       },
     ),
     ...constants(
-      'src/domain/clock-skew.ts',
+      'src/domain/claim/clock-skew.ts',
       { MAX_CLOCK_SKEW_MS },
       { MAX_CLOCK_SKEW_MS: 'ms of clock skew tolerated between pollers' },
     ),
     ...constants(
-      'src/domain/adaptive-concurrency.ts',
+      'src/domain/poll/adaptive-concurrency.ts',
       { MAX_IN_FLIGHT },
       { MAX_IN_FLIGHT: 'customers in flight at most, whatever the budget and latency' },
     ),
@@ -125,24 +125,24 @@ function allConstants(): Constant[] {
       { DEFAULT_LINGER_MS: 'ms an entry waits for others to share its PutEvents request' },
     ),
     ...constants(
-      'src/domain/work-queue.ts',
+      'src/domain/schedule/work-queue.ts',
       { CUSTOMERS_PER_MESSAGE },
       { CUSTOMERS_PER_MESSAGE: 'claimed customers in one work message' },
     ),
     ...constants(
-      'src/domain/schedule-tick.ts',
+      'src/domain/schedule/schedule-tick.ts',
       { CLAIMS_PER_FLUSH },
       { CLAIMS_PER_FLUSH: 'claims the scheduler sends at once (one SendMessageBatch)' },
     ),
     {
       name: 'claimPublishMargin',
       value: claimPublishMargin(Number.POSITIVE_INFINITY),
-      file: 'src/domain/poll-claimed.ts',
+      file: 'src/domain/poll/poll-claimed.ts',
       meaning:
         'ms, at most, before its claim ends that a poll stops publishing (else the last quarter of what remains)',
     },
     ...constants(
-      'src/domain/dead-letter-redrive.ts',
+      'src/domain/publish/dead-letter-redrive.ts',
       { REDRIVE_VISIBILITY_SECONDS },
       { REDRIVE_VISIBILITY_SECONDS: 's messages read by one `dlq redrive` stay hidden' },
     ),

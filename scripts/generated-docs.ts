@@ -12,7 +12,7 @@ import {
   type SettingName,
   settingDefault,
 } from '../src/config/setting-schemas.js';
-import { eventDetailJsonSchema } from '../src/domain/event-detail-json-schema.js';
+import { eventDetailJsonSchema } from '../src/domain/publish/event-detail-json-schema.js';
 import { constantsRows } from './constants-docs.js';
 import { CONTEXT_DOCS } from './context-docs.js';
 

@@ -5,8 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import type { FeedRun } from '../../src/domain/change-feed.js';
-import { runFeedLoop } from '../../src/domain/run-feed-loop.js';
+import type { FeedRun } from '../../src/domain/feed/change-feed.js';
+import { runFeedLoop } from '../../src/domain/feed/run-feed-loop.js';
 import { feedMetrics } from '../../src/observability/feed-metrics.js';
 import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../src/observability/metric-names.js';
 import {

@@ -4,9 +4,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { schedulePolicy } from '../../src/config/settings.js';
-import { currentBackstop } from '../../src/domain/feed-backstop.js';
-import { laneLimit } from '../../src/domain/priority-lane.js';
-import { runTick, type TickSummary, tickLimit } from '../../src/domain/schedule-tick.js';
+import { currentBackstop } from '../../src/domain/feed/feed-backstop.js';
+import { laneLimit } from '../../src/domain/feed/priority-lane.js';
+import { runTick, type TickSummary, tickLimit } from '../../src/domain/schedule/schedule-tick.js';
 import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../src/observability/metric-names.js';
 import { tickMetrics } from '../../src/observability/tick-metrics.js';
 import {

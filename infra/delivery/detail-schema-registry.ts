@@ -1,6 +1,6 @@
 import * as eventschemas from 'aws-cdk-lib/aws-eventschemas';
 import type { Construct } from 'constructs';
-import { eventDetailJsonSchema } from '../../src/domain/event-detail-json-schema.js';
+import { eventDetailJsonSchema } from '../../src/domain/publish/event-detail-json-schema.js';
 
 /** The schema's name in the registry: `<source>@<title>`, as EventBridge names discovered schemas. */
 const SCHEMA_TITLE = 'CapillaryEventDetail';

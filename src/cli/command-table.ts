@@ -1,6 +1,6 @@
 import { ServiceUrlSchema } from '../config/setting-schemas.js';
 import type { Scope } from '../domain/customer-state.js';
-import { WebhookSecretError, webhookSecretKey } from '../domain/webhook-signature.js';
+import { WebhookSecretError, webhookSecretKey } from '../domain/publish/webhook-signature.js';
 import { EXIT_INTERRUPTED } from './cli-io.js';
 
 export type Command =

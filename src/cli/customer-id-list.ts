@@ -1,6 +1,6 @@
 import { CustomerIdSchema } from '../domain/customer-state.js';
 import { InvalidCustomerIdError } from '../domain/errors.js';
-import type { IdentifierPair } from '../domain/feed-learning.js';
+import type { IdentifierPair } from '../domain/feed/feed-learning.js';
 import { UsageError } from './parse-command.js';
 
 /** The longest identifier accepted (a mobile number, email or external id is far shorter). */

@@ -1,4 +1,4 @@
-import type { SweepSummary } from '../domain/run-sweep.js';
+import type { SweepSummary } from '../domain/poll/run-sweep.js';
 
 /** Failure shapes that, shared by every customer, point at one setting rather than at customers. */
 const COMMON_CAUSES: readonly { matches: RegExp; hint: string }[] = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptySweepSummary, type SweepSummary } from '../domain/run-sweep.js';
+import { emptySweepSummary, type SweepSummary } from '../domain/poll/run-sweep.js';
 import { QuietSweeps } from './quiet-sweeps.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');

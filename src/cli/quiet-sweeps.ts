@@ -1,4 +1,4 @@
-import type { SweepSummary } from '../domain/run-sweep.js';
+import type { SweepSummary } from '../domain/poll/run-sweep.js';
 
 /** Sweeps with nothing to say are summed up in one line this often at most. */
 const QUIET_LINE_EVERY_MS = 60_000;

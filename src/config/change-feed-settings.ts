@@ -3,9 +3,9 @@ import type {
   LookupIdentifierName,
 } from '../adapters/capillary/capillary-requests.js';
 import { dateFormatGranularityMs } from '../adapters/capillary/capillary-requests.js';
-import type { ChangeFeedSettings } from '../domain/change-feed.js';
-import type { IdentifierLookupSettings } from '../domain/identifier-lookup.js';
-import { feedRequestBudget } from '../domain/read-change-feed.js';
+import type { ChangeFeedSettings } from '../domain/feed/change-feed.js';
+import type { IdentifierLookupSettings } from '../domain/feed/identifier-lookup.js';
+import { feedRequestBudget } from '../domain/feed/read-change-feed.js';
 import type { SettingsEnv } from './setting-schemas.js';
 
 /** The narrowest slice split: a second, or the date format's step if coarser. */

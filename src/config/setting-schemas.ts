@@ -6,8 +6,8 @@ import {
   isLoopbackHost,
   LOOKUP_IDENTIFIER_NAMES,
 } from '../adapters/capillary/capillary-requests.js';
-import { MAX_CURSOR_ITEM_BYTES } from '../domain/cursor-budget.js';
-import { type PsiMode, PsiModeSchema } from '../domain/event-detail.js';
+import { MAX_CURSOR_ITEM_BYTES } from '../domain/detect/cursor-budget.js';
+import { type PsiMode, PsiModeSchema } from '../domain/publish/event-detail.js';
 
 /**
  * The one source of every setting's default and bounds. Each schema reads the setting as the

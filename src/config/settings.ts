@@ -1,8 +1,8 @@
 import type * as z from 'zod';
 import type { CapillaryCredentials } from '../adapters/capillary/capillary-auth.js';
 import { ConfigError, ConfigErrors, IncompleteConfigError } from '../domain/errors.js';
-import type { PsiModeSchema } from '../domain/event-detail.js';
-import type { SchedulePolicy } from '../domain/schedule.js';
+import type { PsiModeSchema } from '../domain/publish/event-detail.js';
+import type { SchedulePolicy } from '../domain/schedule/schedule.js';
 import { type ChangeFeedConfig, changeFeedConfig } from './change-feed-settings.js';
 import {
   DEFAULT_MAX_POLL_INTERVAL_SECONDS,

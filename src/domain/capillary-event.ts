@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { canonicalJson, contentFingerprint, EventShapeError } from './event-key.js';
+import { canonicalJson, contentFingerprint, EventShapeError } from './detect/event-key.js';
 
 /** The API sends some numbers as strings ("1746694617000"): accept both, keep a number. */
 const numberish = z.union([

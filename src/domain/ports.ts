@@ -1,12 +1,12 @@
 import type { CapillaryEvent, RejectedEvent } from './capillary-event.js';
-import type { ClaimedCustomer, DueCustomer, ScheduleState } from './claimed-customer.js';
+import type { ClaimedCustomer, DueCustomer, ScheduleState } from './claim/claimed-customer.js';
 import type { CustomerState, Scope, WatchEntry, WatchMode, WatchStatus } from './customer-state.js';
-import type { EventDetail } from './event-detail.js';
-import type { EventLogRecord } from './event-log-record.js';
-import type { FeedCoverage } from './feed-backstop.js';
-import type { FeedCursor } from './feed-cursor.js';
-import type { IdentifierPair } from './feed-learning.js';
-import type { Schedule } from './schedule.js';
+import type { EventLogRecord } from './feed/event-log-record.js';
+import type { FeedCoverage } from './feed/feed-backstop.js';
+import type { FeedCursor } from './feed/feed-cursor.js';
+import type { IdentifierPair } from './feed/feed-learning.js';
+import type { EventDetail } from './publish/event-detail.js';
+import type { Schedule } from './schedule/schedule.js';
 
 /** Where events come from: the Capillary client in production, a sandbox locally. */
 export interface CustomerEventsSource {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FeedReadCounts } from '../domain/read-change-feed.js';
+import type { FeedReadCounts } from '../domain/feed/read-change-feed.js';
 import { feedMetrics } from './feed-metrics.js';
 
 const counts: FeedReadCounts = {

@@ -1,4 +1,4 @@
-import type { FeedRun } from '../domain/change-feed.js';
+import type { FeedRun } from '../domain/feed/change-feed.js';
 import { METRIC_UNITS, MetricName } from './metric-names.js';
 import type { MetricDatum } from './sweep-metrics.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SweepSummary } from '../domain/run-sweep.js';
+import type { SweepSummary } from '../domain/poll/run-sweep.js';
 import { sweepMetrics } from './sweep-metrics.js';
 
 const summary: SweepSummary = {

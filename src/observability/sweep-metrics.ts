@@ -1,4 +1,4 @@
-import type { SweepSummary } from '../domain/run-sweep.js';
+import type { SweepSummary } from '../domain/poll/run-sweep.js';
 import { METRIC_UNITS, MetricName, type PollerMetricUnit } from './metric-names.js';
 
 export interface MetricDatum {

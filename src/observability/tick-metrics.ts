@@ -1,4 +1,4 @@
-import type { TickSummary } from '../domain/schedule-tick.js';
+import type { TickSummary } from '../domain/schedule/schedule-tick.js';
 import { METRIC_UNITS, MetricName } from './metric-names.js';
 import type { MetricDatum } from './sweep-metrics.js';
 

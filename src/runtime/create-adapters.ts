@@ -16,10 +16,9 @@ import { StdoutPublisher } from '../adapters/stdout/stdout-publisher.js';
 import { readWebhookParked, WebhookQueueTarget } from '../adapters/webhook/webhook-dead-letters.js';
 import { WebhookPublisher } from '../adapters/webhook/webhook-publisher.js';
 import { ServiceUrlSchema, type Settings } from '../config/settings.js';
-import { inFlightFor, LatencyEstimate } from '../domain/adaptive-concurrency.js';
-import type { DeadLetterQueue, RedriveTarget } from '../domain/dead-letter-redrive.js';
 import { ConfigError, ConfigErrors } from '../domain/errors.js';
-import type { PollDependencies } from '../domain/poll-customer.js';
+import { inFlightFor, LatencyEstimate } from '../domain/poll/adaptive-concurrency.js';
+import type { PollDependencies } from '../domain/poll/poll-customer.js';
 import type {
   CursorStore,
   CustomerLookup,
@@ -30,6 +29,7 @@ import type {
   OutgoingEvent,
   QuotaGate,
 } from '../domain/ports.js';
+import type { DeadLetterQueue, RedriveTarget } from '../domain/publish/dead-letter-redrive.js';
 import { SecretRedactor } from '../domain/redaction.js';
 import { createEventBridgeClient, createSqsClient, loopbackCredentials } from './aws-clients.js';
 import { type FeedParts, learningEventsSource } from './create-change-feed.js';
@@ -85,7 +85,7 @@ interface AdapterContext {
 export interface PollerDependencies extends PollDependencies {
   /**
    * Customers to have in flight now: Little's law from `CAPILLARY_RPS` and the observed Capillary
-   * latency (src/domain/adaptive-concurrency.ts), at most `POLL_CONCURRENCY` when set.
+   * latency (src/domain/poll/adaptive-concurrency.ts), at most `POLL_CONCURRENCY` when set.
    */
   inFlightLimit(): number;
   /** Capillary requests this process has sent (retries and token calls included). */

@@ -3,10 +3,10 @@
 import { DynamoDbFeedStore } from '../adapters/dynamodb/dynamodb-feed-store.js';
 import { DynamoDbIdentifierIndex } from '../adapters/dynamodb/identifier-index.js';
 import type { Settings } from '../config/settings.js';
-import { ChangeFeed } from '../domain/change-feed.js';
 import { describeError } from '../domain/errors.js';
-import type { FeedLearning } from '../domain/feed-learning.js';
-import { IdentifierLookup } from '../domain/identifier-lookup.js';
+import { ChangeFeed } from '../domain/feed/change-feed.js';
+import type { FeedLearning } from '../domain/feed/feed-learning.js';
+import { IdentifierLookup } from '../domain/feed/identifier-lookup.js';
 import type {
   CustomerEventsSource,
   CustomerLookup,

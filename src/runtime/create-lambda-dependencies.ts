@@ -1,12 +1,12 @@
 // The composition root of the Lambda handlers: what each builds once per container, from the
 // environment, through the same adapter factories as the CLI (create-adapters.ts).
 import { schedulePolicy } from '../config/settings.js';
-import type { ChangeFeed } from '../domain/change-feed.js';
 import { ConfigError, ConfigErrors } from '../domain/errors.js';
-import { FeedLearning } from '../domain/feed-learning.js';
-import type { PollWorkOptions } from '../domain/poll-work.js';
+import type { ChangeFeed } from '../domain/feed/change-feed.js';
+import { FeedLearning } from '../domain/feed/feed-learning.js';
+import type { PollWorkOptions } from '../domain/poll/poll-work.js';
 import type { FeedCursorStore, Logger } from '../domain/ports.js';
-import type { runTick } from '../domain/schedule-tick.js';
+import type { runTick } from '../domain/schedule/schedule-tick.js';
 import { POLLER_VERSION } from '../version.js';
 import { createDynamoDbClient, loopbackCredentials } from './aws-clients.js';
 import { credentialsLoader } from './capillary-secret.js';

@@ -7,11 +7,11 @@ import { openEmbeddedDynamoDb } from '../adapters/dynamodb/embedded-dynamodb.js'
 import { EmbeddedDeadLetterQueue } from '../adapters/embedded/embedded-dead-letter-queue.js';
 import { closeWebhookDispatcher } from '../adapters/webhook/webhook-sender.js';
 import type { Settings } from '../config/settings.js';
-import type { ChangeFeed } from '../domain/change-feed.js';
 import { type CustomerState, newCustomerState } from '../domain/customer-state.js';
-import type { DeadLetterQueue, RedriveTarget } from '../domain/dead-letter-redrive.js';
-import { FeedLearning, type IdentifierPair } from '../domain/feed-learning.js';
+import type { ChangeFeed } from '../domain/feed/change-feed.js';
+import { FeedLearning, type IdentifierPair } from '../domain/feed/feed-learning.js';
 import type { CursorStore, EventPublisher, FeedCursorStore, Logger } from '../domain/ports.js';
+import type { DeadLetterQueue, RedriveTarget } from '../domain/publish/dead-letter-redrive.js';
 import type { SecretRedactor } from '../domain/redaction.js';
 import { SANDBOX_CUSTOMER_ID, startCapillarySandbox } from '../sandbox/capillary-sandbox.js';
 import { POLLER_VERSION } from '../version.js';

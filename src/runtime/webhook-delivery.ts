@@ -11,7 +11,7 @@ import type { SecretReader } from '../adapters/webhook/webhook-secrets.js';
 import type { WebhookRequest, WebhookSendOutcome } from '../adapters/webhook/webhook-sender.js';
 import { describeError } from '../domain/errors.js';
 import type { Logger } from '../domain/ports.js';
-import { signWebhook } from '../domain/webhook-signature.js';
+import { signWebhook } from '../domain/publish/webhook-signature.js';
 
 /** One queue message as the delivery needs it (an SQS record). */
 export interface QueuedDelivery {

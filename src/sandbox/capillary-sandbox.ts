@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EVENT_SUCCESS } from '../domain/event-log-record.js';
+import { EVENT_SUCCESS } from '../domain/feed/event-log-record.js';
 import sample from './sample-response.json' with { type: 'json' };
 
 /** The customer of the sample response: the only one with events in the sandbox. */

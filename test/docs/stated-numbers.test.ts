@@ -21,17 +21,17 @@ import {
   EXIT_USAGE,
 } from '../../src/cli/cli-io.js';
 import { NUMBER_RULES, settingDefault } from '../../src/config/setting-schemas.js';
-import { inFlightFor, MAX_IN_FLIGHT } from '../../src/domain/adaptive-concurrency.js';
-import { MAX_CLOCK_SKEW_MS } from '../../src/domain/clock-skew.js';
-import { MAX_CURSOR_ITEM_BYTES } from '../../src/domain/cursor-budget.js';
+import { MAX_CLOCK_SKEW_MS } from '../../src/domain/claim/clock-skew.js';
 import { MAX_CUSTOMER_ID } from '../../src/domain/customer-state.js';
-import { REDRIVE_VISIBILITY_SECONDS } from '../../src/domain/dead-letter-redrive.js';
-import { BASELINE_SKEW_ALLOWANCE_MS } from '../../src/domain/detect-new-events.js';
-import { MAX_EVENT_DEPTH, MAX_EVENT_JSON_BYTES } from '../../src/domain/event-key.js';
-import { claimPublishMargin } from '../../src/domain/poll-claimed.js';
+import { MAX_CURSOR_ITEM_BYTES } from '../../src/domain/detect/cursor-budget.js';
+import { BASELINE_SKEW_ALLOWANCE_MS } from '../../src/domain/detect/detect-new-events.js';
+import { MAX_EVENT_DEPTH, MAX_EVENT_JSON_BYTES } from '../../src/domain/detect/event-key.js';
+import { inFlightFor, MAX_IN_FLIGHT } from '../../src/domain/poll/adaptive-concurrency.js';
+import { claimPublishMargin } from '../../src/domain/poll/poll-claimed.js';
+import { REDRIVE_VISIBILITY_SECONDS } from '../../src/domain/publish/dead-letter-redrive.js';
 import { MIN_SECRET_PIECE } from '../../src/domain/redaction.js';
-import { CLAIMS_PER_FLUSH } from '../../src/domain/schedule-tick.js';
-import { CUSTOMERS_PER_MESSAGE } from '../../src/domain/work-queue.js';
+import { CLAIMS_PER_FLUSH } from '../../src/domain/schedule/schedule-tick.js';
+import { CUSTOMERS_PER_MESSAGE } from '../../src/domain/schedule/work-queue.js';
 import { SANDBOX_INTERVAL_SECONDS } from '../../src/runtime/create-runtime.js';
 import { invocationDeadlines, tickDeadline } from '../../src/runtime/lambda-runtime.js';
 import { DEFAULT_NEW_EVENT_EVERY_MS } from '../../src/sandbox/capillary-sandbox.js';

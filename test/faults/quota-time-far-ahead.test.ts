@@ -6,7 +6,7 @@ import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbQuotaGate } from '../../src/adapters/dynamodb/dynamodb-quota-gate.js';
 import { QUOTA_ITEM_KEY } from '../../src/adapters/dynamodb/quota-item.js';
-import { MAX_CLOCK_SKEW_MS } from '../../src/domain/clock-skew.js';
+import { MAX_CLOCK_SKEW_MS } from '../../src/domain/claim/clock-skew.js';
 import { largestExcess, quotaUse } from '../../src/domain/gcra.js';
 import type { Logger } from '../../src/domain/ports.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } fro
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { DynamoDbFeedStore } from '../../src/adapters/dynamodb/dynamodb-feed-store.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
-import { initialFeedCursor } from '../../src/domain/feed-cursor.js';
-import type { TickSummary } from '../../src/domain/schedule-tick.js';
-import { parseWorkMessage } from '../../src/domain/work-queue.js';
+import { initialFeedCursor } from '../../src/domain/feed/feed-cursor.js';
+import type { TickSummary } from '../../src/domain/schedule/schedule-tick.js';
+import { parseWorkMessage } from '../../src/domain/schedule/work-queue.js';
 import { METRICS_NAMESPACE, MetricName } from '../../src/observability/metric-names.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import {

@@ -3,9 +3,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
-import { cursorItemBytes, MAX_CURSOR_ITEM_BYTES } from '../../src/domain/cursor-budget.js';
 import { type CustomerState, newCustomerState } from '../../src/domain/customer-state.js';
-import { runSweep, type SweepSummary } from '../../src/domain/run-sweep.js';
+import { cursorItemBytes, MAX_CURSOR_ITEM_BYTES } from '../../src/domain/detect/cursor-budget.js';
+import { runSweep, type SweepSummary } from '../../src/domain/poll/run-sweep.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import { captureLogger, RecordingPublisher, ScriptedSource } from '../support/in-memory-ports.js';
 

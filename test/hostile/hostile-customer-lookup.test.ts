@@ -6,10 +6,10 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import { closeSharedDispatcher } from '../../src/adapters/capillary/capillary-transport.js';
-import { ChangeFeed, type FeedRun } from '../../src/domain/change-feed.js';
-import type { IdentifierPair } from '../../src/domain/feed-learning.js';
-import { FeedLearning } from '../../src/domain/feed-learning.js';
-import { IdentifierLookup, type LookupCounts } from '../../src/domain/identifier-lookup.js';
+import { ChangeFeed, type FeedRun } from '../../src/domain/feed/change-feed.js';
+import type { IdentifierPair } from '../../src/domain/feed/feed-learning.js';
+import { FeedLearning } from '../../src/domain/feed/feed-learning.js';
+import { IdentifierLookup, type LookupCounts } from '../../src/domain/feed/identifier-lookup.js';
 import { basicAuthorization } from '../support/capillary-basic-auth.js';
 import { capturingLogger } from '../support/poller-fixtures.js';
 import {

@@ -5,9 +5,9 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import { closeSharedDispatcher } from '../../src/adapters/capillary/capillary-transport.js';
-import { ChangeFeed, type FeedRun } from '../../src/domain/change-feed.js';
-import type { FeedCursor } from '../../src/domain/feed-cursor.js';
-import { FeedLearning } from '../../src/domain/feed-learning.js';
+import { ChangeFeed, type FeedRun } from '../../src/domain/feed/change-feed.js';
+import type { FeedCursor } from '../../src/domain/feed/feed-cursor.js';
+import { FeedLearning } from '../../src/domain/feed/feed-learning.js';
 import { basicAuthorization } from '../support/capillary-basic-auth.js';
 import { capturingLogger } from '../support/poller-fixtures.js';
 import {

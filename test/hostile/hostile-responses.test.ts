@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../src/adapters/capillary/capillary-transport.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
-import { runSweep, type SweepSummary } from '../../src/domain/run-sweep.js';
+import { runSweep, type SweepSummary } from '../../src/domain/poll/run-sweep.js';
 import { basicAuthorization } from '../support/capillary-basic-auth.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import { detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';

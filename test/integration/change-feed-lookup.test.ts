@@ -12,9 +12,9 @@ import { DynamoDbIdentifierIndex } from '../../src/adapters/dynamodb/identifier-
 import { changeFeedConfig } from '../../src/config/change-feed-settings.js';
 import { SETTING_SCHEMAS, type SettingsEnv } from '../../src/config/setting-schemas.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
-import { FeedLearning } from '../../src/domain/feed-learning.js';
+import { FeedLearning } from '../../src/domain/feed/feed-learning.js';
+import { isInLane } from '../../src/domain/feed/priority-lane.js';
 import type { QuotaGate } from '../../src/domain/ports.js';
-import { isInLane } from '../../src/domain/priority-lane.js';
 import { createChangeFeed } from '../../src/runtime/create-change-feed.js';
 import { useCapillaryDouble } from '../support/capillary-client-harness.js';
 import { dynamoDbLocalClient, freshCursorStore } from '../support/dynamodb-local.js';

@@ -2,11 +2,11 @@
 // the documented record shape and the log's quirks, through the same quota, auth and retries.
 import { describe, expect, it } from 'vitest';
 import { CapillaryEventLogError } from '../../src/adapters/capillary/capillary-errors.js';
-import { ChangeFeed } from '../../src/domain/change-feed.js';
-import { type FeedCursor, initialFeedCursor } from '../../src/domain/feed-cursor.js';
-import { FeedLearning } from '../../src/domain/feed-learning.js';
+import { ChangeFeed } from '../../src/domain/feed/change-feed.js';
+import { type FeedCursor, initialFeedCursor } from '../../src/domain/feed/feed-cursor.js';
+import { FeedLearning } from '../../src/domain/feed/feed-learning.js';
+import { type ChangeFeedOptions, readChangeFeed } from '../../src/domain/feed/read-change-feed.js';
 import type { HintOutcome, Logger, QuotaGate } from '../../src/domain/ports.js';
-import { type ChangeFeedOptions, readChangeFeed } from '../../src/domain/read-change-feed.js';
 import { useCapillaryDouble } from '../support/capillary-client-harness.js';
 
 const { double, client } = await useCapillaryDouble();

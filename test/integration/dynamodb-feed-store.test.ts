@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbFeedStore } from '../../src/adapters/dynamodb/dynamodb-feed-store.js';
 import { DynamoDbIdentifierIndex } from '../../src/adapters/dynamodb/identifier-index.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
-import { initialFeedCursor } from '../../src/domain/feed-cursor.js';
+import { initialFeedCursor } from '../../src/domain/feed/feed-cursor.js';
 import { dynamoDbLocalClient, freshCursorStore } from '../support/dynamodb-local.js';
 
 const client = dynamoDbLocalClient();

@@ -16,13 +16,13 @@ import { encodeCursorItem } from '../../src/adapters/dynamodb/cursor-item.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { DynamoDbFeedStore } from '../../src/adapters/dynamodb/dynamodb-feed-store.js';
 import { DynamoDbIdentifierIndex } from '../../src/adapters/dynamodb/identifier-index.js';
-import { claimDue } from '../../src/domain/claim-due.js';
-import type { ClaimedCustomer, DueCustomer } from '../../src/domain/claimed-customer.js';
+import { claimDue } from '../../src/domain/claim/claim-due.js';
+import type { ClaimedCustomer, DueCustomer } from '../../src/domain/claim/claimed-customer.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
-import type { BackstopOptions } from '../../src/domain/feed-backstop.js';
-import { isInLane, laneDueAt } from '../../src/domain/priority-lane.js';
-import { runSweep } from '../../src/domain/run-sweep.js';
-import type { SchedulePolicy } from '../../src/domain/schedule.js';
+import type { BackstopOptions } from '../../src/domain/feed/feed-backstop.js';
+import { isInLane, laneDueAt } from '../../src/domain/feed/priority-lane.js';
+import { runSweep } from '../../src/domain/poll/run-sweep.js';
+import type { SchedulePolicy } from '../../src/domain/schedule/schedule.js';
 import {
   createTestTable,
   dynamoDbLocalClient,

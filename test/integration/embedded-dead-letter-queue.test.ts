@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddedDeadLetterQueue } from '../../src/adapters/embedded/embedded-dead-letter-queue.js';
-import { purge, readParked, redrive } from '../../src/domain/dead-letter-redrive.js';
+import { purge, readParked, redrive } from '../../src/domain/publish/dead-letter-redrive.js';
 import { RecordingPublisher } from '../support/in-memory-ports.js';
 import { outgoingEvent } from '../support/outgoing-event.js';
 

@@ -4,11 +4,11 @@
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
-import { claimThenCountBacklog } from '../../src/domain/claim-due.js';
-import type { ClaimedCustomer } from '../../src/domain/claimed-customer.js';
-import { MAX_CLOCK_SKEW_MS } from '../../src/domain/clock-skew.js';
+import { claimThenCountBacklog } from '../../src/domain/claim/claim-due.js';
+import type { ClaimedCustomer } from '../../src/domain/claim/claimed-customer.js';
+import { MAX_CLOCK_SKEW_MS } from '../../src/domain/claim/clock-skew.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
-import type { SchedulePolicy } from '../../src/domain/schedule.js';
+import type { SchedulePolicy } from '../../src/domain/schedule/schedule.js';
 import { dynamoDbLocalClient, freshCursorStore } from '../support/dynamodb-local.js';
 import { capturingLogger } from '../support/poller-fixtures.js';
 

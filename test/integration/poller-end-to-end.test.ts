@@ -8,9 +8,9 @@ import { closeSharedDispatcher } from '../../src/adapters/capillary/capillary-tr
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { type CustomerState, newCustomerState } from '../../src/domain/customer-state.js';
-import type { PsiMode } from '../../src/domain/event-detail.js';
-import type { PollDependencies } from '../../src/domain/poll-customer.js';
-import { runSweep, type SweepSummary } from '../../src/domain/run-sweep.js';
+import type { PollDependencies } from '../../src/domain/poll/poll-customer.js';
+import { runSweep, type SweepSummary } from '../../src/domain/poll/run-sweep.js';
+import type { PsiMode } from '../../src/domain/publish/event-detail.js';
 import { createPollDependencies } from '../../src/runtime/create-adapters.js';
 import { basicAuthorization, md5Hex } from '../support/capillary-basic-auth.js';
 import { CapillaryDouble } from '../support/capillary-double.js';

@@ -3,9 +3,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import { closeSharedDispatcher } from '../../src/adapters/capillary/capillary-transport.js';
-import { initialFeedCursor } from '../../src/domain/feed-cursor.js';
-import { FeedLearning, type IdentifierPair } from '../../src/domain/feed-learning.js';
-import { readChangeFeed } from '../../src/domain/read-change-feed.js';
+import { initialFeedCursor } from '../../src/domain/feed/feed-cursor.js';
+import { FeedLearning, type IdentifierPair } from '../../src/domain/feed/feed-learning.js';
+import { readChangeFeed } from '../../src/domain/feed/read-change-feed.js';
 import { SANDBOX_CUSTOMER_ID, startCapillarySandbox } from '../../src/sandbox/capillary-sandbox.js';
 
 /** The mobile number of the sandbox customer. */

@@ -1,7 +1,7 @@
 // The scheduler's work queue against the SQS double (the real SendMessageBatch wire protocol).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqsWorkQueue } from '../../src/adapters/sqs/sqs-work-queue.js';
-import { parseWorkMessage, workMessages } from '../../src/domain/work-queue.js';
+import { parseWorkMessage, workMessages } from '../../src/domain/schedule/work-queue.js';
 import { claimedCustomers } from '../support/claimed-customers.js';
 import { type SqsDouble, startSqsWire } from '../support/sqs-double.js';
 

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeWebhookDispatcher, sendWebhook } from '../../src/adapters/webhook/webhook-sender.js';
-import { signWebhook } from '../../src/domain/webhook-signature.js';
+import { signWebhook } from '../../src/domain/publish/webhook-signature.js';
 import { closeLoopbackServer, readBody, startLoopbackServer } from '../support/loopback-server.js';
 import { verifyWebhook } from '../support/webhook-verifier.js';
 

@@ -1,5 +1,5 @@
 // Claimed customers as the scheduler queues them, for work-queue and worker tests.
-import type { ClaimedCustomer } from '../../src/domain/claimed-customer.js';
+import type { ClaimedCustomer } from '../../src/domain/claim/claimed-customer.js';
 
 export function claimedCustomer(
   customerId: string,

@@ -17,7 +17,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { inject, vi } from 'vitest';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
-import type { SweepSummary } from '../../src/domain/run-sweep.js';
+import type { SweepSummary } from '../../src/domain/poll/run-sweep.js';
 import { CapillaryDouble } from './capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from './dynamodb-local.js';
 import { deliveryReport, EventStream } from './event-stream.js';

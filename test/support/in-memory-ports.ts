@@ -5,13 +5,14 @@ import type {
   ClaimedCustomer,
   DueCustomer,
   ScheduleState,
-} from '../../src/domain/claimed-customer.js';
+} from '../../src/domain/claim/claimed-customer.js';
 import type {
   CustomerState,
   Scope,
   WatchMode,
   WatchStatus,
 } from '../../src/domain/customer-state.js';
+import { hintedSchedule } from '../../src/domain/feed/priority-lane.js';
 import type {
   ClaimRequest,
   ClaimTakeover,
@@ -30,8 +31,7 @@ import type {
   StatusChange,
   WatchedCustomer,
 } from '../../src/domain/ports.js';
-import { hintedSchedule } from '../../src/domain/priority-lane.js';
-import { compareMostOverdue, initialSchedule } from '../../src/domain/schedule.js';
+import { compareMostOverdue, initialSchedule } from '../../src/domain/schedule/schedule.js';
 
 /** A schedule item as the DynamoDB store keeps it. */
 export interface InMemorySchedule {

@@ -7,7 +7,7 @@ import {
 } from '../../src/adapters/capillary/capillary-client.js';
 import { EventBridgePublisher } from '../../src/adapters/eventbridge/eventbridge-publisher.js';
 import { SqsDeadLetterSink } from '../../src/adapters/sqs/sqs-dead-letter-sink.js';
-import type { PollDependencies } from '../../src/domain/poll-customer.js';
+import type { PollDependencies } from '../../src/domain/poll/poll-customer.js';
 import type { CursorStore, Logger } from '../../src/domain/ports.js';
 import { type EventBridgeDouble, eventBridgeClientOn } from './eventbridge-double.js';
 import { type SqsDouble, sqsClientOn } from './sqs-double.js';

@@ -6,7 +6,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { inject, vi } from 'vitest';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
-import type { TickSummary } from '../../src/domain/schedule-tick.js';
+import type { TickSummary } from '../../src/domain/schedule/schedule-tick.js';
 import { CapillaryDouble } from './capillary-double.js';
 import { DynamoDbFaultProxy } from './dynamodb-fault-proxy.js';
 import { createTestTable, dynamoDbLocalClient } from './dynamodb-local.js';

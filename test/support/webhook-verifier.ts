@@ -1,5 +1,5 @@
 // A receiver's check of a Standard Webhooks delivery (https://www.standardwebhooks.com/), written
-// from the spec apart from the signer in src/domain/webhook-signature.ts, so the tests do not
+// from the spec apart from the signer in src/domain/publish/webhook-signature.ts, so the tests do not
 // check the signer with itself. Receivers copy the short one in docs/webhooks.md, which the
 // tests run too.
 import { createHmac, timingSafeEqual } from 'node:crypto';

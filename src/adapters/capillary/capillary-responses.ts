@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import * as z from 'zod';
 import { describeApiMessage, parseEventWindow } from '../../domain/capillary-event.js';
 import { CustomerIdSchema } from '../../domain/customer-state.js';
-import { parseEventLogPage } from '../../domain/event-log-record.js';
+import { parseEventLogPage } from '../../domain/feed/event-log-record.js';
 import type { CustomerLookupAnswer, EventLogPage, FetchedEvents } from '../../domain/ports.js';
 import type { SecretRedactor } from '../../domain/redaction.js';
 import { type AccessToken, TokenResponseSchema } from './capillary-auth.js';

@@ -1,10 +1,10 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import type { DueCustomer } from '../../domain/claimed-customer.js';
-import type { FeedCoverage } from '../../domain/feed-backstop.js';
+import type { DueCustomer } from '../../domain/claim/claimed-customer.js';
+import type { FeedCoverage } from '../../domain/feed/feed-backstop.js';
 import type { DueRead } from '../../domain/ports.js';
-import { compareMostOverdue } from '../../domain/schedule.js';
+import { compareMostOverdue } from '../../domain/schedule/schedule.js';
 import { type CursorTable, callTable, getItem, pagedItems } from './cursor-table.js';
 import { DUE_INDEX_NAME, DUE_SHARD_KEYS } from './due-index.js';
 import { parseItem } from './parse-item.js';

@@ -1,4 +1,4 @@
-import type { FeedCoverage } from '../../domain/feed-backstop.js';
+import type { FeedCoverage } from '../../domain/feed/feed-backstop.js';
 
 /**
  * The index a sweep reads to find due customers, shared by the store, `init` and the CDK

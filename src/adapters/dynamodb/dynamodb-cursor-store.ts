@@ -5,7 +5,11 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { ClaimedCustomer, DueCustomer, ScheduleState } from '../../domain/claimed-customer.js';
+import type {
+  ClaimedCustomer,
+  DueCustomer,
+  ScheduleState,
+} from '../../domain/claim/claimed-customer.js';
 import {
   type CustomerState,
   CustomerStateSchema,

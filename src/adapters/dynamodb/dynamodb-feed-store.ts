@@ -1,7 +1,7 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { type FeedCursor, FeedCursorSchema } from '../../domain/feed-cursor.js';
+import { type FeedCursor, FeedCursorSchema } from '../../domain/feed/feed-cursor.js';
 import type {
   FeedCursorStore,
   HintOutcome,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cursorItemBytes } from '../../domain/cursor-budget.js';
 import { type CustomerState, newCustomerState } from '../../domain/customer-state.js';
+import { cursorItemBytes } from '../../domain/detect/cursor-budget.js';
 import { encodeCursorItem } from './cursor-item.js';
 import { dynamoItemSize } from './dynamodb-item-size.js';
 

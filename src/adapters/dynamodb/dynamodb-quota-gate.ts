@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { MAX_CLOCK_SKEW_MS } from '../../domain/clock-skew.js';
+import { MAX_CLOCK_SKEW_MS } from '../../domain/claim/clock-skew.js';
 import { describeError, QuotaWaitError } from '../../domain/errors.js';
 import {
   burstToleranceMs,

@@ -1,6 +1,6 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { laneDueAt } from '../../domain/feed/priority-lane.js';
 import type { HintOutcome } from '../../domain/ports.js';
-import { laneDueAt } from '../../domain/priority-lane.js';
 import { conditionalUpdate, isConditionFailure } from './conditional-update.js';
 import { CursorStoreError } from './cursor-store-errors.js';
 import type { CursorTable } from './cursor-table.js';

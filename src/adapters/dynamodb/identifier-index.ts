@@ -8,7 +8,7 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { CustomerIdSchema } from '../../domain/customer-state.js';
-import type { IdentifierPair } from '../../domain/feed-learning.js';
+import type { IdentifierPair } from '../../domain/feed/feed-learning.js';
 import type { IdentifierIndex } from '../../domain/ports.js';
 import { CursorStoreError } from './cursor-store-errors.js';
 import { type CursorTable, callTable } from './cursor-table.js';

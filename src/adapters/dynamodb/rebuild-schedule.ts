@@ -1,6 +1,6 @@
 import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DueCustomer } from '../../domain/claimed-customer.js';
+import type { DueCustomer } from '../../domain/claim/claimed-customer.js';
 import type { ClaimRequest, ClaimResult } from '../../domain/ports.js';
 import { conditionalUpdate, isConditionFailure } from './conditional-update.js';
 import { cursorKey, decodeWatchEntry } from './cursor-item.js';

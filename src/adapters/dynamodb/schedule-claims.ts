@@ -1,6 +1,6 @@
 import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import type { ClaimedCustomer, DueCustomer } from '../../domain/claimed-customer.js';
-import { MAX_CLOCK_SKEW_MS } from '../../domain/clock-skew.js';
+import type { ClaimedCustomer, DueCustomer } from '../../domain/claim/claimed-customer.js';
+import { MAX_CLOCK_SKEW_MS } from '../../domain/claim/clock-skew.js';
 import type {
   ClaimRequest,
   ClaimResult,

@@ -1,14 +1,14 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { type ScheduleState, ScheduleStateSchema } from '../../domain/claimed-customer.js';
+import { type ScheduleState, ScheduleStateSchema } from '../../domain/claim/claimed-customer.js';
 import {
   CustomerIdSchema,
   type CustomerState,
   ScopeSchema,
   WatchModeSchema,
 } from '../../domain/customer-state.js';
-import { initialSchedule } from '../../domain/schedule.js';
+import { initialSchedule } from '../../domain/schedule/schedule.js';
 import { dueShardOf } from './due-index.js';
 import { type ParsedItem, parseItem } from './parse-item.js';
 

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as z from 'zod';
-import type { DeadLetterQueue, ParkedEvent } from '../../domain/dead-letter-redrive.js';
 import { describeError, PollerError } from '../../domain/errors.js';
-import { EventDetailSchema } from '../../domain/event-detail.js';
 import type { DeadLetterSink, OutgoingEvent, ParkOutcome } from '../../domain/ports.js';
+import type { DeadLetterQueue, ParkedEvent } from '../../domain/publish/dead-letter-redrive.js';
+import { EventDetailSchema } from '../../domain/publish/event-detail.js';
 
 /** What one file holds: the event as it would have been published, and why it was not. */
 const ParkedFileSchema = z.object({

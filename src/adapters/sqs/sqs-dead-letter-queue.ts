@@ -8,10 +8,10 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
-import type { DeadLetterQueue, ParkedEvent } from '../../domain/dead-letter-redrive.js';
 import { describeError, PollerError } from '../../domain/errors.js';
-import { EventDetailSchema } from '../../domain/event-detail.js';
 import type { OutgoingEvent } from '../../domain/ports.js';
+import type { DeadLetterQueue, ParkedEvent } from '../../domain/publish/dead-letter-redrive.js';
+import { EventDetailSchema } from '../../domain/publish/event-detail.js';
 import {
   batchCallsOf,
   MAX_REASON_ATTRIBUTE_CHARS,

@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describeError } from '../../domain/errors.js';
-import type { WorkMessage, WorkQueue, WorkSendOutcome } from '../../domain/work-queue.js';
+import type { WorkMessage, WorkQueue, WorkSendOutcome } from '../../domain/schedule/work-queue.js';
 import { batchCallsOf } from './sqs-message.js';
 
 export interface SqsWorkQueueOptions {

@@ -1,9 +1,9 @@
 // A webhook's dead-letter queue read back for `dlq --webhook <name>`, and its queue as the target
 // of a redrive: the parked delivery goes back to that webhook's queue, so only its endpoint sees it.
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { RedriveTarget } from '../../domain/dead-letter-redrive.js';
 import { describeError } from '../../domain/errors.js';
 import type { PublishOutcome } from '../../domain/ports.js';
+import type { RedriveTarget } from '../../domain/publish/dead-letter-redrive.js';
 import type { ParkedMessageReading } from '../sqs/sqs-dead-letter-queue.js';
 import { batchCallsOf } from '../sqs/sqs-message.js';
 import { parseWebhookEnvelope } from './webhook-envelope.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventPublisher, OutgoingEvent, PublishOutcome } from '../../domain/ports.js';
-import { signWebhook } from '../../domain/webhook-signature.js';
+import { signWebhook } from '../../domain/publish/webhook-signature.js';
 import { backoffDelayMs } from '../backoff.js';
 import {
   sendWebhook,

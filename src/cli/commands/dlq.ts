@@ -7,7 +7,7 @@ import {
   type RedriveSummary,
   readParked,
   redrive,
-} from '../../domain/dead-letter-redrive.js';
+} from '../../domain/publish/dead-letter-redrive.js';
 import type { Runtime } from '../../runtime/create-runtime.js';
 import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
 import { formatAge } from '../format-age.js';

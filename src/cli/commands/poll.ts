@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { schedulePolicy } from '../../config/settings.js';
-import type { FeedRun } from '../../domain/change-feed.js';
-import { newClaimOwner } from '../../domain/claim-due.js';
-import { currentBackstop } from '../../domain/feed-backstop.js';
-import { pollNamed } from '../../domain/poll-named.js';
-import { laneLimit } from '../../domain/priority-lane.js';
-import { boundedSummary, runSweep, type SweepSummary } from '../../domain/run-sweep.js';
+import { newClaimOwner } from '../../domain/claim/claim-due.js';
+import type { FeedRun } from '../../domain/feed/change-feed.js';
+import { currentBackstop } from '../../domain/feed/feed-backstop.js';
+import { laneLimit } from '../../domain/feed/priority-lane.js';
+import { pollNamed } from '../../domain/poll/poll-named.js';
+import { boundedSummary, runSweep, type SweepSummary } from '../../domain/poll/run-sweep.js';
 import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
 import { commonFailureHint } from '../failure-hint.js';
 import { QuietSweeps } from '../quiet-sweeps.js';

@@ -1,5 +1,5 @@
-import { hintTimeOf, isInLane } from '../../domain/priority-lane.js';
-import { stalenessMs } from '../../domain/schedule.js';
+import { hintTimeOf, isInLane } from '../../domain/feed/priority-lane.js';
+import { stalenessMs } from '../../domain/schedule/schedule.js';
 import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
 import { formatAge } from '../format-age.js';
 

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { eventDetailJsonSchema } from '../../../src/domain/event-detail-json-schema.js';
+import { eventDetailJsonSchema } from '../../../src/domain/publish/event-detail-json-schema.js';
 import { DefaultPollerStack, denyPlainHttp, onlyResource } from '../support.js';
 
 const defaults = new DefaultPollerStack();
