@@ -25,7 +25,11 @@ export const DUE_SHARDS = 4;
  * it from the index entry alone: `0`…`N-1` none (the layout before the feed), `c0`… bounded,
  * `b0`… backstop. A customer changes prefix, never number.
  */
-const COVERAGE_PREFIX: Record<FeedCoverage, string> = { none: '', bounded: 'c', backstop: 'b' };
+export const COVERAGE_PREFIX: Record<FeedCoverage, string> = {
+  none: '',
+  bounded: 'c',
+  backstop: 'b',
+};
 
 /** The shard of a customer: a stable hash of its id (FNV-1a), its number never moves. */
 export function dueShardOf(customerId: string, coverage: FeedCoverage = 'none'): string {

@@ -1,8 +1,9 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { forEachConcurrently } from '../../domain/poll/for-each-concurrently.js';
 import { conditionalUpdate, isConditionFailure } from './conditional-update.js';
 import { CursorStoreError } from './cursor-store-errors.js';
 import type { CursorTable } from './cursor-table.js';
-import { dueShardOf } from './due-index.js';
+import { COVERAGE_PREFIX, dueShardOf } from './due-index.js';
 import { scheduleKey } from './schedule-item.js';
 
 /** Schedule items marked at once: enough to keep a large `watch add --file` quick. */
@@ -18,7 +19,6 @@ export async function markFeedCovered(
   table: CursorTable,
   customerIds: Iterable<string>,
 ): Promise<void> {
-  const pending = [...new Set(customerIds)];
   const mark = async (customerId: string) => {
     try {
       await table.client.send(
@@ -30,8 +30,8 @@ export async function markFeedCovered(
             condition:
               'attribute_exists(#dueShard) AND NOT begins_with(#dueShard, :bounded) AND NOT begins_with(#dueShard, :backstop)',
             conditionValues: {
-              ':bounded': dueShardOf(customerId, 'bounded').slice(0, 1),
-              ':backstop': dueShardOf(customerId, 'backstop').slice(0, 1),
+              ':bounded': COVERAGE_PREFIX.bounded,
+              ':backstop': COVERAGE_PREFIX.backstop,
             },
           }),
         }),
@@ -41,8 +41,5 @@ export async function markFeedCovered(
       throw new CursorStoreError('UpdateItem (feed coverage)', table.tableName, customerId, error);
     }
   };
-  const workers = Array.from({ length: Math.min(MARKS_IN_FLIGHT, pending.length) }, async () => {
-    for (let next = pending.shift(); next !== undefined; next = pending.shift()) await mark(next);
-  });
-  await Promise.all(workers);
+  await forEachConcurrently(new Set(customerIds), mark, { limit: () => MARKS_IN_FLIGHT });
 }

@@ -59,8 +59,7 @@ export function claimRequest(
   now: number,
 ): ClaimRequest & { maxIntervalMs: number } {
   const claimedUntil = now + options.claimMs;
-  const coverage = coverageAfterClaim(due.coverage ?? 'none', options.backstop);
-  const policy = policyFor(options.policy, coverage, options.backstop);
+  const { coverage, policy } = claimPolicy(due, options);
   const idle = scheduleAfterPoll(
     { nextPollAt: due.nextPollAt, idlePolls: due.idlePolls, lastPolledAt: null },
     policy,
@@ -80,10 +79,15 @@ export function claimRequest(
   };
 }
 
+/** The coverage a claim of `due` records, and the schedule policy it claims under. */
+function claimPolicy(due: DueCustomer, options: Pick<ClaimOptions, 'policy' | 'backstop'>) {
+  const coverage = coverageAfterClaim(due.coverage ?? 'none', options.backstop);
+  return { coverage, policy: policyFor(options.policy, coverage, options.backstop) };
+}
+
 /** The policy `due` was scheduled under, and its claim will be. */
 function policyOf(due: DueCustomer, options: ClaimOptions) {
-  const coverage = coverageAfterClaim(due.coverage ?? 'none', options.backstop);
-  return policyFor(options.policy, coverage, options.backstop);
+  return claimPolicy(due, options).policy;
 }
 
 /**
