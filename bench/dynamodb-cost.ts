@@ -79,6 +79,11 @@ const IDENTIFIER_ITEM_BYTES = dynamoItemSize(
 interface FeedActivity {
   /** Hints that moved a customer into the lane (dropped ones write nothing). */
   hintsMarked: number;
+  /** Polls of hinted customers, and of customers the backstop walk claimed off the due index. */
+  lanePolls: number;
+  walkedPolls: number;
+  /** How long one pass of the walk takes. */
+  walkPassMs: number;
   /** Billed bytes of the feed cursor item at each load and each save (one of each a read). */
   feedCursorLoadBytes: readonly number[];
   feedCursorSaveBytes: readonly number[];
@@ -136,21 +141,25 @@ export function fleetDynamoDbCost(inputs: CostInputs): DynamoDbCost {
     },
   };
   let storageBytesPerCustomer = averageCursorBytes + ITEM_OVERHEAD_BYTES;
-  if (inputs.layout === 'schedule') {
+  if (inputs.layout === 'schedule' && inputs.feed !== undefined) {
+    Object.assign(breakdown, backstopClaims(inputs.feed, run, perDay));
+  } else if (inputs.layout === 'schedule') {
     // Claim: 1 WRU on the schedule item; nextPollAt moves, so the due index deletes and puts.
     breakdown['claims (1 item write + 2 due-index writes a poll)'] = {
       readUnits: 0,
       writeUnits: perDay(run.polls * 3),
     };
-    // The worker Lambda takes each queued claim over from the scheduler: claimOwner only, no index key.
-    breakdown['worker takeover on Lambda (1 item write a poll; none in the CLI sweep)'] = {
-      readUnits: 0,
-      writeUnits: perDay(run.polls),
-    };
     // completePoll only when the outcome is not the tentative idle one.
     breakdown['completePoll (polls that found new events)'] = {
       readUnits: 0,
       writeUnits: perDay(run.activePolls * 3),
+    };
+  }
+  if (inputs.layout === 'schedule') {
+    // The worker Lambda takes each queued claim over from the scheduler: claimOwner only, no index key.
+    breakdown['worker takeover on Lambda (1 item write a poll; none in the CLI sweep)'] = {
+      readUnits: 0,
+      writeUnits: perDay(run.polls),
     };
     // Eventually consistent Query: half a unit per 4 KB, rounded up per query.
     const keysPerQuery = run.polls / days / inputs.dueQueriesPerDay;
@@ -169,6 +178,13 @@ export function fleetDynamoDbCost(inputs: CostInputs): DynamoDbCost {
       SCHEDULE_ITEM_BYTES + 2 * ITEM_OVERHEAD_BYTES + DUE_INDEX_ENTRY_BYTES;
     if (inputs.feed !== undefined) {
       Object.assign(breakdown, feedBreakdown(inputs.feed, perDay));
+      // The walk's Scans read every item of the table once a pass, at half a unit per 4 KB.
+      const tableBytes = inputs.customers * (storageBytesPerCustomer + IDENTIFIER_ITEM_BYTES);
+      const passesPerDay = 86_400_000 / inputs.feed.walkPassMs;
+      breakdown['backstop walk (a Scan of the table a pass, its position a step)'] = {
+        readUnits: passesPerDay * 0.5 * Math.ceil(tableBytes / 4096) + WALK_STEPS_PER_DAY,
+        writeUnits: WALK_STEPS_PER_DAY,
+      };
       storageBytesPerCustomer += IDENTIFIER_ITEM_BYTES + ITEM_OVERHEAD_BYTES;
     }
   } else {
@@ -207,6 +223,36 @@ export function fleetDynamoDbCost(inputs: CostInputs): DynamoDbCost {
   };
 }
 
+/** A step a scheduler tick at most: a consistent read and a write of the walk's position. */
+const WALK_STEPS_PER_DAY = 1440;
+
+/**
+ * Claims and completions when the feed is healthy: a claim under the backstop takes the customer
+ * off the due index, so only claims of customers on it (hinted ones, in the lane) write the index.
+ */
+function backstopClaims(
+  feed: FeedActivity,
+  run: StrategyRun,
+  perDay: (units: number) => number,
+): DynamoDbCost['breakdown'] {
+  const indexed = run.polls - feed.walkedPolls;
+  return {
+    // Leaving the index: the item, and the index entry's delete.
+    'claims of customers on the due index, lane included (1 item write + 1 due-index delete)': {
+      readUnits: 0,
+      writeUnits: perDay(indexed * 2),
+    },
+    'claims by the backstop walk (1 item write, no index key)': {
+      readUnits: 0,
+      writeUnits: perDay(feed.walkedPolls),
+    },
+    'completePoll (polls that found new events; off the index: 1 item write)': {
+      readUnits: 0,
+      writeUnits: perDay(run.activePolls),
+    },
+  };
+}
+
 /** The change feed's own operations, per day. */
 function feedBreakdown(
   feed: FeedActivity,
@@ -215,10 +261,10 @@ function feedBreakdown(
   const sum = (bytes: readonly number[], unitBytes: number) =>
     bytes.reduce((units, size) => units + Math.ceil(size / unitBytes), 0);
   return {
-    // markHinted: nextPollAt moves into the lane, so the due index deletes and puts too.
-    'hints (1 item write + 2 due-index writes each, dropped hints none)': {
+    // markHinted puts a customer off the index back on it, into the lane.
+    'hints (1 item write + 1 due-index put each, dropped hints none)': {
       readUnits: 0,
-      writeUnits: perDay(feed.hintsMarked * 3),
+      writeUnits: perDay(feed.hintsMarked * 2),
     },
     // A consistent GetItem (1 unit per 4 KB) and a conditional PutItem (1 per 1 KB) a read.
     'feed cursor (a load and a save a feed read)': {

@@ -12,6 +12,7 @@
 import { changeFeedConfig } from '../src/config/change-feed-settings.js';
 import type { SettingsEnv } from '../src/config/setting-schemas.js';
 import { NUMBER_RULES, SETTING_SCHEMAS } from '../src/config/setting-schemas.js';
+import { isDueOnWalk, WALK_SEGMENTS, walkPassMs } from '../src/domain/feed/backstop-walk.js';
 import { ChangeFeed, type ChangeFeedSettings } from '../src/domain/feed/change-feed.js';
 import type { FeedCursor } from '../src/domain/feed/feed-cursor.js';
 import { FeedLearning } from '../src/domain/feed/feed-learning.js';
@@ -43,6 +44,10 @@ export interface FeedModeRun extends StrategyRun {
   feedRequests: number;
   /** Polls of hinted customers (lane polls). */
   lanePolls: number;
+  /** Polls of customers off the due index, claimed by the backstop walk. */
+  walkedPolls: number;
+  /** How long one pass of the walk took (`walkPassMs`). */
+  walkPassMs: number;
   /** The most lane polls one tick took. */
   maxLanePollsInATick: number;
   hintsMarked: number;
@@ -141,6 +146,8 @@ export async function runFeedMode(
     feedReads: 0,
     feedRequests: 0,
     lanePolls: 0,
+    walkedPolls: 0,
+    walkPassMs: walkPassMs({ intervalMs: policy.maxIntervalMs }),
     maxLanePollsInATick: 0,
     hintsMarked: 0,
     hintsDropped: 0,
@@ -183,6 +190,23 @@ export async function runFeedMode(
     options.feed,
   );
   const laneCap = laneLimit(scenario.requestsPerMinute, options.hintShare) as number;
+  // Claimed under the backstop (the feed is healthy throughout), a customer leaves the due index:
+  // the walk claims it at the first visit of its segment that `isDueOnWalk` says so.
+  const offIndex = new Uint8Array(customers);
+  const walkRule = {
+    passMs: run.walkPassMs,
+    backstop: { intervalMs: policy.maxIntervalMs, feedHealthy: true },
+    maxIntervalMs: policy.maxIntervalMs,
+  };
+  const walkClaimAt = (customer: number, schedule: Schedule, after: number): number => {
+    const offset = ((customer % WALK_SEGMENTS) / WALK_SEGMENTS) * walkRule.passMs;
+    const walked = { customerId: '', claimedUntil: null, ...schedule };
+    for (let pass = Math.floor((after - start - offset) / walkRule.passMs); ; pass++) {
+      // A segment is scanned at the first tick once its share of the pass has passed.
+      const visit = start + Math.ceil((pass * walkRule.passMs + offset) / TICK_MS) * TICK_MS;
+      if (visit > after && isDueOnWalk(walked, visit, walkRule)) return visit;
+    }
+  };
   let nextFeedAt = start;
   let feedSlotsOwed = 0;
   let tick = -1;
@@ -246,6 +270,7 @@ export async function runFeedMode(
       tally.polls++;
       tally.maxStalenessMs = Math.max(tally.maxStalenessMs, stalenessMs(schedule, start, now));
       if (fromLane) run.lanePolls++;
+      else if (offIndex[customer] === 1) run.walkedPolls++;
     }
     if (fromLane) {
       laneThisTick++;
@@ -255,9 +280,11 @@ export async function runFeedMode(
     }
     const { active, doneAt } = windows.pollAt(customer, now, tally, measureTo);
     if (active && measured(now)) tally.activePolls++;
-    const after = scheduleAfterPoll(schedule, policy, active ? 'active' : 'idle', doneAt);
+    const after = scheduleAfterPoll(schedule, policy, active ? 'active' : 'idle', doneAt, now);
     schedules[customer] = after;
-    (entries[customer] as { nextPollAt: number }).nextPollAt = after.nextPollAt;
+    offIndex[customer] = 1;
+    // The heap's key is when the walk claims it, not its `nextPollAt` (which the lane reads).
+    (entries[customer] as { nextPollAt: number }).nextPollAt = walkClaimAt(customer, after, now);
     due.update(customer);
   }
   for (const schedule of schedules) {

@@ -132,6 +132,7 @@ async function feedMode(
       hintsMarked: run.hintsMarked,
       hintsDropped: run.hintsDropped,
       lanePolls: run.lanePolls,
+      walkedPolls: run.walkedPolls,
       maxLanePollsInATick: run.maxLanePollsInATick,
       identifierLookups: run.identifierLookups,
     },

@@ -180,9 +180,11 @@ export class CapillaryEventPoller extends Construct {
     this.scheduler = schedulerFunction.fn;
     this.schedulerLogGroup = schedulerFunction.logGroup;
     // Exactly what a tick does: Query the due index, read an item (a cursor to rebuild a schedule
-    // from, the feed's cursor for its health), claim with conditional UpdateItems, send.
+    // from, the feed's cursor for its health, the walk's position), walk the table for customers
+    // off the index, claim with conditional UpdateItems, send.
     state.grantDueQuery(schedulerFunction.role);
     state.grantItemRead(schedulerFunction.role);
+    state.grantBackstopWalk(schedulerFunction.role);
     state.grantClaim(schedulerFunction.role);
     work.grantSend(schedulerFunction.role);
 

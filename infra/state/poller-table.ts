@@ -9,6 +9,7 @@ import {
   DUE_INDEX_SORT_KEY,
   LEGACY_WATCHLIST_INDEX,
 } from '../../src/adapters/dynamodb/due-index.js';
+import { WALK_KEY } from '../../src/adapters/dynamodb/off-index-walk.js';
 
 /** The table's partition key: one item per watched customer (see src/domain/customer-state.ts). */
 const TABLE_PARTITION_KEY = 'customerId';
@@ -52,6 +53,23 @@ export class PollerTable {
       new iam.PolicyStatement({
         actions: ['dynamodb:GetItem'],
         resources: [this.table.tableArn],
+      }),
+    );
+  }
+
+  /**
+   * Walk the table for customers off the due index (`backstop-walk.ts`): Scan it, and write the
+   * walk's position, that one item only.
+   */
+  public grantBackstopWalk(role: iam.IRole): void {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [this.table.tableArn] }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:PutItem'],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [WALK_KEY] } },
       }),
     );
   }

@@ -1,6 +1,7 @@
 import type { CapillaryEvent, RejectedEvent } from './capillary-event.js';
 import type { ClaimedCustomer, DueCustomer, ScheduleState } from './claim/claimed-customer.js';
 import type { CustomerState, Scope, WatchEntry, WatchMode, WatchStatus } from './customer-state.js';
+import type { WalkedCustomer } from './feed/backstop-walk.js';
 import type { EventLogRecord } from './feed/event-log-record.js';
 import type { FeedCoverage } from './feed/feed-backstop.js';
 import type { FeedCursor } from './feed/feed-cursor.js';
@@ -89,10 +90,22 @@ export interface CursorStore {
   takeOver(claimed: ClaimedCustomer, takeover: ClaimTakeover): Promise<ClaimedCustomer | undefined>;
   /** Writes the poll's real outcome and releases the claim; `lost` when the claim was no longer ours. */
   completePoll(claimed: ClaimedCustomer, completion: PollCompletion): Promise<'completed' | 'lost'>;
+  /**
+   * The active customers off the due index (claimed under the backstop) in the walk's next
+   * segments, read page by page (`backstop-walk.ts`); `passMs` paces the walk.
+   */
+  walkOffIndex(now: number, passMs: number, deadline?: number): Promise<OffIndexWalk>;
   /** The earliest `nextPollAt` of an active customer (claimed ones included), `undefined` when none. */
   nextDueAt(): Promise<number | undefined>;
   /** One customer's schedule, read consistently (`poll <id>`); `undefined` when it has none. */
   scheduleOf(customerId: string): Promise<ScheduleState | undefined>;
+}
+
+/** One step of the backstop walk: what it found, and how to record that it was claimed. */
+export interface OffIndexWalk {
+  customers: WalkedCustomer[];
+  /** Saves the walk past these customers; a step never advanced is walked again. */
+  advance(): Promise<void>;
 }
 
 export interface DueRead {

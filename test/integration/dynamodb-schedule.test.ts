@@ -492,13 +492,23 @@ describe('the backstop', () => {
   const healthy: BackstopOptions = { intervalMs: SIX_HOURS, feedHealthy: true };
   const down: BackstopOptions = { intervalMs: SIX_HOURS, feedHealthy: false };
 
-  async function claimWith(store: DynamoDbCursorStore, now: number, backstop: BackstopOptions) {
+  async function claimWith(
+    store: DynamoDbCursorStore,
+    now: number,
+    backstop: BackstopOptions,
+    limit?: number,
+  ) {
     const claims: ClaimedCustomer[] = [];
     const deps = { store, clock: () => new Date(now) };
-    const options = { owner: `o-${now}`, now, policy: slow, claimMs: 120_000, backstop };
+    const options = { owner: `o-${now}`, now, policy: slow, claimMs: 120_000, backstop, limit };
     for await (const claimed of claimDue(deps, options)) claims.push(claimed);
     return claims;
   }
+
+  // One scan segment: a pass walks the whole (tiny) table.
+  const walkedStore = (label: string) =>
+    freshCursorStore(client, label, { now: () => T0, walkSegments: 1 });
+  const PASS = SIX_HOURS / 4;
 
   async function shardOf(tableName: string, customerId: string) {
     const item = await client.send(
@@ -510,8 +520,8 @@ describe('the backstop', () => {
     return item.Item?.dueShard?.S;
   }
 
-  it('polls a dormant customer the feed knows once per backstop while the feed is healthy, and by the staleness bound while it is down', async () => {
-    const { store, tableName } = await freshStore('backstop');
+  it('takes a dormant customer the feed knows off the due index while the feed is healthy, and walks to it once per backstop', async () => {
+    const { store, tableName } = await walkedStore('backstop');
     await watch(store, '51');
     await watch(store, '52');
     const index = new DynamoDbIdentifierIndex({ client, tableName, hashKey: Buffer.alloc(32, 7) });
@@ -539,24 +549,82 @@ describe('the backstop', () => {
         ['52', T0 + TWO_HOURS, undefined],
       ],
     );
-    expect(await shardOf(tableName, '51')).toMatch(/^b\d$/);
+    // Off the index: its claims and completions move no index key from now on.
+    expect(await shardOf(tableName, '51')).toBeUndefined();
     expect(await shardOf(tableName, '52')).toMatch(/^\d$/);
+    const [claimed51] = first;
+    const idle = { nextPollAt: T0 + SIX_HOURS, idlePolls: 21, lastPolledAt: T0 };
+    expect(await store.completePoll(claimed51 as ClaimedCustomer, { schedule: idle })).toBe(
+      'completed',
+    );
+    expect(await shardOf(tableName, '51')).toBeUndefined();
 
-    // Two hours on, the feed healthy: only the customer it does not know is due.
+    // A pass on, its bound still more than a pass away: the walk leaves it.
+    expect(await claimWith(store, T0 + PASS + 1, healthy)).toEqual([]);
+    // Within a pass of its bound: the walk claims it, and it stays off the index.
+    const walked = T0 + SIX_HOURS - PASS;
+    const [again] = await claimWith(store, walked, healthy);
+    expect(again).toMatchObject({ customerId: '51', maxIntervalMs: SIX_HOURS });
+    expect(again?.nextPollAt).toBe(walked + SIX_HOURS);
+    expect(await shardOf(tableName, '51')).toBeUndefined();
+  });
+
+  it('walks a customer off the index back onto it, by the staleness bound, once the feed is down', async () => {
+    const { store, tableName } = await walkedStore('backstop-down');
+    await watch(store, '55');
+    const index = new DynamoDbIdentifierIndex({ client, tableName, hashKey: Buffer.alloc(32, 7) });
+    await index.learn([{ customerId: '55', identifier: '919000000055' }]);
+    await claimWith(store, T0, healthy);
+    expect(await shardOf(tableName, '55')).toBeUndefined();
+    // Two hours on (a pass later, so the walk comes back), the feed down: due by the staleness
+    // bound, and scheduled under it again, on the index, still known to the feed.
     const later = T0 + TWO_HOURS + 1;
-    expect((await dueList(store, later)).map((due) => due.customerId)).toEqual(['52']);
-    // The feed down: the one it knows is due as well, by the staleness bound, and is scheduled
-    // under that bound again (still known to the feed).
-    const claimedDown = await claimWith(store, later, down);
-    expect(claimedDown.map((claim) => [claim.customerId, claim.nextPollAt])).toEqual([
-      ['52', later + TWO_HOURS],
-      ['51', later + TWO_HOURS],
-    ]);
-    expect(await shardOf(tableName, '51')).toMatch(/^c\d$/);
+    expect(await dueList(store, later)).toEqual([]);
+    const [claimedDown] = await claimWith(store, later, down);
+    expect(claimedDown).toMatchObject({ customerId: '55' });
+    expect(claimedDown?.maxIntervalMs).toBeUndefined();
+    expect(claimedDown?.nextPollAt).toBeLessThanOrEqual(later + TWO_HOURS);
+    expect(await shardOf(tableName, '55')).toMatch(/^c\d$/);
+  });
+
+  it('walks a step again when the claims stopped before every customer it found was offered', async () => {
+    const { store, tableName } = await walkedStore('backstop-limit');
+    const index = new DynamoDbIdentifierIndex({ client, tableName, hashKey: Buffer.alloc(32, 7) });
+    for (const id of ['61', '62', '63']) {
+      await watch(store, id);
+      await index.learn([{ customerId: id, identifier: `9190000000${id}` }]);
+    }
+    await claimWith(store, T0, healthy);
+    const walked = T0 + SIX_HOURS - PASS;
+    const firstTick = await claimWith(store, walked, healthy, 2);
+    expect(firstTick).toHaveLength(2);
+    // The walk was not saved: the next tick, within the same pass, finds the one left.
+    const secondTick = await claimWith(store, walked + 1_000, healthy, 2);
+    expect(secondTick.map((claim) => claim.customerId)).toEqual(
+      ['61', '62', '63'].filter((id) => !firstTick.some((claim) => claim.customerId === id)),
+    );
+    // Everyone offered: saved, so a tick within the pass walks nothing more.
+    expect(await claimWith(store, walked + 2_000, down)).toEqual([]);
+  });
+
+  it('puts a hinted customer off the index into the lane, and takes it off again once polled', async () => {
+    const { store, tableName } = await walkedStore('backstop-lane');
+    const feed = new DynamoDbFeedStore({ client, tableName });
+    await watch(store, '56');
+    await feed.markHinted('56', T0 - 1_000);
+    const [polled] = await claimWith(store, T0, healthy);
+    const idle = { nextPollAt: T0 + SIX_HOURS, idlePolls: 1, lastPolledAt: T0 };
+    await store.completePoll(polled as ClaimedCustomer, { schedule: idle });
+    expect(await shardOf(tableName, '56')).toBeUndefined();
+    expect(await feed.markHinted('56', T0 + 5_000)).toBe('due-now');
+    expect(await shardOf(tableName, '56')).toMatch(/^c\d$/);
+    const [hinted] = await claimWith(store, T0 + 10_000, healthy);
+    expect(hinted).toMatchObject({ customerId: '56', maxIntervalMs: SIX_HOURS });
+    expect(await shardOf(tableName, '56')).toBeUndefined();
   });
 
   it('marks a customer known once the feed hints it, and a paused customer not at all', async () => {
-    const { store, tableName } = await freshStore('backstop-hint');
+    const { store, tableName } = await walkedStore('backstop-hint');
     const feed = new DynamoDbFeedStore({ client, tableName });
     await watch(store, '53');
     await watch(store, '54');

@@ -24,6 +24,7 @@ import type {
   FetchedEvents,
   HintOutcome,
   Logger,
+  OffIndexWalk,
   OutgoingEvent,
   ParkOutcome,
   PollCompletion,
@@ -156,6 +157,10 @@ export class InMemoryCursorStore implements CursorStore {
       }))
       .sort(compareMostOverdue);
     yield* due;
+  }
+  /** Keeps every customer on its (in-memory) due list: nobody is off the index to walk. */
+  async walkOffIndex(): Promise<OffIndexWalk> {
+    return { customers: [], advance: async () => {} };
   }
   async claim(due: DueCustomer, request: ClaimRequest): Promise<ClaimedCustomer | undefined> {
     const schedule = this.schedules.get(due.customerId);

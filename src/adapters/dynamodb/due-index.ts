@@ -23,7 +23,9 @@ export const DUE_SHARDS = 4;
 /**
  * The shard also says what the change feed vouches for (`FeedCoverage`), since the claim must know
  * it from the index entry alone: `0`…`N-1` none (the layout before the feed), `c0`… bounded,
- * `b0`… backstop. A customer changes prefix, never number.
+ * `b0`… backstop. A customer changes prefix, never number. A claim under the backstop now takes
+ * the customer off the index instead (the walk finds it, `backstop-walk.ts`): `b` shards are only
+ * read, for items written before.
  */
 export const COVERAGE_PREFIX: Record<FeedCoverage, string> = {
   none: '',

@@ -21,6 +21,7 @@ import type {
   ClaimTakeover,
   CursorStore,
   DueRead,
+  OffIndexWalk,
   PollCompletion,
   StatusChange,
   WatchedCustomer,
@@ -31,6 +32,7 @@ import { CursorStoreError, UnreadableCustomerError } from './cursor-store-errors
 import { type CursorTable, callTable, getItem, putIfAbsent } from './cursor-table.js';
 import { dueCustomers, nextDueAt } from './due-customers.js';
 import { dueShardOf } from './due-index.js';
+import { walkOffIndex } from './off-index-walk.js';
 import { summarizeIssues } from './parse-item.js';
 import { claim, completePoll, takeOver } from './schedule-claims.js';
 import { decodeSchedule, newScheduleItem, scheduleKey } from './schedule-item.js';
@@ -58,6 +60,11 @@ export interface DynamoDbCursorStoreOptions {
   scanPageLimit?: number;
   /** `Limit` of each due-index Query page, per shard. Default 100: a sweep reads about what it claims. */
   duePageLimit?: number;
+  /**
+   * Scan segments of one pass of the backstop walk. Default `WALK_SEGMENTS`; a test table of a
+   * few items walks in one.
+   */
+  walkSegments?: number;
   /** The time `addCustomer` and `init` stamp on new schedule items. Default `Date.now`. */
   now?: () => number;
 }
@@ -67,12 +74,14 @@ export class DynamoDbCursorStore implements CursorStore {
   readonly #scanPageLimit: number | undefined;
   readonly #duePageLimit: number;
   readonly #now: () => number;
+  readonly #walkSegments: number | undefined;
 
   constructor(options: DynamoDbCursorStoreOptions) {
     this.#table = { client: options.client, tableName: options.tableName };
     this.#scanPageLimit = options.scanPageLimit;
     this.#duePageLimit = options.duePageLimit ?? 100;
     this.#now = options.now ?? Date.now;
+    this.#walkSegments = options.walkSegments;
   }
 
   listWatched(): AsyncGenerator<WatchedCustomer> {
@@ -81,6 +90,10 @@ export class DynamoDbCursorStore implements CursorStore {
 
   dueCustomers(now: number, read?: DueRead): AsyncGenerator<DueCustomer> {
     return dueCustomers(this.#table, this.#duePageLimit, now, read);
+  }
+
+  walkOffIndex(now: number, passMs: number, deadline?: number): Promise<OffIndexWalk> {
+    return walkOffIndex(this.#table, { now, passMs, segments: this.#walkSegments, deadline });
   }
 
   nextDueAt(): Promise<number | undefined> {

@@ -39,13 +39,15 @@ export async function claim(
             lastPolledAt: tentative.lastPolledAt,
             claimOwner: request.owner,
             claimedUntil: request.claimedUntil,
-            // The shard's prefix records the coverage the tentative schedule was made under; the
-            // index entry moves anyway, since nextPollAt does.
+            // The shard's prefix records the coverage the tentative schedule was made under. Under
+            // the backstop the customer leaves the index instead: the walk finds it, and its
+            // claims and completions move no index key (`backstop-walk.ts`).
             dueShard:
-              request.coverage === undefined
+              request.coverage === undefined || request.coverage === 'backstop'
                 ? undefined
                 : dueShardOf(due.customerId, request.coverage),
           },
+          remove: request.coverage === 'backstop' ? ['dueShard'] : [],
           // Active (only active items carry dueShard: an unreadable status is not a pause); due, or
           // listed as due at a fast clock's time, or named by a person (`poll <id>`); a tier or claim that is not a number is claimed,
           // so the item is read and rebuilt, not skipped forever; a claim expiring later than

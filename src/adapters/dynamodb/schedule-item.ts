@@ -25,7 +25,8 @@ import { type ParsedItem, parseItem } from './parse-item.js';
  *   idlePolls     N          idle polls in a row: the tier
  *   lastPolledAt  N | NULL   epoch ms of the last successful poll
  *   createdAt     N          epoch ms
- *   dueShard      S          '0'…'N-1', only while active: the `due` index holds active customers only
+ *   dueShard      S          '0'…'N-1' (`c`-prefixed once the feed knows it), only while active and
+ *                            not claimed under the backstop: the `due` index holds no other
  *   claimOwner    S          while claimed
  *   claimedUntil  N          while claimed, epoch ms
  *   lastError     S          after a failed poll, until the next successful one

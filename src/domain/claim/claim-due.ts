@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describeError } from '../errors.js';
+import { isDueOnWalk, walkPassMs } from '../feed/backstop-walk.js';
 import {
   type BackstopOptions,
   backstopDueShiftMs,
@@ -7,7 +8,14 @@ import {
   policyFor,
 } from '../feed/feed-backstop.js';
 import { hintTimeOf, isInLane } from '../feed/priority-lane.js';
-import type { ClaimRequest, ClaimResult, CursorStore, DueRead, Logger } from '../ports.js';
+import type {
+  ClaimRequest,
+  ClaimResult,
+  CursorStore,
+  DueRead,
+  Logger,
+  OffIndexWalk,
+} from '../ports.js';
 import { intervalAfter, type SchedulePolicy, scheduleAfterPoll } from '../schedule/schedule.js';
 import type { ClaimedCustomer, DueCustomer } from './claimed-customer.js';
 import { latestTrustedTime } from './clock-skew.js';
@@ -100,20 +108,28 @@ export async function* claimDue(
   deps: ClaimDependencies,
   options: ClaimOptions,
 ): AsyncGenerator<ClaimedCustomer> {
-  const due = readDue(deps, options);
+  const reading = readDue(deps, options);
   try {
-    yield* claimFrom(due, deps, options);
+    yield* claimFrom(reading.due, deps, options);
   } finally {
-    await due.return?.();
+    await reading.settle();
+    await reading.due.return?.();
   }
 }
 
+interface DueReading {
+  due: AsyncIterator<DueCustomer>;
+  /** Once the claims stop: saves the backstop walk if every customer it found was offered. */
+  settle(): Promise<void>;
+}
+
 /**
- * The due index from `now`, most overdue first, then the customers whose `nextPollAt` is further
+ * The priority lane (up to `laneLimit`), then the customers the backstop walk found due, then the
+ * due index from `now`, most overdue first, and last the customers whose `nextPollAt` is further
  * ahead than a sound clock could have written it (the longest interval or claim, plus the skew
  * bound): a fast clock's, due as well.
  */
-function readDue(deps: ClaimDependencies, options: ClaimOptions): AsyncIterator<DueCustomer> {
+function readDue(deps: ClaimDependencies & { logger?: Logger }, options: ClaimOptions): DueReading {
   const longestMs = Math.max(options.policy.maxIntervalMs, options.claimMs);
   const { backstop } = options;
   const read: DueRead = {
@@ -127,27 +143,83 @@ function readDue(deps: ClaimDependencies, options: ClaimOptions): AsyncIterator<
       ),
     },
   };
-  if (options.laneLimit === undefined) {
-    return deps.store.dueCustomers(options.now, read)[Symbol.asyncIterator]();
+  const walk = backstop === undefined ? undefined : new BackstopWalk(deps, options, backstop);
+  async function* ordered(): AsyncGenerator<DueCustomer> {
+    const laneLimit = options.laneLimit ?? Number.POSITIVE_INFINITY;
+    if (laneLimit > 0) {
+      let taken = 0;
+      for await (const hinted of deps.store.dueCustomers(options.now, { ...read, lane: 'only' })) {
+        yield hinted;
+        if (++taken >= laneLimit) break;
+      }
+    }
+    if (walk) yield* walk.due();
+    yield* deps.store.dueCustomers(options.now, { ...read, lane: 'excluded' });
   }
-  return laneThenSchedule(deps.store, options.now, read, options.laneLimit);
+  let settled = false;
+  return {
+    due: ordered(),
+    settle: async () => {
+      if (settled) return;
+      settled = true;
+      await walk?.settle();
+    },
+  };
 }
 
-/** Up to `laneLimit` hinted customers, then the schedule's due ones, most overdue first. */
-async function* laneThenSchedule(
-  store: CursorStore,
-  now: number,
-  read: DueRead,
-  laneLimit: number,
-): AsyncGenerator<DueCustomer> {
-  if (laneLimit > 0) {
-    let taken = 0;
-    for await (const hinted of store.dueCustomers(now, { ...read, lane: 'only' })) {
-      yield hinted;
-      if (++taken >= laneLimit) break;
+/** One step of the backstop walk within a tick or sweep (`backstop-walk.ts`). */
+class BackstopWalk {
+  #step: OffIndexWalk | undefined;
+  #offered = 0;
+  readonly #deps: ClaimDependencies & { logger?: Logger };
+  readonly #options: ClaimOptions;
+  readonly #backstop: BackstopOptions;
+
+  constructor(
+    deps: ClaimDependencies & { logger?: Logger },
+    options: ClaimOptions,
+    backstop: BackstopOptions,
+  ) {
+    this.#deps = deps;
+    this.#options = options;
+    this.#backstop = backstop;
+  }
+
+  /** The walked customers due now, as due customers the feed covers. */
+  async *due(): AsyncGenerator<DueCustomer> {
+    const { now, deadline, policy } = this.#options;
+    const passMs = walkPassMs(this.#backstop);
+    let step: OffIndexWalk;
+    try {
+      step = await this.#deps.store.walkOffIndex(now, passMs, deadline);
+    } catch (error) {
+      // Walked again at the next tick; the lane and the index go on meanwhile.
+      this.#deps.logger?.error('Backstop walk failed; customers off the due index wait a tick', {
+        reason: describeError(error),
+      });
+      return;
+    }
+    const rule = { passMs, backstop: this.#backstop, maxIntervalMs: policy.maxIntervalMs };
+    const due = step.customers.filter((customer) => isDueOnWalk(customer, now, rule));
+    this.#step = { ...step, customers: due };
+    for (const customer of due) {
+      this.#offered++;
+      const { customerId, nextPollAt, idlePolls } = customer;
+      yield { customerId, nextPollAt, idlePolls, coverage: 'backstop' };
     }
   }
-  yield* store.dueCustomers(now, { ...read, lane: 'excluded' });
+
+  /** Saves the walk once every customer it found due was offered a claim; else it walks again. */
+  async settle(): Promise<void> {
+    if (this.#step === undefined || this.#offered < this.#step.customers.length) return;
+    try {
+      await this.#step.advance();
+    } catch (error) {
+      this.#deps.logger?.warn('Backstop walk position not saved; the step is walked again', {
+        reason: describeError(error),
+      });
+    }
+  }
 }
 
 /**
@@ -230,7 +302,8 @@ export async function claimThenCountBacklog(
     oldestStalenessMs = Math.max(oldestStalenessMs ?? staleness, staleness);
     return staleness;
   };
-  const due = readDue(deps, options);
+  const reading = readDue(deps, options);
+  const { due } = reading;
   try {
     await consume(
       claimFrom(due, deps, {
@@ -253,6 +326,8 @@ export async function claimThenCountBacklog(
         },
       }),
     );
+    // Before the count below reads on: what it reads is not offered a claim.
+    await reading.settle();
     const now = deps.clock().getTime();
     const limit = options.overdueScanLimit ?? 1_000;
     for (let seen = 0; seen < limit; seen++) {

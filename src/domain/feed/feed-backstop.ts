@@ -8,7 +8,8 @@ import type { SchedulePolicy } from '../schedule/schedule.js';
  * then doubles up to the backstop bound (`CHANGE_FEED_BACKSTOP_SECONDS`), not the staleness bound
  * (`MAX_POLL_INTERVAL_SECONDS`): far fewer polls, quota and DynamoDB writes for dormant customers.
  * The staleness bound still holds for customers the feed never mentions, and for every customer
- * while the feed is down.
+ * while the feed is down. Claimed under the backstop, a customer leaves the due index, and the
+ * backstop walk (`backstop-walk.ts`) finds it.
  *
  * Pure: the claims, the DynamoDB store and the scale benchmark all run this same code.
  */

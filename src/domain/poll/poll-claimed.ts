@@ -118,6 +118,7 @@ export async function pollClaimed(
     maxIntervalMs: claimed.maxIntervalMs ?? options.policy.maxIntervalMs,
   };
   const publishBy = Math.min(options.publishBy ?? Number.POSITIVE_INFINITY, claimCutoff);
+  const startedAt = deps.clock().getTime();
   const result = await pollCustomer(claimed, deps, { ...options, publishBy });
   const now = deps.clock().getTime();
   const before: Schedule = {
@@ -176,7 +177,7 @@ export async function pollClaimed(
     return { ...result, claimLost: false, outcome: undefined };
   }
   const outcome: PollOutcome = result.newEvents > 0 || result.coverageGap ? 'active' : 'idle';
-  const schedule = scheduleAfterPoll(before, policy, outcome, now);
+  const schedule = scheduleAfterPoll(before, policy, outcome, now, startedAt);
   const changed =
     claimed.mode !== 'tracking' ||
     (result.windowDigest !== undefined && result.windowDigest !== claimed.windowDigest);

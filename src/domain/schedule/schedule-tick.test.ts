@@ -158,4 +158,55 @@ describe('tickLimit', () => {
     expect(next.claimed).toBe(5);
     expect(workQueue.customers.slice(5)).toEqual(['9', '3', '4', '5', '6']);
   });
+
+  it('claims from the lane and the due index all the same when the backstop walk fails', async () => {
+    const { store, workQueue, deps } = await setup(3);
+    store.walkOffIndex = async () => {
+      throw new Error('AccessDeniedException: not authorized to perform dynamodb:Scan');
+    };
+    const backstop = { intervalMs: 86_400_000, feedHealthy: true };
+    const summary = await runTick(deps, tick(5, { backstop }));
+    expect(summary.claimed).toBe(3);
+    expect(workQueue.customers).toEqual(['1', '2', '3']);
+    expect(deps.logger.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: 'Backstop walk failed; customers off the due index wait a tick',
+      }),
+    );
+  });
+
+  it('offers the customers the walk found between the lane and the due index, and saves the walk only once all were', async () => {
+    const { store, workQueue, deps } = await setup(2);
+    let advanced = 0;
+    store.walkOffIndex = async () => ({
+      customers: ['90', '91'].map((customerId) => ({
+        customerId,
+        nextPollAt: NOW,
+        idlePolls: 3,
+        lastPolledAt: NOW - 86_400_000,
+        claimedUntil: null,
+      })),
+      advance: async () => {
+        advanced++;
+      },
+    });
+    // The in-memory store claims only what it schedules: give it the walked two.
+    for (const id of ['90', '91']) {
+      await store.addCustomer(
+        newCustomerState({ customerId: id, scope: 'default', backfill: false }, new Date(NOW)),
+      );
+      Object.assign(store.schedules.get(id) ?? {}, { idlePolls: 3 });
+    }
+    await store.markHinted('2', NOW + 500);
+    const backstop = { intervalMs: 86_400_000, feedHealthy: true };
+    const short = await runTick(deps, tick(2, { backstop, laneLimit: 1 }));
+    expect(workQueue.customers).toEqual(['2', '90']);
+    expect(short.claimed).toBe(2);
+    expect(advanced).toBe(0);
+    await runTick(deps, tick(3, { backstop, laneLimit: 1 }));
+    // 90 is still held by the first tick's claim: offered again, not claimed twice.
+    expect(workQueue.customers.slice(2)).toEqual(['91', '1']);
+    expect(advanced).toBe(1);
+  });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { hintedSchedule } from '../feed/priority-lane.js';
 import {
   compareMostOverdue,
   initialSchedule,
@@ -29,6 +30,14 @@ describe('schedule', () => {
       schedule = scheduleAfterPoll(schedule, flat, 'idle', poll * 60_000);
       expect(schedule.nextPollAt - poll * 60_000).toBe(60_000);
     }
+  });
+
+  it('dates a poll from its start, so a hint for an event during the poll is not taken as seen', () => {
+    const after = scheduleAfterPoll(initialSchedule(0), policy, 'idle', 10_000, 7_000);
+    expect(after).toEqual({ nextPollAt: 10_000 + 120_000, idlePolls: 1, lastPolledAt: 7_000 });
+    // An event dated at 8 s, logged after the poll ended: its hint is no news only if
+    // lastPolledAt says so, and it does not.
+    expect(hintedSchedule(after, 8_000)?.nextPollAt).toBeLessThan(0);
   });
 
   it('brings an idle customer back to the shortest interval when it has new events', () => {

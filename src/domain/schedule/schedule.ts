@@ -46,19 +46,22 @@ export function intervalAfter(policy: SchedulePolicy, idlePolls: number): number
   return Math.min(policy.maxIntervalMs, Math.max(policy.minIntervalMs, doubled));
 }
 
-/** The schedule after a poll that ended at `now` with `outcome`. */
+/** The schedule after a poll that began at `startedAt` and ended at `now` with `outcome`. */
 export function scheduleAfterPoll(
   schedule: Schedule,
   policy: SchedulePolicy,
   outcome: PollOutcome,
   now: number,
+  startedAt = now,
 ): Schedule {
+  // The poll's start, not its end: a hint for an event after it is not taken for one it saw.
+  const lastPolledAt = Math.min(startedAt, now);
   switch (outcome) {
     case 'active':
-      return { nextPollAt: now + policy.minIntervalMs, idlePolls: 0, lastPolledAt: now };
+      return { nextPollAt: now + policy.minIntervalMs, idlePolls: 0, lastPolledAt };
     case 'idle': {
       const idlePolls = schedule.idlePolls + 1;
-      return { nextPollAt: now + intervalAfter(policy, idlePolls), idlePolls, lastPolledAt: now };
+      return { nextPollAt: now + intervalAfter(policy, idlePolls), idlePolls, lastPolledAt };
     }
     case 'failed':
       // Same tier, tried again after its interval: a customer that keeps failing (a bad id, a

@@ -191,7 +191,7 @@ describe('polling in the default stack', () => {
       Statement: [writesLogsTo(logGroup), ...statements],
     });
 
-    it('lets the scheduler query the due index, read and claim items, send to the work queue and write its logs, nothing else', () => {
+    it('lets the scheduler query the due index, read, walk and claim items, save its walk, send to the work queue and write its logs, nothing else', () => {
       const poller = defaults.poller;
       expect(policyOf(poller.scheduler.role)).toEqual(
         policyWith(poller.schedulerLogGroup, [
@@ -200,11 +200,21 @@ describe('polling in the default stack', () => {
             Action: 'dynamodb:Query',
             Resource: { 'Fn::Join': ['', [ref(poller.table.tableArn), '/index/due']] },
           },
-          // Read: a cursor to rebuild an unreadable schedule from, the feed's cursor for its health.
+          // Read: a cursor to rebuild an unreadable schedule from, the feed's cursor for its health;
+          // Scan: the backstop walk; UpdateItem: claims.
           {
             Effect: 'Allow',
-            Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+            Action: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
             Resource: ref(poller.table.tableArn),
+          },
+          // The walk's position, and no other item.
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:PutItem',
+            Resource: ref(poller.table.tableArn),
+            Condition: {
+              'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['walk#backstop'] },
+            },
           },
           { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: ref(poller.workQueue.queueArn) },
         ]),
@@ -321,7 +331,7 @@ describe('polling in the default stack', () => {
           (policy as { Properties: { PolicyDocument: { Statement: { Resource: unknown }[] } } })
             .Properties.PolicyDocument.Statement,
       );
-      expect(statements.length).toBe(15);
+      expect(statements.length).toBe(16);
       for (const statement of statements)
         expect(JSON.stringify(statement.Resource)).not.toMatch(/\*/);
     });
