@@ -12,7 +12,12 @@
 import { changeFeedConfig } from '../src/config/change-feed-settings.js';
 import type { SettingsEnv } from '../src/config/setting-schemas.js';
 import { NUMBER_RULES, SETTING_SCHEMAS } from '../src/config/setting-schemas.js';
-import { isDueOnWalk, WALK_SEGMENTS, walkPassMs } from '../src/domain/feed/backstop-walk.js';
+import {
+  isDueOnWalk,
+  WALK_SEGMENTS,
+  walkDeadline,
+  walkPassMs,
+} from '../src/domain/feed/backstop-walk.js';
 import { ChangeFeed, type ChangeFeedSettings } from '../src/domain/feed/change-feed.js';
 import type { FeedCursor } from '../src/domain/feed/feed-cursor.js';
 import { FeedLearning } from '../src/domain/feed/feed-learning.js';
@@ -139,6 +144,11 @@ export async function runFeedMode(
   const { schedules, entries } = settledSchedules(ids, policy, start, options.random);
   const due = new DueHeap(entries);
   const lane = new DueHeap(entries);
+  // Off the index once claimed (the feed is healthy throughout): keyed by when the walk claims
+  // each, and polled most urgent first among the indexed ones, by its deadline.
+  const walkEntries = ids.map((customerId) => ({ customerId, nextPollAt: 0 }));
+  const walked = new DueHeap(walkEntries);
+  const walkDeadlines = new Float64Array(customers);
   for (let customer = 0; customer < customers; customer++) due.push(customer);
   const windows = new FleetWindows(events, scenario, options.seenCapacity);
   const tally = new Tally();
@@ -164,11 +174,23 @@ export async function runFeedMode(
   const hints = {
     async markHinted(customerId: string, startTime: number): Promise<HintOutcome> {
       const customer = Number(customerId) - 500_000_000;
-      const hinted = hintedSchedule(schedules[customer] as Schedule, startTime - LOG_EPOCH_MS);
+      const schedule = schedules[customer] as Schedule;
+      // The decision reads epoch times, as the store's does: the simulation's clock is negative
+      // during the warm-up, which would read as a lane time and drop every hint.
+      const hinted = hintedSchedule(
+        {
+          ...schedule,
+          nextPollAt: schedule.nextPollAt + LOG_EPOCH_MS,
+          lastPolledAt:
+            schedule.lastPolledAt === null ? null : schedule.lastPolledAt + LOG_EPOCH_MS,
+        },
+        startTime,
+      );
       if (hinted === undefined) return 'dropped';
-      schedules[customer] = hinted;
+      schedules[customer] = { ...schedule, nextPollAt: hinted.nextPollAt };
       (entries[customer] as { nextPollAt: number }).nextPollAt = hinted.nextPollAt;
-      due.remove(customer);
+      if (due.has(customer)) due.remove(customer);
+      else walked.remove(customer);
       lane.push(customer);
       return 'due-now';
     },
@@ -190,9 +212,7 @@ export async function runFeedMode(
     options.feed,
   );
   const laneCap = laneLimit(scenario.requestsPerMinute, options.hintShare) as number;
-  // Claimed under the backstop (the feed is healthy throughout), a customer leaves the due index:
-  // the walk claims it at the first visit of its segment that `isDueOnWalk` says so.
-  const offIndex = new Uint8Array(customers);
+  // The walk claims a customer at the first visit of its segment that `isDueOnWalk` says so.
   const walkRule = {
     passMs: run.walkPassMs,
     backstop: { intervalMs: policy.maxIntervalMs, feedHealthy: true },
@@ -247,15 +267,24 @@ export async function runFeedMode(
       continue;
     }
     let customer: number;
+    const indexedAt =
+      due.size > 0 ? (entries[due.peek()] as { nextPollAt: number }).nextPollAt : Infinity;
+    const walkedAt =
+      walked.size > 0
+        ? (walkEntries[walked.peek()] as { nextPollAt: number }).nextPollAt
+        : Infinity;
     const fromLane = lane.size > 0 && laneThisTick < laneCap;
+    const fromIndex =
+      !fromLane &&
+      indexedAt <= now &&
+      (walkedAt > now || indexedAt <= (walkDeadlines[walked.peek()] as number));
+    const fromWalk = !fromLane && !fromIndex && walkedAt <= now;
     if (fromLane) customer = lane.peek();
-    else if (due.size > 0 && (entries[due.peek()] as { nextPollAt: number }).nextPollAt <= now) {
-      customer = due.peek();
-    } else {
+    else if (fromIndex) customer = due.peek();
+    else if (fromWalk) customer = walked.peek();
+    else {
       // Nobody to poll: the slots until the next feed read, due customer or tick go unused.
-      let next = nextFeedAt;
-      if (due.size > 0)
-        next = Math.min(next, (entries[due.peek()] as { nextPollAt: number }).nextPollAt);
+      let next = Math.min(nextFeedAt, indexedAt, walkedAt);
       if (lane.size > 0) next = Math.min(next, start + (tick + 1) * TICK_MS);
       const nextSlot = Math.max(slot + 1, Math.ceil((next - start) / slotMs));
       for (let skipped = slot; skipped < nextSlot; skipped++) {
@@ -270,22 +299,28 @@ export async function runFeedMode(
       tally.polls++;
       tally.maxStalenessMs = Math.max(tally.maxStalenessMs, stalenessMs(schedule, start, now));
       if (fromLane) run.lanePolls++;
-      else if (offIndex[customer] === 1) run.walkedPolls++;
+      if (fromWalk) run.walkedPolls++;
     }
     if (fromLane) {
       laneThisTick++;
       lane.remove(customer);
-      due.push(customer);
       if (measured(now)) run.maxLanePollsInATick = Math.max(run.maxLanePollsInATick, laneThisTick);
-    }
+    } else if (fromIndex) due.remove(customer);
+    else walked.remove(customer);
     const { active, doneAt } = windows.pollAt(customer, now, tally, measureTo);
     if (active && measured(now)) tally.activePolls++;
     const after = scheduleAfterPoll(schedule, policy, active ? 'active' : 'idle', doneAt, now);
     schedules[customer] = after;
-    offIndex[customer] = 1;
-    // The heap's key is when the walk claims it, not its `nextPollAt` (which the lane reads).
-    (entries[customer] as { nextPollAt: number }).nextPollAt = walkClaimAt(customer, after, now);
-    due.update(customer);
+    (walkEntries[customer] as { nextPollAt: number }).nextPollAt = walkClaimAt(
+      customer,
+      after,
+      now,
+    );
+    walkDeadlines[customer] = walkDeadline(
+      { customerId: '', claimedUntil: null, ...after },
+      walkRule,
+    );
+    walked.push(customer);
   }
   for (const schedule of schedules) {
     tally.maxStalenessMs = Math.max(tally.maxStalenessMs, stalenessMs(schedule, start, measureTo));

@@ -106,6 +106,11 @@ export interface OffIndexWalk {
   customers: WalkedCustomer[];
   /** Saves the walk past these customers; a step never advanced is walked again. */
   advance(): Promise<void>;
+  /**
+   * Puts walked customers a tick had no room for back on the due index, due at `dueAt` (each one
+   * unchanged since walked, else left as it is), so the walk can go on without losing them.
+   */
+  putBackOnIndex(customers: readonly { customer: WalkedCustomer; dueAt: number }[]): Promise<void>;
 }
 
 export interface DueRead {

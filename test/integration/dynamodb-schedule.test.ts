@@ -563,7 +563,10 @@ describe('the backstop', () => {
     expect(await claimWith(store, T0 + PASS + 1, healthy)).toEqual([]);
     // Within a pass of its bound: the walk claims it, and it stays off the index.
     const walked = T0 + SIX_HOURS - PASS;
-    const [again] = await claimWith(store, walked, healthy);
+    const claims = await claimWith(store, walked, healthy);
+    // Most urgent first: 52, due on the index since T0 + 2 h, then 51, by its bound.
+    expect(claims.map((claim) => claim.customerId)).toEqual(['52', '51']);
+    const again = claims[1];
     expect(again).toMatchObject({ customerId: '51', maxIntervalMs: SIX_HOURS });
     expect(again?.nextPollAt).toBe(walked + SIX_HOURS);
     expect(await shardOf(tableName, '51')).toBeUndefined();
@@ -587,7 +590,7 @@ describe('the backstop', () => {
     expect(await shardOf(tableName, '55')).toMatch(/^c\d$/);
   });
 
-  it('walks a step again when the claims stopped before every customer it found was offered', async () => {
+  it('puts back on the index the walked customers a tick had no room for, so the walk goes on and nobody is lost', async () => {
     const { store, tableName } = await walkedStore('backstop-limit');
     const index = new DynamoDbIdentifierIndex({ client, tableName, hashKey: Buffer.alloc(32, 7) });
     for (const id of ['61', '62', '63']) {
@@ -598,13 +601,16 @@ describe('the backstop', () => {
     const walked = T0 + SIX_HOURS - PASS;
     const firstTick = await claimWith(store, walked, healthy, 2);
     expect(firstTick).toHaveLength(2);
-    // The walk was not saved: the next tick, within the same pass, finds the one left.
-    const secondTick = await claimWith(store, walked + 1_000, healthy, 2);
-    expect(secondTick.map((claim) => claim.customerId)).toEqual(
-      ['61', '62', '63'].filter((id) => !firstTick.some((claim) => claim.customerId === id)),
+    const [left] = ['61', '62', '63'].filter(
+      (id) => !firstTick.some((claim) => claim.customerId === id),
     );
-    // Everyone offered: saved, so a tick within the pass walks nothing more.
-    expect(await claimWith(store, walked + 2_000, down)).toEqual([]);
+    expect(await shardOf(tableName, left as string)).toMatch(/^c\d$/);
+    // The walk was saved; the index has the one left, due at its deadline (its tentative next
+    // poll, long past), and the next tick claims it from there, off the index again.
+    const [last] = await claimWith(store, walked + 1_000, healthy);
+    expect(last?.customerId).toBe(left);
+    expect(await shardOf(tableName, left as string)).toBeUndefined();
+    expect(await claimWith(store, walked + 2_000, healthy)).toEqual([]);
   });
 
   it('puts a hinted customer off the index into the lane, and takes it off again once polled', async () => {

@@ -160,7 +160,7 @@ export class InMemoryCursorStore implements CursorStore {
   }
   /** Keeps every customer on its (in-memory) due list: nobody is off the index to walk. */
   async walkOffIndex(): Promise<OffIndexWalk> {
-    return { customers: [], advance: async () => {} };
+    return { customers: [], advance: async () => {}, putBackOnIndex: async () => {} };
   }
   async claim(due: DueCustomer, request: ClaimRequest): Promise<ClaimedCustomer | undefined> {
     const schedule = this.schedules.get(due.customerId);

@@ -1,4 +1,9 @@
-import { type AttributeValue, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import {
@@ -7,12 +12,15 @@ import {
   type WalkPosition,
   walkStep,
 } from '../../domain/feed/backstop-walk.js';
+import { forEachConcurrently } from '../../domain/poll/for-each-concurrently.js';
 import type { OffIndexWalk } from '../../domain/ports.js';
-import { isConditionFailure } from './conditional-update.js';
+import { conditionalUpdate, isConditionFailure } from './conditional-update.js';
 import { CursorStoreError } from './cursor-store-errors.js';
 import { type CursorTable, getItem, pagedItems } from './cursor-table.js';
+import { dueShardOf } from './due-index.js';
 import { parseItem } from './parse-item.js';
-import { itemKind } from './schedule-item.js';
+import { itemKind, scheduleKey } from './schedule-item.js';
+import { retryThrottled } from './throttle-retry.js';
 
 /*
  * The walk's position: one item, key `walk#backstop`, in the cursor table:
@@ -88,7 +96,47 @@ export async function walkOffIndex(
         stored === undefined ? undefined : (position?.version ?? -1),
       );
     },
+    putBackOnIndex: async (left) => {
+      await forEachConcurrently(left, (entry) => putBackOnIndex(table, entry, deadline), {
+        limit: () => PUT_BACKS_IN_FLIGHT,
+      });
+    },
   };
+}
+
+const PUT_BACKS_IN_FLIGHT = 8;
+
+/**
+ * One walked customer back on the due index (known to the feed: a `c` shard), due at `dueAt`: one
+ * conditional write, skipped when the item changed since the walk read it (claimed, hinted, polled).
+ */
+async function putBackOnIndex(
+  table: CursorTable,
+  { customer, dueAt }: { customer: WalkedCustomer; dueAt: number },
+  deadline: number | undefined,
+): Promise<void> {
+  const { customerId } = customer;
+  try {
+    await retryThrottled(
+      () =>
+        table.client.send(
+          new UpdateItemCommand({
+            TableName: table.tableName,
+            Key: scheduleKey(customerId),
+            ...conditionalUpdate({
+              set: { dueShard: dueShardOf(customerId, 'bounded'), nextPollAt: dueAt },
+              condition:
+                'attribute_not_exists(#dueShard) AND #status = :active AND #nextPollAt = :listed',
+              conditionValues: { ':active': 'active', ':listed': customer.nextPollAt },
+            }),
+          }),
+        ),
+      deadline,
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) return;
+    throw new CursorStoreError('UpdateItem (walk put-back)', table.tableName, customerId, error);
+  }
 }
 
 function scanSegment(

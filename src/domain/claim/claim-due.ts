@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { describeError } from '../errors.js';
-import { isDueOnWalk, walkPassMs } from '../feed/backstop-walk.js';
+import {
+  isDueOnWalk,
+  type WalkedCustomer,
+  type WalkRule,
+  walkDeadline,
+  walkPassMs,
+} from '../feed/backstop-walk.js';
 import {
   type BackstopOptions,
   backstopDueShiftMs,
@@ -119,15 +125,15 @@ export async function* claimDue(
 
 interface DueReading {
   due: AsyncIterator<DueCustomer>;
-  /** Once the claims stop: saves the backstop walk if every customer it found was offered. */
+  /** Once the claims stop: saves the backstop walk (`BackstopWalk.settle`). */
   settle(): Promise<void>;
 }
 
 /**
- * The priority lane (up to `laneLimit`), then the customers the backstop walk found due, then the
- * due index from `now`, most overdue first, and last the customers whose `nextPollAt` is further
- * ahead than a sound clock could have written it (the longest interval or claim, plus the skew
- * bound): a fast clock's, due as well.
+ * The priority lane (up to `laneLimit`), then the due index from `now`, most overdue first, with
+ * the customers the backstop walk found due merged in by their deadlines, and last the customers
+ * whose `nextPollAt` is further ahead than a sound clock could have written it (the longest
+ * interval or claim, plus the skew bound): a fast clock's, due as well.
  */
 function readDue(deps: ClaimDependencies & { logger?: Logger }, options: ClaimOptions): DueReading {
   const longestMs = Math.max(options.policy.maxIntervalMs, options.claimMs);
@@ -153,8 +159,18 @@ function readDue(deps: ClaimDependencies & { logger?: Logger }, options: ClaimOp
         if (++taken >= laneLimit) break;
       }
     }
-    if (walk) yield* walk.due();
-    yield* deps.store.dueCustomers(options.now, { ...read, lane: 'excluded' });
+    const indexed = deps.store.dueCustomers(options.now, { ...read, lane: 'excluded' });
+    if (walk === undefined) {
+      yield* indexed;
+      return;
+    }
+    // Most urgent first: a walked customer before the indexed ones due after its deadline.
+    await walk.read();
+    for await (const customer of indexed) {
+      yield* walk.dueBy(customer.nextPollAt);
+      yield customer;
+    }
+    yield* walk.dueBy(Number.POSITIVE_INFINITY);
   }
   let settled = false;
   return {
@@ -170,10 +186,12 @@ function readDue(deps: ClaimDependencies & { logger?: Logger }, options: ClaimOp
 /** One step of the backstop walk within a tick or sweep (`backstop-walk.ts`). */
 class BackstopWalk {
   #step: OffIndexWalk | undefined;
+  /** The customers the step found due, most urgent first, and how many were offered a claim. */
+  #due: { customer: WalkedCustomer; deadline: number }[] = [];
   #offered = 0;
   readonly #deps: ClaimDependencies & { logger?: Logger };
   readonly #options: ClaimOptions;
-  readonly #backstop: BackstopOptions;
+  readonly #rule: WalkRule;
 
   constructor(
     deps: ClaimDependencies & { logger?: Logger },
@@ -182,16 +200,17 @@ class BackstopWalk {
   ) {
     this.#deps = deps;
     this.#options = options;
-    this.#backstop = backstop;
+    this.#rule = {
+      passMs: walkPassMs(backstop),
+      backstop,
+      maxIntervalMs: options.policy.maxIntervalMs,
+    };
   }
 
-  /** The walked customers due now, as due customers the feed covers. */
-  async *due(): AsyncGenerator<DueCustomer> {
-    const { now, deadline, policy } = this.#options;
-    const passMs = walkPassMs(this.#backstop);
-    let step: OffIndexWalk;
+  async read(): Promise<void> {
+    const { now, deadline } = this.#options;
     try {
-      step = await this.#deps.store.walkOffIndex(now, passMs, deadline);
+      this.#step = await this.#deps.store.walkOffIndex(now, this.#rule.passMs, deadline);
     } catch (error) {
       // Walked again at the next tick; the lane and the index go on meanwhile.
       this.#deps.logger?.error('Backstop walk failed; customers off the due index wait a tick', {
@@ -199,23 +218,39 @@ class BackstopWalk {
       });
       return;
     }
-    const rule = { passMs, backstop: this.#backstop, maxIntervalMs: policy.maxIntervalMs };
-    const due = step.customers.filter((customer) => isDueOnWalk(customer, now, rule));
-    this.#step = { ...step, customers: due };
-    for (const customer of due) {
+    this.#due = this.#step.customers
+      .filter((customer) => isDueOnWalk(customer, now, this.#rule))
+      .map((customer) => ({ customer, deadline: walkDeadline(customer, this.#rule) }))
+      .sort((a, b) => a.deadline - b.deadline);
+  }
+
+  /** The walked customers not offered yet whose deadline is at most `time`, as due customers. */
+  *dueBy(time: number): Generator<DueCustomer> {
+    while (this.#offered < this.#due.length) {
+      const next = this.#due[this.#offered] as { customer: WalkedCustomer; deadline: number };
+      if (next.deadline > time) return;
       this.#offered++;
-      const { customerId, nextPollAt, idlePolls } = customer;
+      const { customerId, nextPollAt, idlePolls } = next.customer;
       yield { customerId, nextPollAt, idlePolls, coverage: 'backstop' };
     }
   }
 
-  /** Saves the walk once every customer it found due was offered a claim; else it walks again. */
+  /**
+   * Once the claims stop: what the tick had no room for goes back on the due index (so the walk
+   * goes on and loses nobody), then the walk is saved past this step.
+   */
   async settle(): Promise<void> {
-    if (this.#step === undefined || this.#offered < this.#step.customers.length) return;
+    if (this.#step === undefined) return;
+    const left = this.#due.slice(this.#offered);
     try {
+      if (left.length > 0) {
+        await this.#step.putBackOnIndex(
+          left.map(({ customer, deadline }) => ({ customer, dueAt: deadline })),
+        );
+      }
       await this.#step.advance();
     } catch (error) {
-      this.#deps.logger?.warn('Backstop walk position not saved; the step is walked again', {
+      this.#deps.logger?.warn('Backstop walk not saved; the step is walked again', {
         reason: describeError(error),
       });
     }

@@ -72,21 +72,31 @@ export function walkStep(
   return { from, to, next: { ...current, nextSegment: to } };
 }
 
+export interface WalkRule {
+  passMs: number;
+  backstop: BackstopOptions;
+  /** The staleness bound (`MAX_POLL_INTERVAL_SECONDS` × 1000), a walked customer's while the feed is down. */
+  maxIntervalMs: number;
+}
+
 /**
- * Whether a walked customer is claimed now: it would pass its bound before the walk comes back
- * (a pass, with a margin), or it is due by its schedule.
- * Its bound is the backstop while the feed is healthy, the staleness bound while it is not (its
- * claim then puts it back on the due index). A customer someone holds is left to its holder.
+ * When a walked customer must be polled: its schedule's time, or when it passes its bound, the
+ * backstop while the feed is healthy, the staleness bound while it is not (its claim then puts it
+ * back on the due index). Claims go most urgent first by it, walked and indexed customers alike.
  */
-export function isDueOnWalk(
-  customer: WalkedCustomer,
-  now: number,
-  options: { passMs: number; backstop: BackstopOptions; maxIntervalMs: number },
-): boolean {
+export function walkDeadline(customer: WalkedCustomer, rule: WalkRule): number {
+  const bound = rule.backstop.feedHealthy ? rule.backstop.intervalMs : rule.maxIntervalMs;
+  const staleAt = (customer.lastPolledAt ?? Number.NEGATIVE_INFINITY) + bound;
+  return Math.min(customer.nextPollAt, staleAt);
+}
+
+/**
+ * Whether a walked customer is claimed now: its deadline comes before the walk does again (a
+ * pass, with a margin). A customer someone holds is left to its holder.
+ */
+export function isDueOnWalk(customer: WalkedCustomer, now: number, rule: WalkRule): boolean {
   if (customer.claimedUntil !== null && customer.claimedUntil > now) return false;
   // A segment's time for a visit that comes late, and one for the poll's wait behind the lane.
-  const horizon = now + options.passMs + 2 * Math.ceil(options.passMs / WALK_SEGMENTS);
-  const bound = options.backstop.feedHealthy ? options.backstop.intervalMs : options.maxIntervalMs;
-  const staleAt = (customer.lastPolledAt ?? Number.NEGATIVE_INFINITY) + bound;
-  return Math.min(customer.nextPollAt, staleAt) <= horizon;
+  const horizon = now + rule.passMs + 2 * Math.ceil(rule.passMs / WALK_SEGMENTS);
+  return walkDeadline(customer, rule) <= horizon;
 }

@@ -176,19 +176,27 @@ describe('tickLimit', () => {
     );
   });
 
-  it('offers the customers the walk found between the lane and the due index, and saves the walk only once all were', async () => {
+  it('offers the customers the walk found most urgent first among the indexed ones, and puts back on the index those a full tick had no room for', async () => {
     const { store, workQueue, deps } = await setup(2);
     let advanced = 0;
+    const putBack: { customerId: string; dueAt: number }[] = [];
+    const walkedAt = (customerId: string, lastPolledAt: number) => ({
+      customerId,
+      nextPollAt: NOW + 3_600_000,
+      idlePolls: 3,
+      lastPolledAt,
+      claimedUntil: null,
+    });
     store.walkOffIndex = async () => ({
-      customers: ['90', '91'].map((customerId) => ({
-        customerId,
-        nextPollAt: NOW,
-        idlePolls: 3,
-        lastPolledAt: NOW - 86_400_000,
-        claimedUntil: null,
-      })),
+      // 90 passes its one-day bound before the indexed customers came due; 91 an hour after.
+      customers: [walkedAt('91', NOW - 82_800_000), walkedAt('90', NOW - 86_400_000 - 1)],
       advance: async () => {
         advanced++;
+      },
+      putBackOnIndex: async (left) => {
+        putBack.push(
+          ...left.map(({ customer, dueAt }) => ({ customerId: customer.customerId, dueAt })),
+        );
       },
     });
     // The in-memory store claims only what it schedules: give it the walked two.
@@ -200,13 +208,11 @@ describe('tickLimit', () => {
     }
     await store.markHinted('2', NOW + 500);
     const backstop = { intervalMs: 86_400_000, feedHealthy: true };
-    const short = await runTick(deps, tick(2, { backstop, laneLimit: 1 }));
-    expect(workQueue.customers).toEqual(['2', '90']);
-    expect(short.claimed).toBe(2);
-    expect(advanced).toBe(0);
-    await runTick(deps, tick(3, { backstop, laneLimit: 1 }));
-    // 90 is still held by the first tick's claim: offered again, not claimed twice.
-    expect(workQueue.customers.slice(2)).toEqual(['91', '1']);
+    const summary = await runTick(deps, tick(3, { backstop, laneLimit: 1 }));
+    expect(summary.claimed).toBe(3);
+    expect(workQueue.customers).toEqual(['2', '90', '1']);
+    // 91 had no room: back on the index, due at its deadline, and the walk goes on.
+    expect(putBack).toEqual([{ customerId: '91', dueAt: NOW + 3_600_000 }]);
     expect(advanced).toBe(1);
   });
 });
