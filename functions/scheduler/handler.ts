@@ -6,7 +6,12 @@ import type { Context } from 'aws-lambda';
 import { schedulePolicy } from '../../src/config/settings.js';
 import { currentBackstop } from '../../src/domain/feed/feed-backstop.js';
 import { laneLimit } from '../../src/domain/feed/priority-lane.js';
-import { runTick, type TickSummary, tickLimit } from '../../src/domain/schedule/schedule-tick.js';
+import {
+  boundedTickSummary,
+  runTick,
+  type TickSummary,
+  tickLimit,
+} from '../../src/domain/schedule/schedule-tick.js';
 import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../src/observability/metric-names.js';
 import { tickMetrics } from '../../src/observability/tick-metrics.js';
 import {
@@ -65,11 +70,7 @@ export const handler = async (
   for (const datum of tickMetrics(summary)) metrics.addMetric(datum.name, datum.unit, datum.value);
   metrics.publishStoredMetrics();
   // One log event stays small whatever the outage: the list is cut, the count is whole.
-  const reported = {
-    ...summary,
-    notQueued: summary.notQueued.slice(0, 50),
-    notQueuedCount: summary.notQueued.length,
-  };
+  const reported = boundedTickSummary(summary);
   (summary.notQueued.length > 0 ? log.warn : log.info)('Tick finished', { summary: reported });
   return reported;
 };

@@ -6,12 +6,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { describeError } from '../../src/domain/errors.js';
+import { boundedSummary } from '../../src/domain/poll/poll-summary.js';
 import { pollWork } from '../../src/domain/poll/poll-work.js';
-import { boundedSummary } from '../../src/domain/poll/run-sweep.js';
 import { deliveryClaimToken, parseWorkMessage } from '../../src/domain/schedule/work-queue.js';
 import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../src/observability/metric-names.js';
-import { sweepMetrics } from '../../src/observability/sweep-metrics.js';
-import { TICK_ONLY_METRICS } from '../../src/observability/tick-metrics.js';
+import { workMetrics } from '../../src/observability/work-metrics.js';
 import {
   createWorkerDependencies,
   type WorkerDependencies,
@@ -55,18 +54,16 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       receiveCount: record.attributes.ApproximateReceiveCount,
       invocationId: context.awsRequestId,
     });
-    const { summary, unstarted } = await pollWork(message, poll, {
+    const summary = await pollWork(message, poll, {
       ...options,
       ...times,
       takeOverAs: delivery,
     });
-    for (const datum of sweepMetrics(summary)) {
-      if (!TICK_ONLY_METRICS.has(datum.name))
-        metrics.addMetric(datum.name, datum.unit, datum.value);
-    }
-    if (unstarted > 0) batchItemFailures.push({ itemIdentifier: messageId });
-    const reported = { messageId, delivery, unstarted, ...boundedSummary(summary) };
-    (summary.failures.length > 0 || unstarted > 0 ? log.warn : log.info)('Work finished', {
+    for (const datum of workMetrics(summary))
+      metrics.addMetric(datum.name, datum.unit, datum.value);
+    if (summary.unstarted > 0) batchItemFailures.push({ itemIdentifier: messageId });
+    const reported = { messageId, delivery, ...boundedSummary(summary) };
+    (summary.failures.length > 0 || summary.unstarted > 0 ? log.warn : log.info)('Work finished', {
       summary: reported,
     });
   }
