@@ -10,6 +10,7 @@ const PURE_TESTS_UNDER_TEST = [
   'test/docs/generated-docs.test.ts',
   'test/docs/stated-numbers.test.ts',
   'test/docs/where-things-are.test.ts',
+  'test/functions/thin-handlers.test.ts',
   'test/support/unit-test-guard.test.ts',
 ];
 // Tests that build the CDK stack: no database, but seconds of synth each.

@@ -1,22 +1,22 @@
 // The worker Lambda, on the work queue (batch size 1): polls the claimed customers of one message.
 // A message whose customers could not all be started is reported failed, so SQS brings it back
 // (customers another delivery took over, already done, or whose claims expired, are skipped
-// then). Built once per container.
+// then). Built once per container; each message's deadlines and options come from it
+// (src/runtime/create-lambda-dependencies.ts).
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { describeError } from '../../src/domain/errors.js';
+import { boundedSummary } from '../../src/domain/poll/poll-summary.js';
 import { pollWork } from '../../src/domain/poll/poll-work.js';
-import { boundedSummary } from '../../src/domain/poll/run-sweep.js';
 import { deliveryClaimToken, parseWorkMessage } from '../../src/domain/schedule/work-queue.js';
 import { DEFAULT_SERVICE_NAME, METRICS_NAMESPACE } from '../../src/observability/metric-names.js';
-import { sweepMetrics } from '../../src/observability/sweep-metrics.js';
-import { TICK_ONLY_METRICS } from '../../src/observability/tick-metrics.js';
+import { workMetrics } from '../../src/observability/work-metrics.js';
 import {
   createWorkerDependencies,
   type WorkerDependencies,
 } from '../../src/runtime/create-lambda-dependencies.js';
-import { domainLogger, invocationDeadlines } from '../../src/runtime/lambda-runtime.js';
+import { domainLogger } from '../../src/runtime/lambda-runtime.js';
 
 // POWERTOOLS_SERVICE_NAME (set by the construct) names the metrics' dimension the alarms watch.
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME;
@@ -29,7 +29,7 @@ let container: WorkerDependencies | undefined;
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   logger.addContext(context);
   container ??= createWorkerDependencies(process.env, log);
-  const { settings, poll, options, deadlines } = container;
+  const { poll, beginWork } = container;
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     const messageId = record.messageId;
@@ -42,31 +42,18 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       batchItemFailures.push({ itemIdentifier: messageId });
       continue;
     }
-    const { requestsBy, ...times } = invocationDeadlines(
-      Date.now(),
-      context.getRemainingTimeInMillis(),
-      settings.capillary.timeoutMs + 5_000,
-    );
-    // Read by every client at each request: nothing outlives the invocation.
-    Object.assign(deadlines, { requestsBy, publishBy: times.publishBy });
     // Each customer is taken over under this delivery's own token before it is fetched.
     const delivery = deliveryClaimToken({
       messageId,
       receiveCount: record.attributes.ApproximateReceiveCount,
       invocationId: context.awsRequestId,
     });
-    const { summary, unstarted } = await pollWork(message, poll, {
-      ...options,
-      ...times,
-      takeOverAs: delivery,
-    });
-    for (const datum of sweepMetrics(summary)) {
-      if (!TICK_ONLY_METRICS.has(datum.name))
-        metrics.addMetric(datum.name, datum.unit, datum.value);
-    }
-    if (unstarted > 0) batchItemFailures.push({ itemIdentifier: messageId });
-    const reported = { messageId, delivery, unstarted, ...boundedSummary(summary) };
-    (summary.failures.length > 0 || unstarted > 0 ? log.warn : log.info)('Work finished', {
+    const summary = await pollWork(message, poll, beginWork(context, delivery));
+    for (const datum of workMetrics(summary))
+      metrics.addMetric(datum.name, datum.unit, datum.value);
+    if (summary.unstarted > 0) batchItemFailures.push({ itemIdentifier: messageId });
+    const reported = { messageId, delivery, ...boundedSummary(summary) };
+    (summary.failures.length > 0 || summary.unstarted > 0 ? log.warn : log.info)('Work finished', {
       summary: reported,
     });
   }

@@ -1,4 +1,4 @@
-import type { SweepSummary } from '../domain/poll/run-sweep.js';
+import type { PollCounts } from '../domain/poll/poll-summary.js';
 
 /** Failure shapes that, shared by every customer, point at one setting rather than at customers. */
 const COMMON_CAUSES: readonly { matches: RegExp; hint: string }[] = [
@@ -17,7 +17,9 @@ const COMMON_CAUSES: readonly { matches: RegExp; hint: string }[] = [
  * One plain line when no customer succeeded and every failure has the same cause, since 13
  * identical failures say less than "check CAPILLARY_BASE_URL"; `undefined` otherwise.
  */
-export function commonFailureHint(summary: SweepSummary): string | undefined {
+export function commonFailureHint(
+  summary: Pick<PollCounts, 'polled' | 'failures'>,
+): string | undefined {
   if (summary.polled > 0 || summary.failures.length === 0) return undefined;
   return COMMON_CAUSES.find(({ matches }) =>
     summary.failures.every((failure) => matches.test(failure.reason)),

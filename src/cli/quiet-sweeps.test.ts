@@ -1,9 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { emptySweepSummary, type SweepSummary } from '../domain/poll/run-sweep.js';
+import { countPolls } from '../domain/poll/poll-summary.js';
+import type { SweepSummary } from '../domain/poll/run-sweep.js';
 import { QuietSweeps } from './quiet-sweeps.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
-const quiet = (): SweepSummary => ({ ...emptySweepSummary(new Date(T0)), claimed: 2, polled: 2 });
+const quiet = (): SweepSummary => ({
+  startedAt: new Date(T0).toISOString(),
+  durationMs: 0,
+  claimed: 2,
+  ...countPolls([]),
+  polled: 2,
+  requestsSent: undefined,
+  requestBudget: undefined,
+  corruptItems: 0,
+  overdue: 0,
+  oldestStalenessSeconds: undefined,
+});
 const describe1 = (summary: SweepSummary) =>
   `sweep: ${summary.polled} polled, ${summary.newEvents} new, ${summary.failures.length} failed`;
 

@@ -1,6 +1,5 @@
 import type { FeedRun } from '../domain/feed/change-feed.js';
-import { METRIC_UNITS, MetricName } from './metric-names.js';
-import type { MetricDatum } from './sweep-metrics.js';
+import { METRIC_UNITS, type MetricDatum, MetricName } from './metric-names.js';
 
 /**
  * The metrics of one change feed read. A read that was skipped (backing off) reports nothing, so

@@ -86,6 +86,13 @@ export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 /** Units as Powertools' `MetricUnit` spells them (and CloudWatch does). */
 export type PollerMetricUnit = 'Count' | 'Seconds' | 'Milliseconds' | 'Percent';
 
+/** One metric's value, as a handler hands it to Powertools. */
+export interface MetricDatum {
+  name: MetricName;
+  unit: PollerMetricUnit;
+  value: number;
+}
+
 export const METRIC_UNITS: Readonly<Record<MetricName, PollerMetricUnit>> = {
   CustomersPolled: 'Count',
   PollErrors: 'Count',

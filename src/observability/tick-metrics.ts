@@ -1,6 +1,5 @@
 import type { TickSummary } from '../domain/schedule/schedule-tick.js';
-import { METRIC_UNITS, MetricName } from './metric-names.js';
-import type { MetricDatum } from './sweep-metrics.js';
+import { METRIC_UNITS, type MetricDatum, MetricName } from './metric-names.js';
 
 /**
  * The metrics one scheduler tick reports: what it claimed, what it could not claim or read, what
@@ -22,14 +21,3 @@ export function tickMetrics(summary: TickSummary): MetricDatum[] {
     .filter((entry): entry is [MetricName, number] => entry[1] !== undefined)
     .map(([name, value]) => ({ name, unit: METRIC_UNITS[name], value }));
 }
-
-/** What a tick reports rather than a worker: a worker's share says nothing about the whole. */
-export const TICK_ONLY_METRICS: ReadonlySet<MetricName> = new Set([
-  MetricName.CustomersClaimed,
-  MetricName.CustomersOverdue,
-  MetricName.ClaimErrors,
-  MetricName.CorruptItems,
-  MetricName.OldestStalenessSeconds,
-  MetricName.SweepCompleted,
-  MetricName.SweepDuration,
-]);

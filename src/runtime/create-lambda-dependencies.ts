@@ -3,10 +3,12 @@
 import { schedulePolicy } from '../config/settings.js';
 import { ConfigError, ConfigErrors } from '../domain/errors.js';
 import type { ChangeFeed } from '../domain/feed/change-feed.js';
+import { currentBackstop } from '../domain/feed/feed-backstop.js';
 import { FeedLearning } from '../domain/feed/feed-learning.js';
+import { laneLimit } from '../domain/feed/priority-lane.js';
 import type { PollWorkOptions } from '../domain/poll/poll-work.js';
-import type { FeedCursorStore, Logger } from '../domain/ports.js';
-import type { runTick } from '../domain/schedule/schedule-tick.js';
+import type { Logger } from '../domain/ports.js';
+import { type runTick, type TickOptions, tickLimit } from '../domain/schedule/schedule-tick.js';
 import { POLLER_VERSION } from '../version.js';
 import { createDynamoDbClient, loopbackCredentials } from './aws-clients.js';
 import { credentialsLoader } from './capillary-secret.js';
@@ -17,12 +19,17 @@ import {
   type PollerDependencies,
 } from './create-adapters.js';
 import { createChangeFeed, createFeedStore, createIdentifierIndex } from './create-change-feed.js';
-import { LAMBDA_DEFAULT_INTERVAL_SECONDS } from './lambda-runtime.js';
+import {
+  invocationDeadlines,
+  LAMBDA_DEFAULT_INTERVAL_SECONDS,
+  tickDeadline,
+  tickRequestsBy,
+} from './lambda-runtime.js';
 import { type LambdaSettings, loadLambdaSettings } from './lambda-settings.js';
 
 /**
- * When the running invocation's requests must be over, epoch ms: the handler sets them as each
- * invocation starts; the clients, built once per container, read them at each request.
+ * When the running invocation's requests must be over, epoch ms: set as each invocation begins
+ * (`beginTick`, `beginWork`); the clients, built once per container, read them at each request.
  */
 interface RequestDeadlines {
   /** Every AWS request (the cursor write included). */
@@ -31,21 +38,31 @@ interface RequestDeadlines {
   publishBy: number;
 }
 
-/** The scheduler's settings and what `runTick` needs. */
-export interface SchedulerDependencies {
-  settings: LambdaSettings;
-  tick: Parameters<typeof runTick>[0];
-  deadlines: RequestDeadlines;
-  /** The change feed's cursor, read each tick for the feed's health; unset with `CHANGE_FEED=off`. */
-  feedCursors: FeedCursorStore | undefined;
+/** What a handler hands the dependencies of its invocation: the Lambda context fits. */
+interface Invocation {
+  awsRequestId: string;
+  getRemainingTimeInMillis(): number;
 }
 
-/** The worker's settings, what `pollWork` needs, and its options but for the invocation's deadlines and token. */
+/** What `runTick` needs, and the options of each invocation's tick. */
+export interface SchedulerDependencies {
+  tick: Parameters<typeof runTick>[0];
+  /**
+   * Starts an invocation's tick: from now on its requests end 1 s before the invocation does.
+   * The tick's deadline and the feed's health are the invocation's (the feed cursor is read
+   * each time); its quota, lane and policy are the container's, from the settings.
+   */
+  beginTick(invocation: Invocation): Promise<TickOptions>;
+}
+
+/** What `pollWork` needs, and the options of each message's work. */
 export interface WorkerDependencies {
-  settings: LambdaSettings;
   poll: PollerDependencies;
-  options: Omit<PollWorkOptions, 'deadline' | 'publishBy' | 'takeOverAs'>;
-  deadlines: RequestDeadlines;
+  /**
+   * Starts the work of one message, each customer taken over as `takeOverAs`: from now on its
+   * requests are cut at the invocation's deadlines, which its options carry too.
+   */
+  beginWork(invocation: Invocation, takeOverAs: string): PollWorkOptions;
 }
 
 function unboundedDeadlines(): RequestDeadlines {
@@ -71,14 +88,41 @@ export function createSchedulerDependencies(
   const deadlines = unboundedDeadlines();
   const { client, store } = createTable(settings, deadlines);
   const workQueue = createWorkQueue(settings, env, () => deadlines.requestsBy);
+  // The change feed's cursor, read each tick for the feed's health; none with CHANGE_FEED=off.
   const feedCursors = settings.changeFeed.enabled
     ? createFeedStore({ client, tableName: settings.table.name })
     : undefined;
+  const policy = schedulePolicy(settings, LAMBDA_DEFAULT_INTERVAL_SECONDS);
+  const limit = tickLimit(
+    settings.capillary.requestsPerSecond,
+    policy.minIntervalMs / 1000,
+    settings.poll.sweepMaxPolls,
+  );
+  // What every tick of the container takes: its quota, the priority lane's share, the policy.
+  const quota = {
+    limit,
+    laneLimit: laneLimit(limit, settings.changeFeed.hintShare),
+    policy,
+    claimMs: settings.poll.claimSeconds * 1000,
+  };
+  const feedTimes = {
+    backstopMs: settings.changeFeed.backstopMs,
+    feedIntervalMs: settings.changeFeed.feed.intervalMs,
+  };
   return {
-    settings,
     tick: { store, workQueue, logger, clock: () => new Date() },
-    deadlines,
-    feedCursors,
+    async beginTick(invocation) {
+      const now = Date.now();
+      const remainingMs = invocation.getRemainingTimeInMillis();
+      deadlines.requestsBy = tickRequestsBy(now, remainingMs);
+      return {
+        ...quota,
+        owner: `tick-${invocation.awsRequestId}`,
+        now,
+        backstop: await currentBackstop(feedCursors, now, feedTimes, logger),
+        deadline: tickDeadline(now, remainingMs),
+      };
+    },
   };
 }
 
@@ -109,7 +153,19 @@ export function createWorkerDependencies(
     policy: schedulePolicy(settings, LAMBDA_DEFAULT_INTERVAL_SECONDS),
     requestsPerSecond: settings.capillary.requestsPerSecond,
   };
-  return { settings, poll, options, deadlines };
+  return {
+    poll,
+    beginWork(invocation, takeOverAs) {
+      const { requestsBy, ...times } = invocationDeadlines(
+        Date.now(),
+        invocation.getRemainingTimeInMillis(),
+        settings.capillary.timeoutMs,
+      );
+      // Read by every client at each request: nothing outlives the invocation.
+      Object.assign(deadlines, { requestsBy, publishBy: times.publishBy });
+      return { ...options, ...times, takeOverAs };
+    },
+  };
 }
 
 /** The feed function's settings and feed (`undefined` with `CHANGE_FEED=off`). */

@@ -1,5 +1,5 @@
-// What both Lambda handlers build once per container: settings and the Powertools logger behind
-// the domain's Logger port (the credentials loader is in capillary-secret.ts).
+// What the Lambda handlers' dependencies are built with: the Powertools logger behind the domain's
+// Logger port, and each invocation's deadlines (the credentials loader is in capillary-secret.ts).
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { Logger } from '../domain/ports.js';
 
@@ -20,20 +20,24 @@ const REQUESTS_END_MS = 1_000;
 /** No Capillary request, PutEvents or parking runs in an invocation's last 5 s: the cursor write's. */
 const CURSOR_WRITE_RESERVE_MS = 5_000;
 
+/** One poll's bound past its request timeout: a worker keeps this much more back. */
+const POLL_BOUND_PAST_TIMEOUT_MS = 5_000;
+
 /**
  * When an invocation stops starting work, when it stops publishing, and when its requests must be
- * over. A poll is bounded by its claim and its request timeout (`pollBoundMs`), so the worker
- * starts customers until that bound before its end (at most half of what remains), instead of
- * idling a fixed share of it. Nothing is fetched, published or parked in the last 5 s (every such
- * request is cut at `publishBy`), so the cursor write after a PutEvents always has time, and every
- * request (the cursor write too) is over 1 s before the end.
+ * over. A poll is bounded by its claim and its request timeout (`CAPILLARY_TIMEOUT_MS`) plus 5 s,
+ * so the worker starts customers until that bound before its end (at most half of what remains),
+ * instead of idling a fixed share of it. Nothing is fetched, published or parked in the last 5 s
+ * (every such request is cut at `publishBy`), so the cursor write after a PutEvents always has
+ * time, and every request (the cursor write too) is over 1 s before the end.
  */
 export function invocationDeadlines(
   now: number,
   remainingMs: number,
-  pollBoundMs: number,
+  requestTimeoutMs: number,
 ): { deadline: number; publishBy: number; requestsBy: number } {
   const end = now + remainingMs;
+  const pollBoundMs = requestTimeoutMs + POLL_BOUND_PAST_TIMEOUT_MS;
   const margin = Math.min(Math.max(CURSOR_WRITE_RESERVE_MS, pollBoundMs), remainingMs / 2);
   return {
     deadline: end - margin,

@@ -215,15 +215,18 @@ describe('worker Lambda handler', () => {
     const tickRun = await invoke(scheduler, {}, 'capillary-scheduler');
     const events = sqs.messages.map((message) => sqsEvent(message.body, message.messageId));
     const workRun = await invoke(worker, events[0] as SQSEvent, 'capillary-worker');
-    const units = {
-      ...emfUnits(emfBlobs(tickRun.lines)[0] as EmfBlob),
-      ...emfUnits(emfBlobs(workRun.lines)[0] as EmfBlob),
-    };
+    const tickUnits = emfUnits(emfBlobs(tickRun.lines)[0] as EmfBlob);
+    const workUnits = emfUnits(emfBlobs(workRun.lines)[0] as EmfBlob);
+    const units = { ...tickUnits, ...workUnits };
     // The change feed's own function emits the Feed* metrics (change-feed-handler.test.ts).
     const polling = Object.fromEntries(
       Object.entries(METRIC_UNITS).filter(([name]) => !name.startsWith('Feed')),
     );
     expect(units).toEqual(polling);
+    // Each its own: the worker emits none of the tick's metrics but the customers it left due.
+    expect(Object.keys(workUnits).filter((name) => name in tickUnits)).toEqual([
+      MetricName.CustomersDeferred,
+    ]);
   });
 
   it('publishes nothing twice when SQS delivers a message again after it was done', async () => {

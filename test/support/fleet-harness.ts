@@ -17,7 +17,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { inject, vi } from 'vitest';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
-import type { SweepSummary } from '../../src/domain/poll/run-sweep.js';
+import type { WorkSummary } from '../../src/domain/poll/poll-work.js';
 import { CapillaryDouble } from './capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from './dynamodb-local.js';
 import { deliveryReport, EventStream } from './event-stream.js';
@@ -47,7 +47,7 @@ export interface Delivery {
 export interface WorkerRun {
   result: SQSBatchResponse;
   /** The summary of its `Work finished` log line. */
-  summary: SweepSummary & { unstarted: number; delivery: string };
+  summary: WorkSummary & { delivery: string };
 }
 
 const CUSTOMER_BASE = 810_000;

@@ -6,7 +6,8 @@ import type { FeedRun } from '../../domain/feed/change-feed.js';
 import { currentBackstop } from '../../domain/feed/feed-backstop.js';
 import { laneLimit } from '../../domain/feed/priority-lane.js';
 import { pollNamed } from '../../domain/poll/poll-named.js';
-import { boundedSummary, runSweep, type SweepSummary } from '../../domain/poll/run-sweep.js';
+import { boundedSummary, type PollSummary } from '../../domain/poll/poll-summary.js';
+import { runSweep, type SweepSummary } from '../../domain/poll/run-sweep.js';
 import { type CommandContext, EXIT_CUSTOMER_FAILED, EXIT_OK } from '../cli-io.js';
 import { commonFailureHint } from '../failure-hint.js';
 import { QuietSweeps } from '../quiet-sweeps.js';
@@ -35,7 +36,7 @@ export async function runPoll(
     requestsPerSecond: settings.capillary.requestsPerSecond,
     owner: newClaimOwner('cli'),
   };
-  const exitCodeOf = (summary: SweepSummary) =>
+  const exitCodeOf = (summary: PollSummary) =>
     summary.failures.length > 0 ? EXIT_CUSTOMER_FAILED : EXIT_OK;
   if (command.customerIds.length > 0) {
     const summary = await pollNamed(deps, command.customerIds, options);
@@ -121,10 +122,13 @@ export function wakeDelayMs(
 const SUMMARY_FAILURES_SHOWN = 20;
 
 /**
- * The human summary of one sweep.
+ * The human summary of one sweep, or of one poll of named customers (which counts no overdue).
  * @internal its test pins the summary line without a running poll loop.
  */
-export function describeSummary(summary: SweepSummary, hints = 0): string {
+export function describeSummary(
+  summary: PollSummary & Partial<Pick<SweepSummary, 'overdue'>>,
+  hints = 0,
+): string {
   const parts = [
     hints > 0
       ? `${summary.polled} customer(s) polled (${hints} hinted by the change feed)`
@@ -135,7 +139,7 @@ export function describeSummary(summary: SweepSummary, hints = 0): string {
   if (summary.parked > 0) parts.push(`${summary.parked} parked in the dead-letter queue`);
   if (summary.baselined > 0) parts.push(`${summary.baselined} baselined`);
   if (summary.deferred > 0) parts.push(`${summary.deferred} still due, left to the next sweep`);
-  if (summary.overdue > 0) parts.push(`${summary.overdue} overdue`);
+  if (summary.overdue) parts.push(`${summary.overdue} overdue`);
   if (summary.coverageGaps > 0) parts.push(`${summary.coverageGaps} coverage gap(s)`);
   if (summary.claimsLost > 0) parts.push(`${summary.claimsLost} claim(s) lost`);
   if (summary.conflicts > 0) parts.push(`${summary.conflicts} lost a race`);

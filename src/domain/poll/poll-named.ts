@@ -2,13 +2,8 @@ import { claimRequest } from '../claim/claim-due.js';
 import type { ClaimedCustomer } from '../claim/claimed-customer.js';
 import { describeError } from '../errors.js';
 import type { PollDependencies } from './poll-customer.js';
-import {
-  countRequests,
-  emptySweepSummary,
-  pollConcurrently,
-  type SweepOptions,
-  type SweepSummary,
-} from './run-sweep.js';
+import { type CustomerFailure, type PollSummary, startRun } from './poll-summary.js';
+import { pollConcurrently, type SweepOptions } from './run-sweep.js';
 
 /** The sweep's options that a poll of named customers uses too. */
 type NamedPollOptions = Pick<
@@ -34,12 +29,11 @@ export async function pollNamed(
   deps: PollDependencies,
   customerIds: readonly string[],
   options: NamedPollOptions,
-): Promise<SweepSummary> {
-  const started = deps.clock();
-  const requestsBefore = deps.source.requestsSent?.();
-  const summary = emptySweepSummary(started);
+): Promise<PollSummary> {
+  const finish = startRun(deps, options.requestsPerSecond);
+  const failures: CustomerFailure[] = [];
   const notPolled = (customerId: string, reason: string) => {
-    summary.failures.push({ customerId, reason });
+    failures.push({ customerId, reason });
     deps.logger.error('Customer poll failed', { customerId, reason });
   };
   async function* claims(): AsyncGenerator<ClaimedCustomer> {
@@ -53,10 +47,8 @@ export async function pollNamed(
       }
     }
   }
-  summary.claimed = await pollConcurrently(claims(), summary, deps, options);
-  summary.durationMs = deps.clock().getTime() - started.getTime();
-  countRequests(summary, requestsBefore, deps, options);
-  return summary;
+  const { started, counts } = await pollConcurrently(claims(), deps, options);
+  return { ...finish(started), ...counts, failures: [...failures, ...counts.failures] };
 }
 
 /** The claim on a named customer, or why it cannot be polled now. */

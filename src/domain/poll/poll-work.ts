@@ -1,12 +1,8 @@
 import type { WorkMessage } from '../schedule/work-queue.js';
 import type { PollClaimedOptions } from './poll-claimed.js';
 import type { PollDependencies } from './poll-customer.js';
-import {
-  countRequests,
-  emptySweepSummary,
-  pollConcurrently,
-  type SweepSummary,
-} from './run-sweep.js';
+import { type PollSummary, startRun } from './poll-summary.js';
+import { pollConcurrently } from './run-sweep.js';
 
 export interface PollWorkOptions extends PollClaimedOptions {
   /** Customers polled at once, at most. */
@@ -21,11 +17,14 @@ export interface PollWorkOptions extends PollClaimedOptions {
   takeOverAs: string;
 }
 
-export interface WorkResult {
-  summary: SweepSummary;
+/**
+ * A worker's share of a tick: what it claimed is its message. Overdue customers and staleness are
+ * the scheduler's to report: one worker's share of a tick says nothing about the whole.
+ */
+export type WorkSummary = PollSummary & {
   /** Customers not started because the deadline came first: the message should come back. */
   unstarted: number;
-}
+};
 
 /**
  * A worker's share of a tick: polls the claimed customers of one work message with a bounded
@@ -37,23 +36,14 @@ export async function pollWork(
   message: WorkMessage,
   deps: PollDependencies,
   options: PollWorkOptions,
-): Promise<WorkResult> {
-  const started = deps.clock();
-  const requestsBefore = deps.source.requestsSent?.();
-  const summary = workSummary(started, message.customers.length);
-  const startedCount = await pollConcurrently(message.customers, summary, deps, options);
-  const unstarted = message.customers.length - startedCount;
-  summary.deferred += unstarted;
-  summary.durationMs = deps.clock().getTime() - started.getTime();
-  countRequests(summary, requestsBefore, deps, options);
-  return { summary, unstarted };
-}
-
-/**
- * A worker's summary starts from its message: what it claimed is the message. Overdue customers,
- * staleness and quota use are the scheduler's and the shared quota's to report: one worker's
- * share of a tick says nothing about the whole.
- */
-function workSummary(started: Date, claimed: number): SweepSummary {
-  return emptySweepSummary(started, claimed);
+): Promise<WorkSummary> {
+  const finish = startRun(deps, options.requestsPerSecond);
+  const { started, counts } = await pollConcurrently(message.customers, deps, options);
+  const unstarted = message.customers.length - started;
+  return {
+    ...finish(message.customers.length),
+    ...counts,
+    deferred: counts.deferred + unstarted,
+    unstarted,
+  };
 }

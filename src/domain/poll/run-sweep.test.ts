@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { apiEvent } from '../../../test/support/in-memory-ports.js';
 import { pollHarness, slowFetches, watchFleet } from '../../../test/support/poll-harness.js';
 import { newCustomerState } from '../customer-state.js';
-import { boundedSummary, runSweep } from './run-sweep.js';
+import { boundedSummary } from './poll-summary.js';
+import { runSweep } from './run-sweep.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const options = {

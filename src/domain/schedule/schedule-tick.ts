@@ -1,7 +1,8 @@
-import { claimThenCountBacklog } from '../claim/claim-due.js';
+import { claimThenCountBacklog, type DueBacklog } from '../claim/claim-due.js';
 import type { ClaimedCustomer } from '../claim/claimed-customer.js';
 import type { BackstopOptions } from '../feed/feed-backstop.js';
 import type { PollDependencies } from '../poll/poll-customer.js';
+import { type CustomerFailure, LOGGED_LIST_LIMIT, type RunSummary } from '../poll/poll-summary.js';
 import type { SchedulePolicy } from './schedule.js';
 import { CUSTOMERS_PER_MESSAGE, type WorkQueue, workMessages } from './work-queue.js';
 
@@ -30,24 +31,15 @@ export interface TickOptions {
   overdueScanLimit?: number | undefined;
 }
 
-export interface TickSummary {
-  startedAt: string;
-  durationMs: number;
-  claimed: number;
+/**
+ * What a tick did: its claims, queued or not, and what stays due (`DueBacklog`, read on down the
+ * due index after the limit): the whole watchlist's staleness, which only the tick can tell.
+ */
+export interface TickSummary extends RunSummary, DueBacklog {
   /** Claimed customers handed to the workers. */
   queued: number;
   /** Claimed but not queued: their claims expire and a later tick claims them again. */
-  notQueued: { customerId: string; reason: string }[];
-  /** Due customers whose claim failed (logged by name): skipped, claimed by a later tick. */
-  claimErrors: number;
-  /** Schedule items that could not be read: rebuilt from the cursor item, claimed and queued. */
-  corruptItems: number;
-  /** Due customers left for a later tick (counted up to `overdueScanLimit`). */
-  deferred: number;
-  /** Of those, the ones whose staleness exceeds the longest interval. */
-  overdue: number;
-  /** The oldest staleness among the due customers read, seconds; `undefined` when none was due. */
-  oldestStalenessSeconds: number | undefined;
+  notQueued: CustomerFailure[];
 }
 
 /**
@@ -60,18 +52,9 @@ export async function runTick(
   options: TickOptions,
 ): Promise<TickSummary> {
   const startMs = deps.clock().getTime();
-  const summary: TickSummary = {
-    startedAt: new Date(startMs).toISOString(),
-    durationMs: 0,
-    claimed: 0,
-    queued: 0,
-    notQueued: [],
-    claimErrors: 0,
-    corruptItems: 0,
-    deferred: 0,
-    overdue: 0,
-    oldestStalenessSeconds: undefined,
-  };
+  let claimed = 0;
+  let queued = 0;
+  const notQueued: CustomerFailure[] = [];
   let pending: ClaimedCustomer[] = [];
   const flush = async () => {
     if (pending.length === 0) return;
@@ -81,21 +64,21 @@ export async function runTick(
     messages.forEach((message, index) => {
       const outcome = outcomes[index];
       if (outcome?.sent) {
-        summary.queued += message.customers.length;
+        queued += message.customers.length;
         return;
       }
       const reason = outcome?.reason ?? 'not sent';
       for (const customer of message.customers) {
-        summary.notQueued.push({ customerId: customer.customerId, reason });
+        notQueued.push({ customerId: customer.customerId, reason });
       }
     });
   };
 
   const backlog = await claimThenCountBacklog(deps, options, async (claims) => {
     try {
-      for await (const claimed of claims) {
-        summary.claimed++;
-        pending.push(claimed);
+      for await (const claim of claims) {
+        claimed++;
+        pending.push(claim);
         if (pending.length >= CLAIMS_PER_FLUSH) await flush();
         if (options.deadline !== undefined && deps.clock().getTime() >= options.deadline) break;
       }
@@ -104,22 +87,35 @@ export async function runTick(
       await flush();
     }
   });
-  summary.claimErrors = backlog.claimErrors;
-  summary.corruptItems = backlog.corruptItems;
-  summary.deferred = backlog.deferred;
-  summary.overdue = backlog.overdue;
-  summary.oldestStalenessSeconds = backlog.oldestStalenessSeconds;
-  if (summary.notQueued.length > 0) {
+  if (notQueued.length > 0) {
     deps.logger.warn(
       'Claimed customers not queued; they are claimed again once their claims expire',
-      {
-        count: summary.notQueued.length,
-        first: summary.notQueued.slice(0, 10),
-      },
+      { count: notQueued.length, first: notQueued.slice(0, 10) },
     );
   }
-  summary.durationMs = deps.clock().getTime() - startMs;
-  return summary;
+  return {
+    startedAt: new Date(startMs).toISOString(),
+    durationMs: deps.clock().getTime() - startMs,
+    claimed,
+    queued,
+    notQueued,
+    ...backlog,
+  };
+}
+
+/**
+ * The summary with `notQueued` cut to `limit` entries, plus its full count: one log event stays
+ * far below CloudWatch's 256 KB whatever the outage.
+ */
+export function boundedTickSummary(
+  summary: TickSummary,
+  limit = LOGGED_LIST_LIMIT,
+): TickSummary & { notQueuedCount: number } {
+  return {
+    ...summary,
+    notQueued: summary.notQueued.slice(0, limit),
+    notQueuedCount: summary.notQueued.length,
+  };
 }
 
 /** The quota of one tick: `CAPILLARY_RPS` × the interval, at least one, at most `SWEEP_MAX_POLLS`. */
