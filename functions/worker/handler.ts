@@ -16,7 +16,11 @@ import {
   createWorkerDependencies,
   type WorkerDependencies,
 } from '../../src/runtime/create-lambda-dependencies.js';
-import { domainLogger, invocationDeadlines } from '../../src/runtime/lambda-runtime.js';
+import {
+  domainLogger,
+  invocationDeadlines,
+  onePollBoundMs,
+} from '../../src/runtime/lambda-runtime.js';
 
 // POWERTOOLS_SERVICE_NAME (set by the construct) names the metrics' dimension the alarms watch.
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? DEFAULT_SERVICE_NAME;
@@ -45,7 +49,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     const { requestsBy, ...times } = invocationDeadlines(
       Date.now(),
       context.getRemainingTimeInMillis(),
-      settings.capillary.timeoutMs + 5_000,
+      onePollBoundMs(settings.capillary.timeoutMs),
     );
     // Read by every client at each request: nothing outlives the invocation.
     Object.assign(deadlines, { requestsBy, publishBy: times.publishBy });
