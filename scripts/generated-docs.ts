@@ -16,6 +16,14 @@ import { eventDetailJsonSchema } from '../src/domain/publish/event-detail-json-s
 import { constantsRows, settingValues, statedConstants } from './constants-docs.js';
 import { CONTEXT_DOCS } from './context-docs.js';
 import { fillValues, type StatedValue } from './inline-values.js';
+import {
+  readScaleResult,
+  SCALE_HEADER,
+  type ScaleResult,
+  scaleGoalRows,
+  scaleRows,
+  scaleValues,
+} from './scale-docs.js';
 
 export interface GeneratedFile {
   /** Relative to the repository root. */
@@ -37,8 +45,12 @@ const MARKDOWN = [
 ];
 
 /** The generated tables, by file: each replaces what lies between its markers. */
-function tables(): Record<string, Record<string, () => string>> {
+function tables(scale: ScaleResult): Record<string, Record<string, () => string>> {
   return {
+    'docs/scale.md': {
+      'scale-table': () => markdownTable(SCALE_HEADER, scaleRows(scale)),
+      'scale-goals': () => markdownTable(['goal', 'result', 'measured'], scaleGoalRows(scale)),
+    },
     'docs/settings.md': { 'settings-table': settingsTable },
     'docs/deploying.md': { 'context-table': contextTable },
     'docs/architecture.md': {
@@ -50,12 +62,13 @@ function tables(): Record<string, Record<string, () => string>> {
 
 /** The files as `npm run schema` writes them, from the files as they are now. */
 export function generatedDocs(): GeneratedFile[] {
+  const scale = readScaleResult(root);
   const values = new Map<string, StatedValue>();
-  for (const stated of [...statedConstants(root), ...settingValues()]) {
+  for (const stated of [...statedConstants(root), ...settingValues(), ...scaleValues(scale)]) {
     if (values.has(stated.name)) throw new Error(`two values are named ${stated.name}`);
     values.set(stated.name, stated);
   }
-  const byFile = tables();
+  const byFile = tables(scale);
   const markdown = MARKDOWN.map((path) => {
     let text = read(path);
     for (const [marker, table] of Object.entries(byFile[path] ?? {})) {

@@ -4,6 +4,7 @@
 //   messages of up to <!-- value CUSTOMERS_PER_MESSAGE -->25<!-- /value --> customers
 //   ≤<!-- value MAX_PUT_EVENTS_BYTES in KiB -->256<!-- /value --> KiB a request
 //   <!-- value MAX_EVENTS_PER_RESPONSE with commas -->20,000<!-- /value --> events
+//   about $<!-- value scale.feed@5.dynamodbDollarsPerMonth rounded -->80<!-- /value --> a month
 //
 // and only what lies between the two comments is rewritten, so the sentence around it can be
 // reworded freely. GitHub shows the number alone.
