@@ -8,7 +8,6 @@ const PURE_TESTS_UNDER_TEST = [
   'test/bench/feed-simulation.test.ts',
   'test/bench/scale-simulation.test.ts',
   'test/docs/generated-docs.test.ts',
-  'test/docs/stated-numbers.test.ts',
   'test/docs/where-things-are.test.ts',
   'test/functions/thin-handlers.test.ts',
   'test/support/unit-test-guard.test.ts',

@@ -356,8 +356,11 @@ async function benchQuotaUse() {
   );
 }
 
-/** Each case by name: `npm run bench -- scale --json` runs one; `npm run bench` runs them all. */
-const CASES: Record<string, (options: { json: boolean }) => void | Promise<void>> = {
+/**
+ * Each case by name: `npm run bench -- scale --json` runs one; `npm run bench` runs them all.
+ * `scale --save` also writes the result the docs' figures are generated from.
+ */
+const CASES: Record<string, (options: { json: boolean; save: boolean }) => void | Promise<void>> = {
   'item-size': benchItemSize,
   detection: benchDetection,
   packing: benchPacking,
@@ -370,6 +373,7 @@ const CASES: Record<string, (options: { json: boolean }) => void | Promise<void>
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
+const save = args.includes('--save');
 const names = args.filter((arg) => !arg.startsWith('--'));
 const unknown = names.filter((name) => !(name in CASES));
 if (unknown.length > 0) {
@@ -382,7 +386,16 @@ if (json && names.length !== 1) {
   console.error('--json prints one object: name exactly one benchmark (for example: scale --json)');
   process.exit(2);
 }
+if (save && (names.length !== 1 || names[0] !== 'scale')) {
+  console.error(
+    '--save writes the scale result the docs are generated from: npm run bench -- scale --save',
+  );
+  process.exit(2);
+}
 for (const name of names.length > 0 ? names : Object.keys(CASES)) {
-  await (CASES[name] as (options: { json: boolean }) => void | Promise<void>)({ json });
+  await (CASES[name] as (options: { json: boolean; save: boolean }) => void | Promise<void>)({
+    json,
+    save,
+  });
 }
 process.exit(0);

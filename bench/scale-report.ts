@@ -1,14 +1,9 @@
 /* The scale benchmark's figures per mode, and how they are printed. */
 import { DYNAMODB_PRICES, type DynamoDbCost } from './dynamodb-cost.js';
+import type { Goal } from './scale-goals.js';
 import { quantile, type StrategyRun } from './strategy-run.js';
 
 export const round = (value: number, digits = 1) => Number(value.toFixed(digits));
-
-export interface Goal {
-  goal: string;
-  met: boolean;
-  detail: string;
-}
 
 /** One mode at one org rate. */
 export interface ModeReport {

@@ -292,7 +292,9 @@ function validateAlerts(problems: string[], alerts: readonly PollerAlert[]): voi
     }
     const attributes = alert.attributes ?? [];
     if (attributes.length > LIMITS.maxAlertAttributes) {
-      problems.push(`${label}.attributes may name at most 10 attributes, got ${attributes.length}`);
+      problems.push(
+        `${label}.attributes may name at most ${LIMITS.maxAlertAttributes} attributes, got ${attributes.length}`,
+      );
     }
     for (const attribute of attributes) {
       if (typeof attribute !== 'string' || !ATTRIBUTE_NAME_PATTERN.test(attribute)) {

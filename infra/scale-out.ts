@@ -9,7 +9,7 @@ export const DEFAULT_WORKERS = 4;
 const DEFAULT_MAX_POLL_INTERVAL = Duration.hours(1);
 export const DEFAULT_POLL_INTERVAL = Duration.minutes(1);
 
-const SCALE_OUT_LIMITS = {
+export const SCALE_OUT_LIMITS = {
   /** What an SQS event source's maximum concurrency allows. */
   minWorkers: 2,
   maxWorkers: 1_000,

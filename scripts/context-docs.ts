@@ -3,6 +3,7 @@
 // state the construct's own, checked against the construct by test/docs/context-defaults.test.ts.
 import type { ContextKey } from '../infra/context.js';
 import { LIMITS } from '../infra/props-validation.js';
+import { SCALE_OUT_LIMITS } from '../infra/scale-out.js';
 import { NUMBER_RULES, type SettingName } from '../src/config/setting-schemas.js';
 
 export interface ContextDoc {
@@ -101,7 +102,7 @@ export const CONTEXT_DOCS: Record<ContextKey, ContextDoc> = {
   },
   workers: {
     default: '`4`',
-    allowed: '2 to 1000',
+    allowed: `${SCALE_OUT_LIMITS.minWorkers} to ${SCALE_OUT_LIMITS.maxWorkers}`,
     meaning: "worker functions running at once: the work queue's maximum concurrency",
   },
   maxPollIntervalMinutes: {

@@ -1,6 +1,7 @@
 // `npm run schema`: writes every generated artefact (the event JSON Schema, the settings table
 // of docs/settings.md, the CDK context table of docs/deploying.md, the table of the code's
-// numbers in docs/architecture.md), so the docs cannot drift from the code.
+// numbers in docs/architecture.md, docs/scale.md's tables of the committed scale run, and every
+// number a sentence of the README or docs/ marks), so the docs cannot drift from the code.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { generatedDocs } from './generated-docs.js';
 

@@ -1,6 +1,6 @@
 // Every generated artefact of the docs, computed in memory: `npm run schema` writes them, and
 // test/docs/generated-docs.test.ts fails when the committed files differ.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { CONTEXT_KEYS, type ContextKey } from '../infra/context.js';
 import { ENVIRONMENT_PROPS } from '../infra/props-validation.js';
 import { SETTING_DOCS } from '../src/config/setting-docs.js';
@@ -13,8 +13,17 @@ import {
   settingDefault,
 } from '../src/config/setting-schemas.js';
 import { eventDetailJsonSchema } from '../src/domain/publish/event-detail-json-schema.js';
-import { constantsRows } from './constants-docs.js';
+import { constantsRows, settingValues, statedConstants } from './constants-docs.js';
 import { CONTEXT_DOCS } from './context-docs.js';
+import { fillValues, type StatedValue } from './inline-values.js';
+import {
+  readScaleResult,
+  SCALE_HEADER,
+  type ScaleResult,
+  scaleGoalRows,
+  scaleRows,
+  scaleValues,
+} from './scale-docs.js';
 
 export interface GeneratedFile {
   /** Relative to the repository root. */
@@ -25,31 +34,54 @@ export interface GeneratedFile {
 const root = new URL('../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
 
+/** The Markdown files whose marked numbers `npm run schema` writes. */
+const MARKDOWN = [
+  'README.md',
+  'CONTRIBUTING.md',
+  ...readdirSync(new URL('docs/', root))
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => `docs/${name}`),
+];
+
+/** The generated tables, by file: each replaces what lies between its markers. */
+function tables(scale: ScaleResult): Record<string, Record<string, () => string>> {
+  return {
+    'docs/scale.md': {
+      'scale-table': () => markdownTable(SCALE_HEADER, scaleRows(scale)),
+      'scale-goals': () => markdownTable(['goal', 'result', 'measured'], scaleGoalRows(scale)),
+    },
+    'docs/settings.md': { 'settings-table': settingsTable },
+    'docs/deploying.md': { 'context-table': contextTable },
+    'docs/architecture.md': {
+      'constants-table': () =>
+        markdownTable(['constant', 'value', 'in', 'meaning'], constantsRows(root)),
+    },
+  };
+}
+
 /** The files as `npm run schema` writes them, from the files as they are now. */
 export function generatedDocs(): GeneratedFile[] {
-  const settings = replaceBetweenMarkers(
-    read('docs/settings.md'),
-    'settings-table',
-    settingsTable(),
-  );
-  const deploying = replaceBetweenMarkers(
-    read('docs/deploying.md'),
-    'context-table',
-    contextTable(),
-  );
-  const architecture = replaceBetweenMarkers(
-    read('docs/architecture.md'),
-    'constants-table',
-    markdownTable(['constant', 'value', 'in', 'meaning'], constantsRows(root)),
-  );
+  const scale = readScaleResult(root);
+  const values = new Map<string, StatedValue>();
+  for (const stated of [...statedConstants(root), ...settingValues(), ...scaleValues(scale)]) {
+    if (values.has(stated.name)) throw new Error(`two values are named ${stated.name}`);
+    values.set(stated.name, stated);
+  }
+  const byFile = tables(scale);
+  const markdown = MARKDOWN.map((path) => {
+    let text = read(path);
+    for (const [marker, table] of Object.entries(byFile[path] ?? {})) {
+      text = replaceBetweenMarkers(text, marker, table());
+    }
+    return { path, text: fillValues(text, values, path) };
+  });
   return [
     {
       path: 'docs/event-detail.schema.json',
       text: `${JSON.stringify(eventDetailJsonSchema(), null, 2)}\n`,
     },
-    { path: 'docs/settings.md', text: settings },
-    { path: 'docs/deploying.md', text: deploying },
-    { path: 'docs/architecture.md', text: architecture },
+    ...markdown,
   ];
 }
 

@@ -1,10 +1,14 @@
+import { DEFAULT_CREDENTIALS_MAX_AGE_MS } from '../adapters/capillary/capillary-auth.js';
+import { LOOKUP_RETRY_AFTER_FAILURE_MS } from '../domain/feed/identifier-lookup.js';
+import { IN_FLIGHT_HEADROOM, MAX_IN_FLIGHT } from '../domain/poll/adaptive-concurrency.js';
 import type { SettingName } from './setting-schemas.js';
 
 /**
  * What each setting does, for people: docs/settings.md's settings table and the CDK context table
  * are generated from these beside the schemas' defaults and ranges (`npm run schema`). Kept apart from
  * the schemas so the Lambda bundle does not carry the prose; typed by `SettingName` so a new
- * setting cannot go undocumented.
+ * setting cannot go undocumented. A number of the code they state is interpolated from its
+ * constant, so the table cannot state another.
  */
 export interface SettingDoc {
   /** What the setting does. Its default and range are added from the schema. */
@@ -35,8 +39,7 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
     allowed: 'not empty',
   },
   CAPILLARY_SECRET_ARN: {
-    description:
-      'Lambda: a Secrets Manager secret holding `{"username","password"}` or `{"clientKey","clientSecret"}`, read at run time and cached 5 minutes',
+    description: `Lambda: a Secrets Manager secret holding \`{"username","password"}\` or \`{"clientKey","clientSecret"}\`, read at run time and cached ${DEFAULT_CREDENTIALS_MAX_AGE_MS / 60_000} minutes`,
     allowed: 'an ARN',
   },
   CAPILLARY_EVENTS_PATH: {
@@ -57,8 +60,7 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
       'Capillary requests per second of **every poller on the table together** (Lambda workers and any CLI `poll`; retries and token calls included), shared through the table (see "One quota" below). Capillary documents 100/minute on demo clusters: set `1.6` there',
   },
   POLL_CONCURRENCY: {
-    description:
-      'an upper bound on customers polled at once. Unset, the poller keeps `ceil(CAPILLARY_RPS × observed latency × 2) + 1` in flight (at most 256): enough to use the whole budget with no tuning',
+    description: `an upper bound on customers polled at once. Unset, the poller keeps \`ceil(CAPILLARY_RPS × observed latency × ${IN_FLIGHT_HEADROOM}) + 1\` in flight (at most ${MAX_IN_FLIGHT}): enough to use the whole budget with no tuning`,
     unset: 'sized automatically',
   },
   POLL_INTERVAL_SECONDS: {
@@ -142,8 +144,7 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
       'distinct identifier values looked up per read at most (one request each, retries aside, beside the feed share); the values seen in most records go first',
   },
   CHANGE_FEED_LOOKUP_NEGATIVE_SECONDS: {
-    description:
-      "how long a value that names no customer, or one not watched, is not looked up again. Remembered in the feed's memory only (a new process may ask once more); a failed lookup is asked again after 15 minutes",
+    description: `how long a value that names no customer, or one not watched, is not looked up again. Remembered in the feed's memory only (a new process may ask once more); a failed lookup is asked again after ${LOOKUP_RETRY_AFTER_FAILURE_MS / 60_000} minutes`,
   },
   CHANGE_FEED_LOOKUP_SOURCE: {
     description: "the lookup's `source`: where the customer's identifiers are registered",

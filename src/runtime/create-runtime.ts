@@ -13,7 +13,11 @@ import { FeedLearning, type IdentifierPair } from '../domain/feed/feed-learning.
 import type { CursorStore, EventPublisher, FeedCursorStore, Logger } from '../domain/ports.js';
 import type { DeadLetterQueue, RedriveTarget } from '../domain/publish/dead-letter-redrive.js';
 import type { SecretRedactor } from '../domain/redaction.js';
-import { SANDBOX_CUSTOMER_ID, startCapillarySandbox } from '../sandbox/capillary-sandbox.js';
+import {
+  DEFAULT_NEW_EVENT_EVERY_MS,
+  SANDBOX_CUSTOMER_ID,
+  startCapillarySandbox,
+} from '../sandbox/capillary-sandbox.js';
 import { POLLER_VERSION } from '../version.js';
 import { createDynamoDbClient, loopbackCredentials } from './aws-clients.js';
 import {
@@ -131,7 +135,7 @@ export async function createRuntime(settings: Settings, options: RuntimeOptions)
     const sandboxed = settings.capillary.baseUrl === undefined;
     if (options.forPolling && sandboxed) {
       banner.push(
-        `• Capillary: built-in sandbox serving the reference sample for customer ${SANDBOX_CUSTOMER_ID}, a new event every 10 s — set CAPILLARY_BASE_URL to poll the real API`,
+        `• Capillary: built-in sandbox serving the reference sample for customer ${SANDBOX_CUSTOMER_ID}, a new event every ${DEFAULT_NEW_EVENT_EVERY_MS / 1000} s — set CAPILLARY_BASE_URL to poll the real API`,
       );
     }
     if (options.forPolling && sandboxed && settings.changeFeed.enabled) {

@@ -16,12 +16,14 @@ export function domainLogger(logger: PowertoolsLogger): Logger {
 }
 
 /** Every request of an invocation is over this long before its end, so the handler can return. */
-const REQUESTS_END_MS = 1_000;
+export const REQUESTS_END_MS = 1_000;
 /** No Capillary request, PutEvents or parking runs in an invocation's last 5 s: the cursor write's. */
-const CURSOR_WRITE_RESERVE_MS = 5_000;
+export const CURSOR_WRITE_RESERVE_MS = 5_000;
+/** One poll's bound beyond its request timeout: publishing its window and writing its cursor. */
+export const POLL_BOUND_BEYOND_TIMEOUT_MS = 5_000;
+/** A scheduler tick stops claiming in this share of its time, and at least this long, before its end. */
+export const TICK_CLAIM_RESERVE = { share: 0.2, atLeastMs: 5_000 } as const;
 
-/** One poll's bound past its request timeout: a worker keeps this much more back. */
-const POLL_BOUND_PAST_TIMEOUT_MS = 5_000;
 
 /**
  * When an invocation stops starting work, when it stops publishing, and when its requests must be
@@ -37,7 +39,8 @@ export function invocationDeadlines(
   requestTimeoutMs: number,
 ): { deadline: number; publishBy: number; requestsBy: number } {
   const end = now + remainingMs;
-  const pollBoundMs = requestTimeoutMs + POLL_BOUND_PAST_TIMEOUT_MS;
+  // One poll: its request timeout, then its publishing and cursor write.
+  const pollBoundMs = requestTimeoutMs + POLL_BOUND_BEYOND_TIMEOUT_MS;
   const margin = Math.min(Math.max(CURSOR_WRITE_RESERVE_MS, pollBoundMs), remainingMs / 2);
   return {
     deadline: end - margin,
@@ -51,7 +54,11 @@ export function invocationDeadlines(
  * customer it claims is queued before the invocation ends.
  */
 export function tickDeadline(now: number, remainingMs: number): number {
-  return now + remainingMs - Math.max(5_000, remainingMs * 0.2);
+  return (
+    now +
+    remainingMs -
+    Math.max(TICK_CLAIM_RESERVE.atLeastMs, remainingMs * TICK_CLAIM_RESERVE.share)
+  );
 }
 
 /** When a scheduler tick's requests must be over: 1 s before the invocation's end. */

@@ -1,5 +1,7 @@
-// The generated docs (event JSON Schema, docs/settings.md's settings table, CDK context table)
-// are what the code says: regenerated in memory and compared with the committed files.
+// The generated docs (event JSON Schema, docs/settings.md's settings table, the CDK context table,
+// the tables of constants and of the scale run, and every number a sentence of the README or
+// docs/ marks) are what the code and the committed bench result say: regenerated in memory and
+// compared with the committed files, so a sentence may be reworded freely but not its number.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_KEYS } from '../../infra/context.js';
@@ -10,6 +12,7 @@ import {
   replaceBetweenMarkers,
   settingsTable,
 } from '../../scripts/generated-docs.js';
+import { fillValues, type StatedValue } from '../../scripts/inline-values.js';
 import { SETTING_SCHEMAS } from '../../src/config/setting-schemas.js';
 
 const committed = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -55,5 +58,53 @@ describe('generated docs', () => {
     expect(markdownTable(['a', 'bb'], [['ccc', 'd|e']])).toBe(
       ['| a   | bb   |', '| --- | ---- |', '| ccc | d\\|e |'].join('\n'),
     );
+  });
+
+  describe('marked numbers', () => {
+    const values = new Map<string, StatedValue>(
+      [
+        { name: 'PER_MESSAGE', value: 25 },
+        { name: 'MAX_BYTES', value: 262_144, unit: 'bytes' },
+        { name: 'WAIT_MS', value: 300_000, unit: 'ms' },
+        { name: 'SHARE', value: 0.2, unit: 'share' },
+        { name: 'COST', value: 79.65 },
+        { name: 'EVENTS', value: 27_985 },
+        { name: 'VERDICT', value: 'missed' },
+      ].map((value) => [value.name, value as StatedValue]),
+    );
+    const mark = (how: string, shown: string) => `<!-- value ${how} -->${shown}<!-- /value -->`;
+
+    it('writes each from its value, in the unit its marker asks, and nothing else', () => {
+      const text = [
+        `up to ${mark('PER_MESSAGE', '7')} customers, ${mark('MAX_BYTES in KiB', '1')} KiB a request,`,
+        `cached ${mark('WAIT_MS in minutes', '1')} minutes, the last ${mark('SHARE in %', '1')}%,`,
+        `about $${mark('COST rounded', '1')}, ${mark('EVENTS with commas', '1')} events: ${mark('VERDICT', 'met')}`,
+      ].join('\n');
+      expect(fillValues(text, values)).toBe(
+        [
+          `up to ${mark('PER_MESSAGE', '25')} customers, ${mark('MAX_BYTES in KiB', '256')} KiB a request,`,
+          `cached ${mark('WAIT_MS in minutes', '5')} minutes, the last ${mark('SHARE in %', '20')}%,`,
+          `about $${mark('COST rounded', '80')}, ${mark('EVENTS with commas', '27,985')} events: ${mark('VERDICT', 'missed')}`,
+        ].join('\n'),
+      );
+    });
+
+    it('leaves a marker quoted as code alone', () => {
+      const text = `mark it \`${mark('NAME', '…')}\``;
+      expect(fillValues(text, values)).toBe(text);
+    });
+
+    it('refuses an unknown name, a unit of another kind, and a marker left open', () => {
+      expect(() => fillValues(mark('NOPE', '1'), values, 'a.md')).toThrow(
+        /a.md marks an unknown value NOPE/,
+      );
+      expect(() => fillValues(mark('PER_MESSAGE in KiB', '1'), values)).toThrow(
+        /PER_MESSAGE \(a count\) cannot be stated in KiB/,
+      );
+      expect(() => fillValues(mark('WAIT_MS in KiB', '1'), values)).toThrow(/cannot be stated/);
+      expect(() => fillValues('<!-- value PER_MESSAGE -->25\n<!-- /value -->', values)).toThrow(
+        /without a matching/,
+      );
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import manifest from '../../package.json' with { type: 'json' };
 import type { CredentialsSource } from '../../src/adapters/capillary/capillary-auth.js';
 import { CapillaryClient } from '../../src/adapters/capillary/capillary-client.js';
 import { InsecureCapillaryUrlError } from '../../src/adapters/capillary/capillary-errors.js';
@@ -31,6 +32,8 @@ describe('CapillaryClient: requests', () => {
     expect(request?.url).toBe('/v2/events/event_data/?userId=564590100');
     expect(request?.headers.accept).toBe('application/json');
     expect(request?.headers.authorization).toBeUndefined();
+    // The version is package.json's, as on every emitted detail.
+    expect(request?.headers['user-agent']).toBe(`capillary-event-poller/${manifest.version}`);
     expect(result.events.map((event) => event.eventId)).toEqual(
       sample.data.map((event) => event.eventId),
     );

@@ -17,6 +17,7 @@ import type {
   QuotaGate,
 } from '../../domain/ports.js';
 import { redactSecrets, SecretRedactor } from '../../domain/redaction.js';
+import { POLLER_VERSION } from '../../version.js';
 import { backoffDelayMs } from '../backoff.js';
 import {
   type AccessToken,
@@ -54,7 +55,7 @@ import {
   TokenBucket,
 } from './capillary-transport.js';
 
-const USER_AGENT = 'capillary-event-poller/0.1.0';
+const USER_AGENT = `capillary-event-poller/${POLLER_VERSION}`;
 
 export interface CapillaryClientOptions {
   /** `https://eu.api.capillarytech.com`; plain `http://` only for loopback hosts. May carry a path prefix. */

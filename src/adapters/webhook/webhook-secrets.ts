@@ -5,7 +5,7 @@ import { PollerError } from '../../domain/errors.js';
 import type { SecretRef } from './webhook-delivery-config.js';
 
 /** How long a secret's value is reused before it is read again: a rotation lands within this. */
-const WEBHOOK_SECRET_MAX_AGE_SECONDS = 300;
+export const WEBHOOK_SECRET_MAX_AGE_SECONDS = 300;
 
 /** A secret that cannot be read, or has no such field. Names the secret, never a value. */
 class WebhookSecretReadError extends PollerError {

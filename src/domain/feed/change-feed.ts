@@ -36,7 +36,7 @@ const FEED_FAILURES_BEFORE_DEGRADED = 3;
 /**
  * The longest back-off of a failing feed; an org without the log (404) is asked again this often too.
  */
-const FEED_MAX_BACKOFF_MS = 15 * 60_000;
+export const FEED_MAX_BACKOFF_MS = 15 * 60_000;
 
 export type FeedRun =
   | {

@@ -54,7 +54,7 @@ export interface LookupOutcome {
  * How long a value whose lookup failed is not asked again: a value Capillary keeps refusing (a
  * junk value in a hostile record) would otherwise take a share of every read's budget.
  */
-const LOOKUP_RETRY_AFTER_FAILURE_MS = 15 * 60_000;
+export const LOOKUP_RETRY_AFTER_FAILURE_MS = 15 * 60_000;
 
 /** Remembered answers by default: ~100 bytes each, a few MB at most. */
 const DEFAULT_CAPACITY = 20_000;

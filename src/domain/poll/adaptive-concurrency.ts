@@ -8,7 +8,8 @@ const MIN_IN_FLIGHT = 1;
 export const MAX_IN_FLIGHT = 256;
 /** Before any request was timed. */
 const DEFAULT_LATENCY_MS = 250;
-const DEFAULT_HEADROOM = 2;
+/** Multiplies the Little's law figure unless a caller gives its own. */
+export const IN_FLIGHT_HEADROOM = 2;
 
 export interface InFlightOptions {
   /** Multiplies the Little's law figure. Default 2. */
@@ -23,7 +24,7 @@ export function inFlightFor(
   latencyMs: number,
   options: InFlightOptions = {},
 ): number {
-  const headroom = options.headroom ?? DEFAULT_HEADROOM;
+  const headroom = options.headroom ?? IN_FLIGHT_HEADROOM;
   const max = Math.max(MIN_IN_FLIGHT, Math.min(MAX_IN_FLIGHT, options.max ?? MAX_IN_FLIGHT));
   const wanted = Math.ceil(requestsPerSecond * (Math.max(0, latencyMs) / 1000) * headroom) + 1;
   if (!Number.isFinite(wanted)) return max;

@@ -6,7 +6,7 @@ import { ClaimedCustomerSchema } from '../claim/claimed-customer.js';
 import { newCustomerState } from '../customer-state.js';
 import { QuotaWaitError } from '../errors.js';
 import type { SchedulePolicy } from '../schedule/schedule.js';
-import { pollClaimed } from './poll-claimed.js';
+import { claimPublishMargin, pollClaimed } from './poll-claimed.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const policy: SchedulePolicy = { minIntervalMs: 60_000, maxIntervalMs: 3_600_000 };
@@ -25,6 +25,15 @@ function events(from: number, to: number) {
   for (let n = to; n >= from; n--) list.push(event(n));
   return list;
 }
+
+describe('claimPublishMargin', () => {
+  it('stops publishing in the last quarter of what remains of a claim, at most 10 s before its end', () => {
+    expect(claimPublishMargin(40_000)).toBe(10_000);
+    expect(claimPublishMargin(20_000)).toBe(5_000);
+    expect(claimPublishMargin(600_000)).toBe(10_000);
+    expect(claimPublishMargin(-1)).toBe(0);
+  });
+});
 
 describe('claimDue and pollClaimed', () => {
   let harness: PollHarness;

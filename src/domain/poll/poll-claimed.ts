@@ -45,11 +45,21 @@ export interface ClaimedPollResult extends CustomerPollResult {
 }
 
 /**
+ * A poll publishes nothing in this share of what remains of its claim, and stops at most this long
+ * before the claim ends.
+ */
+export const CLAIM_PUBLISH_MARGIN = { share: 0.25, atMostMs: 10_000 } as const;
+
+/**
  * How long before its claim ends a poll stops publishing: the last quarter of what remains of the
  * claim, at most 10 s.
+ * @internal its test pins the share and the ceiling without a claim running out.
  */
 export function claimPublishMargin(claimRemainingMs: number): number {
-  return Math.min(10_000, Math.max(0, claimRemainingMs) / 4);
+  return Math.min(
+    CLAIM_PUBLISH_MARGIN.atMostMs,
+    Math.max(0, claimRemainingMs) * CLAIM_PUBLISH_MARGIN.share,
+  );
 }
 
 /**
