@@ -287,8 +287,9 @@ export interface CapillaryEventPollerProps {
   /**
    * With a healthy change feed, the staleness bound of a customer whose identifier the feed knows
    * (`CHANGE_FEED_BACKSTOP_SECONDS`): its idle interval doubles up to this instead of
-   * `maxPollInterval`. While the feed is down, every customer is due by `maxPollInterval` again.
-   * @default Duration.hours(6)
+   * `maxPollInterval`, found off the due index by a walk of the table (a pass every quarter of
+   * this). While the feed is down, the walk claims them by `maxPollInterval` again, within a pass.
+   * @default Duration.hours(24)
    */
   readonly changeFeedBackstop?: Duration;
   /**

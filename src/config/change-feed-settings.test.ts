@@ -6,12 +6,12 @@ import { SETTING_SCHEMAS, type SettingsEnv, settingProblems } from './setting-sc
 const parse = (env: Record<string, string>) => z.object(SETTING_SCHEMAS).parse(env) as SettingsEnv;
 
 describe('the change feed settings', () => {
-  it('default to on, every 30 s, a tenth of the quota, half a tick for hints, an hour of look-back', () => {
+  it('default to on, every 30 s, a tenth of the quota, half a tick for hints, a backstop of a day, an hour of look-back', () => {
     const config = changeFeedConfig(parse({}));
     expect(config).toEqual({
       enabled: true,
       hintShare: 0.5,
-      backstopMs: 21_600_000,
+      backstopMs: 86_400_000,
       eventLog: { path: '/v2/events/logs', dateFormat: 'epoch-ms' },
       feed: {
         intervalMs: 30_000,

@@ -98,7 +98,7 @@ export const SETTING_DOCS: Record<SettingName, SettingDoc> = {
   },
   CHANGE_FEED_BACKSTOP_SECONDS: {
     description:
-      'with a healthy change feed, the staleness bound of a customer whose identifier the feed knows (its events hint it when it is active): its idle interval doubles up to this instead of `MAX_POLL_INTERVAL_SECONDS`, never shorter. While the feed is down, every customer is due by `MAX_POLL_INTERVAL_SECONDS` again',
+      'with a healthy change feed, the staleness bound of a customer whose identifier the feed knows (its events hint it when it is active): its idle interval doubles up to this instead of `MAX_POLL_INTERVAL_SECONDS`, never shorter, and it leaves the due index: a walk of the table, a pass every quarter of this, claims it before its bound. While the feed is down, the walk claims those customers by `MAX_POLL_INTERVAL_SECONDS` again as it reaches them (within a pass)',
   },
   CHANGE_FEED_HINT_MAX_SHARE: {
     description:

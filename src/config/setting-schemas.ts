@@ -177,7 +177,9 @@ export const NUMBER_RULES = {
   },
   CHANGE_FEED_BACKSTOP_SECONDS: {
     kind: 'whole',
-    default: 21_600,
+    // A day: the feed's hints carry the active customers, so this only guards against what the
+    // feed misses, and every idle poll it saves is a claim and a takeover (docs/scale.md).
+    default: 86_400,
     min: {
       value: 60,
       why: 'below POLL_INTERVAL_SECONDS it would poll idle customers more often than active ones',
