@@ -12,7 +12,7 @@ const PURE_TESTS_UNDER_TEST = [
   'test/docs/where-things-are.test.ts',
   'test/support/unit-test-guard.test.ts',
 ];
-// Tests that build the CDK stack: no database, but seconds of synth each.
+// Tests that build the CDK stack: no database.
 const INFRA_TESTS = ['test/infra/**/*.test.ts', 'test/docs/deployed-numbers.test.ts'];
 
 export default defineConfig({
@@ -43,6 +43,8 @@ export default defineConfig({
         test: {
           name: 'infra',
           include: INFRA_TESTS,
+          // The stacks most files read, synthesized once for the run (test/infra/shared-stacks.ts).
+          globalSetup: ['test/infra/global-setup.ts'],
         },
       },
       {
