@@ -58,6 +58,15 @@ describe('npx cdk synth (offline, no AWS credentials)', () => {
         'AWS::Scheduler::Schedule',
       ]),
     );
+    // What `cdk deploy` would deploy: the cloud assembly's manifest lists the poller's stack alone.
+    const manifest = JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8')) as {
+      artifacts: Record<string, { type: string }>;
+    };
+    expect(
+      Object.entries(manifest.artifacts)
+        .filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack')
+        .map(([id]) => id),
+    ).toEqual(['CapillaryEventPoller']);
     const report = JSON.parse(readFileSync(join(OUT, 'validation-report.json'), 'utf8'));
     expect(report.pluginReports).toEqual([]);
     expect(stdout).toBe('');
