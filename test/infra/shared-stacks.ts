@@ -1,11 +1,12 @@
-// The two stacks most infra tests read, each synthesized once per run: global-setup.ts
-// synthesizes them (cdk-nag registered, as app.ts does) before any test file starts and hands
-// every file their templates. A file builds the same construct tree again, construction only and
-// never synthesized, to reach resources through its constructs.
+// The stacks the infra tests share, each synthesized once per run: global-setup.ts synthesizes
+// them (cdk-nag registered, as app.ts does) before any test file starts and hands every file
+// their templates. A file builds the same construct tree again, construction only and never
+// synthesized, to reach resources through its constructs.
 import { CfnResource, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, inject } from 'vitest';
+import { runApp } from '../../infra/app.js';
 import type { CapillaryEventPollerStack } from '../../infra/capillary-event-poller-stack.js';
 import { buildEveryFeatureStack } from './every-feature-stack.js';
 import {
@@ -14,6 +15,7 @@ import {
   buildPollerStack,
   nagFindings,
   resourceIn,
+  testApp,
 } from './support.js';
 
 /** How each shared stack is built: the same function for the synthesis and for every file. */
@@ -43,6 +45,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Each shared stack as test/infra/global-setup.ts synthesized it. */
     sharedStacks: Record<SharedStackName, SynthesizedOnce>;
+    /** The template of the app's stack (appTemplate). */
+    appTemplate: Record<string, unknown>;
   }
 }
 
@@ -57,6 +61,24 @@ export function synthesizeSharedStacks(): Record<SharedStackName, SynthesizedOnc
     };
   };
   return { default: synthesize('default'), everyFeature: synthesize('everyFeature') };
+}
+
+/**
+ * Synthesizes the stack `cdk synth` builds from cdk.json alone, through app.ts as the CLI runs it,
+ * without bundling: global-setup.ts calls this once per run.
+ */
+export function synthesizeAppTemplate(): Record<string, unknown> {
+  const app = testApp();
+  let stderr = '';
+  if (runApp(app, { write: (text: string) => (stderr += text) }) !== 0) throw new Error(stderr);
+  const stacks = app.synth().stacks;
+  if (stacks.length !== 1) throw new Error(`the app synthesized ${stacks.length} stacks`);
+  return (stacks[0] as (typeof stacks)[number]).template;
+}
+
+/** The template of the stack `cdk synth` builds from cdk.json alone (bundling aside). */
+export function appTemplate(): Record<string, unknown> {
+  return inject('appTemplate');
 }
 
 /** A shared stack's template alone, for a file that reaches no resource through a construct. */
