@@ -45,6 +45,9 @@ export default defineConfig({
           include: INFRA_TESTS,
           // The stacks most files read, synthesized once for the run (test/infra/shared-stacks.ts).
           globalSetup: ['test/infra/global-setup.ts'],
+          // One module graph per worker: aws-cdk-lib is loaded, and its first synthesis warms up,
+          // once per worker instead of once per file. The files share no state through modules.
+          isolate: false,
         },
       },
       {
