@@ -12,7 +12,7 @@ const PURE_TESTS_UNDER_TEST = [
   'test/functions/thin-handlers.test.ts',
   'test/support/unit-test-guard.test.ts',
 ];
-// Tests that build the CDK stack: no database, but seconds of synth each.
+// Tests that build the CDK stack: no database.
 const INFRA_TESTS = ['test/infra/**/*.test.ts', 'test/docs/deployed-numbers.test.ts'];
 
 export default defineConfig({
@@ -43,6 +43,11 @@ export default defineConfig({
         test: {
           name: 'infra',
           include: INFRA_TESTS,
+          // The stacks most files read, synthesized once for the run (test/infra/shared-stacks.ts).
+          globalSetup: ['test/infra/global-setup.ts'],
+          // One module graph per worker: aws-cdk-lib is loaded, and its first synthesis warms up,
+          // once per worker instead of once per file. The files share no state through modules.
+          isolate: false,
         },
       },
       {

@@ -390,9 +390,10 @@ export function readAppContext(
     }),
   };
   // The construct's own checks, on a scratch stack, each problem naming the context key it is of.
-  problems.push(
-    ...validatePollerProps(settings.poller(new Stack(new App(), 'Check'))).map(namedByKey),
-  );
+  // The scratch app never synthesizes: under the CLI an App writes itself to cdk.out on exit, and
+  // its manifest would replace the real app's (`cdk deploy` would see only this empty stack).
+  const scratch = new Stack(new App({ autoSynth: false }), 'Check');
+  problems.push(...validatePollerProps(settings.poller(scratch)).map(namedByKey));
   if (problems.length > 0) fail();
   return settings;
 }

@@ -1,11 +1,13 @@
 // One stack with every feature: webhooks of every kind, an alert, and onEvent rules to a bus, a
-// queue and a target that brings its own dead-letter queue. Shared by the tests of what they add.
+// queue and a target that brings its own dead-letter queue. Synthesized once per run and shared
+// by the tests of what they add (shared-stacks.ts).
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { CapillaryEventPollerStack } from '../../infra/capillary-event-poller-stack.js';
 import type { PollerWebhook } from '../../infra/delivery/webhook-props.js';
-import { BASE_URL, type Synthesized, synthPollerStack } from './support.js';
+import { BASE_URL, buildPollerStack } from './support.js';
 
 export const DOWNSTREAM_BUS_ARN = 'arn:aws:events:eu-west-1:123456789012:event-bus/downstream';
 export const ORDERS_KEY_ARN =
@@ -59,9 +61,9 @@ export const WEBHOOKS: PollerWebhook[] = [
   },
 ];
 
-/** Synthesizes the stack with every feature (cdk-nag registered, as app.ts does). */
-export function synthEveryFeatureStack(): Synthesized {
-  return synthPollerStack(
+/** Builds the stack with every feature (cdk-nag registered, as app.ts does), not synthesized. */
+export function buildEveryFeatureStack(): CapillaryEventPollerStack {
+  return buildPollerStack(
     {
       poller: {
         capillaryBaseUrl: BASE_URL,

@@ -5,16 +5,15 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CapillaryEventPoller } from '../../infra/capillary-event-poller.js';
-import { synthEveryFeatureStack } from './every-feature-stack.js';
+import { SharedPollerStack } from './shared-stacks.js';
 import { resourceIn } from './support.js';
 
+const everyFeature = new SharedPollerStack('everyFeature');
 let poller: CapillaryEventPoller;
 let template: Template;
 beforeAll(() => {
-  const synthesized = synthEveryFeatureStack();
-  poller = synthesized.stack.poller;
-  template = synthesized.template;
-}, 120_000);
+  ({ poller, template } = everyFeature);
+});
 
 /** The kinds of resource whose replacement loses data, messages, credentials or subscribers. */
 const STATEFUL_TYPES = [

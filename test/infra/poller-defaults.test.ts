@@ -1,9 +1,9 @@
 // The composition: what the default stack holds as a whole, its outputs and cdk-nag's verdict.
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { acknowledgements, DefaultPollerStack, nagFindings } from './support.js';
+import { SharedPollerStack } from './shared-stacks.js';
 
-const defaults = new DefaultPollerStack();
+const defaults = new SharedPollerStack('default');
 const { ref } = defaults;
 
 describe('default CapillaryEventPoller stack', () => {
@@ -66,11 +66,11 @@ describe('default CapillaryEventPoller stack', () => {
 
   describe('cdk-nag AwsSolutions', () => {
     it('has no unacknowledged finding, error or warning', () => {
-      expect(nagFindings(defaults.stack)).toEqual([]);
+      expect(defaults.nagFindings).toEqual([]);
     });
 
     it('acknowledges exactly four findings, each on the one resource it concerns, with its reason', () => {
-      expect(acknowledgements(defaults.stack)).toEqual([
+      expect(defaults.acknowledgements).toEqual([
         {
           path: 'Test/Poller/CapillaryCredentials',
           id: 'AwsSolutions-SMG4',

@@ -4,7 +4,6 @@ import { App, CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import nag from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { beforeAll } from 'vitest';
 import {
   CapillaryEventPollerStack,
   type CapillaryEventPollerStackProps,
@@ -22,24 +21,35 @@ export function testApp(context: Record<string, unknown> = {}): App {
 }
 
 export interface Synthesized {
-  app: App;
   stack: CapillaryEventPollerStack;
   template: Template;
 }
 
 /**
- * Synthesizes one poller stack with cdk-nag's AwsSolutions pack registered as app.ts does, so an
- * unacknowledged finding fails the synth here too.
+ * Builds one poller stack with cdk-nag's AwsSolutions pack registered as app.ts does, so an
+ * unacknowledged finding fails its synthesis. Nothing is synthesized yet.
+ */
+export function buildPollerStack(
+  props: CapillaryEventPollerStackProps,
+  extend: (stack: CapillaryEventPollerStack) => void = () => {},
+): CapillaryEventPollerStack {
+  const app = testApp();
+  const stack = new CapillaryEventPollerStack(app, 'Test', props);
+  extend(stack);
+  Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app));
+  return stack;
+}
+
+/**
+ * Builds and synthesizes a stack of its own, for a test of a configuration no shared stack
+ * (shared-stacks.ts) has; cdk-nag fails the synth on an unacknowledged finding.
  */
 export function synthPollerStack(
   props: CapillaryEventPollerStackProps,
   extend: (stack: CapillaryEventPollerStack) => void = () => {},
 ): Synthesized {
-  const app = testApp();
-  const stack = new CapillaryEventPollerStack(app, 'Test', props);
-  extend(stack);
-  Validations.of(app).addPlugins(new nag.AwsSolutionsChecks(app));
-  return { app, stack, template: Template.fromStack(stack) };
+  const stack = buildPollerStack(props, extend);
+  return { stack, template: Template.fromStack(stack) };
 }
 
 /** cdk-nag AwsSolutions findings (errors and warnings) left unacknowledged in the stack. */
@@ -105,53 +115,6 @@ export function thrownMessage(action: () => unknown): string {
     return (error as Error).message;
   }
   throw new Error('expected an error, none was thrown');
-}
-
-/** The default poller stack the rooms' tests read: an ops email, everything else defaulted. */
-export function synthDefaultPollerStack(): Synthesized {
-  return synthPollerStack({
-    poller: { capillaryBaseUrl: BASE_URL, opsEmails: ['oncall@example.com'] },
-  });
-}
-
-/** The default stack, synthesized once for the test file that makes this (in its `beforeAll`). */
-export class DefaultPollerStack {
-  private synthesized: Synthesized | undefined;
-
-  constructor() {
-    beforeAll(() => {
-      this.synthesized = synthDefaultPollerStack();
-    }, 120_000);
-  }
-
-  get stack(): CapillaryEventPollerStack {
-    if (this.synthesized === undefined) throw new Error('read the stack inside a test');
-    return this.synthesized.stack;
-  }
-
-  get poller(): CapillaryEventPollerStack['poller'] {
-    return this.stack.poller;
-  }
-
-  get template(): Template {
-    if (this.synthesized === undefined) throw new Error('read the template inside a test');
-    return this.synthesized.template;
-  }
-
-  /** A token as the template writes it. */
-  readonly ref = (value: unknown): unknown => this.stack.resolve(value);
-  /** The template's resource behind a construct. */
-  readonly resourceOf = (construct: IConstruct) => resourceIn(this.template, construct);
-  /** The logical ID a token refers to. */
-  readonly logicalId = (value: unknown): string => logicalIdOf(this.stack, value);
-}
-
-/** The logical ID a token of `stack` refers to (`Ref` or `Fn::GetAtt`). */
-function logicalIdOf(stack: Stack, value: unknown): string {
-  const resolved = stack.resolve(value) as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
-  const id = resolved.Ref ?? resolved['Fn::GetAtt']?.[0];
-  if (id === undefined) throw new Error(`not a reference: ${JSON.stringify(resolved)}`);
-  return id;
 }
 
 /** The statement every queue policy starts with: plain HTTP denied to everyone. */

@@ -1,10 +1,13 @@
 // The one slow infra test: `npx cdk synth` as an operator runs it, with no AWS credentials and the
-// handlers really bundled by esbuild (every other infra test skips bundling).
+// handlers really bundled by esbuild (every other infra test skips bundling). What only it shows:
+// cdk.json's app command, the cloud assembly `cdk deploy` reads, the bundles, and that the
+// template the other tests synthesize in memory is the one the CLI writes.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appTemplate } from './shared-stacks.js';
 import { BASE_URL } from './support.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -12,6 +15,27 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT = join(ROOT, 'cdk.out', `.test-synth-${process.pid}`);
 /** The bundle (index.mjs) must stay under this: a cold start loads all of it. */
 const MAX_BUNDLE_BYTES = 1.5 * 1024 * 1024;
+
+/**
+ * A template without what only the CLI writes (construct paths in each resource's Metadata, CDK's
+ * analytics resource and its condition) and with its assets' keys blanked (bundled code here).
+ */
+function comparable(template: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(template) as {
+    Resources: Record<string, { Metadata?: unknown; Properties?: { Code?: { S3Key?: unknown } } }>;
+    Conditions?: Record<string, unknown>;
+  };
+  delete copy.Resources.CDKMetadata;
+  delete copy.Conditions?.CDKMetadataAvailable;
+  if (copy.Conditions !== undefined && Object.keys(copy.Conditions).length === 0) {
+    delete copy.Conditions;
+  }
+  for (const resource of Object.values(copy.Resources)) {
+    delete resource.Metadata;
+    if (resource.Properties?.Code?.S3Key !== undefined) resource.Properties.Code.S3Key = 'asset';
+  }
+  return copy;
+}
 
 let result: ReturnType<typeof spawnSync>;
 let stdout = '';
@@ -58,6 +82,15 @@ describe('npx cdk synth (offline, no AWS credentials)', () => {
         'AWS::Scheduler::Schedule',
       ]),
     );
+    // What `cdk deploy` would deploy: the cloud assembly's manifest lists the poller's stack alone.
+    const manifest = JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8')) as {
+      artifacts: Record<string, { type: string }>;
+    };
+    expect(
+      Object.entries(manifest.artifacts)
+        .filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack')
+        .map(([id]) => id),
+    ).toEqual(['CapillaryEventPoller']);
     const report = JSON.parse(readFileSync(join(OUT, 'validation-report.json'), 'utf8'));
     expect(report.pluginReports).toEqual([]);
     expect(stdout).toBe('');
@@ -65,6 +98,13 @@ describe('npx cdk synth (offline, no AWS credentials)', () => {
       template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
     ).find((resource) => resource.Type === 'AWS::Lambda::Function');
     expect(JSON.stringify(fn?.Properties)).toContain(BASE_URL);
+  });
+
+  it('writes the template the other tests synthesize in memory, its assets aside', () => {
+    const template = JSON.parse(
+      readFileSync(join(OUT, 'CapillaryEventPoller.template.json'), 'utf8'),
+    );
+    expect(comparable(template)).toEqual(comparable(appTemplate()));
   });
 
   it.each([

@@ -4,9 +4,10 @@ import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { eventDetailJsonSchema } from '../../../src/domain/publish/event-detail-json-schema.js';
-import { DefaultPollerStack, denyPlainHttp, onlyResource } from '../support.js';
+import { SharedPollerStack } from '../shared-stacks.js';
+import { denyPlainHttp, onlyResource } from '../support.js';
 
-const defaults = new DefaultPollerStack();
+const defaults = new SharedPollerStack('default');
 const { ref, resourceOf } = defaults;
 
 describe('delivery in the default stack', () => {

@@ -5,7 +5,7 @@ import { App, SecretValue, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { synthEveryFeatureStack } from '../every-feature-stack.js';
+import { sharedTemplate } from '../shared-stacks.js';
 
 /**
  * Where AWS documents a property as secret (the value is stored in Secrets Manager or masked):
@@ -44,8 +44,8 @@ function secretReferences(template: Record<string, unknown>): { type: string; pa
 describe('secret references in the synthesized template', () => {
   let template: Record<string, unknown>;
   beforeAll(() => {
-    template = synthEveryFeatureStack().template.toJSON();
-  }, 120_000);
+    template = sharedTemplate('everyFeature').toJSON();
+  });
 
   it('resolves no secret outside the properties AWS documents as secret, webhooks of every kind included', () => {
     expect(secretReferences(template)).toEqual([]);

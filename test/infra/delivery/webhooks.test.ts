@@ -6,22 +6,19 @@ import type { CapillaryEventPollerStack } from '../../../infra/capillary-event-p
 import { parseWebhookDeliveryConfig } from '../../../src/adapters/webhook/webhook-delivery-config.js';
 import { parseWebhookEnvelope } from '../../../src/adapters/webhook/webhook-envelope.js';
 import { matchesEventPattern } from '../../support/event-pattern-matcher.js';
-import {
-  DOWNSTREAM_BUS_ARN,
-  ORDERS_KEY_ARN,
-  synthEveryFeatureStack,
-  WEBHOOKS,
-} from '../every-feature-stack.js';
-import { acknowledgements, denyPlainHttp, nagFindings } from '../support.js';
+import { DOWNSTREAM_BUS_ARN, ORDERS_KEY_ARN, WEBHOOKS } from '../every-feature-stack.js';
+import { SharedPollerStack } from '../shared-stacks.js';
+import { denyPlainHttp } from '../support.js';
 
-// One synthesis: webhooks of every kind, an alert, and two onEvent rules (one replay-inclusive).
+// The shared stack with every feature: webhooks of every kind, an alert, and two onEvent rules
+// (one replay-inclusive).
+const everyFeature = new SharedPollerStack('everyFeature');
+const { ref } = everyFeature;
 let stack: CapillaryEventPollerStack;
 let template: Template;
-let ref: (value: unknown) => unknown;
 beforeAll(() => {
-  ({ stack, template } = synthEveryFeatureStack());
-  ref = (value) => stack.resolve(value);
-}, 120_000);
+  ({ stack, template } = everyFeature);
+});
 
 const webhook = (name: string) => {
   const found = stack.poller.webhooks[name];
@@ -513,11 +510,11 @@ describe('replay guard, matched against sample events', () => {
 
 describe('cdk-nag AwsSolutions with webhooks', () => {
   it('has no unacknowledged finding', () => {
-    expect(nagFindings(stack)).toEqual([]);
+    expect(everyFeature.nagFindings).toEqual([]);
   });
 
   it('acknowledges only SQS3 on each delivery dead-letter queue, with a reason naming it', () => {
-    const all = acknowledgements(stack);
+    const all = everyFeature.acknowledgements;
     const delivered = all.filter(({ path }) =>
       /\/(Rule|ToDownstream|ToQueue)\/DeadLetterQueue$/.test(path),
     );

@@ -6,9 +6,10 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { MetricName } from '../../../src/observability/metric-names.js';
-import { ALARMS_OF_THIS_ACCOUNT, DefaultPollerStack, onlyResource } from '../support.js';
+import { SharedPollerStack } from '../shared-stacks.js';
+import { ALARMS_OF_THIS_ACCOUNT, onlyResource } from '../support.js';
 
-const defaults = new DefaultPollerStack();
+const defaults = new SharedPollerStack('default');
 const { ref, resourceOf } = defaults;
 
 describe('observability of the default stack', () => {

@@ -3,17 +3,17 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
+import { SharedPollerStack } from '../shared-stacks.js';
 import {
   BASE_URL,
   cursorReadWrite,
-  DefaultPollerStack,
   denyPlainHttp,
   nagFindings,
   onlyResource,
   synthPollerStack,
 } from '../support.js';
 
-const defaults = new DefaultPollerStack();
+const defaults = new SharedPollerStack('default');
 const { ref, resourceOf, logicalId } = defaults;
 
 describe('polling in the default stack', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DefaultPollerStack, onlyResource } from '../support.js';
+import { SharedPollerStack } from '../shared-stacks.js';
+import { onlyResource } from '../support.js';
 
-const defaults = new DefaultPollerStack();
+const defaults = new SharedPollerStack('default');
 
 /** What the index projects besides its keys (the tier: the claim needs it, no read first). */
 const DUE_INDEX_PROJECTION = { ProjectionType: 'INCLUDE', NonKeyAttributes: ['idlePolls'] };
