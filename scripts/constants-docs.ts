@@ -152,7 +152,7 @@ function allConstants(): Constant[] {
       { WALK_SEGMENTS },
       {
         WALK_SEGMENTS:
-          "scan segments of one pass of the backstop walk, which finds customers off the due index",
+          'scan segments of one pass of the backstop walk, which finds customers off the due index',
       },
     ),
     ...constants(

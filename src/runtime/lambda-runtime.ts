@@ -24,7 +24,6 @@ export const POLL_BOUND_BEYOND_TIMEOUT_MS = 5_000;
 /** A scheduler tick stops claiming in this share of its time, and at least this long, before its end. */
 export const TICK_CLAIM_RESERVE = { share: 0.2, atLeastMs: 5_000 } as const;
 
-
 /**
  * When an invocation stops starting work, when it stops publishing, and when its requests must be
  * over. A poll is bounded by its claim and its request timeout (`CAPILLARY_TIMEOUT_MS`) plus 5 s,

@@ -207,7 +207,7 @@ describe('a poller on existing resources, with alerts', () => {
     });
   });
 
-  it('lets the scheduler query only the existing table’s due index, read and claim its items', () => {
+  it('lets the scheduler query only the existing table’s due index, read, walk and claim its items, and save its walk', () => {
     const tableArn = (suffix: string) => ({
       'Fn::Join': [
         '',
@@ -230,8 +230,16 @@ describe('a poller on existing resources, with alerts', () => {
           { Effect: 'Allow', Action: 'dynamodb:Query', Resource: tableArn('/index/due') },
           {
             Effect: 'Allow',
-            Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+            Action: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
             Resource: tableArn(''),
+          },
+          {
+            Effect: 'Allow',
+            Action: 'dynamodb:PutItem',
+            Resource: tableArn(''),
+            Condition: {
+              'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['walk#backstop'] },
+            },
           },
           {
             Effect: 'Allow',
