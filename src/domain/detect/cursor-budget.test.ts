@@ -129,6 +129,18 @@ describe('fitCursorBudget', () => {
     );
   });
 
+  it('counts the bytes of the floor it raises, so no window id goes while an older one can', () => {
+    const ids = Array.from({ length: 100 }, (_, index) => `id-${index}`);
+    const inWindow = new Set(ids.slice(60));
+    // 50 ids less would fit but for the floor's 7 more bytes (8 where NULL took 1): a 51st goes.
+    const budget = cursorItemBytes(state(ids.slice(50))) + 3;
+    const { state: fitted, overBudget } = fitCursorBudget(state(ids), inWindow, budget);
+    expect(overBudget).toBeUndefined();
+    expect(cursorItemBytes(fitted)).toBeLessThanOrEqual(budget);
+    expect(fitted.seen.map((entry) => entry.id)).toEqual(ids.slice(51));
+    expect(fitted.seenFloor).toBe(BASE + 50);
+  });
+
   it('keeps long window ids as fingerprints before evicting any of them', () => {
     const ids = Array.from({ length: 300 }, (_, index) => `${index}-`.padEnd(1_000, 'z'));
     const { state: fitted, overBudget } = fitCursorBudget(state(ids), new Set(ids), 100_000);

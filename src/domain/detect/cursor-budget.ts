@@ -126,13 +126,16 @@ export function fitCursorBudget(
   if (size <= budgetBytes) return { state, overBudget: undefined };
 
   // 1. Oldest first (the seen list is sorted oldest first), never an id still in the window.
+  // The floor's number grows as it rises (from NULL's 1 byte to 8): counted as it goes, so no id
+  // of the window goes for want of the bytes of an eviction that could still be made.
   let floor = state.seenFloor;
   const raise = (at: number) => {
     floor = Math.max(floor ?? at, at);
   };
+  const over = () => size + floorBytesChange(state.seenFloor, floor) > budgetBytes;
   const seen: SeenEvent[] = [];
   for (const entry of state.seen) {
-    if (size > budgetBytes && !inWindow.has(entry.id)) {
+    if (over() && !inWindow.has(entry.id)) {
       size -= seenEntryBytes(entry);
       raise(entry.at);
     } else {
