@@ -3,9 +3,19 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { encodeCursorItem as encodeItem } from '../src/adapters/dynamodb/cursor-item.js';
 import { dynamoItemSize } from '../src/adapters/dynamodb/dynamodb-item-size.js';
 import { type CustomerState, newCustomerState } from '../src/domain/customer-state.js';
+import { seenEntry } from '../src/domain/detect/seen-digest.js';
 
-/** A tracking customer whose seen set holds `size` ids (uuids, as Capillary's `uniqueId`s are). */
-export function stateWithSeen(size: number): CustomerState {
+/** `size` events with uuid keys (as Capillary's `uniqueId`s are), a minute apart, oldest first. */
+export function seenEvents(size: number): { id: string; at: number }[] {
+  const start = Date.parse('2025-05-08T00:00:00Z');
+  return Array.from({ length: size }, (_, index) => ({
+    id: randomUUID(),
+    at: start + index * 60_000,
+  }));
+}
+
+/** A tracking customer whose seen set holds `events`. */
+export function stateWithSeen(events: readonly { id: string; at: number }[]): CustomerState {
   const state = newCustomerState(
     { customerId: '564590100', scope: 'default', backfill: false },
     new Date(),
@@ -14,10 +24,7 @@ export function stateWithSeen(size: number): CustomerState {
   return {
     ...state,
     mode: 'tracking',
-    seen: Array.from({ length: size }, (_, index) => ({
-      id: randomUUID(),
-      at: start + index * 60_000,
-    })),
+    seen: events.map(({ id, at }) => seenEntry(id, at)),
     lastSeenId: randomUUID(),
     lastSeenDate: new Date(start).toISOString(),
     version: 1234,
@@ -27,7 +34,7 @@ export function stateWithSeen(size: number): CustomerState {
 /** Billed bytes of the cursor item, as the store encodes it, for each seen-set size up to `max`. */
 export function cursorItemBytesBySeenSize(max: number): Int32Array {
   return Int32Array.from({ length: max + 1 }, (_, size) =>
-    dynamoItemSize(encodeItem(stateWithSeen(size))),
+    dynamoItemSize(encodeItem(stateWithSeen(seenEvents(size)))),
   );
 }
 

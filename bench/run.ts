@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { CapillaryClient } from '../src/adapters/capillary/capillary-client.js';
 import { createCursorTable } from '../src/adapters/dynamodb/create-cursor-table.js';
 import { encodeCursorItem as encodeItem } from '../src/adapters/dynamodb/cursor-item.js';
@@ -32,7 +33,7 @@ import { largestExcess, quotaUse } from '../src/domain/gcra.js';
 import { inFlightFor, LatencyEstimate } from '../src/domain/poll/adaptive-concurrency.js';
 import type { QuotaGate } from '../src/domain/ports.js';
 import { runBundleBench } from './bundle.js';
-import { stateWithSeen } from './cursor-item-size.js';
+import { seenEvents, stateWithSeen } from './cursor-item-size.js';
 import { runScaleBench } from './scale.js';
 import { runSweepBench } from './sweep.js';
 
@@ -44,14 +45,28 @@ const USD_PER_MILLION_RRU = 0.125;
 const table = (rows: Record<string, string | number>[]) => console.table(rows);
 const usd = (value: number) => `$${value.toFixed(2)}`;
 
-/** The obvious layout, a list of `{ id, at }` maps. */
-function baselineItem(state: CustomerState): Record<string, AttributeValue> {
-  const { seenIds: _ids, seenAt: _at, ...rest } = encodeItem(state);
+type SeenEvents = ReturnType<typeof seenEvents>;
+
+/** The obvious layout, a list of `{ id, at }` maps of the keys themselves. */
+function baselineItem(state: CustomerState, events: SeenEvents): Record<string, AttributeValue> {
+  const { seen: _seen, ...rest } = encodeItem(state);
   return {
     ...rest,
     seen: {
-      L: state.seen.map((entry) => ({ M: { id: { S: entry.id }, at: { N: String(entry.at) } } })),
+      L: events.map((entry) => ({ M: { id: { S: entry.id }, at: { N: String(entry.at) } } })),
     },
+  };
+}
+
+/** The layout before the packed seen set: the keys and their dates in two parallel lists. */
+function listsItem(state: CustomerState, events: SeenEvents): Record<string, AttributeValue> {
+  const { seen: _seen, ...rest } = encodeItem(state);
+  return {
+    ...rest,
+    ...marshall({
+      seenIds: events.map((entry) => entry.id),
+      seenAt: events.map((entry) => entry.at),
+    }),
   };
 }
 
@@ -84,13 +99,15 @@ function benchItemSize() {
   );
   const rows = [];
   for (const seen of [50, 200, 1000]) {
-    const state = stateWithSeen(seen);
+    const events = seenEvents(seen);
+    const state = stateWithSeen(events);
     const ours = dynamoItemSize(encodeItem(state));
-    const base = dynamoItemSize(baselineItem(state));
+    const base = dynamoItemSize(baselineItem(state, events));
     const entry = watchlistEntrySize(encodeItem(state));
     rows.push({
       'seen ids': seen,
       'item bytes': ours,
+      'item bytes (parallel lists, before)': dynamoItemSize(listsItem(state, events)),
       'item bytes (list of maps)': base,
       'watch entry bytes (before the due index)': entry,
       'Scan of every watch entry $/month (before the due index)': usd(scanCost(entry).usdPerMonth),
@@ -124,8 +141,9 @@ function benchDetection() {
   );
   const rows = [];
   for (const seenSize of [50, 200, 1000]) {
-    const state = stateWithSeen(seenSize);
-    const known = state.seen.slice(-18).reverse();
+    const seen = seenEvents(seenSize);
+    const state = stateWithSeen(seen);
+    const known = seen.slice(-18).reverse();
     const events = [randomUUID(), randomUUID(), ...known.map((entry) => entry.id)].map(
       (id, index) =>
         CapillaryEventSchema.parse({
@@ -148,14 +166,12 @@ function benchDetection() {
     // Baseline: linear search of the seen list for each event, as a first implementation would.
     const base = timeIt(() => {
       const window = keyWindow(events);
-      const fresh = window.filter(
-        (candidate) => !state.seen.some((entry) => entry.id === candidate.key),
-      );
-      const seen = [
-        ...state.seen,
+      const fresh = window.filter((candidate) => !seen.some((entry) => entry.id === candidate.key));
+      const merged = [
+        ...seen,
         ...fresh.map((candidate) => ({ id: candidate.key, at: candidate.at })),
       ];
-      seen.sort((a, b) => a.at - b.at);
+      merged.sort((a, b) => a.at - b.at);
     });
     rows.push({
       'seen ids': seenSize,

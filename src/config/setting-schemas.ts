@@ -6,7 +6,7 @@ import {
   isLoopbackHost,
   LOOKUP_IDENTIFIER_NAMES,
 } from '../adapters/capillary/capillary-requests.js';
-import { MAX_CURSOR_ITEM_BYTES } from '../domain/detect/cursor-budget.js';
+import { SEEN_ENTRY_BYTES } from '../domain/detect/seen-digest.js';
 import { type PsiMode, PsiModeSchema } from '../domain/publish/event-detail.js';
 
 /**
@@ -151,7 +151,7 @@ export const NUMBER_RULES = {
     },
     max: {
       value: 4_000,
-      why: `4,000 ids of up to 71 bytes (sha256 keys) keep a customer's cursor within its ${MAX_CURSOR_ITEM_BYTES / 1000} KB byte budget`,
+      why: `a save that finds events writes the whole seen set: 4,000 ids (${SEEN_ENTRY_BYTES} bytes each) are already ${Math.ceil((4_000 * SEEN_ENTRY_BYTES) / 1024)} write units a save`,
     },
   },
   CHANGE_FEED_INTERVAL_SECONDS: {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MAX_SEEN_AT, MIN_SEEN_AT } from './detect/seen-digest.js';
 
 /**
  * Capillary user ids are signed 64-bit integers: this is the largest.
@@ -52,10 +53,10 @@ export const WatchStatusSchema = z.enum(['active', 'paused']);
 export type WatchStatus = z.infer<typeof WatchStatusSchema>;
 
 const SeenEventSchema = z.object({
-  /** The event's identity (see `eventKey`). */
-  id: z.string().min(1),
-  /** The event's own date, epoch milliseconds: the eviction order of the bounded set. */
-  at: z.number().int(),
+  /** The digest of the event's identity (`seenDigest` of its `eventKey`), 16 hex characters. */
+  digest: z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 hex characters (a seen digest)'),
+  /** The event's own date, epoch milliseconds, within what the item keeps: the eviction order. */
+  at: z.number().int().min(MIN_SEEN_AT).max(MAX_SEEN_AT),
 });
 export type SeenEvent = z.infer<typeof SeenEventSchema>;
 
@@ -68,7 +69,7 @@ export const CustomerStateSchema = z.object({
   /** For people: the newest acknowledged event. Detection relies on `seen`, not on this. */
   lastSeenId: z.string().nullable(),
   lastSeenDate: z.string().nullable(),
-  /** Recently acknowledged events, oldest first, bounded. */
+  /** Recently acknowledged events, oldest first, bounded: their digests and dates. */
   seen: z.array(SeenEventSchema),
   /** Date (epoch ms) of the newest event evicted from `seen`; older unknown events are not re-emitted. */
   seenFloor: z.number().int().nullable(),

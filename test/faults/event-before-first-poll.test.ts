@@ -10,6 +10,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { runCli } from '../../src/cli/run-cli.js';
+import { seenDigest } from '../../src/domain/detect/seen-digest.js';
 import { CapillaryDouble } from '../support/capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import { detailOf, EventBridgeDouble } from '../support/eventbridge-double.js';
@@ -184,10 +185,11 @@ describe('an event that arrives between watch add and the first poll', () => {
     for (const customerId of BASELINE) {
       const state = await store.getCustomer(customerId);
       expect(state?.mode, customerId).toBe('tracking');
-      expect(state?.seen.map((entry) => entry.id).sort()).toEqual(
+      expect(state?.seen.map((entry) => entry.digest).sort()).toEqual(
         expected
           .filter((id) => id.startsWith(`${customerId}-`))
           .concat(`${customerId}-1`, `${customerId}-2`)
+          .map(seenDigest)
           .sort(),
       );
     }

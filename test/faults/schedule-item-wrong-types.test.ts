@@ -6,7 +6,7 @@ import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricName } from '../../src/observability/metric-names.js';
 import { uniqueIdOf } from '../support/poller-fixtures.js';
-import { TickFaultHarness } from '../support/tick-fault-harness.js';
+import { logLines, TickFaultHarness } from '../support/tick-fault-harness.js';
 
 const CUSTOMERS = Array.from({ length: 30 }, (_, index) => String(7300 + index));
 const TIER_AS_STRING = '7305';
@@ -76,12 +76,3 @@ describe('idlePolls or claimedUntil stored as a string', () => {
     expect(fleet.customersPublished()).toEqual(new Set(CUSTOMERS));
   }, 120_000);
 });
-
-/** The JSON log lines whose message starts with `message`. */
-function logLines(log: string, message: string): Record<string, unknown>[] {
-  return log
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((line) => String(line.message).startsWith(message));
-}

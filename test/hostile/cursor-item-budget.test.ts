@@ -1,10 +1,12 @@
 // The cursor item against DynamoDB Local's real 400 KB item limit: long ids, the largest seen
-// capacity and huge windows are saved on every poll, and nothing is emitted twice.
+// capacity and huge windows are saved on every poll, and nothing is emitted twice. An entry takes
+// 14 bytes whatever its id, so only a window of more than about 25,000 events outgrows the budget.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { type CustomerState, newCustomerState } from '../../src/domain/customer-state.js';
 import { cursorItemBytes, MAX_CURSOR_ITEM_BYTES } from '../../src/domain/detect/cursor-budget.js';
+import { seenEntry } from '../../src/domain/detect/seen-digest.js';
 import { runSweep, type SweepSummary } from '../../src/domain/poll/run-sweep.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import { captureLogger, RecordingPublisher, ScriptedSource } from '../support/in-memory-ports.js';
@@ -67,12 +69,12 @@ function expectOnce(keys: readonly string[]): void {
 
 describe('the cursor item within its byte budget, saved in DynamoDB Local', () => {
   it('SEEN_CAPACITY 4000 with 100-character ids: every poll saves, the new events once each', async () => {
-    // 4,000 such ids take about 440 KB: by count alone, every save past 3,600 ids would fail.
+    // 4,000 such ids took about 440 KB as a list of keys; as digests they take 56 KB.
     const { source, publisher, sweep } = await setUp('8001');
     const seeded = await store.getCustomer('8001');
     const seen = window(0, 2_999, 100)
       .reverse()
-      .map((event) => ({ id: String(event.uniqueId), at: Date.parse(String(event.date)) }));
+      .map((event) => seenEntry(String(event.uniqueId), Date.parse(String(event.date))));
     await store.saveState({ ...(seeded as CustomerState), mode: 'tracking', seen, version: 1 }, 0);
     for (let pollNumber = 0; pollNumber < 6; pollNumber++) {
       const from = 3_000 + pollNumber * 200;
@@ -84,7 +86,7 @@ describe('the cursor item within its byte budget, saved in DynamoDB Local', () =
     expectOnce(publisher.published.map((event) => event.key));
     const state = await store.getCustomer('8001');
     expect(cursorItemBytes(state as CustomerState)).toBeLessThanOrEqual(MAX_CURSOR_ITEM_BYTES);
-    expect(state?.seen.length).toBeGreaterThan(2_500);
+    expect(state?.seen).toHaveLength(4_000);
   });
 
   it('a window of 11,000 events with 36-character ids is emitted once, then only what is new', async () => {
@@ -98,11 +100,11 @@ describe('the cursor item within its byte budget, saved in DynamoDB Local', () =
     expectOnce(publisher.published.map((event) => event.key));
   });
 
-  it('a window of 20,000 events with 100-character ids does not fit: reported, still emitted once', async () => {
+  it('a window of 30,000 events does not fit: reported, still emitted once', async () => {
     const { source, publisher, logger, sweep } = await setUp('8003');
-    source.setWindow('8003', window(0, 19_999, 100));
+    source.setWindow('8003', window(0, 29_999, 100));
     const first = await sweep(200);
-    expect(first).toMatchObject({ failures: [], published: 20_000, cursorsOverBudget: 1 });
+    expect(first).toMatchObject({ failures: [], published: 30_000, cursorsOverBudget: 1 });
     const report = logger.lines.find((line) =>
       line.message.startsWith('Cursor over its byte budget'),
     );
@@ -117,7 +119,7 @@ describe('the cursor item within its byte budget, saved in DynamoDB Local', () =
     // The same window again, then a slide: nothing twice, the new ones once.
     const again = await sweep(200);
     expect(again.published).toBe(0);
-    source.setWindow('8003', window(100, 20_099, 100));
+    source.setWindow('8003', window(100, 30_099, 100));
     const slid = await sweep(200);
     expect(slid).toMatchObject({ failures: [], published: 100 });
     expectOnce(publisher.published.map((event) => event.key));

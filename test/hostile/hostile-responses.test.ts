@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../src/adapters/capillary/capillary-transport.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
+import { seenDigest } from '../../src/domain/detect/seen-digest.js';
 import { runSweep, type SweepSummary } from '../../src/domain/poll/run-sweep.js';
 import { basicAuthorization } from '../support/capillary-basic-auth.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
@@ -421,8 +422,11 @@ describe('the hostile corpus: every answer below, next to a healthy customer', (
           expected.parked.map((pattern) => expect.stringMatching(pattern)),
         );
         // The cursor moved only past what was published or parked.
-        const out = new Set([...expected.published(hostile), ...parked.map((entry) => entry.key)]);
-        for (const entry of after?.seen ?? []) expect(out.has(entry.id), entry.id).toBe(true);
+        const out = new Set(
+          [...expected.published(hostile), ...parked.map((entry) => entry.key)].map(seenDigest),
+        );
+        for (const entry of after?.seen ?? [])
+          expect(out.has(entry.digest), entry.digest).toBe(true);
         expect(after?.seen).toHaveLength(out.size);
       }
       expect(forbidden.requests).toEqual([]);

@@ -155,7 +155,7 @@ describe('the construct accepts exactly what the function accepts', () => {
       {
         env: 'SEEN_CAPACITY',
         message:
-          "must be at most 4000: 4,000 ids of up to 71 bytes (sha256 keys) keep a customer's cursor within its 350 KB byte budget",
+          'must be at most 4000: a save that finds events writes the whole seen set: 4,000 ids (14 bytes each) are already 55 write units a save',
       },
     ]);
     expect(

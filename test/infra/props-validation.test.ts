@@ -491,7 +491,7 @@ describe('app context (infra/app.ts)', () => {
       '- -c tableName: "bad/name!" is not a DynamoDB table name: 3 to 255 characters, each a letter, digit, "_", "-" or ".", got TABLE_NAME="bad/name!"',
       '- -c requestsPerSecond: must be at least 0.1: a lower rate waits more than 10 s before every request, so even one customer per poll outlasts its claim and the CLI looks hung, got CAPILLARY_RPS="0.0001"',
       '- -c pollConcurrency: must be a whole number, got POLL_CONCURRENCY="2.5"',
-      '- -c seenCapacity: must be at most 4000: 4,000 ids of up to 71 bytes (sha256 keys) keep a customer\'s cursor within its 350 KB byte budget, got SEEN_CAPACITY="4500"',
+      '- -c seenCapacity: must be at most 4000: a save that finds events writes the whole seen set: 4,000 ids (14 bytes each) are already 55 write units a save, got SEEN_CAPACITY="4500"',
       '- -c psiMode: must be one of "mask", "drop", "pass", got PSI_MODE="hide"',
     ]);
   });

@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
   DescribeTableCommand,
@@ -7,17 +8,32 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCursorTable } from '../../src/adapters/dynamodb/create-cursor-table.js';
-import { encodeCursorItem } from '../../src/adapters/dynamodb/cursor-item.js';
+import { cursorKey, encodeCursorItem } from '../../src/adapters/dynamodb/cursor-item.js';
 import {
   CursorStoreError,
   UnreadableCustomerError,
 } from '../../src/adapters/dynamodb/cursor-store-errors.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
+import { dynamoItemSize } from '../../src/adapters/dynamodb/dynamodb-item-size.js';
+import { type CapillaryEvent, CapillaryEventSchema } from '../../src/domain/capillary-event.js';
 import {
   type CustomerState,
   newCustomerState,
   type WatchEntry,
 } from '../../src/domain/customer-state.js';
+import { cursorItemBytes } from '../../src/domain/detect/cursor-budget.js';
+import {
+  advanceCursor,
+  detectNewEvents,
+  keyWindow,
+} from '../../src/domain/detect/detect-new-events.js';
+import {
+  fingerprintOf,
+  MAX_SEEN_AT,
+  seenDigest,
+  seenEntry,
+  seenLookup,
+} from '../../src/domain/detect/seen-digest.js';
 import { PollerError } from '../../src/domain/errors.js';
 import { dynamoDbLocalClient, freshCursorStore } from '../support/dynamodb-local.js';
 
@@ -37,9 +53,9 @@ const tracked = customer('1234567890123456789', {
   lastSeenId: 'evt-3',
   lastSeenDate: '2025-01-03T00:00:00Z',
   seen: [
-    { id: 'evt-1', at: 1_735_689_600_000 },
-    { id: 'sha256:ab12', at: 1_735_776_000_000 },
-    { id: 'evt-3', at: 1_735_862_400_000 },
+    seenEntry('evt-1', 1_735_689_600_000),
+    seenEntry('sha256:ab12', 1_735_776_000_000),
+    seenEntry('evt-3', 1_735_862_400_000),
   ],
   seenFloor: 1_735_603_200_000,
   windowDigest: 'kGz0b1Hk3bXq1m9v1Fq2Aw',
@@ -101,7 +117,7 @@ describe('DynamoDbCursorStore against DynamoDB Local', () => {
     expect(await listAll(store)).toEqual([{ kind: 'ok', watch: watchOf(tracked) }]);
   });
 
-  it('stores the documented item layout: native attributes, seen as two parallel lists', async () => {
+  it('stores the documented item layout: native attributes, the seen set as one packed binary', async () => {
     const { store, tableName } = await freshStore('layout');
     await store.addCustomer(tracked);
     await store.addCustomer(customer('7'));
@@ -110,10 +126,16 @@ describe('DynamoDbCursorStore against DynamoDB Local', () => {
       new GetItemCommand({ TableName: tableName, Key: { customerId: { S: tracked.customerId } } }),
     );
     expect(Item).toEqual(encodeCursorItem(tracked));
-    expect(Item?.seenIds).toEqual({ L: [{ S: 'evt-1' }, { S: 'sha256:ab12' }, { S: 'evt-3' }] });
-    expect(Item?.seenAt).toEqual({
-      L: [{ N: '1735689600000' }, { N: '1735776000000' }, { N: '1735862400000' }],
-    });
+    expect(Object.keys(Item ?? {})).not.toContain('seenIds');
+    // 14 bytes an entry: 8 of the key's SHA-256, then the date as 6 signed big-endian bytes.
+    const packed = Buffer.from(Item?.seen?.B ?? []);
+    expect(packed).toHaveLength(3 * 14);
+    const sha256 = (key: string) => createHash('sha256').update(key).digest().subarray(0, 8);
+    expect(packed.subarray(0, 8)).toEqual(sha256('evt-1'));
+    expect(packed.readIntBE(8, 6)).toBe(1_735_689_600_000);
+    expect(packed.subarray(14, 22)).toEqual(sha256('sha256:ab12'));
+    expect(packed.subarray(28, 36)).toEqual(sha256('evt-3'));
+    expect(packed.readIntBE(36, 6)).toBe(1_735_862_400_000);
     expect(Item?.version).toEqual({ N: '7' });
     expect(Item?.scope).toEqual({ S: 'child' });
 
@@ -122,12 +144,42 @@ describe('DynamoDbCursorStore against DynamoDB Local', () => {
     );
     expect(empty.Item?.lastSeenId).toEqual({ NULL: true });
     expect(empty.Item?.seenFloor).toEqual({ NULL: true });
-    expect(empty.Item?.seenIds).toEqual({ L: [] });
+    expect(empty.Item?.seen?.B).toHaveLength(0);
+    expect(await store.getCustomer('7')).toEqual(customer('7'));
   });
 
-  it('reads and writes, byte for byte, the layout the hand-written encoder stored before marshall', async () => {
+  it('round-trips a full seen set of 200 entries, 14 bytes each: about 3 KB', async () => {
+    const { store, tableName } = await freshStore('full');
+    const start = Date.parse('2025-05-08T00:00:00Z');
+    const full = customer('5645901001', {
+      mode: 'tracking',
+      lastSeenId: randomUUID(),
+      lastSeenDate: new Date(start + 199 * 60_000).toISOString(),
+      seen: Array.from({ length: 200 }, (_, index) =>
+        seenEntry(randomUUID(), start + index * 60_000 + index),
+      ),
+      seenFloor: start - 1,
+      windowDigest: 'kGz0b1Hk3bXq1m9v1Fq2Aw',
+      version: 1234,
+    });
+    await store.addCustomer(full);
+    expect(await store.getCustomer(full.customerId)).toEqual(full);
+
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: cursorKey(full.customerId) }),
+    );
+    const billed = dynamoItemSize(Item ?? {});
+    expect(billed).toBe(cursorItemBytes(full));
+    expect(billed - cursorItemBytes({ ...full, seen: [] })).toBe(200 * 14);
+    // The lists layout took about 10 KB (10 write units) for the same seen set.
+    expect(billed).toBeLessThan(3_100);
+  });
+
+  it('reads items of the lists layout as digests, and the next save writes the packed layout', async () => {
     const { store, tableName } = await freshStore('old-layout');
-    // Literal items as 0.x wrote them: every table in use holds these.
+    const longKey = `evt-long-`.padEnd(1_000, 'x');
+    // Literal items as earlier versions wrote them: every table in use holds these. The long key
+    // is kept as its fingerprint, as a cursor over its byte budget kept it.
     const oldTracked: Record<string, AttributeValue> = {
       customerId: { S: '1234567890123456789' },
       scope: { S: 'child' },
@@ -155,27 +207,89 @@ describe('DynamoDbCursorStore against DynamoDB Local', () => {
       seenAt: { L: [] },
       version: { N: '0' },
     };
-    expect(encodeCursorItem(tracked)).toEqual(oldTracked);
-    expect(encodeCursorItem(customer('42'))).toEqual(oldFresh);
-
-    for (const Item of [oldTracked, oldFresh]) {
+    const oldLong: Record<string, AttributeValue> = {
+      ...oldTracked,
+      customerId: { S: '43' },
+      seenIds: { L: [{ S: fingerprintOf(longKey) }] },
+      seenAt: { L: [{ N: '8640000000000000' }] },
+    };
+    for (const Item of [oldTracked, oldFresh, oldLong]) {
       await client.send(new PutItemCommand({ TableName: tableName, Item }));
     }
     expect(await store.getCustomer(tracked.customerId)).toEqual(tracked);
     expect(await store.getCustomer('42')).toEqual(customer('42'));
+    // A fingerprint stands for its key (and for itself, were it a key); a date past what the
+    // packed layout keeps is its bound.
+    const long = await store.getCustomer('43');
+    const fingerprint = fingerprintOf(longKey);
+    expect(long?.seen).toEqual([
+      { digest: seenDigest(longKey), at: MAX_SEEN_AT },
+      { digest: seenDigest(fingerprint), at: MAX_SEEN_AT },
+    ]);
+    expect(seenLookup(long?.seen ?? [])(longKey)).toBe(true);
 
-    // Saved by the new code, read back raw: the old layout again.
-    const next = { ...tracked, seen: [...tracked.seen, { id: 'evt-4', at: 1 }], version: 8 };
+    // Saved by this version, read back raw: the packed layout, the lists gone.
+    const next = { ...tracked, seen: [...tracked.seen, seenEntry('evt-4', 1)], version: 8 };
     expect(await store.saveState(next, 7)).toBe('saved');
     const { Item } = await client.send(
       new GetItemCommand({ TableName: tableName, Key: { customerId: { S: tracked.customerId } } }),
     );
-    expect(Item).toEqual({
-      ...oldTracked,
-      seenIds: { L: [...(oldTracked.seenIds?.L ?? []), { S: 'evt-4' }] },
-      seenAt: { L: [...(oldTracked.seenAt?.L ?? []), { N: '1' }] },
-      version: { N: '8' },
-    });
+    expect(Item).toEqual(encodeCursorItem(next));
+    expect(Object.keys(Item ?? {}).sort()).toEqual(Object.keys(encodeCursorItem(next)).sort());
+    expect(Item?.seenIds).toBeUndefined();
+    expect(await store.getCustomer(tracked.customerId)).toEqual(next);
+  });
+
+  it('detects across a save and a load: seen events skipped, new ones emitted, from either layout', async () => {
+    const { store, tableName } = await freshStore('detect');
+    const event = (uniqueId: string, minute: number) =>
+      CapillaryEventSchema.parse({
+        uniqueId,
+        eventName: 'E',
+        date: new Date(Date.parse('2025-01-01T00:00:00Z') + minute * 60_000).toISOString(),
+      });
+    const longKey = `evt-long-`.padEnd(1_000, 'x');
+    const known = [event('evt-1', 1), event(longKey, 2), event('evt-3', 3)];
+    // Written by an earlier version: keys and a fingerprint in two lists.
+    const before = customer('44', { mode: 'tracking', version: 3 });
+    const { seen: _packed, ...attributes } = encodeCursorItem(before);
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          ...attributes,
+          seenIds: { L: [{ S: 'evt-1' }, { S: fingerprintOf(longKey) }, { S: 'evt-3' }] },
+          seenAt: { L: known.map((seen) => ({ N: String(Date.parse(seen.date)) })) },
+        },
+      }),
+    );
+
+    // One poll: API order is newest first.
+    const poll = async (events: CapillaryEvent[]) => {
+      const state = (await store.getCustomer('44')) as CustomerState;
+      const window = keyWindow([...events].reverse());
+      const { fresh, belowFloor } = detectNewEvents(state, window);
+      expect(belowFloor).toEqual([]);
+      const next = advanceCursor(state, {
+        window,
+        acknowledged: fresh,
+        capacity: 200,
+        now: new Date(),
+        windowDigest: null,
+      });
+      if (next) expect(await store.saveState(next, state.version)).toBe('saved');
+      return fresh.map((candidate) => candidate.key);
+    };
+    expect(await poll([...known, event('evt-4', 4)])).toEqual(['evt-4']);
+    expect(await poll([...known, event('evt-4', 4)])).toEqual([]);
+    expect(await poll([...known, event('evt-4', 4), event('evt-5', 5)])).toEqual(['evt-5']);
+
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: cursorKey('44') }),
+    );
+    // The fingerprint was read as two entries (see above): 6 in all.
+    expect(Item?.seen?.B).toHaveLength(6 * 14);
+    expect(Item?.seenIds).toBeUndefined();
   });
 
   it('lists a cursor item written before the window digest existed, as no digest', async () => {
@@ -202,7 +316,7 @@ describe('DynamoDbCursorStore against DynamoDB Local', () => {
 
     const first = customer('5', {
       mode: 'tracking',
-      seen: [{ id: 'a', at: 1 }],
+      seen: [seenEntry('a', 1)],
       version: 1,
       updatedAt: '2025-02-01T00:00:00.000Z',
     });
@@ -210,11 +324,11 @@ describe('DynamoDbCursorStore against DynamoDB Local', () => {
     expect(await store.getCustomer('5')).toEqual(first);
 
     // A second writer that also read version 0 loses.
-    const stale = customer('5', { mode: 'tracking', seen: [{ id: 'b', at: 2 }], version: 1 });
+    const stale = customer('5', { mode: 'tracking', seen: [seenEntry('b', 2)], version: 1 });
     expect(await store.saveState(stale, 0)).toBe('conflict');
     expect(await store.getCustomer('5')).toEqual(first);
 
-    const second = { ...first, seen: [...first.seen, { id: 'c', at: 3 }], version: 2 };
+    const second = { ...first, seen: [...first.seen, seenEntry('c', 3)], version: 2 };
     expect(await store.saveState(second, 1)).toBe('saved');
     expect(await store.getCustomer('5')).toEqual(second);
   });
@@ -260,15 +374,25 @@ describe('DynamoDbCursorStore against DynamoDB Local', () => {
         new PutItemCommand({ TableName: tableName, Item: { ...encodeCursorItem(item), ...patch } }),
       );
     await put(customer('2'), { version: { S: 'seven' } });
-    await put(customer('3'), { seenIds: { L: [{ S: 'x' }] } }); // seenAt stays empty
+    await put(customer('3'), { seen: { B: new Uint8Array(2 * 14 - 1) } }); // one byte short
     await put(customer('4'), { scope: { S: 'galaxy' } });
     await put(customer('5'), { seenFloor: { N: '123456789012345678901234567890' } });
+    await put(customer('6'), { seen: { S: 'evt-1' } });
+    // The lists layout, its lists of different lengths.
+    const { seen: _packed, ...lists } = encodeCursorItem(customer('9'));
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { ...lists, seenIds: { L: [{ S: 'x' }] }, seenAt: { L: [] } },
+      }),
+    );
 
     const listed = await listAll(store);
     const ok = listed.flatMap((entry) => (entry.kind === 'ok' ? [entry.watch] : []));
     const unreadable = listed.flatMap((entry) => (entry.kind === 'unreadable' ? [entry] : []));
-    // The watchlist index projects no seen set: items 3 and 5 list fine and fail when read whole.
-    expect(ok).toHaveLength(4);
+    // The watchlist index projects no seen set: items 3, 5, 6 and 9 list fine and fail when read
+    // whole.
+    expect(ok).toHaveLength(6);
     expect(ok).toEqual(
       expect.arrayContaining([watchOf(customer('1')), watchOf(tracked), watchOf(customer('3'))]),
     );
@@ -276,8 +400,13 @@ describe('DynamoDbCursorStore against DynamoDB Local', () => {
     const reason = (id: string) => unreadable.find((entry) => entry.customerId === id)?.reason;
     expect(reason('2')).toMatch(/^version:/);
     expect(reason('4')).toMatch(/^scope:/);
-    await expect(store.getCustomer('3')).rejects.toThrow(/seenIds and seenAt differ in length/);
+    await expect(store.getCustomer('3')).rejects.toThrow(
+      /customer 3 in table .* cannot be read: seen: expected a multiple of 14 bytes$/,
+    );
+    await expect(store.getCustomer('3')).rejects.toBeInstanceOf(UnreadableCustomerError);
     await expect(store.getCustomer('5')).rejects.toThrow(/seenFloor:/);
+    await expect(store.getCustomer('6')).rejects.toThrow(/cannot be read: seen: expected binary/);
+    await expect(store.getCustomer('9')).rejects.toThrow(/seenIds and seenAt differ in length/);
 
     // Read directly, the same item is a typed error naming customer and table.
     const error = await store.getCustomer('2').catch((thrown: unknown) => thrown);
@@ -302,7 +431,7 @@ describe('DynamoDbCursorStore against DynamoDB Local', () => {
 
   it('refuses to write a state it could not read back', async () => {
     const { store } = await freshStore('invalid-write');
-    const invalid = customer('8', { seen: [{ id: '', at: 1.5 }] });
+    const invalid = customer('8', { seen: [{ digest: 'not hex', at: 1.5 }] });
 
     await expect(store.addCustomer(invalid)).rejects.toThrow(/refused to write an invalid state/);
     expect(await store.getCustomer('8')).toBeUndefined();

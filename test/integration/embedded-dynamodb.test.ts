@@ -10,6 +10,7 @@ import {
   startEmbeddedDynamoDb,
 } from '../../src/adapters/dynamodb/embedded-dynamodb.js';
 import type { CustomerState } from '../../src/domain/customer-state.js';
+import { seenEntry } from '../../src/domain/detect/seen-digest.js';
 import { PollerError } from '../../src/domain/errors.js';
 
 /** Where other processes find the instance serving `directory`: `.data/dynalite.endpoint.json`. */
@@ -47,10 +48,7 @@ const state: CustomerState = {
   lastSeenId: 'e2',
   lastSeenDate: '2025-03-01T10:00:00Z',
   windowDigest: null,
-  seen: [
-    { id: 'e1', at: 1_740_000_000_000 },
-    { id: 'e2', at: 1_740_823_200_000 },
-  ],
+  seen: [seenEntry('e1', 1_740_000_000_000), seenEntry('e2', 1_740_823_200_000)],
   seenFloor: null,
   version: 3,
   createdAt: '2025-01-01T00:00:00.000Z',
@@ -72,7 +70,10 @@ describe('embedded DynamoDB (dynalite)', () => {
     expect(await createCursorTable(first.client, tableName)).toBe('created');
     const store = new DynamoDbCursorStore({ client: first.client, tableName, scanPageLimit: 1 });
     expect(await store.addCustomer({ ...state, version: 2 })).toBe(true);
-    expect(await store.addCustomer({ ...state, customerId: '2' })).toBe(true);
+    // An empty seen set is an empty binary, which dynalite stores as DynamoDB does.
+    const empty = { ...state, customerId: '2', seen: [] };
+    expect(await store.addCustomer(empty)).toBe(true);
+    expect(await store.getCustomer('2')).toEqual(empty);
     expect(await store.addCustomer(state)).toBe(false);
     expect(await store.saveState(state, 2)).toBe('saved');
     expect(await store.saveState({ ...state, version: 9 }, 2)).toBe('conflict');

@@ -8,6 +8,7 @@ import { closeSharedDispatcher } from '../../src/adapters/capillary/capillary-tr
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { type CustomerState, newCustomerState } from '../../src/domain/customer-state.js';
+import { seenDigest } from '../../src/domain/detect/seen-digest.js';
 import type { PollDependencies } from '../../src/domain/poll/poll-customer.js';
 import { runSweep, type SweepSummary } from '../../src/domain/poll/run-sweep.js';
 import type { PsiMode } from '../../src/domain/publish/event-detail.js';
@@ -318,8 +319,10 @@ describe('PutEvents partial failures and throttling', () => {
     expect(failedIds(first)).toEqual(['300', '301']);
     expect(publishedIds('302')).toEqual(range('302', 1, 4).slice(1).concat(uniqueIdOf('302', 1)));
     // The cursor moved past the acknowledged events only.
-    const seen300 = (await h.state('300'))?.seen.map((entry) => entry.id);
-    expect(seen300).toEqual([uniqueIdOf('300', 1), uniqueIdOf('300', 3), uniqueIdOf('300', 4)]);
+    const seen300 = (await h.state('300'))?.seen.map((entry) => entry.digest);
+    expect(seen300).toEqual(
+      [uniqueIdOf('300', 1), uniqueIdOf('300', 3), uniqueIdOf('300', 4)].map(seenDigest),
+    );
 
     // Second sweep: a new event each, and every PutEvents request throttled as a whole three
     // times: one batch gives up and stays unacknowledged.
@@ -547,7 +550,7 @@ describe('events too large for EventBridge', () => {
     expect(publishedIds('600')).toEqual([uniqueIdOf('600', 1), uniqueIdOf('600', 3)]);
     // Never sent: no PutEvents request carried it.
     const sent = eventBridge.requests.flatMap((request) => published(request.entries));
-    expect(sent.map((entry) => entry.uniqueId)).not.toContain(uniqueIdOf('600', 2));
+    expect(sent.map((entry) => entry.uniqueId)).not.toContain(seenDigest(uniqueIdOf('600', 2)));
 
     expect(sqs.messages).toHaveLength(1);
     const parked = sqs.bodies<{ reason: string; key: string; customerId: string }>()[0];
@@ -557,7 +560,7 @@ describe('events too large for EventBridge', () => {
     expect(sqs.messages[0]?.attributes.reason?.StringValue).toMatch(/over the PutEvents limit/);
 
     const state = await h.state('600');
-    expect(state?.seen.map((entry) => entry.id)).toContain(uniqueIdOf('600', 2));
+    expect(state?.seen.map((entry) => entry.digest)).toContain(seenDigest(uniqueIdOf('600', 2)));
 
     capillary.setEvents('600', window('600', 4));
     const second = await h.sweep();
@@ -606,7 +609,9 @@ describe('events too large for EventBridge', () => {
       ),
     );
     const state = await h.state('601');
-    expect(state?.seen.map((entry) => entry.id)).not.toContain(uniqueIdOf('601', 2));
+    expect(state?.seen.map((entry) => entry.digest)).not.toContain(
+      seenDigest(uniqueIdOf('601', 2)),
+    );
     expect(state?.lastSeenId).toBe(uniqueIdOf('601', 4));
   });
 });

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { lambdaEsbuildOptions } from '../../infra/lambda-bundling.js';
 import { DynamoDbCursorStore } from '../../src/adapters/dynamodb/dynamodb-cursor-store.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
+import { seenDigest } from '../../src/domain/detect/seen-digest.js';
 import { CapillaryDouble } from '../support/capillary-double.js';
 import { createTestTable, dynamoDbLocalClient } from '../support/dynamodb-local.js';
 import { deliveryReport, EventStream } from '../support/event-stream.js';
@@ -226,11 +227,11 @@ describe('crash: the worker Lambda killed with SIGKILL at random points, its mes
       let seen = cursors.get(customerId);
       if (!seen) {
         const state = await store.getCustomer(customerId);
-        seen = new Set(state?.seen.map((event) => event.id));
+        seen = new Set(state?.seen.map((entry) => entry.digest));
         cursors.set(customerId, seen);
       }
       const key = eventKeyOf(entry);
-      if (!seen.has(key)) exposed.push(key);
+      if (!seen.has(seenDigest(key))) exposed.push(key);
     }
     return exposed;
   }

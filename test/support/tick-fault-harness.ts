@@ -143,21 +143,23 @@ export class TickFaultHarness {
   }
 
   /** One scheduler tick, then each message it queued handed to a worker. */
-  async round(): Promise<TickRun> {
+  async round(): Promise<TickRun & { workLog: string }> {
     const tick = await this.tick();
-    await this.work();
-    return tick;
+    return { ...tick, workLog: await this.work() };
   }
 
-  /** Each message the last tick queued, handed to a worker. */
-  async work(): Promise<void> {
+  /** Each message the last tick queued, handed to a worker; the workers' stdout and stderr. */
+  async work(): Promise<string> {
+    const log: string[] = [];
     for (const [index, message] of this.sqs.messages.entries()) {
-      await invoke(
+      const run = await invoke(
         this.#worker as Worker,
         sqsEvent(message.body, `${message.messageId}-${index}`),
         'capillary-worker',
       );
+      log.push(...run.lines, run.stderr);
     }
+    return log.join('\n');
   }
 
   async tick(): Promise<TickRun> {
@@ -249,4 +251,13 @@ function sqsEvent(body: string, messageId: string): SQSEvent {
       },
     ],
   };
+}
+
+/** The JSON log lines of `log` whose message starts with `message`. */
+export function logLines(log: string, message: string): Record<string, unknown>[] {
+  return log
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => String(line.message).startsWith(message));
 }

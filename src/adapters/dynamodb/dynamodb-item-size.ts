@@ -2,8 +2,8 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
 /**
  * An item's billed size by DynamoDB's documented rules: names and strings in UTF-8 bytes,
- * numbers about one byte per two significant digits plus one, 3 bytes per list or map plus one
- * per element, 1 byte for NULL and BOOL.
+ * numbers about one byte per two significant digits plus one, binary its length, 3 bytes per list
+ * or map plus one per element, 1 byte for NULL and BOOL.
  */
 export function dynamoItemSize(item: Record<string, AttributeValue>): number {
   let size = 0;
@@ -15,6 +15,7 @@ export function dynamoItemSize(item: Record<string, AttributeValue>): number {
 function valueSize(value: AttributeValue): number {
   if (value.S !== undefined) return Buffer.byteLength(value.S);
   if (value.N !== undefined) return Math.ceil(value.N.replace(/^-|\.|^0+/g, '').length / 2) + 1;
+  if (value.B !== undefined) return value.B.byteLength;
   if (value.NULL !== undefined || value.BOOL !== undefined) return 1;
   if (value.L !== undefined)
     return 3 + value.L.reduce((sum, inner) => sum + 1 + valueSize(inner), 0);

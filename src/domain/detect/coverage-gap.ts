@@ -1,6 +1,6 @@
 import type { CustomerState } from '../customer-state.js';
-import { seenLookup } from './cursor-budget.js';
 import type { KeyedEvent } from './detect-new-events.js';
+import { seenLookup } from './seen-digest.js';
 
 /**
  * A tracked customer whose window shares no id with its seen set and is entirely newer than the
@@ -10,7 +10,6 @@ import type { KeyedEvent } from './detect-new-events.js';
  */
 export function isCoverageGap(state: CustomerState, window: readonly KeyedEvent[]): boolean {
   if (state.mode !== 'tracking' || state.seen.length === 0 || window.length === 0) return false;
-  // Ids may be kept as fingerprints once a cursor outgrew its byte budget.
   const isSeen = seenLookup(state.seen);
   if (window.some((candidate) => isSeen(candidate.key))) return false;
   const newestSeen = Math.max(...state.seen.map((entry) => entry.at));

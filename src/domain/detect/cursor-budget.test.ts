@@ -4,12 +4,11 @@ import { type CustomerState, newCustomerState } from '../customer-state.js';
 import {
   type CursorOverBudget,
   cursorItemBytes,
-  fingerprintOf,
   fitCursorBudget,
   MAX_CURSOR_ITEM_BYTES,
-  seenLookup,
 } from './cursor-budget.js';
 import { advanceCursor, detectNewEvents, type KeyedEvent } from './detect-new-events.js';
+import { SEEN_ENTRY_BYTES, seenDigestsOf, seenEntry, seenLookup } from './seen-digest.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const BASE = Date.parse('2025-01-01T00:00:00Z');
@@ -56,7 +55,7 @@ function poll(state: CustomerState, window: KeyedEvent[], capacity: number) {
 describe('the cursor item stays within its byte budget whatever the ids look like', () => {
   const cases: [number, number][] = [];
   for (const length of [1, 36, 100, 1_000]) {
-    for (const size of [50, 1_000, 11_000, 20_000]) cases.push([length, size]);
+    for (const size of [50, 1_000, 20_000, 30_000]) cases.push([length, size]);
   }
 
   it.each(cases)('ids of %i characters, a window of %i events', (length, size) => {
@@ -88,9 +87,8 @@ describe('the cursor item stays within its byte budget whatever the ids look lik
     expect([...emitted.values()].every((count) => count === 1)).toBe(true);
     expect(emitted.size).toBe(size + 2 * step);
 
-    // Each id takes at most 27 bytes once compacted: up to ~12,900 window ids fit in 350 KB.
-    const bytesPerId = length === 1 ? 13 : 27;
-    if (size * bytesPerId < MAX_CURSOR_ITEM_BYTES - 1_000) {
+    // Every entry takes 14 bytes whatever its id: up to ~24,900 window entries fit in 350 KB.
+    if (size * SEEN_ENTRY_BYTES < MAX_CURSOR_ITEM_BYTES - 1_000) {
       expect(reports).toEqual([]);
       const isSeen = seenLookup(state.seen);
       expect(windows[3]?.every((event) => isSeen(event.key))).toBe(true);
@@ -103,10 +101,10 @@ describe('the cursor item stays within its byte budget whatever the ids look lik
 });
 
 describe('fitCursorBudget', () => {
-  const state = (ids: string[], at = (index: number) => BASE + index): CustomerState => ({
+  const state = (keys: string[], at = (index: number) => BASE + index): CustomerState => ({
     ...newCustomerState({ customerId: '7', scope: 'default', backfill: false }, NOW),
     mode: 'tracking',
-    seen: ids.map((id, index) => ({ id, at: at(index) })),
+    seen: keys.map((key, index) => seenEntry(key, at(index))),
   });
 
   it('leaves an item within the budget as it is', () => {
@@ -114,37 +112,49 @@ describe('fitCursorBudget', () => {
     expect(fitCursorBudget(small, new Set(), 10_000).state).toBe(small);
   });
 
-  it('evicts the oldest ids outside the window first and raises the floor to the newest evicted', () => {
-    const ids = Array.from({ length: 100 }, (_, index) => `id-${index}`.padEnd(100, '.'));
-    const inWindow = new Set(ids.slice(0, 10));
-    const budget = cursorItemBytes(state(ids)) - 50 * 100;
-    const { state: fitted, overBudget } = fitCursorBudget(state(ids), inWindow, budget);
+  it('counts 14 bytes an entry, whatever the key it stands for', () => {
+    const short = state(Array.from({ length: 200 }, (_, index) => String(index)));
+    const long = state(Array.from({ length: 200 }, (_, index) => `${index}-`.padEnd(1_000, 'z')));
+    expect(cursorItemBytes(long)).toBe(cursorItemBytes(short));
+    expect(cursorItemBytes(short) - cursorItemBytes(state([]))).toBe(200 * SEEN_ENTRY_BYTES);
+  });
+
+  it('evicts the oldest entries outside the window first and raises the floor to the newest evicted', () => {
+    const keys = Array.from({ length: 100 }, (_, index) => `id-${index}`);
+    const inWindow = seenDigestsOf(keys.slice(0, 10));
+    // Room for 50 entries less, and for the floor's number (8 bytes where NULL took 1).
+    const budget = cursorItemBytes(state(keys)) - 50 * SEEN_ENTRY_BYTES + 7;
+    const { state: fitted, overBudget } = fitCursorBudget(state(keys), inWindow, budget);
     expect(overBudget).toBeUndefined();
     expect(cursorItemBytes(fitted)).toBeLessThanOrEqual(budget);
-    const kept = new Set(fitted.seen.map((entry) => entry.id));
-    for (const id of inWindow) expect(kept.has(id)).toBe(true);
-    expect(kept.has(ids[10] as string)).toBe(false);
+    const isKept = seenLookup(fitted.seen);
+    for (const key of keys.slice(0, 10)) expect(isKept(key)).toBe(true);
+    expect(isKept(keys[10] as string)).toBe(false);
+    expect(fitted.seen).toHaveLength(50);
     expect(fitted.seenFloor).toBe(
-      BASE + Math.max(...[...Array(100).keys()].filter((i) => !kept.has(ids[i] as string))),
+      BASE + Math.max(...[...Array(100).keys()].filter((i) => !isKept(keys[i] as string))),
     );
   });
 
-  it('keeps long window ids as fingerprints before evicting any of them', () => {
-    const ids = Array.from({ length: 300 }, (_, index) => `${index}-`.padEnd(1_000, 'z'));
-    const { state: fitted, overBudget } = fitCursorBudget(state(ids), new Set(ids), 100_000);
+  it('counts the bytes of the floor it raises, so no window entry goes while an older one can', () => {
+    const keys = Array.from({ length: 100 }, (_, index) => `id-${index}`);
+    const inWindow = seenDigestsOf(keys.slice(60));
+    // 50 entries less would fit but for the floor's 7 more bytes: a 51st old entry goes instead.
+    const budget = cursorItemBytes(state(keys)) - 50 * SEEN_ENTRY_BYTES + 3;
+    const { state: fitted, overBudget } = fitCursorBudget(state(keys), inWindow, budget);
     expect(overBudget).toBeUndefined();
-    expect(fitted.seen.map((entry) => entry.id)).toEqual(ids.map(fingerprintOf));
-    const isSeen = seenLookup(fitted.seen);
-    expect(ids.every(isSeen)).toBe(true);
-    expect(isSeen('not-seen')).toBe(false);
+    expect(cursorItemBytes(fitted)).toBeLessThanOrEqual(budget);
+    expect(fitted.seen).toHaveLength(49);
+    expect(fitted.seenFloor).toBe(BASE + 50);
   });
 
-  it('when the window cannot fit, evicts its oldest ids with every id of the same date, floor just past them', () => {
-    const ids = Array.from({ length: 1_000 }, (_, index) => `${index}`.padEnd(30, 'q'));
-    // Two ids per millisecond: the cut must not split a date.
-    const full = state(ids, (index) => BASE + Math.floor(index / 2));
-    const { state: fitted, overBudget } = fitCursorBudget(full, new Set(ids), 10_000);
+  it('when the window cannot fit, evicts its oldest entries with every entry of the same date, floor just past them', () => {
+    const keys = Array.from({ length: 1_000 }, (_, index) => `${index}`);
+    // Two entries per millisecond: the cut must not split a date.
+    const full = state(keys, (index) => BASE + Math.floor(index / 2));
+    const { state: fitted, overBudget } = fitCursorBudget(full, seenDigestsOf(keys), 10_000);
     expect(overBudget?.evictedInWindow).toBeGreaterThan(0);
+    expect(overBudget?.itemBytes).toBe(cursorItemBytes(full));
     expect(cursorItemBytes(fitted)).toBeLessThanOrEqual(10_000);
     const oldestKept = fitted.seen[0]?.at as number;
     expect(fitted.seenFloor).toBe(oldestKept);

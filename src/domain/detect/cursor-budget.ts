@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { CustomerState, SeenEvent } from '../customer-state.js';
+import { SEEN_ENTRY_BYTES } from './seen-digest.js';
 
 /**
  * The most a customer's cursor item may take, by DynamoDB's item-size rules: well under its
@@ -7,42 +7,6 @@ import type { CustomerState, SeenEvent } from '../customer-state.js';
  * on every poll).
  */
 export const MAX_CURSOR_ITEM_BYTES = 350_000;
-
-/**
- * A seen id kept in compact form: `~` and 16 base64url characters (96 bits) of its SHA-256. Used
- * only when the window's own ids do not fit the budget; a collision among one customer's ids
- * (about 1 in 10^20 for 20,000 ids) would hide one event.
- */
-const FINGERPRINT_PREFIX = '~';
-const FINGERPRINT_CHARS = 16;
-const FINGERPRINT_LENGTH = FINGERPRINT_PREFIX.length + FINGERPRINT_CHARS;
-
-export function fingerprintOf(id: string): string {
-  return `${FINGERPRINT_PREFIX}${createHash('sha256').update(id).digest('base64url').slice(0, FINGERPRINT_CHARS)}`;
-}
-
-/** Membership in the seen set, whether an id is kept whole or as its fingerprint. */
-export function seenLookup(seen: readonly SeenEvent[]): (key: string) => boolean {
-  const ids = new Set(seen.map((entry) => entry.id));
-  if (!seen.some(isFingerprint)) return (key) => ids.has(key);
-  return (key) => ids.has(key) || ids.has(fingerprintOf(key));
-}
-
-/**
- * The ids of the window as the seen set may hold them: whole, and (once the set holds compact
- * ids) as fingerprints too, so an id of the window is recognised and never evicted in either form.
- */
-export function windowIds(keys: readonly string[], seen: readonly SeenEvent[]): Set<string> {
-  const ids = new Set(keys);
-  if (seen.some(isFingerprint)) {
-    for (const key of keys) if (key.length > FINGERPRINT_LENGTH) ids.add(fingerprintOf(key));
-  }
-  return ids;
-}
-
-function isFingerprint(entry: SeenEvent): boolean {
-  return entry.id.length === FINGERPRINT_LENGTH && entry.id.startsWith(FINGERPRINT_PREFIX);
-}
 
 // ---- DynamoDB item size (documented rules), for the item layout of the cursor store --------------
 
@@ -55,15 +19,11 @@ function numberBytes(value: number): number {
 
 const stringOrNull = (value: string | null) => (value === null ? 1 : utf8(value));
 
-/** What one seen entry adds: an element of `seenIds` (S) and one of `seenAt` (N), 1 byte each for the list. */
-function seenEntryBytes(entry: SeenEvent): number {
-  return 1 + utf8(entry.id) + 1 + numberBytes(entry.at);
-}
-
 /**
  * The item's size by DynamoDB's rules, for the layout the cursor store writes (names in UTF-8,
- * strings in UTF-8, numbers as above, 3 bytes per list, NULL 1 byte). A test holds it equal to
- * the adapter's own count of the item it encodes.
+ * strings in UTF-8, numbers as above, binary its length, NULL 1 byte): the seen set is one binary
+ * attribute of `SEEN_ENTRY_BYTES` an entry. A test holds it equal to the adapter's own count of the
+ * item it encodes.
  * @internal the budget tests compare it with the stored item's real size.
  */
 export function cursorItemBytes(state: CustomerState): number {
@@ -77,14 +37,7 @@ export function cursorItemBytes(state: CustomerState): number {
   add('status', utf8(state.status));
   add('lastSeenId', stringOrNull(state.lastSeenId));
   add('lastSeenDate', stringOrNull(state.lastSeenDate));
-  let ids = 3;
-  let ats = 3;
-  for (const entry of state.seen) {
-    ids += 1 + utf8(entry.id);
-    ats += 1 + numberBytes(entry.at);
-  }
-  add('seenIds', ids);
-  add('seenAt', ats);
+  add('seen', state.seen.length * SEEN_ENTRY_BYTES);
   add('seenFloor', state.seenFloor === null ? 1 : numberBytes(state.seenFloor));
   add('windowDigest', stringOrNull(state.windowDigest));
   add('version', numberBytes(state.version));
@@ -97,25 +50,26 @@ export function cursorItemBytes(state: CustomerState): number {
 
 /** A customer whose window alone does not fit: reported, and still emitted at most once. */
 export interface CursorOverBudget {
-  /** The item's size with every id of the window kept (compact form), before window ids were evicted. */
+  /** The item's size with every entry of the window kept, before window entries were evicted. */
   itemBytes: number;
   budgetBytes: number;
-  /** Ids still in the API's window that had to be evicted (the floor rose past them). */
+  /** Entries of events still in the API's window that had to be evicted (the floor rose past them). */
   evictedInWindow: number;
 }
 
 export interface FitResult {
   state: CustomerState;
-  /** Set when ids of the window had to go: late events dated below the new floor are then not emitted. */
+  /** Set when entries of the window had to go: late events dated below the new floor are then not emitted. */
   overBudget: CursorOverBudget | undefined;
 }
 
 /**
- * Keeps the item within `budgetBytes`, in three steps, each only when the one before did not suffice:
- * 1. evict the oldest ids no longer in the window, raising the floor (as the count limit does);
- * 2. keep long ids as 17-character fingerprints;
- * 3. evict the oldest ids of the window itself and raise the floor just past them: they can then
- *    never be emitted again, so every event is still emitted at most once; the customer is reported.
+ * Keeps the item within `budgetBytes`, in two steps, the second only when the first did not suffice:
+ * 1. evict the oldest entries no longer in the window, raising the floor (as the count limit does);
+ * 2. evict the oldest entries of the window itself and raise the floor just past them: they can
+ *    then never be emitted again, so every event is still emitted at most once; the customer is
+ *    reported.
+ * `inWindow` holds the window's digests (`seenDigestsOf`).
  */
 export function fitCursorBudget(
   state: CustomerState,
@@ -125,15 +79,18 @@ export function fitCursorBudget(
   let size = cursorItemBytes(state);
   if (size <= budgetBytes) return { state, overBudget: undefined };
 
-  // 1. Oldest first (the seen list is sorted oldest first), never an id still in the window.
+  // 1. Oldest first (the seen list is sorted oldest first), never an entry still in the window.
+  // The floor's number grows as it rises (from NULL's 1 byte to 8): counted as it goes, so no
+  // entry of the window goes for want of the bytes of an eviction that could still be made.
   let floor = state.seenFloor;
   const raise = (at: number) => {
     floor = Math.max(floor ?? at, at);
   };
+  const over = () => size + floorBytesChange(state.seenFloor, floor) > budgetBytes;
   const seen: SeenEvent[] = [];
   for (const entry of state.seen) {
-    if (size > budgetBytes && !inWindow.has(entry.id)) {
-      size -= seenEntryBytes(entry);
+    if (over() && !inWindow.has(entry.digest)) {
+      size -= SEEN_ENTRY_BYTES;
       raise(entry.at);
     } else {
       seen.push(entry);
@@ -143,40 +100,23 @@ export function fitCursorBudget(
   if (size <= budgetBytes)
     return { state: { ...state, seen, seenFloor: floor }, overBudget: undefined };
 
-  // 2. Compact form for ids longer than a fingerprint.
-  const compact = seen.map((entry) => {
-    if (entry.id.length <= FINGERPRINT_LENGTH) return entry;
-    const smaller = { id: fingerprintOf(entry.id), at: entry.at };
-    size -= seenEntryBytes(entry) - seenEntryBytes(smaller);
-    return smaller;
-  });
-  if (size <= budgetBytes) {
-    return { state: { ...state, seen: compact, seenFloor: floor }, overBudget: undefined };
-  }
-
-  // 3. The window itself does not fit: evict its oldest ids, floor just past the newest of them.
+  // 2. The window itself does not fit: evict its oldest entries, floor just past the newest of them.
   const itemBytes = size;
-  let evictedInWindow = 0;
   let newestEvicted: number | undefined;
   let first = 0;
   // The floor's own number may grow by a few bytes: keep room for it.
-  while (first < compact.length && size + FLOOR_ROOM > budgetBytes) {
-    const entry = compact[first] as SeenEvent;
-    size -= seenEntryBytes(entry);
-    newestEvicted = Math.max(newestEvicted ?? entry.at, entry.at);
-    evictedInWindow++;
+  while (first < seen.length && size + FLOOR_ROOM > budgetBytes) {
+    const { at } = seen[first] as SeenEvent;
+    newestEvicted = Math.max(newestEvicted ?? at, at);
+    size -= SEEN_ENTRY_BYTES;
     first++;
   }
-  // Ids of the same date as the newest evicted one go too: the floor must exclude them all.
-  while (first < compact.length && (compact[first] as SeenEvent).at === newestEvicted) {
-    size -= seenEntryBytes(compact[first] as SeenEvent);
-    evictedInWindow++;
-    first++;
-  }
+  // Entries of the same date as the newest evicted one go too: the floor must exclude them all.
+  while (first < seen.length && (seen[first] as SeenEvent).at === newestEvicted) first++;
   if (newestEvicted !== undefined) floor = Math.max(floor ?? newestEvicted + 1, newestEvicted + 1);
   return {
-    state: { ...state, seen: compact.slice(first), seenFloor: floor },
-    overBudget: { itemBytes, budgetBytes, evictedInWindow },
+    state: { ...state, seen: seen.slice(first), seenFloor: floor },
+    overBudget: { itemBytes, budgetBytes, evictedInWindow: first },
   };
 }
 

@@ -12,6 +12,7 @@ import {
   keyWindow,
   predatesWatch,
 } from './detect-new-events.js';
+import { seenDigest, seenEntry } from './seen-digest.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const parse = (events: Record<string, unknown>[]) =>
@@ -74,7 +75,7 @@ describe('detectNewEvents', () => {
 
   it('catches a late event dated before the last seen one, and both events of one second', () => {
     const state = tracking({
-      seen: [{ id: 'seen', at: Date.parse('2025-05-08T08:20:00Z') }],
+      seen: [seenEntry('seen', Date.parse('2025-05-08T08:20:00Z'))],
       lastSeenId: 'seen',
       lastSeenDate: '2025-05-08T08:20:00.000Z',
     });
@@ -129,7 +130,7 @@ describe('advanceCursor', () => {
       windowDigest: null,
     });
     expect(next).toMatchObject({ mode: 'tracking', lastSeenId: 'b', version: 1 });
-    expect(next?.seen.map((entry) => entry.id)).toEqual(['a', 'b']);
+    expect(next?.seen.map((entry) => entry.digest)).toEqual(['a', 'b'].map(seenDigest));
   });
 
   it('moves only past acknowledged events', () => {
@@ -140,12 +141,12 @@ describe('advanceCursor', () => {
       now: NOW,
       windowDigest: null,
     });
-    expect(next?.seen.map((entry) => entry.id)).toEqual(['a']);
+    expect(next?.seen.map((entry) => entry.digest)).toEqual([seenDigest('a')]);
     expect(next?.lastSeenId).toBe('a');
   });
 
   it('evicts the oldest ids beyond capacity, never one still in the window, and raises the floor', () => {
-    const old = Array.from({ length: 12 }, (_, index) => ({ id: `old-${index}`, at: index }));
+    const old = Array.from({ length: 12 }, (_, index) => seenEntry(`old-${index}`, index));
     const next = advanceCursor(tracking({ seen: old }), {
       window,
       acknowledged: window,
@@ -154,16 +155,16 @@ describe('advanceCursor', () => {
       windowDigest: null,
     });
     expect(next?.seen).toHaveLength(10);
-    expect(next?.seen.map((entry) => entry.id)).toEqual([
-      ...old.slice(4).map((entry) => entry.id),
-      'a',
-      'b',
+    expect(next?.seen).toEqual([
+      ...old.slice(4),
+      seenEntry('a', window[0]!.at),
+      seenEntry('b', window[1]!.at),
     ]);
     expect(next?.seenFloor).toBe(3);
   });
 
   it('keeps an old id the window still shows, evicting younger ones instead', () => {
-    const old = Array.from({ length: 12 }, (_, index) => ({ id: `old-${index}`, at: index }));
+    const old = Array.from({ length: 12 }, (_, index) => seenEntry(`old-${index}`, index));
     const stillShown = { key: 'old-0', at: 0, event: window[0]!.event };
     const next = advanceCursor(tracking({ seen: old }), {
       window: [stillShown],
@@ -181,8 +182,8 @@ describe('advanceCursor', () => {
       now: NOW,
       windowDigest: null,
     });
-    expect(grown?.seen.map((entry) => entry.id)).toContain('old-0');
-    expect(grown?.seen.map((entry) => entry.id)).not.toContain('old-4');
+    expect(grown?.seen.map((entry) => entry.digest)).toContain(seenDigest('old-0'));
+    expect(grown?.seen.map((entry) => entry.digest)).not.toContain(seenDigest('old-4'));
     expect(grown?.seenFloor).toBe(4);
   });
 });
@@ -318,11 +319,9 @@ describe('watch from now: the baseline poll', () => {
       windowDigest: null,
     });
     expect(next?.mode).toBe('tracking');
-    expect(next?.seen.map((entry) => entry.id)).toEqual([
-      'long-before',
-      'before-allowance',
-      'after-add',
-    ]);
+    expect(next?.seen.map((entry) => entry.digest)).toEqual(
+      ['long-before', 'before-allowance', 'after-add'].map(seenDigest),
+    );
     expect(keysOf(detectNewEvents(next as CustomerState, window).fresh)).toEqual([
       'within-allowance',
       'same-second',

@@ -1,14 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { CapillaryEvent } from '../capillary-event.js';
 import type { CustomerState, SeenEvent } from '../customer-state.js';
-import {
-  type CursorOverBudget,
-  fingerprintOf,
-  fitCursorBudget,
-  seenLookup,
-  windowIds,
-} from './cursor-budget.js';
+import { type CursorOverBudget, fitCursorBudget } from './cursor-budget.js';
 import { eventKey } from './event-key.js';
+import { fingerprintOf, seenDigestsOf, seenEntry, seenLookup } from './seen-digest.js';
 
 /** A `lastSeenId` longer than this is kept as its fingerprint (it is for people, and bounded). */
 const MAX_LAST_SEEN_ID_CHARS = 1_024;
@@ -151,12 +146,11 @@ export function advanceCursor(
 
   const merged: SeenEvent[] = [
     ...state.seen,
-    ...[...additions, ...setAside].map(({ key, at }) => ({ id: key, at })),
+    ...[...additions, ...setAside].map(({ key, at }) => seenEntry(key, at)),
   ];
   merged.sort((a, b) => a.at - b.at);
-  const inWindow = windowIds(
+  const inWindow = seenDigestsOf(
     [...input.window, ...(input.setAside ?? [])].map((candidate) => candidate.key),
-    state.seen,
   );
   const { seen, evictedUpTo } = evictOldest(merged, input, inWindow);
   const seenFloor =
@@ -211,7 +205,7 @@ function evictOldest(
   if (excess <= 0) return { seen: sorted, evictedUpTo: undefined };
   let evictedUpTo: number | undefined;
   const seen = sorted.filter((entry) => {
-    if (excess <= 0 || inWindow.has(entry.id)) return true;
+    if (excess <= 0 || inWindow.has(entry.digest)) return true;
     excess--;
     evictedUpTo = Math.max(evictedUpTo ?? entry.at, entry.at);
     return false;

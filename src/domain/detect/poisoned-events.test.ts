@@ -5,6 +5,7 @@ import { type CapillaryEvent, parseEventWindow } from '../capillary-event.js';
 import { type CustomerState, newCustomerState } from '../customer-state.js';
 import { pollCustomer } from '../poll/poll-customer.js';
 import type { CustomerEventsSource, FetchedEvents } from '../ports.js';
+import { seenDigest } from './seen-digest.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 const options = { psiMode: 'mask' as const, seenCapacity: 50, version: '1.2.3' };
@@ -79,7 +80,9 @@ describe('one event that cannot be published never blocks its customer', () => {
       ]);
     }
     expect(harness.publisher.published.map((event) => event.key)).toEqual(['v1', 'v2']);
-    expect((await current()).seen.map((entry) => entry.id).sort()).toEqual(['v1', 'v2']);
+    expect((await current()).seen.map((entry) => entry.digest).sort()).toEqual(
+      ['v1', 'v2'].map(seenDigest).sort(),
+    );
   });
 
   it('sets aside an id-less event too deep to key even when the source did not check it', async () => {
@@ -107,7 +110,9 @@ describe('one event that cannot be published never blocks its customer', () => {
     const deps = { ...harness, source };
     const result = await pollCustomer(await current(), deps, options);
     expect(result).toMatchObject({ status: 'ok', published: 2, parked: 0, unpublished: [] });
-    expect((await current()).seen.map((entry) => entry.id).sort()).toEqual(['v1', 'v2']);
+    expect((await current()).seen.map((entry) => entry.digest).sort()).toEqual(
+      ['v1', 'v2'].map(seenDigest).sort(),
+    );
   });
 });
 
@@ -132,6 +137,8 @@ describe('a baseline customer and an event that cannot be published', () => {
     expect(first).toMatchObject({ status: 'ok', baselined: true, published: 0, parked: 1 });
     expect(harness.deadLetters.parked.map((item) => item.event.key)).toEqual(['deep-after']);
     const after = (await harness.store.getCustomer('42')) as CustomerState;
-    expect(after.seen.map((entry) => entry.id).sort()).toEqual(['deep-after', 'deep-before']);
+    expect(after.seen.map((entry) => entry.digest).sort()).toEqual(
+      ['deep-after', 'deep-before'].map(seenDigest).sort(),
+    );
   });
 });

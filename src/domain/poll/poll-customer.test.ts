@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { apiEvent } from '../../../test/support/in-memory-ports.js';
 import { type PollHarness, pollHarness } from '../../../test/support/poll-harness.js';
 import { type CustomerState, newCustomerState } from '../customer-state.js';
+import { seenDigest } from '../detect/seen-digest.js';
 import { QuotaWaitError } from '../errors.js';
 import { pollCustomer } from './poll-customer.js';
 
@@ -108,7 +109,9 @@ describe('pollCustomer', () => {
     expect(result.unpublished).toEqual([
       { key: 'e2', eventName: 'Second', reason: 'ThrottlingException' },
     ]);
-    expect((await current()).seen.map((entry) => entry.id)).toEqual(['e1', 'e3']);
+    expect((await current()).seen.map((entry) => entry.digest)).toEqual(
+      ['e1', 'e3'].map(seenDigest),
+    );
 
     harness.publisher.decide = (event) => ({ key: event.key, status: 'published' });
     await pollCustomer(await current(), deps(), options);
@@ -123,7 +126,9 @@ describe('pollCustomer', () => {
     expect(harness.deadLetters.parked.map((item) => [item.event.key, item.reason])).toEqual([
       ['e1', 'entry too large'],
     ]);
-    expect((await current()).seen.map((entry) => entry.id)).toEqual(['e1', 'e2']);
+    expect((await current()).seen.map((entry) => entry.digest)).toEqual(
+      ['e1', 'e2'].map(seenDigest),
+    );
   });
 
   it('without a dead-letter queue, keeps a rejected event unacknowledged and reports it every poll', async () => {

@@ -1,9 +1,10 @@
 import type { RejectedEvent } from '../capillary-event.js';
 import type { CustomerState, WatchEntry } from '../customer-state.js';
 import { isCoverageGap } from '../detect/coverage-gap.js';
-import { type CursorOverBudget, seenLookup } from '../detect/cursor-budget.js';
+import type { CursorOverBudget } from '../detect/cursor-budget.js';
 import { detectNewEvents, type KeyedEvent, windowDigest } from '../detect/detect-new-events.js';
 import { isolateWindow, setAsidePoisoned } from '../detect/poisoned-events.js';
+import { seenLookup } from '../detect/seen-digest.js';
 import { describeError, QuotaWaitError } from '../errors.js';
 import type {
   CursorStore,
