@@ -3,21 +3,20 @@
  * `readChangeFeed`) reads the org's event log every `intervalMs`, each of its requests taking a
  * quota slot; its hints go through the priority lane's own decision (`hintedSchedule`); each tick
  * (60 s of slots) polls at most `laneLimit(slots a tick, hintShare)` hinted customers, then the
- * schedule's most overdue, whose idle interval is capped by the backstop (`policy.maxIntervalMs`).
+ * ones the backstop walk claims (`isDueOnWalk`), whose idle interval is capped by the backstop
+ * (`policy.maxIntervalMs`): every customer is known to the feed and it stays healthy, so after a
+ * poll a customer is off the due index until a hint puts it in the lane.
  *
  * Simplifications: a feed read is evaluated at its start and its requests take the next slots; a
- * poll takes no time beyond its latencies, so no hint lands on a claimed customer.
+ * poll takes no time beyond its latencies, so no hint lands on a claimed customer; the run starts
+ * from the layout's steady state (everyone off the index); no tick runs out of room, so no walked
+ * customer goes back on the index.
  */
 
 import { changeFeedConfig } from '../src/config/change-feed-settings.js';
 import type { SettingsEnv } from '../src/config/setting-schemas.js';
 import { NUMBER_RULES, SETTING_SCHEMAS } from '../src/config/setting-schemas.js';
-import {
-  isDueOnWalk,
-  WALK_SEGMENTS,
-  walkDeadline,
-  walkPassMs,
-} from '../src/domain/feed/backstop-walk.js';
+import { isDueOnWalk, WALK_SEGMENTS, walkPassMs } from '../src/domain/feed/backstop-walk.js';
 import { ChangeFeed, type ChangeFeedSettings } from '../src/domain/feed/change-feed.js';
 import type { FeedCursor } from '../src/domain/feed/feed-cursor.js';
 import { FeedLearning } from '../src/domain/feed/feed-learning.js';
@@ -142,14 +141,11 @@ export async function runFeedMode(
   const measured = (at: number) => at >= 0 && at < measureTo;
   const ids = customerIds(customers);
   const { schedules, entries } = settledSchedules(ids, policy, start, options.random);
-  const due = new DueHeap(entries);
   const lane = new DueHeap(entries);
   // Off the index once claimed (the feed is healthy throughout): keyed by when the walk claims
   // each, and polled most urgent first among the indexed ones, by its deadline.
   const walkEntries = ids.map((customerId) => ({ customerId, nextPollAt: 0 }));
   const walked = new DueHeap(walkEntries);
-  const walkDeadlines = new Float64Array(customers);
-  for (let customer = 0; customer < customers; customer++) due.push(customer);
   const windows = new FleetWindows(events, scenario, options.seenCapacity);
   const tally = new Tally();
   const run = {
@@ -189,8 +185,7 @@ export async function runFeedMode(
       if (hinted === undefined) return 'dropped';
       schedules[customer] = { ...schedule, nextPollAt: hinted.nextPollAt };
       (entries[customer] as { nextPollAt: number }).nextPollAt = hinted.nextPollAt;
-      if (due.has(customer)) due.remove(customer);
-      else walked.remove(customer);
+      walked.remove(customer);
       lane.push(customer);
       return 'due-now';
     },
@@ -227,6 +222,26 @@ export async function runFeedMode(
       if (visit > after && isDueOnWalk(walked, visit, walkRule)) return visit;
     }
   };
+  // The steady state of the layout: every customer the feed knows has been claimed under the
+  // backstop before, so it starts off the index, where the walk finds it (a 4-hour warm-up could
+  // not get there by itself with a backstop of a day). Only hinted customers go on the index.
+  // Its polls come a pass or less before the bound: the last one somewhere in the bound less a pass.
+  const settledSpan = policy.maxIntervalMs - walkRule.passMs;
+  for (let customer = 0; customer < customers; customer++) {
+    const lastPolledAt = Math.floor(start - options.random() * settledSpan);
+    const schedule = {
+      ...(schedules[customer] as Schedule),
+      nextPollAt: lastPolledAt + policy.maxIntervalMs,
+      lastPolledAt,
+    };
+    schedules[customer] = schedule;
+    (walkEntries[customer] as { nextPollAt: number }).nextPollAt = walkClaimAt(
+      customer,
+      schedule,
+      start - 1,
+    );
+    walked.push(customer);
+  }
   let nextFeedAt = start;
   let feedSlotsOwed = 0;
   let tick = -1;
@@ -267,24 +282,17 @@ export async function runFeedMode(
       continue;
     }
     let customer: number;
-    const indexedAt =
-      due.size > 0 ? (entries[due.peek()] as { nextPollAt: number }).nextPollAt : Infinity;
     const walkedAt =
       walked.size > 0
         ? (walkEntries[walked.peek()] as { nextPollAt: number }).nextPollAt
         : Infinity;
     const fromLane = lane.size > 0 && laneThisTick < laneCap;
-    const fromIndex =
-      !fromLane &&
-      indexedAt <= now &&
-      (walkedAt > now || indexedAt <= (walkDeadlines[walked.peek()] as number));
-    const fromWalk = !fromLane && !fromIndex && walkedAt <= now;
+    const fromWalk = !fromLane && walkedAt <= now;
     if (fromLane) customer = lane.peek();
-    else if (fromIndex) customer = due.peek();
     else if (fromWalk) customer = walked.peek();
     else {
       // Nobody to poll: the slots until the next feed read, due customer or tick go unused.
-      let next = Math.min(nextFeedAt, indexedAt, walkedAt);
+      let next = Math.min(nextFeedAt, walkedAt);
       if (lane.size > 0) next = Math.min(next, start + (tick + 1) * TICK_MS);
       const nextSlot = Math.max(slot + 1, Math.ceil((next - start) / slotMs));
       for (let skipped = slot; skipped < nextSlot; skipped++) {
@@ -305,8 +313,7 @@ export async function runFeedMode(
       laneThisTick++;
       lane.remove(customer);
       if (measured(now)) run.maxLanePollsInATick = Math.max(run.maxLanePollsInATick, laneThisTick);
-    } else if (fromIndex) due.remove(customer);
-    else walked.remove(customer);
+    } else walked.remove(customer);
     const { active, doneAt } = windows.pollAt(customer, now, tally, measureTo);
     if (active && measured(now)) tally.activePolls++;
     const after = scheduleAfterPoll(schedule, policy, active ? 'active' : 'idle', doneAt, now);
@@ -315,10 +322,6 @@ export async function runFeedMode(
       customer,
       after,
       now,
-    );
-    walkDeadlines[customer] = walkDeadline(
-      { customerId: '', claimedUntil: null, ...after },
-      walkRule,
     );
     walked.push(customer);
   }

@@ -107,7 +107,9 @@ describe('the change-feed mode', () => {
       scenario({ customers: 50, policy: { minIntervalMs: MINUTE, maxIntervalMs: 6 * HOUR } }),
       feedOptions({ hintShare: 0.1 }),
     );
-    expect(run.lanePolls).toBe(50);
+    // Every event goes out; hints carry almost all of them (the walk may get to one first).
+    expect(run.published).toBe(50);
+    expect(run.lanePolls).toBeGreaterThan(40);
     expect(run.maxLanePollsInATick).toBe(6);
   });
 
