@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { encodeCursorItem as encodeItem } from '../src/adapters/dynamodb/cursor-item.js';
+import { encodeFeedCursorItem } from '../src/adapters/dynamodb/dynamodb-feed-store.js';
 import { dynamoItemSize } from '../src/adapters/dynamodb/dynamodb-item-size.js';
 import { type CustomerState, newCustomerState } from '../src/domain/customer-state.js';
 import { seenEntry } from '../src/domain/detect/seen-digest.js';
+import { feedRecordKey } from '../src/domain/feed/feed-cursor.js';
 
 /** `size` events with uuid keys (as Capillary's `uniqueId`s are), a minute apart, oldest first. */
 export function seenEvents(size: number): { id: string; at: number }[] {
@@ -44,24 +45,22 @@ export function cursorItemBytesBySeenSize(max: number): Int32Array {
  */
 export function feedCursorItem(size: number) {
   const readTo = Date.parse('2026-12-07T12:00:00Z');
-  return {
-    customerId: 'feed#cursor',
+  return encodeFeedCursorItem({
     readTo,
     recent: Array.from({ length: size }, (_, index): [string, number] => [
-      randomUUID(),
+      feedRecordKey(randomUUID()),
       readTo - index * 37,
     ]),
     version: 123_456,
-  };
+  });
 }
 
-const sizeOf = (ids: number) => dynamoItemSize(marshall(feedCursorItem(ids)));
+const sizeOf = (ids: number) => dynamoItemSize(feedCursorItem(ids));
 let measured: { empty: number; one: number; perId: number } | undefined;
 
 /**
  * Billed bytes of the feed cursor item holding `size` record ids: measured with none, one and two
- * ids, then linear, as every entry is a uuid and a 13-digit epoch (the simulation's own ids and
- * times are shorter, so its cursors are not measured directly).
+ * ids, then linear, as every entry is packed to the same 14 bytes.
  */
 export function feedCursorItemBytes(size: number): number {
   measured ??= { empty: sizeOf(0), one: sizeOf(1), perId: sizeOf(2) - sizeOf(1) };

@@ -1,13 +1,18 @@
 // The change feed's items in the cursor table, on DynamoDB Local: the identifier index (keyed
 // hashes only), the feed cursor, and hints that make a watched customer due now.
 import { randomBytes } from 'node:crypto';
-import { ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  GetItemCommand,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbFeedStore } from '../../src/adapters/dynamodb/dynamodb-feed-store.js';
 import { DynamoDbIdentifierIndex } from '../../src/adapters/dynamodb/identifier-index.js';
 import { newCustomerState } from '../../src/domain/customer-state.js';
-import { initialFeedCursor } from '../../src/domain/feed/feed-cursor.js';
+import { feedRecordKey, initialFeedCursor } from '../../src/domain/feed/feed-cursor.js';
 import { dynamoDbLocalClient, freshCursorStore } from '../support/dynamodb-local.js';
 
 const client = dynamoDbLocalClient();
@@ -79,7 +84,7 @@ describe('the feed cursor item', () => {
     expect(await feed.loadFeedCursor()).toBeUndefined();
     const first = {
       ...initialFeedCursor(T, 3_600_000),
-      recent: [['a', T - 1] as [string, number]],
+      recent: [[feedRecordKey('a'), T - 1] as [string, number]],
     };
     expect(await feed.saveFeedCursor(first)).toBe('saved');
     // A second feed that started from nothing too loses.
@@ -89,6 +94,48 @@ describe('the feed cursor item', () => {
     if (loaded === undefined) throw new Error('no cursor');
     expect(await feed.saveFeedCursor({ ...loaded, readTo: T })).toBe('saved');
     expect(await feed.saveFeedCursor({ ...loaded, readTo: T + 1 })).toBe('conflict');
+  });
+
+  it('packs the overlap into 14 bytes a record, and reads a cursor of the list layout as digests', async () => {
+    const { tableName } = await freshCursorStore(client, 'feed-cursor-packed');
+    const feed = new DynamoDbFeedStore({ client, tableName });
+    const ids = Array.from(
+      { length: 100 },
+      (_, index) => `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+    );
+    const recent = ids.map((id, index): [string, number] => [feedRecordKey(id), T - index]);
+    expect(await feed.saveFeedCursor({ readTo: T, recent, version: 0 })).toBe('saved');
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { customerId: { S: 'feed#cursor' } } }),
+    );
+    expect(Item?.recent?.B?.byteLength).toBe(100 * 14);
+    expect(await feed.loadFeedCursor()).toEqual({ readTo: T, recent, version: 1 });
+    // Written before: [record id, startTime] lists. Read as the digests the feed compares.
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: marshall({
+          customerId: 'feed#cursor',
+          readTo: T,
+          recent: ids.map((id, index) => [id, T - index]),
+          version: 7,
+        }),
+      }),
+    );
+    expect(await feed.loadFeedCursor()).toEqual({ readTo: T, recent, version: 7 });
+    // A cut blob is refused with a reason, never read as an empty overlap.
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: marshall({
+          customerId: 'feed#cursor',
+          readTo: T,
+          recent: new Uint8Array(15),
+          version: 8,
+        }),
+      }),
+    );
+    await expect(feed.loadFeedCursor()).rejects.toThrow(/feed#cursor item cannot be read/);
   });
 });
 

@@ -61,8 +61,11 @@ export function encodeCursorItem(state: CustomerState): Record<string, Attribute
   return marshall({ ...attributes, seen: packSeen(seen) });
 }
 
-/** A plain `Uint8Array`, as the SDK reads a binary back, written through a `Buffer` view of it. */
-function packSeen(seen: readonly SeenEvent[]): Uint8Array {
+/**
+ * A plain `Uint8Array`, as the SDK reads a binary back, written through a `Buffer` view of it.
+ * The feed cursor's overlap is packed the same way (`dynamodb-feed-store.ts`).
+ */
+export function packSeen(seen: readonly SeenEvent[]): Uint8Array {
   const packed = new Uint8Array(seen.length * SEEN_ENTRY_BYTES);
   const bytes = Buffer.from(packed.buffer);
   seen.forEach((entry, index) => {
@@ -73,7 +76,7 @@ function packSeen(seen: readonly SeenEvent[]): Uint8Array {
   return packed;
 }
 
-function unpackSeen(packed: Uint8Array): SeenEvent[] {
+export function unpackSeen(packed: Uint8Array): SeenEvent[] {
   const bytes = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
   return Array.from({ length: bytes.length / SEEN_ENTRY_BYTES }, (_, index) => {
     const offset = index * SEEN_ENTRY_BYTES;

@@ -3,6 +3,7 @@ import { PollerError } from '../errors.js';
 import type { EventLogPage, FeedCursorStore, HintSink, Logger } from '../ports.js';
 import { ChangeFeed } from './change-feed.js';
 import type { FeedCursor } from './feed-cursor.js';
+import { feedRecordKey } from './feed-cursor.js';
 import { FeedLearning, type IdentifierPair } from './feed-learning.js';
 import { IdentifierLookup } from './identifier-lookup.js';
 
@@ -100,7 +101,11 @@ describe('the change feed', () => {
     const run = await feed.runOnce(T);
     expect(run).toMatchObject({ kind: 'read', hintsDueNow: 1, hintsDropped: 0 });
     expect(hinted).toEqual([['101', T - 1_000]]);
-    expect(stored()).toMatchObject({ readTo: T, version: 1, recent: [['a', T - 1_000]] });
+    expect(stored()).toMatchObject({
+      readTo: T,
+      version: 1,
+      recent: [[feedRecordKey('a'), T - 1_000]],
+    });
   });
 
   it('degrades on a 404 with one warning and asks again only after the long back-off', async () => {

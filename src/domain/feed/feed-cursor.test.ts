@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { advanceFeedCursor, initialFeedCursor } from './feed-cursor.js';
+import { advanceFeedCursor, feedRecordKey, initialFeedCursor } from './feed-cursor.js';
 
 /** Record ids the feed cursor keeps. */
 const MAX_FEED_CURSOR_IDS = 5_000;
@@ -13,12 +13,12 @@ describe('the feed cursor', () => {
     });
   });
 
-  it('keeps the ids of the overlap only, newest first, and never moves back', () => {
+  it('keeps the ids of the overlap only (their digests), newest first, and never moves back', () => {
     const cursor = {
       readTo: 100_000,
       recent: [
-        ['old', 70_000],
-        ['kept', 95_000],
+        [feedRecordKey('old'), 70_000],
+        [feedRecordKey('kept'), 95_000],
       ] as [string, number][],
       version: 3,
     };
@@ -31,7 +31,12 @@ describe('the feed cursor', () => {
       ],
       20_000,
     );
-    expect(next).toEqual({ readTo: 130_000, recent: [['new', 125_000]], version: 3 });
+    expect(next).toEqual({
+      readTo: 130_000,
+      recent: [[feedRecordKey('new'), 125_000]],
+      version: 3,
+    });
+    expect(feedRecordKey('new')).toMatch(/^[0-9a-f]{16}$/);
     expect(advanceFeedCursor(cursor, 90_000, [], 20_000).readTo).toBe(100_000);
   });
 
@@ -47,6 +52,9 @@ describe('the feed cursor', () => {
       1_000_000,
     );
     expect(next.recent).toHaveLength(MAX_FEED_CURSOR_IDS);
-    expect(next.recent[0]).toEqual([`r${MAX_FEED_CURSOR_IDS + 9}`, MAX_FEED_CURSOR_IDS + 9]);
+    expect(next.recent[0]).toEqual([
+      feedRecordKey(`r${MAX_FEED_CURSOR_IDS + 9}`),
+      MAX_FEED_CURSOR_IDS + 9,
+    ]);
   });
 });

@@ -1,10 +1,18 @@
 import * as z from 'zod';
+import { clampSeenAt, seenDigest } from '../detect/seen-digest.js';
 
 /**
  * Where the change feed is in the org's event log: everything up to `readTo` has been read once,
  * and the ids of the records in the last lag allowance before it are kept, so the next read, which
- * starts `lag` earlier to catch late records, counts each record once.
+ * starts `lag` earlier to catch late records, counts each record once. It keeps a digest of each
+ * id (`seenDigest`, as the cursor item's seen set does): 14 bytes a record stored, whatever the
+ * ids look like, for a cursor written every read.
  */
+
+/** What the cursor keeps of a record id. */
+export function feedRecordKey(id: string): string {
+  return seenDigest(id);
+}
 
 /**
  * The most record ids kept. At a busy org's rate (20 records/s) and the default 120 s lag
@@ -16,7 +24,7 @@ const MAX_FEED_CURSOR_IDS = 5_000;
 export const FeedCursorSchema = z.object({
   /** Epoch ms: the log is read up to here (the `to` of the last slice read in full). */
   readTo: z.number().int().nonnegative(),
-  /** Record id and its `startTime`, newest first, those at or after `readTo - lag`. */
+  /** Record id's digest (`feedRecordKey`) and its `startTime`, newest first, those at or after `readTo - lag`. */
   recent: z.array(z.tuple([z.string(), z.number().int()])).max(MAX_FEED_CURSOR_IDS),
   /** Optimistic lock: one writer of the cursor at a time. */
   version: z.number().int().nonnegative(),
@@ -42,7 +50,7 @@ export function advanceFeedCursor(
   const keepFrom = to - lagMs;
   const byId = new Map<string, number>();
   for (const [id, startTime] of cursor.recent) byId.set(id, startTime);
-  for (const { id, startTime } of records) byId.set(id, startTime);
+  for (const { id, startTime } of records) byId.set(feedRecordKey(id), clampSeenAt(startTime));
   const recent = [...byId]
     .filter(([, startTime]) => startTime >= keepFrom)
     .sort((a, b) => b[1] - a[1])

@@ -1,6 +1,6 @@
 import type { EventLogSource, IdentifierIndex } from '../ports.js';
 import { readRecord } from './event-log-record.js';
-import { advanceFeedCursor, type FeedCursor } from './feed-cursor.js';
+import { advanceFeedCursor, type FeedCursor, feedRecordKey } from './feed-cursor.js';
 import type { FeedLearning, IdentifierPair } from './feed-learning.js';
 import { type FeedSlice, nextFeedWindow, restOfFullSlice } from './feed-window.js';
 
@@ -166,11 +166,12 @@ export async function readChangeFeed(
     counts.rejectedRecords += page.rejected;
     counts.records += page.records.length;
     for (const record of page.records) {
-      if (seen.has(record.id)) {
+      const key = feedRecordKey(record.id);
+      if (seen.has(key)) {
         counts.duplicates += 1;
         continue;
       }
-      seen.add(record.id);
+      seen.add(key);
       read.push({ id: record.id, startTime: record.startTime });
       counts.newRecords += 1;
       const reading = readRecord(record, options.identifierFields);
