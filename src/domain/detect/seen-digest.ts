@@ -36,8 +36,8 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
 const UTF16_TAG = Buffer.from([0xff]);
 
 /**
- * The digest of an event's key, as the seen set holds it: 16 hex characters.
- * @internal the tests name the entries they expect in the seen set by it.
+ * The digest of an event's key, as the seen set holds it (and the feed cursor a record id's): 16
+ * hex characters.
  */
 export function seenDigest(key: string): string {
   const hash = createHash('sha256');
