@@ -87,9 +87,8 @@ export function generatedDocs(): GeneratedFile[] {
 
 /**
  * docs/settings.md's table of every setting: name, default, accepted values, what it does.
- * @internal test/docs/generated-docs.test.ts checks the table on its own.
  */
-export function settingsTable(): string {
+function settingsTable(): string {
   const rows = (Object.keys(SETTING_SCHEMAS) as SettingName[]).map((name) => [
     `\`${name}\``,
     defaultText(name),
@@ -101,9 +100,8 @@ export function settingsTable(): string {
 
 /**
  * docs/deploying.md's table of every CDK context key.
- * @internal test/docs/generated-docs.test.ts checks the table on its own.
  */
-export function contextTable(): string {
+function contextTable(): string {
   const keys = Object.keys(CONTEXT_DOCS) as ContextKey[];
   const undocumented = CONTEXT_KEYS.filter((key) => !(key in CONTEXT_DOCS));
   if (undocumented.length > 0) throw new Error(`no CONTEXT_DOCS entry for ${undocumented}`);
@@ -159,9 +157,8 @@ function choices(schema: unknown): string[] | undefined {
 
 /**
  * A table as Biome formats Markdown: every column padded to its widest cell.
- * @internal test/docs/generated-docs.test.ts checks the table layout on its own.
  */
-export function markdownTable(header: readonly string[], rows: readonly string[][]): string {
+function markdownTable(header: readonly string[], rows: readonly string[][]): string {
   const cells = [header, ...rows].map((row) => row.map((cell) => cell.replaceAll('|', '\\|')));
   const widths = header.map((_, column) =>
     Math.max(3, ...cells.map((row) => (row[column] ?? '').length)),
@@ -178,9 +175,8 @@ export function markdownTable(header: readonly string[], rows: readonly string[]
 
 /**
  * `text` with what lies between `<!-- marker:start -->` and `<!-- marker:end -->` replaced.
- * @internal test/docs/generated-docs.test.ts checks the splice on its own.
  */
-export function replaceBetweenMarkers(text: string, marker: string, content: string): string {
+function replaceBetweenMarkers(text: string, marker: string, content: string): string {
   const start = `<!-- ${marker}:start -->`;
   const end = `<!-- ${marker}:end -->`;
   const from = text.indexOf(start);

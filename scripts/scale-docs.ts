@@ -52,6 +52,8 @@ function reportValues(prefix: string, report: ModeReport): StatedValue[] {
   for (const [field, value] of Object.entries(report)) {
     if (typeof value === 'number') numbers[field] = value;
   }
+  numbers.provisionedDollarsPerMonth = report.dynamodb.provisionedDollarsPerMonth;
+  numbers.writeUnitsPerDay = report.dynamodb.writeUnitsPerDay;
   if (report.feed !== undefined) {
     numbers.feedAndHintsShareOfQuota = Number(
       (report.feedShareOfQuota + report.hintShareOfQuota).toFixed(3),

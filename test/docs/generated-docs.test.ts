@@ -5,13 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_KEYS } from '../../infra/context.js';
-import {
-  contextTable,
-  generatedDocs,
-  markdownTable,
-  replaceBetweenMarkers,
-  settingsTable,
-} from '../../scripts/generated-docs.js';
+import { generatedDocs } from '../../scripts/generated-docs.js';
 import { fillValues, type StatedValue } from '../../scripts/inline-values.js';
 import { SETTING_SCHEMAS } from '../../src/config/setting-schemas.js';
 
@@ -25,20 +19,37 @@ describe('generated docs', () => {
     },
   );
 
+  const generated = (path: string) => {
+    const file = generatedDocs().find((doc) => doc.path === path);
+    if (file === undefined) throw new Error(`${path} is not generated`);
+    return file.text;
+  };
+  /** The table `npm run schema` writes between `marker`'s start and end in `path`. */
+  const table = (path: string, marker: string) => {
+    const text = generated(path);
+    const from = text.indexOf(`<!-- ${marker}:start -->`);
+    const to = text.indexOf(`<!-- ${marker}:end -->`);
+    expect(from, `${path} has no ${marker} markers`).toBeGreaterThanOrEqual(0);
+    return text
+      .slice(from, to)
+      .split('\n')
+      .filter((line) => line.startsWith('|'));
+  };
+
   it('has a settings row for every setting and a context row for every context key', () => {
+    const settings = table('docs/settings.md', 'settings-table');
     for (const name of Object.keys(SETTING_SCHEMAS)) {
-      expect(settingsTable()).toContain(`| \`${name}\` `);
+      expect(settings.some((line) => line.startsWith(`| \`${name}\` `))).toBe(true);
     }
+    const context = table('docs/deploying.md', 'context-table');
     for (const key of CONTEXT_KEYS) {
-      expect(contextTable()).toContain(`| \`${key}\` `);
+      expect(context.some((line) => line.startsWith(`| \`${key}\` `))).toBe(true);
     }
   });
 
   it('states settings defaults and ranges from the schema', () => {
     const row = (name: string) =>
-      settingsTable()
-        .split('\n')
-        .find((line) => line.startsWith(`| \`${name}\` `));
+      table('docs/settings.md', 'settings-table').find((line) => line.startsWith(`| \`${name}\` `));
     expect(row('CAPILLARY_TIMEOUT_MS')).toMatch(/\| `10000` +\| 1000 to 120000 +\|/);
     expect(row('LOG_LEVEL')).toMatch(
       /\| `INFO` +\| `DEBUG`, `INFO`, `WARN`, `ERROR`, `SILENT` +\|/,
@@ -46,18 +57,34 @@ describe('generated docs', () => {
     expect(row('POLL_CONCURRENCY')).toMatch(/\| sized automatically +\| 1 to 256 +\|/);
   });
 
-  it('replaces only what lies between the markers', () => {
-    const doc = 'before\n<!-- t:start -->\nold\n<!-- t:end -->\nafter\n';
-    expect(replaceBetweenMarkers(doc, 't', 'new')).toBe(
-      'before\n<!-- t:start -->\n\nnew\n\n<!-- t:end -->\nafter\n',
-    );
-    expect(() => replaceBetweenMarkers('no markers', 't', 'new')).toThrow(/t:start/);
+  it('pads every column of every generated table to its widest cell, as Biome formats Markdown', () => {
+    const tables: [string, string][] = [
+      ['docs/settings.md', 'settings-table'],
+      ['docs/deploying.md', 'context-table'],
+      ['docs/architecture.md', 'constants-table'],
+      ['docs/scale.md', 'scale-table'],
+      ['docs/scale.md', 'scale-goals'],
+    ];
+    for (const [path, marker] of tables) {
+      const lines = table(path, marker);
+      expect(lines.length).toBeGreaterThan(2);
+      // Every row as wide as the header, its cells split where the header's are (escaped pipes aside).
+      const columns = (line: string) =>
+        [...line.replaceAll('\\|', '  ').matchAll(/\|/g)].map((match) => match.index);
+      for (const line of lines) {
+        expect(line.length, `${path} ${marker}: ${line}`).toBe(lines[0]?.length);
+        expect(columns(line)).toEqual(columns(lines[0] as string));
+      }
+    }
   });
 
-  it('pads every column to its widest cell, as Biome formats Markdown', () => {
-    expect(markdownTable(['a', 'bb'], [['ccc', 'd|e']])).toBe(
-      ['| a   | bb   |', '| --- | ---- |', '| ccc | d\\|e |'].join('\n'),
-    );
+  it('replaces only what lies between the markers: the rest of each file is as committed', () => {
+    for (const path of ['docs/settings.md', 'docs/deploying.md']) {
+      const text = generated(path);
+      const [marker] = path === 'docs/settings.md' ? ['settings-table'] : ['context-table'];
+      const before = text.slice(0, text.indexOf(`<!-- ${marker}:start -->`));
+      expect(committed(path).startsWith(before)).toBe(true);
+    }
   });
 
   describe('marked numbers', () => {
