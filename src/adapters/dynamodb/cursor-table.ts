@@ -4,8 +4,9 @@ import {
   GetItemCommand,
   PutItemCommand,
   ScanCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { isConditionFailure } from './conditional-update.js';
+import { conditionalUpdate, isConditionFailure } from './conditional-update.js';
 import { CursorStoreError } from './cursor-store-errors.js';
 import { retryThrottled } from './throttle-retry.js';
 
@@ -72,6 +73,32 @@ export async function putIfAbsent(
   } catch (error) {
     if (isConditionFailure(error)) return false;
     throw new CursorStoreError(operation, table.tableName, customerId, error);
+  }
+}
+
+/**
+ * One conditional UpdateItem (`conditionalUpdate`): `true` when written, `false` when its
+ * condition did not hold (a lost race, or nothing to do); any other failure is a
+ * `CursorStoreError` naming `operation`. Throttles are tried again (`retryThrottled`) only when
+ * asked to, until `retry.deadline`.
+ */
+export async function updateIf(
+  table: CursorTable,
+  key: Record<string, AttributeValue>,
+  update: Parameters<typeof conditionalUpdate>[0],
+  about: { operation: string; customerId: string | undefined },
+  retry?: { deadline: number | undefined },
+): Promise<boolean> {
+  const send = () =>
+    table.client.send(
+      new UpdateItemCommand({ TableName: table.tableName, Key: key, ...conditionalUpdate(update) }),
+    );
+  try {
+    await (retry ? retryThrottled(send, retry.deadline) : send());
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw new CursorStoreError(about.operation, table.tableName, about.customerId, error);
   }
 }
 

@@ -1,8 +1,5 @@
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { forEachConcurrently } from '../../domain/poll/for-each-concurrently.js';
-import { conditionalUpdate, isConditionFailure } from './conditional-update.js';
-import { CursorStoreError } from './cursor-store-errors.js';
-import type { CursorTable } from './cursor-table.js';
+import { type CursorTable, updateIf } from './cursor-table.js';
 import { COVERAGE_PREFIX, dueShardOf } from './due-index.js';
 import { scheduleKey } from './schedule-item.js';
 
@@ -20,26 +17,20 @@ export async function markFeedCovered(
   customerIds: Iterable<string>,
 ): Promise<void> {
   const mark = async (customerId: string) => {
-    try {
-      await table.client.send(
-        new UpdateItemCommand({
-          TableName: table.tableName,
-          Key: scheduleKey(customerId),
-          ...conditionalUpdate({
-            set: { dueShard: dueShardOf(customerId, 'bounded') },
-            condition:
-              'attribute_exists(#dueShard) AND NOT begins_with(#dueShard, :bounded) AND NOT begins_with(#dueShard, :backstop)',
-            conditionValues: {
-              ':bounded': COVERAGE_PREFIX.bounded,
-              ':backstop': COVERAGE_PREFIX.backstop,
-            },
-          }),
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error)) return;
-      throw new CursorStoreError('UpdateItem (feed coverage)', table.tableName, customerId, error);
-    }
+    await updateIf(
+      table,
+      scheduleKey(customerId),
+      {
+        set: { dueShard: dueShardOf(customerId, 'bounded') },
+        condition:
+          'attribute_exists(#dueShard) AND NOT begins_with(#dueShard, :bounded) AND NOT begins_with(#dueShard, :backstop)',
+        conditionValues: {
+          ':bounded': COVERAGE_PREFIX.bounded,
+          ':backstop': COVERAGE_PREFIX.backstop,
+        },
+      },
+      { operation: 'UpdateItem (feed coverage)', customerId },
+    );
   };
   await forEachConcurrently(new Set(customerIds), mark, { limit: () => MARKS_IN_FLIGHT });
 }

@@ -1,9 +1,6 @@
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { laneDueAt } from '../../domain/feed/priority-lane.js';
 import type { HintOutcome } from '../../domain/ports.js';
-import { conditionalUpdate, isConditionFailure } from './conditional-update.js';
-import { CursorStoreError } from './cursor-store-errors.js';
-import type { CursorTable } from './cursor-table.js';
+import { type CursorTable, updateIf } from './cursor-table.js';
 import { dueShardOf } from './due-index.js';
 import { scheduleKey } from './schedule-item.js';
 
@@ -23,33 +20,27 @@ export async function markHinted(
   customerId: string,
   startTime: number,
 ): Promise<HintOutcome> {
-  try {
-    await table.client.send(
-      new UpdateItemCommand({
-        TableName: table.tableName,
-        Key: scheduleKey(customerId),
-        ...conditionalUpdate({
-          // A hint proves the feed knows the customer: covered from now on (`markFeedCovered`).
-          set: {
-            nextPollAt: laneDueAt(startTime),
-            dueShard: dueShardOf(customerId, 'bounded'),
-          },
-          condition:
-            'attribute_exists(#customerId) AND #status = :active AND #nextPollAt >= :laneEnd' +
-            ' AND (attribute_not_exists(#lastPolledAt) OR attribute_type(#lastPolledAt, :nullType)' +
-            ' OR #lastPolledAt < :startTime)',
-          conditionValues: {
-            ':active': 'active',
-            ':laneEnd': 0,
-            ':nullType': 'NULL',
-            ':startTime': startTime,
-          },
-        }),
-      }),
-    );
-    return 'due-now';
-  } catch (error) {
-    if (isConditionFailure(error)) return 'dropped';
-    throw new CursorStoreError('UpdateItem (hint)', table.tableName, customerId, error);
-  }
+  const marked = await updateIf(
+    table,
+    scheduleKey(customerId),
+    {
+      // A hint proves the feed knows the customer: covered from now on (`markFeedCovered`).
+      set: {
+        nextPollAt: laneDueAt(startTime),
+        dueShard: dueShardOf(customerId, 'bounded'),
+      },
+      condition:
+        'attribute_exists(#customerId) AND #status = :active AND #nextPollAt >= :laneEnd' +
+        ' AND (attribute_not_exists(#lastPolledAt) OR attribute_type(#lastPolledAt, :nullType)' +
+        ' OR #lastPolledAt < :startTime)',
+      conditionValues: {
+        ':active': 'active',
+        ':laneEnd': 0,
+        ':nullType': 'NULL',
+        ':startTime': startTime,
+      },
+    },
+    { operation: 'UpdateItem (hint)', customerId },
+  );
+  return marked ? 'due-now' : 'dropped';
 }

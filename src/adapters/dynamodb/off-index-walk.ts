@@ -1,9 +1,4 @@
-import {
-  type AttributeValue,
-  PutItemCommand,
-  ScanCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import {
@@ -14,13 +9,12 @@ import {
 } from '../../domain/feed/backstop-walk.js';
 import { forEachConcurrently } from '../../domain/poll/for-each-concurrently.js';
 import type { OffIndexWalk } from '../../domain/ports.js';
-import { conditionalUpdate, isConditionFailure } from './conditional-update.js';
+import { isConditionFailure } from './conditional-update.js';
 import { CursorStoreError } from './cursor-store-errors.js';
-import { type CursorTable, getItem, pagedItems } from './cursor-table.js';
+import { type CursorTable, getItem, pagedItems, updateIf } from './cursor-table.js';
 import { dueShardOf } from './due-index.js';
 import { parseItem } from './parse-item.js';
 import { itemKind, scheduleKey } from './schedule-item.js';
-import { retryThrottled } from './throttle-retry.js';
 
 /*
  * The walk's position: one item, key `walk#backstop`, in the cursor table:
@@ -116,27 +110,17 @@ async function putBackOnIndex(
   deadline: number | undefined,
 ): Promise<void> {
   const { customerId } = customer;
-  try {
-    await retryThrottled(
-      () =>
-        table.client.send(
-          new UpdateItemCommand({
-            TableName: table.tableName,
-            Key: scheduleKey(customerId),
-            ...conditionalUpdate({
-              set: { dueShard: dueShardOf(customerId, 'bounded'), nextPollAt: dueAt },
-              condition:
-                'attribute_not_exists(#dueShard) AND #status = :active AND #nextPollAt = :listed',
-              conditionValues: { ':active': 'active', ':listed': customer.nextPollAt },
-            }),
-          }),
-        ),
-      deadline,
-    );
-  } catch (error) {
-    if (isConditionFailure(error)) return;
-    throw new CursorStoreError('UpdateItem (walk put-back)', table.tableName, customerId, error);
-  }
+  await updateIf(
+    table,
+    scheduleKey(customerId),
+    {
+      set: { dueShard: dueShardOf(customerId, 'bounded'), nextPollAt: dueAt },
+      condition: 'attribute_not_exists(#dueShard) AND #status = :active AND #nextPollAt = :listed',
+      conditionValues: { ':active': 'active', ':listed': customer.nextPollAt },
+    },
+    { operation: 'UpdateItem (walk put-back)', customerId },
+    { deadline },
+  );
 }
 
 function scanSegment(
